@@ -1,0 +1,185 @@
+"""The model catalog: what every B3n model can do, and what to send it.
+
+It drives LangChain ``profile``, LlamaIndex ``metadata``, the default structured-output
+method and request adaptation. Unknown names are allowed (the relay adds models all
+the time): they get permissive defaults from their family prefix, and callers can
+override any capability.
+
+Example:
+    >>> info = get_model_info("o1-mini")
+    >>> info.system_messages, info.streaming, info.max_tokens_param
+    (False, False, 'max_completion_tokens')
+    >>> get_model_info("claude-3-5-sonnet-latest").structured_output_method
+    'function_calling'
+    >>> get_model_info("gpt-5-future").vendor
+    'openai'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["chat", "embedding", "image", "tts", "stt"]
+StructuredMethod = Literal["json_schema", "function_calling", "json_mode"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Capabilities of one model as served by B3n."""
+
+    name: str
+    vendor: str
+    kind: Kind = "chat"
+    context_window: int = 128_000
+    max_output_tokens: int = 4_096
+    text_inputs: bool = True
+    image_inputs: bool = False
+    tool_calling: bool = False
+    #: the model may return several tool calls in one turn.
+    parallel_tool_calls: bool = False
+    #: the relay forwards the ``parallel_tool_calls`` request field for this model.
+    parallel_tool_calls_param: bool = False
+    tool_choice: bool = False
+    json_mode: bool = False
+    json_schema: bool = False
+    streaming: bool = True
+    system_messages: bool = True
+    temperature: bool = True
+    max_temperature: float = 2.0
+    stop: bool = True
+    reasoning: bool = False
+    max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
+    #: embeddings only
+    embedding_dimensions: int | None = None
+    supports_dimensions: bool = False
+    known: bool = True
+    notes: str = ""
+
+    @property
+    def structured_output_method(self) -> StructuredMethod | None:
+        """The default ``with_structured_output`` / ``structured_predict`` method: never one the model ignores."""
+        if self.json_schema:
+            return "json_schema"
+        if self.tool_calling:
+            return "function_calling"
+        if self.json_mode:
+            return "json_mode"
+        return None
+
+    def with_overrides(self, overrides: Mapping[str, Any] | None) -> ModelInfo:
+        if not overrides:
+            return self
+        fields = {f.name for f in dataclasses.fields(self)}
+        unknown = set(overrides) - fields
+        if unknown:
+            raise ValueError(f"Unknown capability override(s) {sorted(unknown)}; valid names: {sorted(fields)}")
+        return dataclasses.replace(self, **dict(overrides))
+
+
+def _gpt(name: str, ctx: int, out: int, *, vision: bool, tools: bool = True, parallel: bool = True,
+         json_mode: bool = True, json_schema: bool = False, notes: str = "") -> ModelInfo:
+    return ModelInfo(
+        name=name, vendor="openai", context_window=ctx, max_output_tokens=out, image_inputs=vision,
+        tool_calling=tools, parallel_tool_calls=tools and parallel, parallel_tool_calls_param=tools and parallel,
+        tool_choice=tools, json_mode=json_mode, json_schema=json_schema, notes=notes,
+    )
+
+
+def _o1(name: str, out: int) -> ModelInfo:
+    return ModelInfo(
+        name=name, vendor="openai", context_window=128_000, max_output_tokens=out, streaming=False,
+        system_messages=False, temperature=False, stop=False, reasoning=True,
+        max_tokens_param="max_completion_tokens",
+        notes="reasoning model: no system role, no temperature, no streaming upstream, no tools",
+    )
+
+
+def _reverse(name: str, notes: str) -> ModelInfo:
+    return ModelInfo(name=name, vendor="b3n-reverse", context_window=128_000, max_output_tokens=4_096,
+                     image_inputs=name != "search-gpts", notes=notes)
+
+
+def _claude(name: str, out: int) -> ModelInfo:
+    return ModelInfo(
+        name=name, vendor="anthropic", context_window=200_000, max_output_tokens=out, image_inputs=True,
+        tool_calling=True, parallel_tool_calls=True, tool_choice=True, max_temperature=1.0,
+        notes="adapted to the OpenAI format by the relay; response_format is ignored",
+    )
+
+
+def _gemini(name: str, ctx: int) -> ModelInfo:
+    return ModelInfo(
+        name=name, vendor="google", context_window=ctx, max_output_tokens=8_192, image_inputs=True,
+        tool_calling=True, parallel_tool_calls=True, tool_choice=True,
+        notes="adapted to the OpenAI format by the relay; response_format is ignored",
+    )
+
+
+def _embedding(name: str, dims: int, *, dimensions: bool) -> ModelInfo:
+    return ModelInfo(name=name, vendor="openai", kind="embedding", context_window=8_191, max_output_tokens=0,
+                     streaming=False, embedding_dimensions=dims, supports_dimensions=dimensions)
+
+
+def _media(name: str, kind: Kind) -> ModelInfo:
+    return ModelInfo(name=name, vendor="openai", kind=kind, context_window=0, max_output_tokens=0, streaming=False)
+
+
+MODELS: dict[str, ModelInfo] = {
+    m.name: m
+    for m in (
+        _gpt("gpt-3.5-turbo", 16_385, 4_096, vision=False),
+        _gpt("gpt-4", 8_192, 8_192, vision=False, parallel=False, json_mode=False),
+        _gpt("gpt-4-turbo", 128_000, 4_096, vision=True),
+        _gpt("gpt-4o", 128_000, 16_384, vision=True, json_schema=True),
+        _gpt("gpt-4o-mini", 128_000, 16_384, vision=True, json_schema=True),
+        _o1("o1-preview", 32_768),
+        _o1("o1-mini", 65_536),
+        _reverse("gpt-4-all", "reverse-engineered ChatGPT model; no tool calling"),
+        _reverse("gpt-4o-all", "reverse-engineered ChatGPT model; no tool calling"),
+        _reverse("gpts", "reverse-engineered GPTs; no tool calling"),
+        _reverse("search-gpts", "reverse-engineered GPTs with web search; no tool calling"),
+        _claude("claude-3-opus-latest", 4_096),
+        _claude("claude-3-5-sonnet-latest", 8_192),
+        _claude("claude-3-5-haiku-latest", 8_192),
+        _gemini("gemini-1.5-flash-latest", 1_048_576),
+        _gemini("gemini-1.5-pro-latest", 2_097_152),
+        _embedding("text-embedding-ada-002", 1536, dimensions=False),
+        _embedding("text-embedding-3-small", 1536, dimensions=True),
+        _embedding("text-embedding-3-large", 3072, dimensions=True),
+        _media("dall-e-3", "image"),
+        _media("tts-1", "tts"),
+        _media("tts-1-hd", "tts"),
+        _media("whisper-1", "stt"),
+    )
+}
+
+
+def _family_default(name: str) -> ModelInfo:
+    low = name.lower()
+    if low.startswith(("o1", "o3", "o4")):
+        base = _o1(name, 65_536)
+    elif low.startswith("claude"):
+        base = _claude(name, 8_192)
+    elif low.startswith("gemini"):
+        base = _gemini(name, 1_048_576)
+    elif low.startswith("text-embedding"):
+        base = _embedding(name, 1536, dimensions=True)
+    elif low.endswith("-all") or "gpts" in low:
+        base = _reverse(name, "reverse model (not in the catalog)")
+    else:
+        # Permissive: unknown models are assumed to be modern OpenAI-compatible chat models.
+        base = _gpt(name, 128_000, 4_096, vision=True)
+    return dataclasses.replace(base, known=False, notes="not in the catalog; permissive defaults")
+
+
+def get_model_info(name: str, overrides: Mapping[str, Any] | None = None) -> ModelInfo:
+    """Capabilities of ``name`` (catalog entry, else family defaults), with optional overrides."""
+    info = MODELS.get(name) or _family_default(name)
+    return info.with_overrides(overrides)
+
+
+def chat_models() -> list[ModelInfo]:
+    return [m for m in MODELS.values() if m.kind == "chat"]

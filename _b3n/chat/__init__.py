@@ -1,0 +1,37 @@
+"""Chat completions: request building, response parsing and stream assembly, shared by both facades."""
+
+from _b3n.chat.request import (
+    B3nAdaptationWarning,
+    ChatRequest,
+    build_chat_request,
+    image_data_part,
+    image_url_part,
+    normalize_tool_choice,
+    text_part,
+    tool_call_to_wire,
+    tool_spec,
+)
+from _b3n.chat.response import parse_chat_completion, parse_usage
+from _b3n.chat.stream import StreamAssembler, completion_to_chunks
+from _b3n.chat.types import ChatChunk, ChatCompletion, ToolCall, ToolCallDelta, Usage
+
+__all__ = [
+    "B3nAdaptationWarning",
+    "ChatChunk",
+    "ChatCompletion",
+    "ChatRequest",
+    "StreamAssembler",
+    "ToolCall",
+    "ToolCallDelta",
+    "Usage",
+    "build_chat_request",
+    "completion_to_chunks",
+    "image_data_part",
+    "image_url_part",
+    "normalize_tool_choice",
+    "parse_chat_completion",
+    "parse_usage",
+    "text_part",
+    "tool_call_to_wire",
+    "tool_spec",
+]

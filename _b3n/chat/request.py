@@ -1,0 +1,337 @@
+"""Build a ``/chat/completions`` payload that the target model accepts.
+
+Adapters turn their framework's messages into OpenAI-format dicts (with the small
+helpers below), then call :func:`build_chat_request`, which validates the input
+(refusing bad input before any request) and adapts it to the model from the catalog:
+
+- o1-preview / o1-mini: system messages folded into the first user turn, temperature
+  dropped (warning), ``max_completion_tokens`` instead of ``max_tokens``, ``stop``
+  dropped (warning), streaming served from one non-streamed call;
+- Claude: temperature clamped to 1 (warning); empty text parts never sent;
+- ``parallel_tool_calls`` sent only when set and forwarded for that model;
+- image parts refused for text-only models, tools refused for models without tools.
+
+Example:
+    >>> req = build_chat_request("o1-mini", [{"role": "system", "content": "Be terse."},
+    ...                                      {"role": "user", "content": "hi"}], max_tokens=50, stream=True)
+    >>> req.payload["messages"], req.payload["max_completion_tokens"], req.emulate_stream
+    ([{'role': 'user', 'content': 'Be terse.\\n\\nhi'}], 50, True)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from _b3n.catalog import ModelInfo, get_model_info
+from _b3n.errors import B3nInvalidRequestError
+
+VALID_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
+_TOOL_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_PART_TYPES = frozenset({"text", "image_url", "input_audio", "file"})
+
+
+class B3nAdaptationWarning(UserWarning):
+    """A parameter was changed or dropped because the target model does not accept it."""
+
+
+@dataclass(slots=True)
+class ChatRequest:
+    """A validated, model-adapted request."""
+
+    model: str
+    payload: dict[str, Any]
+    #: the caller asked to stream but the model cannot: serve the stream from one call.
+    emulate_stream: bool = False
+    include_usage: bool = True
+
+
+# ----------------------------------------------------------------------------- helpers for adapters
+
+
+def text_part(text: str) -> dict[str, Any]:
+    return {"type": "text", "text": text}
+
+
+def image_url_part(url: str, detail: str | None = None) -> dict[str, Any]:
+    image: dict[str, Any] = {"url": url}
+    if detail:
+        image["detail"] = detail
+    return {"type": "image_url", "image_url": image}
+
+
+def image_data_part(data: bytes | str, mime_type: str = "image/png", detail: str | None = None) -> dict[str, Any]:
+    """An inline image; ``data`` is raw bytes or a base64 string."""
+    b64 = base64.b64encode(data).decode("ascii") if isinstance(data, bytes) else data
+    return image_url_part(f"data:{mime_type};base64,{b64}", detail)
+
+
+def tool_call_to_wire(call_id: str, name: str, arguments: Mapping[str, Any] | str | None) -> dict[str, Any]:
+    """An assistant ``tool_calls`` entry; dict arguments are JSON-encoded with ``ensure_ascii=False``."""
+    if arguments is None or arguments == "":
+        args = "{}"
+    elif isinstance(arguments, str):
+        args = arguments
+    else:
+        try:
+            args = json.dumps(dict(arguments), ensure_ascii=False)
+        except (TypeError, ValueError) as exc:
+            raise B3nInvalidRequestError(
+                f"Arguments of tool call {name!r} are not JSON-serialisable ({exc}); use plain JSON values."
+            ) from None
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": args}}
+
+
+def tool_spec(
+    name: str, description: str | None, parameters: Mapping[str, Any] | None, *, strict: bool | None = None
+) -> dict[str, Any]:
+    """An OpenAI ``tools`` entry."""
+    function: dict[str, Any] = {"name": name, "parameters": dict(parameters or {"type": "object", "properties": {}})}
+    if description:
+        function["description"] = description
+    if strict is not None:
+        function["strict"] = strict
+    return {"type": "function", "function": function}
+
+
+def normalize_tool_choice(choice: Any, tool_names: Sequence[str]) -> str | dict[str, Any] | None:
+    """Map framework tool choices onto the OpenAI wire values.
+
+    ``"any"``/``"required"``/``True`` → ``"required"``; ``"auto"``; ``"none"``/``False`` → ``"none"``;
+    a tool name → the function dict; a dict passes through.
+    """
+    if choice is None:
+        return None
+    if choice is True or choice in ("any", "required"):
+        return "required"
+    if choice is False or choice == "none":
+        return "none"
+    if choice == "auto":
+        return "auto"
+    if isinstance(choice, str):
+        if tool_names and choice not in tool_names:
+            raise B3nInvalidRequestError(
+                f"tool_choice={choice!r} names no bound tool; choose one of {list(tool_names)} or 'auto'/'any'/'none'."
+            )
+        return {"type": "function", "function": {"name": choice}}
+    if isinstance(choice, Mapping):
+        return dict(choice)
+    raise B3nInvalidRequestError(f"tool_choice={choice!r} is not understood; use 'auto', 'any', 'none' or a tool name.")
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _validate_tools(tools: Sequence[Mapping[str, Any]]) -> list[str]:
+    names: list[str] = []
+    for i, tool in enumerate(tools):
+        fn = tool.get("function") if isinstance(tool, Mapping) else None
+        if not isinstance(tool, Mapping) or tool.get("type", "function") != "function" or not isinstance(fn, Mapping):
+            raise B3nInvalidRequestError(
+                f"tools[{i}] must be {{'type': 'function', 'function': {{'name', 'parameters'}}}}; got {tool!r:.120}"
+            )
+        name = fn.get("name")
+        if not isinstance(name, str) or not _TOOL_NAME_RE.match(name):
+            raise B3nInvalidRequestError(
+                f"tools[{i}] name {name!r} is invalid: use 1-64 letters, digits, '_' or '-'."
+            )
+        params = fn.get("parameters")
+        if params is not None and (not isinstance(params, Mapping) or params.get("type", "object") != "object"):
+            raise B3nInvalidRequestError(
+                f"tools[{i}] ({name}) parameters must be a JSON schema object ({{'type': 'object', ...}})."
+            )
+        if name in names:
+            raise B3nInvalidRequestError(f"Two tools are named {name!r}; tool names must be unique.")
+        names.append(name)
+    return names
+
+
+def _clean_content(content: Any, index: int, info: ModelInfo) -> Any:
+    if content is None or isinstance(content, str):
+        return content
+    if not isinstance(content, Sequence):
+        raise B3nInvalidRequestError(f"messages[{index}].content must be a string or a list of parts.")
+    parts: list[Any] = []
+    for part in content:
+        if isinstance(part, str):
+            part = text_part(part)
+        if not isinstance(part, Mapping) or part.get("type") not in _PART_TYPES:
+            raise B3nInvalidRequestError(
+                f"messages[{index}] has a content part of unsupported type {getattr(part, 'get', lambda _: part)('type')!r}; "
+                f"supported: {sorted(_PART_TYPES)}."
+            )
+        kind = part["type"]
+        if kind == "text":
+            if not part.get("text"):
+                continue  # an empty text part is an error on Claude and means nothing elsewhere
+        elif kind == "image_url" and not info.image_inputs:
+            raise B3nInvalidRequestError(
+                f"Model {info.name!r} does not take image inputs. Use a vision model such as gpt-4o-mini, "
+                "claude-3-5-sonnet-latest or gemini-1.5-flash-latest."
+            )
+        parts.append(dict(part))
+    return parts
+
+
+def _validate_messages(messages: Sequence[Mapping[str, Any]], info: ModelInfo) -> list[dict[str, Any]]:
+    if not messages:
+        raise B3nInvalidRequestError("messages is empty: pass at least one message.")
+    out: list[dict[str, Any]] = []
+    for i, message in enumerate(messages):
+        if not isinstance(message, Mapping):
+            raise B3nInvalidRequestError(f"messages[{i}] must be a dict with 'role' and 'content'.")
+        role = message.get("role")
+        if role not in VALID_ROLES:
+            raise B3nInvalidRequestError(
+                f"messages[{i}] has unknown role {role!r}; use one of {sorted(VALID_ROLES)}."
+            )
+        msg = dict(message)
+        msg["content"] = _clean_content(message.get("content"), i, info)
+        if role == "tool" and not msg.get("tool_call_id"):
+            raise B3nInvalidRequestError(f"messages[{i}] is a tool result without tool_call_id.")
+        if role == "assistant" and msg.get("tool_calls"):
+            calls = []
+            for call in msg["tool_calls"]:
+                fn = dict(call.get("function") or {})
+                if not isinstance(fn.get("arguments"), str):
+                    fn["arguments"] = json.dumps(fn.get("arguments") or {}, ensure_ascii=False)
+                calls.append({**call, "type": call.get("type", "function"), "function": fn})
+            msg["tool_calls"] = calls
+            if not msg["content"]:
+                msg["content"] = None
+        elif msg["content"] is None:
+            msg["content"] = ""
+        out.append(msg)
+    return out
+
+
+# ----------------------------------------------------------------------------- adaptation
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(p.get("text", "") for p in content if isinstance(p, Mapping) and p.get("type") == "text")
+    return ""
+
+
+def _fold_system(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    system = [m for m in messages if m["role"] in ("system", "developer")]
+    if not system:
+        return messages
+    prefix = "\n\n".join(t for t in (_text_of(m["content"]) for m in system) if t)
+    rest = [m for m in messages if m["role"] not in ("system", "developer")]
+    for m in rest:
+        if m["role"] == "user":
+            if isinstance(m["content"], list):
+                m["content"] = [text_part(prefix), *m["content"]]
+            else:
+                m["content"] = f"{prefix}\n\n{m['content']}" if m["content"] else prefix
+            return rest
+    return [{"role": "user", "content": prefix}, *rest]
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, B3nAdaptationWarning, stacklevel=4)
+
+
+def adapt_payload(payload: dict[str, Any], info: ModelInfo) -> bool:
+    """Adapt ``payload`` in place for ``info``; return True when streaming must be emulated."""
+    name = info.name
+    if not info.system_messages:
+        payload["messages"] = _fold_system(payload["messages"])
+    temperature = payload.get("temperature")
+    if temperature is not None:
+        if not info.temperature:
+            payload.pop("temperature")
+            if temperature != 1:
+                _warn(f"{name} accepts no temperature; temperature={temperature} was not sent.")
+        elif temperature > info.max_temperature:
+            payload["temperature"] = info.max_temperature
+            _warn(f"{name} accepts temperature <= {info.max_temperature}; {temperature} was clamped.")
+    if info.max_tokens_param == "max_completion_tokens" and "max_tokens" in payload:
+        payload["max_completion_tokens"] = payload.pop("max_tokens")
+    if not info.stop and payload.get("stop"):
+        _warn(f"{name} accepts no stop sequences; stop={payload['stop']!r} was not sent.")
+        payload.pop("stop")
+    elif "stop" in payload and not payload["stop"]:
+        payload.pop("stop")
+    if payload.get("tools"):
+        if not info.tool_calling:
+            raise B3nInvalidRequestError(
+                f"Model {name!r} does not support tool calling on B3n. Use gpt-4o-mini, claude-3-5-sonnet-latest "
+                "or gemini-1.5-flash-latest for tools."
+            )
+        if "parallel_tool_calls" in payload and not info.parallel_tool_calls_param:
+            payload.pop("parallel_tool_calls")
+    else:
+        for key in ("tool_choice", "parallel_tool_calls"):
+            payload.pop(key, None)
+    emulate = False
+    if payload.get("stream") and not info.streaming:
+        payload.pop("stream")
+        payload.pop("stream_options", None)
+        emulate = True
+    return emulate
+
+
+def build_chat_request(
+    model: str,
+    messages: Sequence[Mapping[str, Any]],
+    *,
+    info: ModelInfo | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    stop: Sequence[str] | str | None = None,
+    tools: Sequence[Mapping[str, Any]] | None = None,
+    tool_choice: Any = None,
+    parallel_tool_calls: bool | None = None,
+    response_format: Mapping[str, Any] | None = None,
+    stream: bool = False,
+    include_usage: bool = True,
+    extra: Mapping[str, Any] | None = None,
+) -> ChatRequest:
+    """Validate and adapt one chat request. Raises :class:`B3nInvalidRequestError` before any I/O."""
+    if not model or not isinstance(model, str):
+        raise B3nInvalidRequestError("model must be a non-empty string such as 'gpt-4o-mini'.")
+    info = info or get_model_info(model)
+    payload: dict[str, Any] = {"model": model, "messages": _validate_messages(messages, info)}
+    if temperature is not None:
+        payload["temperature"] = temperature
+    if max_tokens is not None:
+        if max_tokens <= 0:
+            raise B3nInvalidRequestError(f"max_tokens must be positive, got {max_tokens}.")
+        payload["max_tokens"] = max_tokens
+    if stop:
+        payload["stop"] = [stop] if isinstance(stop, str) else list(stop)
+    if tools:
+        names = _validate_tools(tools)
+        payload["tools"] = [dict(t) for t in tools]
+        choice = normalize_tool_choice(tool_choice, names)
+        if choice is not None:
+            payload["tool_choice"] = choice
+        if parallel_tool_calls is not None:
+            payload["parallel_tool_calls"] = parallel_tool_calls
+    elif tool_choice not in (None, "auto", "none"):
+        raise B3nInvalidRequestError(f"tool_choice={tool_choice!r} was given but no tools are bound.")
+    if response_format is not None:
+        payload["response_format"] = dict(response_format)
+    if extra:
+        for key, value in extra.items():
+            if key in ("messages", "model"):
+                raise B3nInvalidRequestError(f"{key!r} cannot be passed as an extra parameter.")
+            payload[key] = value
+    if payload.get("n", 1) != 1:
+        raise B3nInvalidRequestError("n must be 1: B3n chat models return one choice per request here.")
+    if stream:
+        payload["stream"] = True
+        if include_usage:
+            payload["stream_options"] = {**payload.get("stream_options", {}), "include_usage": True}
+    emulate = adapt_payload(payload, info)
+    return ChatRequest(model=model, payload=payload, emulate_stream=emulate, include_usage=include_usage)

@@ -1,0 +1,166 @@
+"""Parse a ``/chat/completions`` response leniently and normalise every known relay quirk.
+
+Handled here (see b3n-api.md §4.2): missing or empty ``model`` (the requested one is
+used), missing ``id`` / ``usage``, Claude's two choices sharing ``index`` 0 (merged into
+one message with both the text and the tool calls), ``finish_reason: "stop"`` with tool
+calls, tool arguments sent as ``""`` or as a dict, trailing whitespace (Gemini),
+``<thinking>`` text (Claude opus) and ``reasoning_content`` moved to ``reasoning``, and
+``reasoning_tokens`` / ``cached_tokens`` in usage. Unknown extra fields are ignored.
+
+Example:
+    >>> body = {"choices": [
+    ...   {"index": 0, "message": {"content": None, "tool_calls": [{"id": "toolu_1", "type": "function",
+    ...     "function": {"name": "f", "arguments": "{}"}}]}, "finish_reason": "tool_calls"},
+    ...   {"index": 0, "message": {"content": "I'll call f."}, "finish_reason": "stop"}]}
+    >>> c = parse_chat_completion(body, "claude-3-5-sonnet-latest")
+    >>> c.content, [t.name for t in c.tool_calls], c.finish_reason, c.model
+    ("I'll call f.", ['f'], 'tool_calls', 'claude-3-5-sonnet-latest')
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from _b3n.chat.types import ChatCompletion, ToolCall, Usage
+from _b3n.errors import B3nResponseError, error_from_stream_payload
+
+THINK_OPEN = "<thinking>"
+THINK_CLOSE = "</thinking>"
+
+
+def new_call_id() -> str:
+    return "call_" + uuid.uuid4().hex[:24]
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def parse_usage(raw: Any) -> Usage | None:
+    """Usage from a response or the last stream chunk; None when absent or empty."""
+    if not isinstance(raw, Mapping):
+        return None
+    prompt = _int(raw.get("prompt_tokens")) or _int(raw.get("input_tokens")) or 0
+    completion = _int(raw.get("completion_tokens")) or _int(raw.get("output_tokens")) or 0
+    total = _int(raw.get("total_tokens")) or prompt + completion
+    details = raw.get("completion_tokens_details")
+    reasoning = _int(details.get("reasoning_tokens")) if isinstance(details, Mapping) else None
+    pdetails = raw.get("prompt_tokens_details")
+    cached = _int(pdetails.get("cached_tokens")) if isinstance(pdetails, Mapping) else None
+    return Usage(prompt, completion, total, reasoning, cached)
+
+
+def text_of(content: Any) -> str:
+    """Content as text: a string, or the text parts of a list."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, Mapping) and p.get("type") == "text")
+    return str(content)
+
+
+def normalize_arguments(arguments: Any) -> str:
+    """Tool arguments as JSON text: ``""``/None → ``"{}"``, dicts encoded."""
+    if arguments is None or arguments == "":
+        return "{}"
+    if isinstance(arguments, str):
+        return arguments
+    return json.dumps(arguments, ensure_ascii=False)
+
+
+def parse_tool_call(raw: Mapping[str, Any]) -> ToolCall:
+    fn = raw.get("function") if isinstance(raw.get("function"), Mapping) else {}
+    assert isinstance(fn, Mapping)
+    extra = {k: v for k, v in raw.items() if k not in ("id", "type", "function", "index")} or None
+    return ToolCall(
+        id=str(raw.get("id") or new_call_id()),
+        name=str(fn.get("name") or ""),
+        arguments=normalize_arguments(fn.get("arguments")),
+        extra=extra,
+    )
+
+
+def split_thinking(text: str) -> tuple[str | None, str]:
+    """Move a leading ``<thinking>…</thinking>`` block out of ``text``."""
+    stripped = text.lstrip()
+    if not stripped.startswith(THINK_OPEN):
+        return None, text
+    end = stripped.find(THINK_CLOSE)
+    if end < 0:
+        return stripped[len(THINK_OPEN) :].strip(), ""
+    return stripped[len(THINK_OPEN) : end].strip(), stripped[end + len(THINK_CLOSE) :].lstrip()
+
+
+def parse_chat_completion(body: Any, requested_model: str) -> ChatCompletion:
+    """Normalise one non-streamed response body (already JSON-decoded)."""
+    if not isinstance(body, Mapping):
+        raise B3nResponseError(f"B3n returned a non-object JSON body: {str(body)[:200]}")
+    choices = body.get("choices")
+    if not isinstance(choices, list) or not choices:
+        if body.get("error"):
+            raise error_from_stream_payload(body, model=requested_model)
+        raise B3nResponseError(
+            f"B3n returned no choices for model {requested_model!r} (body: {json.dumps(body, ensure_ascii=False)[:200]})."
+            " The upstream may have filtered the reply; try again or another model."
+        )
+    first_index = min((_int(c.get("index")) or 0) for c in choices if isinstance(c, Mapping))
+    texts: list[str] = []
+    reasoning_parts: list[str] = []
+    tool_calls: list[ToolCall] = []
+    finish: str | None = None
+    refusal: str | None = None
+    for choice in choices:
+        if not isinstance(choice, Mapping) or (_int(choice.get("index")) or 0) != first_index:
+            continue
+        message = choice.get("message") or {}
+        if not isinstance(message, Mapping):
+            continue
+        text = text_of(message.get("content"))
+        if text:
+            texts.append(text)
+        for key in ("reasoning_content", "reasoning"):
+            value = message.get(key)
+            if isinstance(value, str) and value:
+                reasoning_parts.append(value)
+                break
+        for raw_call in message.get("tool_calls") or []:
+            if isinstance(raw_call, Mapping):
+                tool_calls.append(parse_tool_call(raw_call))
+        if isinstance(message.get("refusal"), str) and message["refusal"]:
+            refusal = message["refusal"]
+        if finish is None and choice.get("finish_reason"):
+            finish = str(choice["finish_reason"])
+    content = "\n\n".join(t.strip() for t in texts) if len(texts) > 1 else (texts[0] if texts else "")
+    thought, content = split_thinking(content)
+    if thought:
+        reasoning_parts.insert(0, thought)
+    if tool_calls and finish in (None, "stop"):
+        finish = "tool_calls"
+    created = _int(body.get("created"))
+    fingerprint = body.get("system_fingerprint")
+    return ChatCompletion(
+        id=str(body.get("id") or "chatcmpl-" + uuid.uuid4().hex),
+        model=str(body.get("model") or requested_model),
+        content=content.rstrip(),
+        reasoning="\n\n".join(reasoning_parts) or None,
+        tool_calls=tool_calls,
+        finish_reason=finish,
+        usage=parse_usage(body.get("usage")),
+        system_fingerprint=fingerprint if isinstance(fingerprint, str) else None,
+        created=created,
+        refusal=refusal,
+        raw=dict(body),
+    )

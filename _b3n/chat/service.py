@@ -1,0 +1,110 @@
+"""Chat calls: send a prepared request, parse it, or stream it as normalised chunks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+
+from _b3n.chat.request import ChatRequest, build_chat_request
+from _b3n.chat.response import parse_chat_completion
+from _b3n.chat.stream import StreamAssembler, completion_to_chunks
+from _b3n.chat.types import ChatChunk, ChatCompletion
+from _b3n.errors import B3nResponseError, B3nStreamInterruptedError
+from _b3n.transport import AsyncTransport, StreamEndedEarly, SyncTransport
+
+PATH = "/chat/completions"
+
+
+def _json(response: httpx.Response, model: str) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise B3nResponseError(
+            f"B3n answered 200 for model {model!r} with a body that is not JSON "
+            f"({response.headers.get('content-type', '?')}): {response.text[:200]!r}. Not retried "
+            "(the call may have been billed); try again."
+        ) from None
+
+
+def _with_partial(exc: B3nStreamInterruptedError, assembler: StreamAssembler) -> B3nStreamInterruptedError:
+    exc.partial = assembler.result()
+    return exc
+
+
+class ChatService:
+    """``client.chat``: blocking chat completions."""
+
+    def __init__(self, transport: SyncTransport) -> None:
+        self._transport = transport
+
+    def create(self, model: str, messages: list[dict[str, Any]], **params: Any) -> ChatCompletion:
+        """One chat completion. ``params`` are those of :func:`build_chat_request`."""
+        return self.send(build_chat_request(model, messages, **params))
+
+    def stream(self, model: str, messages: list[dict[str, Any]], **params: Any) -> Iterator[ChatChunk]:
+        """Stream a chat completion as normalised chunks (the last one has ``final=True``)."""
+        return self.send_stream(build_chat_request(model, messages, stream=True, **params))
+
+    def send(self, request: ChatRequest) -> ChatCompletion:
+        payload = request.payload
+        if payload.get("stream"):
+            payload = {k: v for k, v in payload.items() if k not in ("stream", "stream_options")}
+        response = self._transport.request("POST", PATH, json_body=payload, model=request.model)
+        return parse_chat_completion(_json(response, request.model), request.model)
+
+    def send_stream(self, request: ChatRequest) -> Iterator[ChatChunk]:
+        if request.emulate_stream or not request.payload.get("stream"):
+            yield from completion_to_chunks(self.send(request))
+            return
+        assembler = StreamAssembler(request.model)
+        try:
+            for raw in self._transport.iter_sse(PATH, request.payload, model=request.model):
+                chunk = assembler.feed(raw)
+                if chunk is not None:
+                    yield chunk
+        except StreamEndedEarly as exc:
+            if assembler.finish_reason is None:
+                raise _with_partial(exc, assembler) from None
+        except B3nStreamInterruptedError as exc:
+            raise _with_partial(exc, assembler) from None
+        yield assembler.finish()
+
+
+class AsyncChatService:
+    """``async_client.chat``: asyncio chat completions."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    async def create(self, model: str, messages: list[dict[str, Any]], **params: Any) -> ChatCompletion:
+        return await self.send(build_chat_request(model, messages, **params))
+
+    def stream(self, model: str, messages: list[dict[str, Any]], **params: Any) -> AsyncIterator[ChatChunk]:
+        return self.send_stream(build_chat_request(model, messages, stream=True, **params))
+
+    async def send(self, request: ChatRequest) -> ChatCompletion:
+        payload = request.payload
+        if payload.get("stream"):
+            payload = {k: v for k, v in payload.items() if k not in ("stream", "stream_options")}
+        response = await self._transport.request("POST", PATH, json_body=payload, model=request.model)
+        return parse_chat_completion(_json(response, request.model), request.model)
+
+    async def send_stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        if request.emulate_stream or not request.payload.get("stream"):
+            for chunk in completion_to_chunks(await self.send(request)):
+                yield chunk
+            return
+        assembler = StreamAssembler(request.model)
+        try:
+            async for raw in self._transport.iter_sse(PATH, request.payload, model=request.model):
+                chunk = assembler.feed(raw)
+                if chunk is not None:
+                    yield chunk
+        except StreamEndedEarly as exc:
+            if assembler.finish_reason is None:
+                raise _with_partial(exc, assembler) from None
+        except B3nStreamInterruptedError as exc:
+            raise _with_partial(exc, assembler) from None
+        yield assembler.finish()

@@ -1,0 +1,283 @@
+"""Assemble a ``/chat/completions`` SSE stream into normalised :class:`ChatChunk` events.
+
+Both adapters consume the same events, so stream quirks are handled once:
+
+- tool-call deltas without ``index`` (Gemini, Claude relays): a new ``id`` (or a name
+  without an id) starts a new call, an id-less fragment continues the last call; several
+  calls in one delta are split; calls that reuse an index with a different id are
+  kept apart. Our indexes are 0, 1, 2... in order of appearance;
+- ``finish_reason: "stop"`` with tool calls becomes ``"tool_calls"``;
+- the model name (empty or missing in Gemini chunks → the requested one), the finish
+  reason and usage are delivered once, on a terminal chunk;
+- trailing whitespace at the end of the reply is dropped (Gemini sends ``"1 \\n"``);
+- a leading ``<thinking>…</thinking>`` (Claude opus) and ``reasoning_content`` deltas
+  are delivered as ``reasoning``.
+
+Example:
+    >>> a = StreamAssembler("gemini-1.5-flash-latest")
+    >>> a.feed({"choices": [{"delta": {"tool_calls": [
+    ...     {"id": "c1", "function": {"name": "f", "arguments": "{}"}},
+    ...     {"id": "c2", "function": {"name": "g", "arguments": "{}"}}]}, "finish_reason": "stop"}]}).tool_calls
+    [ToolCallDelta(index=0, id='c1', name='f', arguments='{}'), ToolCallDelta(index=1, id='c2', name='g', arguments='{}')]
+    >>> end = a.finish()
+    >>> end.finish_reason, end.model
+    ('tool_calls', 'gemini-1.5-flash-latest')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from _b3n.chat.response import THINK_CLOSE, THINK_OPEN, new_call_id, parse_usage
+from _b3n.chat.types import ChatChunk, ChatCompletion, ToolCall, ToolCallDelta, Usage
+
+_WS = " \t\r\n"
+
+
+class StreamAssembler:
+    """Stateful: feed raw chunk dicts in order, then call :meth:`finish` once."""
+
+    __slots__ = (
+        "_calls",
+        "_content",
+        "_finished",
+        "_held_ws",
+        "_id",
+        "_reasoning",
+        "_think",
+        "_think_buf",
+        "_wire_to_ours",
+        "created",
+        "finish_reason",
+        "fingerprint",
+        "model",
+        "requested_model",
+        "usage",
+    )
+
+    def __init__(self, requested_model: str) -> None:
+        self.requested_model = requested_model
+        self.model: str | None = None
+        self.finish_reason: str | None = None
+        self.usage: Usage | None = None
+        self.fingerprint: str | None = None
+        self.created: int | None = None
+        self._id: str | None = None
+        self._content: list[str] = []
+        self._reasoning: list[str] = []
+        self._calls: list[ToolCall] = []
+        self._wire_to_ours: dict[int, int] = {}
+        self._held_ws = ""
+        # thinking-tag state: "start" (undecided), "in" (inside <thinking>), "out" (normal text)
+        self._think = "start"
+        self._think_buf = ""
+        self._finished = False
+
+    # -------------------------------------------------------------- feeding
+
+    def feed(self, raw: Mapping[str, Any]) -> ChatChunk | None:
+        """Consume one SSE data object; return a chunk with new content, or None."""
+        if self._id is None and raw.get("id"):
+            self._id = str(raw["id"])
+        model = raw.get("model")
+        if model and self.model is None:
+            self.model = str(model)
+        if raw.get("system_fingerprint") and self.fingerprint is None:
+            self.fingerprint = str(raw["system_fingerprint"])
+        if raw.get("created") and self.created is None and isinstance(raw["created"], int):
+            self.created = raw["created"]
+        usage = raw.get("usage")
+        if usage:
+            self.usage = parse_usage(usage) or self.usage
+        choices = raw.get("choices")
+        if not choices:
+            return None
+        content = reasoning = ""
+        deltas: list[ToolCallDelta] = []
+        for choice in choices:
+            if not isinstance(choice, Mapping):
+                continue
+            delta = choice.get("delta") or choice.get("message") or {}
+            if isinstance(delta, Mapping):
+                text = delta.get("content")
+                if isinstance(text, str) and text:
+                    c, r = self._route_text(text)
+                    content += c
+                    reasoning += r
+                for key in ("reasoning_content", "reasoning"):
+                    value = delta.get(key)
+                    if isinstance(value, str) and value:
+                        reasoning += value
+                        break
+                raw_calls = delta.get("tool_calls")
+                if raw_calls:
+                    for raw_call in raw_calls:
+                        if isinstance(raw_call, Mapping):
+                            deltas.append(self._tool_delta(raw_call))
+            if choice.get("finish_reason") and self.finish_reason is None:
+                self.finish_reason = str(choice["finish_reason"])
+        if reasoning:
+            self._reasoning.append(reasoning)
+        content = self._hold_trailing_ws(content)
+        if content:
+            self._content.append(content)
+        if not (content or reasoning or deltas):
+            return None
+        return ChatChunk(content=content, reasoning=reasoning, tool_calls=deltas)
+
+    def _route_text(self, text: str) -> tuple[str, str]:
+        """Split text into (content, reasoning) according to a leading <thinking> block."""
+        if self._think == "out":
+            return text, ""
+        if self._think == "start":
+            self._think_buf += text
+            probe = self._think_buf.lstrip()
+            if not probe:
+                return "", ""
+            if probe.startswith(THINK_OPEN):
+                self._think = "in"
+                text, self._think_buf = probe[len(THINK_OPEN) :], ""
+            elif THINK_OPEN.startswith(probe):
+                return "", ""  # could still become "<thinking>"
+            else:
+                self._think = "out"
+                text, self._think_buf = self._think_buf, ""
+                return text, ""
+        # inside <thinking>
+        self._think_buf += text
+        end = self._think_buf.find(THINK_CLOSE)
+        if end < 0:
+            # keep a tail that might be the start of the closing tag
+            safe = len(self._think_buf) - len(THINK_CLOSE)
+            if safe <= 0:
+                return "", ""
+            out, self._think_buf = self._think_buf[:safe], self._think_buf[safe:]
+            return "", out
+        thought = self._think_buf[:end]
+        rest = self._think_buf[end + len(THINK_CLOSE) :].lstrip()
+        self._think_buf = ""
+        self._think = "out"
+        return rest, thought
+
+    def _hold_trailing_ws(self, content: str) -> str:
+        if not content:
+            return ""
+        content = self._held_ws + content
+        stripped = content.rstrip(_WS)
+        self._held_ws = content[len(stripped) :]
+        return stripped
+
+    def _tool_delta(self, raw: Mapping[str, Any]) -> ToolCallDelta:
+        fn = raw.get("function")
+        fn = fn if isinstance(fn, Mapping) else {}
+        wire_index = raw.get("index")
+        call_id = raw.get("id") or None
+        name = fn.get("name") or None
+        args = fn.get("arguments")
+        if args is not None and not isinstance(args, str):
+            import json
+
+            args = json.dumps(args, ensure_ascii=False)
+        args = args or ""
+        ours = self._locate(wire_index if isinstance(wire_index, int) else None, call_id, name)
+        if ours is None:
+            ours = len(self._calls)
+            extra = {k: v for k, v in raw.items() if k not in ("id", "type", "function", "index")} or None
+            self._calls.append(ToolCall(id=str(call_id or new_call_id()), name=str(name or ""), arguments="",
+                                        extra=extra))
+            if isinstance(wire_index, int):
+                self._wire_to_ours[wire_index] = ours
+            call = self._calls[ours]
+            call.arguments += args
+            return ToolCallDelta(index=ours, id=call.id, name=call.name, arguments=args)
+        call = self._calls[ours]
+        if name and not call.name:
+            call.name = str(name)
+        call.arguments += args
+        return ToolCallDelta(index=ours, id=None, name=None, arguments=args)
+
+    def _locate(self, wire_index: int | None, call_id: str | None, name: str | None) -> int | None:
+        """Which existing call this fragment continues (None: it starts a new call)."""
+        if call_id is not None:
+            for i, call in enumerate(self._calls):
+                if call.id == call_id:
+                    return i
+            return None
+        if wire_index is not None:
+            return self._wire_to_ours.get(wire_index)
+        if name:
+            return None
+        return len(self._calls) - 1 if self._calls else None
+
+    # -------------------------------------------------------------- results
+
+    def finish(self) -> ChatChunk:
+        """The terminal chunk: finish reason, model, id and usage, delivered exactly once."""
+        self._finished = True
+        if self._think_buf:
+            # an unterminated <thinking> or an undecided prefix
+            if self._think == "in":
+                self._reasoning.append(self._think_buf)
+            else:
+                self._content.append(self._think_buf.rstrip(_WS))
+            self._think_buf = ""
+        self._held_ws = ""
+        if self._calls and self.finish_reason in (None, "stop"):
+            self.finish_reason = "tool_calls"
+        for call in self._calls:
+            if not call.arguments:
+                call.arguments = "{}"
+        return ChatChunk(
+            final=True,
+            finish_reason=self.finish_reason,
+            model=self.model or self.requested_model,
+            id=self._id,
+            usage=self.usage,
+            system_fingerprint=self.fingerprint,
+        )
+
+    @property
+    def has_output(self) -> bool:
+        return bool(self._content or self._reasoning or self._calls)
+
+    def result(self) -> ChatCompletion:
+        """Everything received so far as one completion (used for interrupted streams too)."""
+        return ChatCompletion(
+            id=self._id or "",
+            model=self.model or self.requested_model,
+            content="".join(self._content),
+            reasoning="".join(self._reasoning) or None,
+            tool_calls=[ToolCall(c.id, c.name, c.arguments or "{}", c.extra) for c in self._calls],
+            finish_reason=self.finish_reason,
+            usage=self.usage,
+            system_fingerprint=self.fingerprint,
+            created=self.created,
+        )
+
+
+def completion_to_chunks(completion: ChatCompletion) -> list[ChatChunk]:
+    """Serve a stream from one completed call (models that cannot stream, e.g. o1-mini)."""
+    chunks: list[ChatChunk] = []
+    if completion.reasoning or completion.content or completion.tool_calls:
+        chunks.append(
+            ChatChunk(
+                content=completion.content,
+                reasoning=completion.reasoning or "",
+                tool_calls=[
+                    ToolCallDelta(index=i, id=c.id, name=c.name, arguments=c.arguments)
+                    for i, c in enumerate(completion.tool_calls)
+                ],
+            )
+        )
+    chunks.append(
+        ChatChunk(
+            final=True,
+            finish_reason=completion.finish_reason,
+            model=completion.model,
+            id=completion.id,
+            usage=completion.usage,
+            system_fingerprint=completion.system_fingerprint,
+        )
+    )
+    return chunks

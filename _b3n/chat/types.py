@@ -1,0 +1,113 @@
+"""Normalised chat results: what both framework adapters consume.
+
+These are plain slotted dataclasses (not pydantic) because a stream creates one per
+chunk and they are built from already-checked values.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Usage:
+    """Token counts. ``reasoning_tokens`` and ``cached_tokens`` are None when the relay sent none."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    reasoning_tokens: int | None = None
+    cached_tokens: int | None = None
+
+    def as_dict(self) -> dict[str, int]:
+        out = {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }
+        if self.reasoning_tokens is not None:
+            out["reasoning_tokens"] = self.reasoning_tokens
+        if self.cached_tokens is not None:
+            out["cached_tokens"] = self.cached_tokens
+        return out
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """One complete tool call. ``arguments`` is the JSON text (``"{}"`` when the model sent none)."""
+
+    id: str
+    name: str
+    arguments: str = "{}"
+    #: vendor extras to echo back on the next turn (e.g. Gemini ``extra_content``).
+    extra: dict[str, Any] | None = None
+
+    def parsed_arguments(self) -> dict[str, Any]:
+        """The arguments as a dict; raises ValueError when they are not a JSON object."""
+        value = json.loads(self.arguments or "{}")
+        if not isinstance(value, dict):
+            raise ValueError(f"tool call arguments are not a JSON object: {self.arguments!r}")
+        return value
+
+    def to_wire(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments or "{}"},
+        }
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@dataclass(slots=True)
+class ChatCompletion:
+    """A whole assistant turn, with every relay quirk already normalised."""
+
+    id: str
+    model: str
+    content: str = ""
+    reasoning: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    system_fingerprint: str | None = None
+    created: int | None = None
+    refusal: str | None = None
+    raw: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class ToolCallDelta:
+    """A fragment of tool call number ``index`` (0-based, in order of appearance).
+
+    ``id`` and ``name`` are set on the first fragment of a call only; ``arguments``
+    fragments concatenate to the call's JSON text.
+    """
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(slots=True)
+class ChatChunk:
+    """One normalised stream event.
+
+    Content chunks carry ``content`` / ``reasoning`` / ``tool_calls``. The stream ends with
+    exactly one terminal chunk (``final=True``) carrying ``finish_reason``, ``model``,
+    ``id`` and ``usage`` (when the relay sent usage), so metadata appears once.
+    """
+
+    content: str = ""
+    reasoning: str = ""
+    tool_calls: list[ToolCallDelta] = field(default_factory=list)
+    final: bool = False
+    finish_reason: str | None = None
+    model: str | None = None
+    id: str | None = None
+    usage: Usage | None = None
+    system_fingerprint: str | None = None

@@ -1,0 +1,178 @@
+"""``B3nClient`` / ``AsyncB3nClient``: every B3n endpoint behind one object.
+
+Example (offline, against the bundled emulator):
+    >>> from _b3n.emulator import Emulator
+    >>> with Emulator() as emu:
+    ...     client = B3nClient(api_key="sk-test", base_url=emu.base_url)
+    ...     reply = client.chat.create("gpt-4o-mini", [{"role": "user", "content": "say 1"}])
+    ...     reply.content
+    '1'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from pydantic import SecretStr
+
+from _b3n.chat.service import AsyncChatService, ChatService
+from _b3n.config import DEFAULT_QUOTA_PER_USD, B3nConfig, resolve_config
+from _b3n.transport import AsyncTransport, SyncTransport
+
+if TYPE_CHECKING:
+    from _b3n.account import AccountService, AsyncAccountService, AsyncModelsService, ModelsService
+    from _b3n.embeddings import AsyncEmbeddingsService, EmbeddingsService
+    from _b3n.media import AsyncAudioService, AsyncImagesService, AudioService, ImagesService
+
+
+def _config(
+    config: B3nConfig | None,
+    api_key: str | SecretStr | None,
+    base_url: str | None,
+    kwargs: Mapping[str, Any],
+) -> B3nConfig:
+    if config is not None:
+        return config
+    return resolve_config(api_key=api_key, base_url=base_url, **kwargs)
+
+
+class _ClientBase:
+    config: B3nConfig
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.config.base_url!r}, api_key={'set' if self.config.api_key else None})"
+
+
+class B3nClient(_ClientBase):
+    """Blocking client: ``chat``, ``embeddings``, ``images``, ``audio``, ``models``, ``account``.
+
+    Construction does no I/O and needs no key; a missing key fails at the first call.
+    Connection pools are shared by every client with the same ``verify``/``proxy``.
+    """
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        *,
+        access_token: str | SecretStr | None = None,
+        user_id: str | int | None = None,
+        timeout: float | None = 60.0,
+        stream_idle_timeout: float | None = None,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+        verify: bool | str = True,
+        proxy: str | None = None,
+        quota_per_usd: float = DEFAULT_QUOTA_PER_USD,
+        http_client: httpx.Client | None = None,
+        config: B3nConfig | None = None,
+    ) -> None:
+        self.config = _config(
+            config, api_key, base_url,
+            dict(access_token=access_token, user_id=user_id, timeout=timeout, stream_idle_timeout=stream_idle_timeout,
+                 max_retries=max_retries, default_headers=default_headers, verify=verify, proxy=proxy,
+                 quota_per_usd=quota_per_usd),
+        )
+        self.transport = SyncTransport(self.config, http_client)
+        self.chat = ChatService(self.transport)
+
+    @classmethod
+    def from_config(cls, config: B3nConfig, http_client: httpx.Client | None = None) -> B3nClient:
+        return cls(config=config, http_client=http_client)
+
+    @cached_property
+    def embeddings(self) -> EmbeddingsService:
+        from _b3n.embeddings import EmbeddingsService
+
+        return EmbeddingsService(self.transport)
+
+    @cached_property
+    def images(self) -> ImagesService:
+        from _b3n.media import ImagesService
+
+        return ImagesService(self.transport)
+
+    @cached_property
+    def audio(self) -> AudioService:
+        from _b3n.media import AudioService
+
+        return AudioService(self.transport)
+
+    @cached_property
+    def models(self) -> ModelsService:
+        from _b3n.account import ModelsService
+
+        return ModelsService(self.transport)
+
+    @cached_property
+    def account(self) -> AccountService:
+        from _b3n.account import AccountService
+
+        return AccountService(self.transport)
+
+
+class AsyncB3nClient(_ClientBase):
+    """asyncio twin of :class:`B3nClient` (real async I/O)."""
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        *,
+        access_token: str | SecretStr | None = None,
+        user_id: str | int | None = None,
+        timeout: float | None = 60.0,
+        stream_idle_timeout: float | None = None,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+        verify: bool | str = True,
+        proxy: str | None = None,
+        quota_per_usd: float = DEFAULT_QUOTA_PER_USD,
+        http_client: httpx.AsyncClient | None = None,
+        config: B3nConfig | None = None,
+    ) -> None:
+        self.config = _config(
+            config, api_key, base_url,
+            dict(access_token=access_token, user_id=user_id, timeout=timeout, stream_idle_timeout=stream_idle_timeout,
+                 max_retries=max_retries, default_headers=default_headers, verify=verify, proxy=proxy,
+                 quota_per_usd=quota_per_usd),
+        )
+        self.transport = AsyncTransport(self.config, http_client)
+        self.chat = AsyncChatService(self.transport)
+
+    @classmethod
+    def from_config(cls, config: B3nConfig, http_client: httpx.AsyncClient | None = None) -> AsyncB3nClient:
+        return cls(config=config, http_client=http_client)
+
+    @cached_property
+    def embeddings(self) -> AsyncEmbeddingsService:
+        from _b3n.embeddings import AsyncEmbeddingsService
+
+        return AsyncEmbeddingsService(self.transport)
+
+    @cached_property
+    def images(self) -> AsyncImagesService:
+        from _b3n.media import AsyncImagesService
+
+        return AsyncImagesService(self.transport)
+
+    @cached_property
+    def audio(self) -> AsyncAudioService:
+        from _b3n.media import AsyncAudioService
+
+        return AsyncAudioService(self.transport)
+
+    @cached_property
+    def models(self) -> AsyncModelsService:
+        from _b3n.account import AsyncModelsService
+
+        return AsyncModelsService(self.transport)
+
+    @cached_property
+    def account(self) -> AsyncAccountService:
+        from _b3n.account import AsyncAccountService
+
+        return AsyncAccountService(self.transport)

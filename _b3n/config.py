@@ -1,0 +1,169 @@
+"""Configuration: explicit argument, else environment, else defaults.
+
+Example:
+    >>> from _b3n.config import resolve_config
+    >>> cfg = resolve_config(api_key="sk-test", base_url="http://127.0.0.1:8000/v1")
+    >>> cfg.base_url
+    'http://127.0.0.1:8000/v1'
+    >>> "sk-test" in repr(cfg)
+    False
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+
+from _b3n.errors import B3nConfigurationError
+
+DEFAULT_BASE_URL = "https://api.b3n.fun/v1"
+ENV_API_KEY = "B3N_API_KEY"
+ENV_BASE_URL = "B3N_BASE_URL"
+ENV_ACCESS_TOKEN = "B3N_ACCESS_TOKEN"
+ENV_USER_ID = "B3N_USER_ID"
+#: one-api quota units per US dollar (the family's documented ratio).
+DEFAULT_QUOTA_PER_USD = 500_000.0
+
+
+def _secret(value: str | SecretStr | None, env: str) -> SecretStr | None:
+    if isinstance(value, SecretStr):
+        return value if value.get_secret_value() else None
+    if value:
+        return SecretStr(value)
+    from_env = os.environ.get(env)
+    return SecretStr(from_env) if from_env else None
+
+
+def normalize_base_url(url: str) -> str:
+    """Validate ``url`` and return it without a trailing slash.
+
+    Raises B3nConfigurationError for anything that is not an absolute http(s) URL.
+    """
+    raw = url.strip()
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or not parts.hostname:
+        raise B3nConfigurationError(
+            f"base_url {url!r} is not an absolute http(s) URL. "
+            f"Use something like {DEFAULT_BASE_URL!r} (or set {ENV_BASE_URL})."
+        )
+    if parts.query or parts.fragment:
+        raise B3nConfigurationError(f"base_url {url!r} must not contain a query string or fragment.")
+    return raw.rstrip("/")
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class B3nConfig:
+    """Everything needed to talk to one B3n deployment. Immutable and hashable.
+
+    The API key and the system access token are ``SecretStr``: they never show in
+    ``repr``, logs or exceptions.
+    """
+
+    api_key: SecretStr | None = None
+    base_url: str = DEFAULT_BASE_URL
+    access_token: SecretStr | None = None
+    user_id: str | None = None
+    #: seconds; bounds connecting, waiting for a response and each read.
+    timeout: float | None = 60.0
+    #: seconds of silence allowed between two stream chunks (None: use ``timeout``).
+    stream_idle_timeout: float | None = None
+    max_retries: int = 2
+    default_headers: tuple[tuple[str, str], ...] = ()
+    verify: bool | str = True
+    proxy: str | None = None
+    quota_per_usd: float = DEFAULT_QUOTA_PER_USD
+    #: cap on a server-requested Retry-After, seconds.
+    max_retry_after: float = 60.0
+    extra: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def origin(self) -> str:
+        """``scheme://host[:port]`` of the base URL (the account API lives there)."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def require_api_key(self) -> SecretStr:
+        if self.api_key is None:
+            raise B3nConfigurationError(
+                f"No B3n API key. Pass api_key=... or set the {ENV_API_KEY} environment variable "
+                "(create a key in the B3n console: Token page, https://api.b3n.fun/token)."
+            )
+        return self.api_key
+
+    def require_access_token(self) -> SecretStr:
+        if self.access_token is None:
+            raise B3nConfigurationError(
+                "The account endpoint (/api/user/self) needs your B3n *system access token*, not the sk- API "
+                f"key. Pass access_token=... or set {ENV_ACCESS_TOKEN} (B3n console: Account -> Personal "
+                f"center -> Account options -> System token), and your numeric user id via user_id=... or "
+                f"{ENV_USER_ID}."
+            )
+        return self.access_token
+
+
+def resolve_config(
+    *,
+    api_key: str | SecretStr | None = None,
+    base_url: str | None = None,
+    access_token: str | SecretStr | None = None,
+    user_id: str | int | None = None,
+    timeout: float | None = 60.0,
+    stream_idle_timeout: float | None = None,
+    max_retries: int = 2,
+    default_headers: Mapping[str, str] | None = None,
+    verify: bool | str = True,
+    proxy: str | None = None,
+    quota_per_usd: float = DEFAULT_QUOTA_PER_USD,
+) -> B3nConfig:
+    """Build a :class:`B3nConfig`: explicit argument > environment > default."""
+    url = normalize_base_url(base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL)
+    if max_retries < 0:
+        raise B3nConfigurationError(f"max_retries must be >= 0, got {max_retries}.")
+    if timeout is not None and timeout <= 0:
+        raise B3nConfigurationError(f"timeout must be a positive number of seconds, got {timeout}.")
+    uid = user_id if user_id is not None else os.environ.get(ENV_USER_ID)
+    cfg = B3nConfig(
+        api_key=_secret(api_key, ENV_API_KEY),
+        base_url=url,
+        access_token=_secret(access_token, ENV_ACCESS_TOKEN),
+        user_id=str(uid) if uid not in (None, "") else None,
+        timeout=timeout,
+        stream_idle_timeout=stream_idle_timeout,
+        max_retries=max_retries,
+        default_headers=tuple(sorted((default_headers or {}).items())),
+        verify=verify,
+        proxy=proxy,
+        quota_per_usd=quota_per_usd,
+    )
+    warn_if_insecure(cfg)
+    return cfg
+
+
+def warn_if_insecure(cfg: B3nConfig) -> None:
+    """Warn when a credential would travel over plain http to a non-loopback host."""
+    parts = urlsplit(cfg.base_url)
+    has_secret = cfg.api_key is not None or cfg.access_token is not None
+    if has_secret and parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        warnings.warn(
+            f"Sending a B3n credential over plain http to {parts.hostname}: anyone on the network can read it. "
+            "Use https.",
+            UserWarning,
+            stacklevel=3,
+        )

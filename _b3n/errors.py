@@ -1,0 +1,271 @@
+"""One exception hierarchy for everything that can go wrong talking to B3n.
+
+Every error carries what a person needs to act: the HTTP status, the one-api error
+``type`` and ``code``, the relay's request id (quote it to B3n support), and a message
+that says what to do. Framework facades re-export these classes (LangChain adds its
+own standard exception types on top).
+
+Example:
+    >>> err = error_from_response(429, b'{"error": {"message": "busy (request id: 2024)", "code": "x"}}', {})
+    >>> type(err).__name__, err.status_code, err.request_id, err.retryable
+    ('B3nRateLimitError', 429, '2024', True)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+_REQUEST_ID_RE = re.compile(r"\(request id:\s*([^)\s]+)\s*\)", re.IGNORECASE)
+_TAG_RE = re.compile(r"<[^>]+>")
+_TITLE_RE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+class B3nError(Exception):
+    """Base class of every error raised by b3n-integrations."""
+
+    #: whether retrying the same request may succeed.
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        error_type: str | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        body: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.error_type = error_type
+        self.code = code
+        self.request_id = request_id
+        #: the start of the response body (never contains request headers or credentials).
+        self.body = body
+
+    def __str__(self) -> str:
+        details = []
+        if self.status_code is not None:
+            details.append(f"status={self.status_code}")
+        if self.code:
+            details.append(f"code={self.code}")
+        if self.request_id:
+            details.append(f"request_id={self.request_id}")
+        return f"{self.message} [{', '.join(details)}]" if details else self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_error, (type(self), self.message, self.__dict__.copy()))
+
+
+def _rebuild_error(cls: type[B3nError], message: str, state: dict[str, Any]) -> B3nError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state)
+    return err
+
+
+class B3nConfigurationError(B3nError, ValueError):
+    """The client is not configured to make this call (missing key, malformed base_url, ...)."""
+
+
+class B3nInvalidRequestError(B3nError, ValueError):
+    """The request was refused before sending: it cannot succeed as written."""
+
+
+class B3nAPIStatusError(B3nError):
+    """The relay answered with an error status."""
+
+
+class B3nBadRequestError(B3nAPIStatusError):
+    """400 (or another 4xx): the relay or the upstream model rejected the request."""
+
+
+class B3nAuthenticationError(B3nAPIStatusError):
+    """401: the API key (or system token) was rejected."""
+
+
+class B3nPermissionDeniedError(B3nAPIStatusError):
+    """403 without a quota code: the token may not use this model or route."""
+
+
+class B3nInsufficientQuotaError(B3nPermissionDeniedError):
+    """403 / ``insufficient_user_quota``: the account or key has no quota left."""
+
+
+class B3nNotFoundError(B3nAPIStatusError):
+    """404: the route does not exist at this base URL."""
+
+
+class B3nModelNotAvailableError(B3nAPIStatusError):
+    """The relay has no channel for this model (``model_not_found`` / "no available channel")."""
+
+
+class B3nRateLimitError(B3nAPIStatusError):
+    """429: too many requests; retried automatically with backoff."""
+
+    retryable = True
+
+
+class B3nConflictError(B3nAPIStatusError):
+    """408/409: retried automatically."""
+
+    retryable = True
+
+
+class B3nServerError(B3nAPIStatusError):
+    """5xx (including HTML error pages from the CDN); retried automatically."""
+
+    retryable = True
+
+
+class B3nTimeoutError(B3nError, TimeoutError):
+    """No response (or no stream chunk) within the configured timeout."""
+
+    retryable = True
+
+
+class B3nConnectionError(B3nError, ConnectionError):
+    """The connection could not be made or broke before a response arrived."""
+
+    retryable = True
+
+
+class B3nResponseError(B3nError):
+    """The relay answered 200 with a body that cannot be understood."""
+
+
+class B3nStreamInterruptedError(B3nError):
+    """A stream broke after delivering content. Never retried (that could duplicate output).
+
+    ``partial`` holds what had arrived (a ``ChatCompletion`` for chat streams).
+    """
+
+    def __init__(self, message: str, *, partial: Any = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.partial = partial
+
+
+def extract_request_id(text: str | None, headers: Mapping[str, str] | None = None) -> str | None:
+    """The relay's request id, from ``... (request id: X)`` in a message or a response header."""
+    if text:
+        m = _REQUEST_ID_RE.search(text)
+        if m:
+            return m.group(1)
+    if headers:
+        for name in ("x-oneapi-request-id", "x-new-api-request-id", "x-request-id"):
+            value = headers.get(name)
+            if value:
+                return value
+    return None
+
+
+def _parse_body(body: bytes | str) -> tuple[str | None, str | None, str | None, bool]:
+    """Return (message, type, code, is_html) from a one-api error body."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            err = data.get("error")
+            if isinstance(err, dict):
+                code = err.get("code")
+                return (
+                    str(err.get("message") or "") or None,
+                    str(err.get("type")) if err.get("type") else None,
+                    str(code) if code not in (None, "") else None,
+                    False,
+                )
+            if isinstance(err, str):
+                return err, None, None, False
+            if "message" in data:
+                return str(data.get("message") or "") or None, None, None, False
+    if stripped.lower().startswith(("<!doctype", "<html")) or "<html" in stripped[:200].lower():
+        title = _TITLE_RE.search(stripped)
+        summary = title.group(1) if title else _TAG_RE.sub(" ", stripped)
+        return " ".join(summary.split())[:200] or None, None, None, True
+    return (stripped[:300] or None), None, None, False
+
+
+_NO_CHANNEL_MARKERS = ("无可用渠道", "no available channel", "model_not_found", "does not exist", "not found")
+
+
+def error_from_response(
+    status: int,
+    body: bytes | str,
+    headers: Mapping[str, str],
+    *,
+    model: str | None = None,
+) -> B3nAPIStatusError:
+    """Map an error response to the right exception class with an actionable message."""
+    message, etype, code, is_html = _parse_body(body)
+    request_id = extract_request_id(message, headers)
+    relay = message or "(empty body)"
+    body_text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    low = f"{relay} {code or ''}".lower()
+    kwargs: dict[str, Any] = {
+        "status_code": status,
+        "error_type": etype,
+        "code": code,
+        "request_id": request_id,
+        "body": body_text[:500],
+    }
+    what = f"model {model!r}" if model else "this model"
+    cls: type[B3nAPIStatusError]
+    if code == "insufficient_user_quota" or "额度不足" in relay or "insufficient" in low and "quota" in low:
+        cls = B3nInsufficientQuotaError
+        hint = "Your B3n quota is used up. Top up in the B3n console, then check the balance with `b3n whoami`."
+    elif code == "model_not_found" or any(m in low for m in _NO_CHANNEL_MARKERS[:3]) or (
+        status in (404, 503) and "model" in low and any(m in low for m in _NO_CHANNEL_MARKERS[3:])
+    ):
+        cls = B3nModelNotAvailableError
+        hint = (
+            f"B3n has no channel serving {what} for your group. Check the name with `b3n models` "
+            "or pick another model. Not retried."
+        )
+    elif status == 401:
+        cls = B3nAuthenticationError
+        hint = (
+            "B3n rejected the credential. Check B3N_API_KEY / api_key (an sk- key from the B3n console "
+            "Token page); the account endpoint needs the system access token instead."
+        )
+    elif status == 403:
+        cls = B3nPermissionDeniedError
+        hint = "This key may not use this model or route; check the key's model list in the B3n console."
+    elif status == 429:
+        cls = B3nRateLimitError
+        hint = "Rate limited by B3n or the upstream. Retries were exhausted: lower concurrency or raise max_retries."
+    elif status in (408, 409):
+        cls = B3nConflictError
+        hint = "The relay asked to retry; retries were exhausted."
+    elif status >= 500:
+        cls = B3nServerError
+        origin = "an HTML error page (CDN or proxy in front of B3n)" if is_html else "a server error"
+        hint = f"B3n or its upstream returned {origin}; retries were exhausted. Try again later."
+    elif status == 404:
+        cls = B3nNotFoundError
+        hint = "No such route: check base_url (it should end in /v1, e.g. https://api.b3n.fun/v1)."
+    else:
+        cls = B3nBadRequestError
+        hint = "The request was rejected; the relay's message above says which field."
+    return cls(f"B3n error {status}: {relay}. {hint}", **kwargs)
+
+
+def error_from_stream_payload(data: Mapping[str, Any], *, model: str | None = None) -> B3nAPIStatusError:
+    """An ``{"error": ...}`` object received inside an SSE stream."""
+    err = data.get("error")
+    status = 500
+    if isinstance(err, Mapping):
+        raw_status = err.get("status") or err.get("status_code")
+        if isinstance(raw_status, int):
+            status = raw_status
+        elif err.get("code") == "insufficient_user_quota":
+            status = 403
+    return error_from_response(status, json.dumps(dict(data), ensure_ascii=False), {}, model=model)

@@ -1,0 +1,497 @@
+"""HTTP transport: pooled httpx clients, auth headers, retries, SSE, typed errors.
+
+One pooled ``httpx.Client`` per (verify, proxy) in the process, and one
+``httpx.AsyncClient`` per (event loop, verify, proxy), shared by every model instance
+that uses that configuration. A client supplied by the user is used as given.
+
+Example (against the bundled emulator):
+    >>> from _b3n.emulator import Emulator
+    >>> from _b3n.config import resolve_config
+    >>> with Emulator() as emu:
+    ...     t = SyncTransport(resolve_config(api_key="sk-test", base_url=emu.base_url))
+    ...     t.request("GET", "/models").json()["object"]
+    'list'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+import weakref
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any, Literal
+
+import httpx
+from httpx_sse import EventSource
+
+from _b3n._version import __version__
+from _b3n.config import B3nConfig
+from _b3n.errors import (
+    B3nAPIStatusError,
+    B3nConnectionError,
+    B3nError,
+    B3nInvalidRequestError,
+    B3nResponseError,
+    B3nStreamInterruptedError,
+    B3nTimeoutError,
+    error_from_response,
+    error_from_stream_payload,
+)
+from _b3n.retry import RetryPolicy, parse_retry_after
+
+logger = logging.getLogger("b3n")
+
+Credential = Literal["api_key", "access_token", "none"]
+USER_AGENT = f"b3n-integrations/{__version__}"
+_LIMITS = httpx.Limits(max_connections=512, max_keepalive_connections=128, keepalive_expiry=30.0)
+
+
+class B3nStreamTimeoutError(B3nStreamInterruptedError, TimeoutError):
+    """A stream went silent for longer than the idle timeout after delivering content."""
+
+
+class StreamEndedEarly(B3nStreamInterruptedError):
+    """The connection closed cleanly without ``data: [DONE]``."""
+
+
+# ----------------------------------------------------------------------------- pools
+
+_pool_lock = threading.Lock()
+_sync_pools: dict[tuple[Any, ...], httpx.Client] = {}
+_async_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], httpx.AsyncClient]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _pool_key(config: B3nConfig) -> tuple[Any, ...]:
+    return (config.verify, config.proxy)
+
+
+def shared_sync_client(config: B3nConfig) -> httpx.Client:
+    key = _pool_key(config)
+    client = _sync_pools.get(key)
+    if client is None or client.is_closed:
+        with _pool_lock:
+            client = _sync_pools.get(key)
+            if client is None or client.is_closed:
+                client = httpx.Client(
+                    verify=config.verify, proxy=config.proxy, limits=_LIMITS, follow_redirects=True, trust_env=True
+                )
+                _sync_pools[key] = client
+    return client
+
+
+def shared_async_client(config: B3nConfig) -> httpx.AsyncClient:
+    loop = asyncio.get_running_loop()
+    per_loop = _async_pools.get(loop)
+    if per_loop is None:
+        per_loop = {}
+        _async_pools[loop] = per_loop
+    key = _pool_key(config)
+    client = per_loop.get(key)
+    if client is None or client.is_closed:
+        client = httpx.AsyncClient(
+            verify=config.verify, proxy=config.proxy, limits=_LIMITS, follow_redirects=True, trust_env=True
+        )
+        per_loop[key] = client
+    return client
+
+
+# ----------------------------------------------------------------------------- shared pieces
+
+
+def encode_json(payload: Any) -> bytes:
+    """Compact UTF-8 JSON (``ensure_ascii=False``); refuse values JSON cannot carry."""
+    try:
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise B3nInvalidRequestError(
+            f"The request body is not JSON-serialisable: {exc}. Pass plain str/int/float/bool/list/dict values."
+        ) from None
+
+
+class _Base:
+    def __init__(self, config: B3nConfig) -> None:
+        self.config = config
+        self.policy = RetryPolicy(max_retries=config.max_retries, max_retry_after=config.max_retry_after)
+        self._headers: dict[Credential, dict[str, str]] = {}
+
+    def url(self, path: str, *, at_origin: bool = False) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return (self.config.origin if at_origin else self.config.base_url) + path
+
+    def headers(self, credential: Credential) -> dict[str, str]:
+        cached = self._headers.get(credential)
+        if cached is not None:
+            return cached
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if credential == "api_key":
+            headers["Authorization"] = "Bearer " + self.config.require_api_key().get_secret_value()
+        elif credential == "access_token":
+            headers["Authorization"] = self.config.require_access_token().get_secret_value()
+            if self.config.user_id:
+                headers["New-Api-User"] = self.config.user_id
+        headers.update(dict(self.config.default_headers))
+        self._headers[credential] = headers
+        return headers
+
+    def timeout(self, *, stream: bool = False, override: float | None = None) -> httpx.Timeout:
+        total = override if override is not None else self.config.timeout
+        read = (self.config.stream_idle_timeout or total) if stream else total
+        connect = min(10.0, total) if total is not None else 10.0
+        return httpx.Timeout(connect=connect, read=read, write=total, pool=total)
+
+    def error_for(self, response: httpx.Response, body: bytes, model: str | None) -> B3nAPIStatusError:
+        return error_from_response(response.status_code, body, response.headers, model=model)
+
+    def retry_delay(self, attempt: int, error: B3nError, response: httpx.Response | None) -> float | None:
+        """Seconds to wait before retrying, or None when this error must not be retried."""
+        if attempt >= self.policy.max_retries or not error.retryable:
+            return None
+        retry_after = None
+        if response is not None:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            ms = response.headers.get("retry-after-ms")
+            if ms:
+                try:
+                    retry_after = float(ms) / 1000
+                except ValueError:
+                    pass
+        return self.policy.delay(attempt, retry_after)
+
+    @staticmethod
+    def map_exception(exc: Exception, url: str) -> B3nError:
+        if isinstance(exc, B3nError):
+            return exc
+        if isinstance(exc, httpx.TimeoutException):
+            kind = type(exc).__name__
+            return B3nTimeoutError(
+                f"B3n did not answer in time ({kind}) calling {_path(url)}. Raise timeout=..., or check the network."
+            )
+        if isinstance(exc, httpx.TransportError):
+            return B3nConnectionError(
+                f"Could not talk to B3n at {_host(url)} ({type(exc).__name__}: {exc}). "
+                "Check base_url, your network and proxy settings."
+            )
+        return B3nError(f"Unexpected error calling {_path(url)}: {exc!r}")
+
+    def log(self, method: str, url: str, status: int | str, started: float, attempt: int) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %s in %.1f ms (attempt %d)", method, _path(url), status, (time.perf_counter() - started) * 1000,
+                attempt + 1,
+            )
+
+
+def _path(url: str) -> str:
+    return httpx.URL(url).path
+
+
+def _host(url: str) -> str:
+    return httpx.URL(url).host
+
+
+def _parse_event(data: str, model: str | None) -> dict[str, Any] | None:
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        logger.warning("Skipped a malformed stream chunk from B3n: %r", data[:120])
+        return None
+    if not isinstance(payload, dict):
+        logger.warning("Skipped a non-object stream chunk from B3n: %r", data[:120])
+        return None
+    if "error" in payload and not payload.get("choices"):
+        raise error_from_stream_payload(payload, model=model)
+    return payload
+
+
+def _interrupted(exc: Exception, url: str) -> B3nStreamInterruptedError:
+    if isinstance(exc, httpx.TimeoutException):
+        return B3nStreamTimeoutError(
+            f"The B3n stream from {_path(url)} went silent for longer than the idle timeout after it started. "
+            "Not retried (that could duplicate output); the partial output is on `.partial`."
+        )
+    return B3nStreamInterruptedError(
+        f"The B3n stream from {_path(url)} broke after it started ({type(exc).__name__}). "
+        "Not retried (that could duplicate output); the partial output is on `.partial`."
+    )
+
+
+def _ended_early(url: str) -> StreamEndedEarly:
+    return StreamEndedEarly(
+        f"The B3n stream from {_path(url)} ended without [DONE]. The partial output is on `.partial`."
+    )
+
+
+# ----------------------------------------------------------------------------- sync
+
+
+class SyncTransport(_Base):
+    """Blocking transport. Thread-safe (httpx.Client is)."""
+
+    def __init__(self, config: B3nConfig, client: httpx.Client | None = None) -> None:
+        super().__init__(config)
+        self._client = client
+
+    @property
+    def client(self) -> httpx.Client:
+        return self._client if self._client is not None else shared_sync_client(self.config)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        files: Any = None,
+        data: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        credential: Credential = "api_key",
+        at_origin: bool = False,
+        model: str | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        """Send a request with retries; return the (fully read) successful response."""
+        with self.stream(
+            method, path, json_body=json_body, files=files, data=data, params=params, credential=credential,
+            at_origin=at_origin, model=model, timeout=timeout,
+        ) as response:
+            try:
+                response.read()
+            except httpx.HTTPError as exc:
+                raise self.map_exception(exc, str(response.url)) from None
+        return response
+
+    @contextmanager
+    def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        files: Any = None,
+        data: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        credential: Credential = "api_key",
+        at_origin: bool = False,
+        model: str | None = None,
+        timeout: float | None = None,
+        sse: bool = False,
+    ) -> Iterator[httpx.Response]:
+        """Open a response whose status is 2xx, retrying until the headers arrive."""
+        url = self.url(path, at_origin=at_origin)
+        headers = self.headers(credential)
+        content = encode_json(json_body) if json_body is not None else None
+        if content is not None:
+            headers = {**headers, "Content-Type": "application/json"}
+        if sse:
+            headers = {**headers, "Accept": "text/event-stream"}
+        tmo = self.timeout(stream=sse, override=timeout)
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            response: httpx.Response | None = None
+            try:
+                request = self.client.build_request(
+                    method, url, content=content, files=files, data=data, params=params, headers=headers, timeout=tmo
+                )
+                response = self.client.send(request, stream=True)
+                if response.status_code >= 400:
+                    body = response.read()
+                    response.close()
+                    raise self.error_for(response, body, model)
+            except Exception as exc:
+                error = self.map_exception(exc, url)
+                self.log(method, url, response.status_code if response is not None else type(exc).__name__,
+                         started, attempt)
+                delay = self.retry_delay(attempt, error, response)
+                if delay is None:
+                    raise error from None
+                time.sleep(delay)
+                attempt += 1
+                continue
+            self.log(method, url, response.status_code, started, attempt)
+            try:
+                yield response
+            finally:
+                response.close()
+            return
+
+    def iter_sse(self, path: str, payload: Mapping[str, Any], *, model: str | None = None) -> Iterator[dict[str, Any]]:
+        """POST ``payload`` and yield each SSE ``data`` object until ``[DONE]``.
+
+        Retries (per policy) only until the first chunk has been yielded.
+        """
+        url = self.url(path)
+        attempt = 0
+        while True:
+            yielded = False
+            try:
+                with self.stream("POST", path, json_body=payload, model=model, sse=True) as response:
+                    if "text/event-stream" not in response.headers.get("content-type", "text/event-stream"):
+                        body = response.read()
+                        raise B3nResponseError(
+                            f"Expected a stream from {_path(url)} but got {response.headers.get('content-type')}: "
+                            f"{body[:200]!r}"
+                        )
+                    for event in EventSource(response).iter_sse():
+                        data = event.data
+                        if data == "[DONE]":
+                            return
+                        if not data:
+                            continue
+                        parsed = _parse_event(data, model)
+                        if parsed is not None:
+                            yielded = True
+                            yield parsed
+                    raise _ended_early(url)
+            except B3nStreamInterruptedError:
+                raise
+            except Exception as exc:
+                if yielded:
+                    raise _interrupted(exc, url) from None
+                error = self.map_exception(exc, url)
+                delay = self.retry_delay(attempt, error, None) if not isinstance(exc, B3nError) else None
+                if delay is None:
+                    raise error from None
+                time.sleep(delay)
+                attempt += 1
+
+
+# ----------------------------------------------------------------------------- async
+
+
+class AsyncTransport(_Base):
+    """asyncio transport; real async I/O (no thread offloading)."""
+
+    def __init__(self, config: B3nConfig, client: httpx.AsyncClient | None = None) -> None:
+        super().__init__(config)
+        self._client = client
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        return self._client if self._client is not None else shared_async_client(self.config)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        files: Any = None,
+        data: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        credential: Credential = "api_key",
+        at_origin: bool = False,
+        model: str | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        async with self.stream(
+            method, path, json_body=json_body, files=files, data=data, params=params, credential=credential,
+            at_origin=at_origin, model=model, timeout=timeout,
+        ) as response:
+            try:
+                await response.aread()
+            except httpx.HTTPError as exc:
+                raise self.map_exception(exc, str(response.url)) from None
+        return response
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        files: Any = None,
+        data: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        credential: Credential = "api_key",
+        at_origin: bool = False,
+        model: str | None = None,
+        timeout: float | None = None,
+        sse: bool = False,
+    ) -> AsyncIterator[httpx.Response]:
+        url = self.url(path, at_origin=at_origin)
+        headers = self.headers(credential)
+        content = encode_json(json_body) if json_body is not None else None
+        if content is not None:
+            headers = {**headers, "Content-Type": "application/json"}
+        if sse:
+            headers = {**headers, "Accept": "text/event-stream"}
+        tmo = self.timeout(stream=sse, override=timeout)
+        client = self.client
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            response: httpx.Response | None = None
+            try:
+                request = client.build_request(
+                    method, url, content=content, files=files, data=data, params=params, headers=headers, timeout=tmo
+                )
+                response = await client.send(request, stream=True)
+                if response.status_code >= 400:
+                    body = await response.aread()
+                    await response.aclose()
+                    raise self.error_for(response, body, model)
+            except Exception as exc:
+                if response is not None and not response.is_closed:
+                    await response.aclose()
+                error = self.map_exception(exc, url)
+                self.log(method, url, response.status_code if response is not None else type(exc).__name__,
+                         started, attempt)
+                delay = self.retry_delay(attempt, error, response)
+                if delay is None:
+                    raise error from None
+                await asyncio.sleep(delay)
+                attempt += 1
+                continue
+            self.log(method, url, response.status_code, started, attempt)
+            try:
+                yield response
+            finally:
+                await response.aclose()
+            return
+
+    async def iter_sse(
+        self, path: str, payload: Mapping[str, Any], *, model: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        url = self.url(path)
+        attempt = 0
+        while True:
+            yielded = False
+            try:
+                async with self.stream("POST", path, json_body=payload, model=model, sse=True) as response:
+                    if "text/event-stream" not in response.headers.get("content-type", "text/event-stream"):
+                        body = await response.aread()
+                        raise B3nResponseError(
+                            f"Expected a stream from {_path(url)} but got {response.headers.get('content-type')}: "
+                            f"{body[:200]!r}"
+                        )
+                    async for event in EventSource(response).aiter_sse():
+                        data = event.data
+                        if data == "[DONE]":
+                            return
+                        if not data:
+                            continue
+                        parsed = _parse_event(data, model)
+                        if parsed is not None:
+                            yielded = True
+                            yield parsed
+                    raise _ended_early(url)
+            except B3nStreamInterruptedError:
+                raise
+            except Exception as exc:
+                if yielded:
+                    raise _interrupted(exc, url) from None
+                error = self.map_exception(exc, url)
+                delay = self.retry_delay(attempt, error, None) if not isinstance(exc, B3nError) else None
+                if delay is None:
+                    raise error from None
+                await asyncio.sleep(delay)
+                attempt += 1
