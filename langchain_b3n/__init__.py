@@ -1,0 +1,74 @@
+"""LangChain integration for B3n-AI: ``ChatB3n``, ``B3nEmbeddings`` and media tools.
+
+Names are imported lazily, so ``import langchain_b3n`` stays cheap.
+
+Example:
+    >>> from langchain_b3n import ChatB3n
+    >>> llm = ChatB3n(model="claude-3-5-sonnet-latest")   # no key needed until the first call
+    >>> llm.model_name
+    'claude-3-5-sonnet-latest'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from _b3n._version import __version__
+
+if TYPE_CHECKING:
+    from _b3n import AsyncB3nClient, B3nClient
+    from _b3n.emulator import Emulator
+    from langchain_b3n.chat_models import ChatB3n
+    from langchain_b3n.document_loaders import B3nAudioLoader, B3nWhisperParser
+    from langchain_b3n.embeddings import B3nEmbeddings
+    from langchain_b3n.tools import B3nImageGeneration, B3nSpeechToText, B3nTextToSpeech
+
+_LAZY = {
+    "ChatB3n": "langchain_b3n.chat_models",
+    "B3nEmbeddings": "langchain_b3n.embeddings",
+    "B3nImageGeneration": "langchain_b3n.tools",
+    "B3nTextToSpeech": "langchain_b3n.tools",
+    "B3nSpeechToText": "langchain_b3n.tools",
+    "B3nWhisperParser": "langchain_b3n.document_loaders",
+    "B3nAudioLoader": "langchain_b3n.document_loaders",
+    "B3nClient": "_b3n",
+    "AsyncB3nClient": "_b3n",
+    "Emulator": "_b3n.emulator",
+}
+_ERRORS = (
+    "B3nError",
+    "B3nAPIStatusError",
+    "B3nAuthenticationError",
+    "B3nBadRequestError",
+    "B3nConfigurationError",
+    "B3nConflictError",
+    "B3nConnectionError",
+    "B3nInsufficientQuotaError",
+    "B3nInvalidRequestError",
+    "B3nModelNotAvailableError",
+    "B3nNotFoundError",
+    "B3nPermissionDeniedError",
+    "B3nRateLimitError",
+    "B3nResponseError",
+    "B3nServerError",
+    "B3nStreamInterruptedError",
+    "B3nStreamTimeoutError",
+    "B3nTimeoutError",
+)
+_LAZY.update(dict.fromkeys(_ERRORS, "_b3n"))
+
+__all__ = ["__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'langchain_b3n' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,54 @@
+"""Shared fixtures: one emulator per test session on a free loopback port, reset per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from _b3n.emulator import Emulator
+
+#: a key in the one-api format; the emulator accepts any non-empty key.
+TEST_KEY = "sk-test0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL"
+TEST_ACCESS_TOKEN = "emu-access-token"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _hermetic_env() -> Iterator[None]:
+    """Tests never pick up a developer's real B3n credentials (live tests read them first)."""
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("B3N_")}
+    os.environ.setdefault("LANGCHAIN_TRACING_V2", "false")
+    yield
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[Emulator]:
+    with Emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def emulator(emulator_server: Emulator) -> Iterator[Emulator]:
+    """The session emulator, reset before and after the test (quirks on, no latency, no faults)."""
+    emu = emulator_server
+    emu.reset()
+    emu.quirks = True
+    emu.latency = 0.0
+    emu.reply_chunks = None
+    yield emu
+    emu.reset()
+    emu.quirks = True
+    emu.latency = 0.0
+    emu.reply_chunks = None
+
+
+@pytest.fixture
+def base_url(emulator: Emulator) -> str:
+    return emulator.base_url
+
+
+@pytest.fixture
+def api_key() -> str:
+    return TEST_KEY
