@@ -15,7 +15,8 @@ import ipaddress
 import os
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -99,6 +100,11 @@ class B3nConfig:
         parts = urlsplit(self.base_url)
         return f"{parts.scheme}://{parts.netloc}"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickles never carry credentials: they are re-read from the environment on load.
+        state = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("api_key", "access_token")}
+        return (_restore_config, (state,))
+
     def require_api_key(self) -> SecretStr:
         if self.api_key is None:
             raise B3nConfigurationError(
@@ -116,6 +122,10 @@ class B3nConfig:
                 f"{ENV_USER_ID}."
             )
         return self.access_token
+
+
+def _restore_config(state: dict[str, Any]) -> B3nConfig:
+    return B3nConfig(api_key=_secret(None, ENV_API_KEY), access_token=_secret(None, ENV_ACCESS_TOKEN), **state)
 
 
 def resolve_config(

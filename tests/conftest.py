@@ -7,7 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from _b3n.emulator import Emulator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _b3n.emulator import Emulator
 
 #: a key in the one-api format; the emulator accepts any non-empty key.
 TEST_KEY = "sk-test0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL"
@@ -24,13 +27,15 @@ def _hermetic_env() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def emulator_server() -> Iterator[Emulator]:
+def emulator_server() -> Iterator["Emulator"]:
+    from _b3n.emulator import Emulator
+
     with Emulator() as emu:
         yield emu
 
 
 @pytest.fixture
-def emulator(emulator_server: Emulator) -> Iterator[Emulator]:
+def emulator(emulator_server: "Emulator") -> Iterator["Emulator"]:
     """The session emulator, reset before and after the test (quirks on, no latency, no faults)."""
     emu = emulator_server
     emu.reset()
@@ -45,7 +50,7 @@ def emulator(emulator_server: Emulator) -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def base_url(emulator: Emulator) -> str:
+def base_url(emulator: "Emulator") -> str:
     return emulator.base_url
 
 

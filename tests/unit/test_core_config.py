@@ -1,0 +1,101 @@
+"""Configuration precedence, validation and secrecy."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import pytest
+
+from _b3n import B3nClient, get_model_info
+from _b3n.catalog import MODELS
+from _b3n.config import DEFAULT_BASE_URL, resolve_config
+from _b3n.errors import B3nConfigurationError
+
+KEY = "sk-secretsecretsecret"
+
+
+def test_precedence_argument_over_env_over_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert resolve_config().base_url == DEFAULT_BASE_URL
+    monkeypatch.setenv("B3N_BASE_URL", "https://relay.example/v1/")
+    monkeypatch.setenv("B3N_API_KEY", "sk-env")
+    cfg = resolve_config()
+    assert cfg.base_url == "https://relay.example/v1"
+    assert cfg.api_key is not None and cfg.api_key.get_secret_value() == "sk-env"
+    explicit = resolve_config(api_key="sk-arg", base_url="https://other.example/v1")
+    assert explicit.api_key is not None and explicit.api_key.get_secret_value() == "sk-arg"
+    assert explicit.base_url == "https://other.example/v1"
+
+
+def test_origin_for_account_endpoint() -> None:
+    assert resolve_config(base_url="https://api.b3n.fun/v1").origin == "https://api.b3n.fun"
+
+
+@pytest.mark.parametrize("url", ["api.b3n.fun/v1", "ftp://x/v1", "https://", "https://x/v1?a=1", ""])
+def test_malformed_base_url_refused(url: str) -> None:
+    with pytest.raises(B3nConfigurationError, match="base_url"):
+        resolve_config(base_url=url or " ")
+
+
+def test_missing_key_is_an_error_only_at_call_time() -> None:
+    cfg = resolve_config()
+    with pytest.raises(B3nConfigurationError, match="B3N_API_KEY"):
+        cfg.require_api_key()
+    with pytest.raises(B3nConfigurationError, match="System token"):
+        cfg.require_access_token()
+
+
+def test_key_never_in_repr_str_or_pickle() -> None:
+    cfg = resolve_config(api_key=KEY, access_token="tok-secret-123")
+    client = B3nClient(config=cfg)
+    for text in (repr(cfg), str(cfg), repr(client)):
+        assert KEY not in text and "tok-secret-123" not in text
+    pickled = pickle.dumps(cfg)
+    assert KEY.encode() not in pickled
+
+
+def test_plain_http_to_remote_host_warns_but_loopback_does_not() -> None:
+    with pytest.warns(UserWarning, match="plain http"):
+        resolve_config(api_key=KEY, base_url="http://relay.example/v1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        resolve_config(api_key=KEY, base_url="http://127.0.0.1:9/v1")
+        resolve_config(api_key=KEY, base_url="http://localhost:9/v1")
+
+
+def test_bad_numbers_refused() -> None:
+    with pytest.raises(B3nConfigurationError):
+        resolve_config(max_retries=-1)
+    with pytest.raises(B3nConfigurationError):
+        resolve_config(timeout=0)
+
+
+def test_catalog_covers_every_documented_model() -> None:
+    documented = {
+        "gpt-3.5-turbo", "gpt-4", "gpt-4-turbo", "gpt-4o", "gpt-4o-mini", "o1-preview", "o1-mini", "gpt-4-all",
+        "gpt-4o-all", "gpts", "search-gpts", "claude-3-opus-latest", "claude-3-5-sonnet-latest",
+        "claude-3-5-haiku-latest", "gemini-1.5-flash-latest", "gemini-1.5-pro-latest", "dall-e-3",
+        "text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large", "tts-1", "tts-1-hd", "whisper-1",
+    }
+    assert documented <= set(MODELS)
+
+
+def test_catalog_capabilities_follow_the_docs() -> None:
+    assert get_model_info("gpt-4o-mini").image_inputs and get_model_info("gpt-4o-mini").json_schema
+    assert not get_model_info("gpt-3.5-turbo").image_inputs
+    assert not get_model_info("o1-mini").tool_calling and not get_model_info("o1-mini").streaming
+    assert get_model_info("claude-3-5-sonnet-latest").structured_output_method == "function_calling"
+    assert get_model_info("gemini-1.5-pro-latest").structured_output_method == "function_calling"
+    assert get_model_info("gpt-4o").structured_output_method == "json_schema"
+    assert get_model_info("o1-mini").structured_output_method is None
+    assert get_model_info("text-embedding-3-large").embedding_dimensions == 3072
+    assert not get_model_info("text-embedding-ada-002").supports_dimensions
+
+
+def test_unknown_models_get_permissive_family_defaults_and_overrides() -> None:
+    assert get_model_info("claude-4-opus").vendor == "anthropic" and not get_model_info("claude-4-opus").known
+    assert get_model_info("o3-mini").max_tokens_param == "max_completion_tokens"
+    assert get_model_info("brand-new-model").tool_calling
+    assert not get_model_info("gpt-4o", {"image_inputs": False}).image_inputs
+    with pytest.raises(ValueError, match="Unknown capability"):
+        get_model_info("gpt-4o", {"telepathy": True})

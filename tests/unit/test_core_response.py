@@ -1,0 +1,132 @@
+"""Lenient parsing of non-streamed responses: one test per documented quirk (b3n-api.md §4.2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from _b3n.chat import parse_chat_completion
+from _b3n.errors import B3nInsufficientQuotaError, B3nResponseError
+
+
+def _body(message: dict, **extra: object) -> dict:
+    return {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}], **extra}
+
+
+def test_gemini_missing_model_falls_back_to_requested() -> None:
+    c = parse_chat_completion(_body({"content": "1 \n"}), "gemini-1.5-flash-latest")
+    assert c.model == "gemini-1.5-flash-latest"
+
+
+def test_gemini_empty_model_falls_back_to_requested() -> None:
+    c = parse_chat_completion(_body({"content": "x"}, model=""), "gemini-1.5-pro-latest")
+    assert c.model == "gemini-1.5-pro-latest"
+
+
+def test_gemini_trailing_whitespace_is_stripped() -> None:
+    assert parse_chat_completion(_body({"content": "1 \n"}), "g").content == "1"
+
+
+def test_dated_openai_model_is_kept() -> None:
+    c = parse_chat_completion(_body({"content": "x"}, model="gpt-4o-mini-2024-07-18"), "gpt-4o-mini")
+    assert c.model == "gpt-4o-mini-2024-07-18"
+
+
+def test_missing_id_and_usage_are_tolerated() -> None:
+    c = parse_chat_completion(_body({"content": "x"}), "m")
+    assert c.id.startswith("chatcmpl-") and c.usage is None
+
+
+def test_claude_duplicate_index_choices_merge_text_and_tool_calls() -> None:
+    body = {
+        "model": "claude-3-5-sonnet-latest",
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": [
+                {"id": "toolu_01", "type": "function",
+                 "function": {"name": "get_current_weather", "arguments": '{"location":"Boston, MA"}'}}]},
+             "finish_reason": "tool_calls"},
+            {"index": 0, "message": {"role": "assistant", "content": "I'll check the weather."},
+             "finish_reason": "stop"},
+        ],
+        "usage": {"prompt_tokens": 425, "completion_tokens": 78, "total_tokens": 503},
+    }
+    c = parse_chat_completion(body, "claude-3-5-sonnet-latest")
+    assert c.content == "I'll check the weather."
+    assert [(t.id, t.name, t.parsed_arguments()) for t in c.tool_calls] == [
+        ("toolu_01", "get_current_weather", {"location": "Boston, MA"})
+    ]
+    assert c.finish_reason == "tool_calls"
+    assert c.usage is not None and c.usage.total_tokens == 503
+
+
+def test_claude_opus_thinking_moves_to_reasoning() -> None:
+    c = parse_chat_completion(_body({"content": "<thinking>\nplan it\n</thinking>\nThe answer."}), "claude-3-opus-latest")
+    assert c.reasoning == "plan it"
+    assert c.content == "The answer."
+
+
+def test_finish_reason_stop_with_tool_calls_becomes_tool_calls() -> None:
+    body = _body({"content": None, "tool_calls": [{"id": "c", "function": {"name": "f", "arguments": "{}"}}]})
+    assert parse_chat_completion(body, "gemini-1.5-flash-latest").finish_reason == "tool_calls"
+
+
+def test_empty_string_arguments_become_empty_object() -> None:
+    body = _body({"tool_calls": [{"id": "c", "function": {"name": "f", "arguments": ""}}]})
+    assert parse_chat_completion(body, "m").tool_calls[0].parsed_arguments() == {}
+
+
+def test_dict_arguments_are_encoded() -> None:
+    body = _body({"tool_calls": [{"id": "c", "function": {"name": "f", "arguments": {"q": "你好"}}}]})
+    assert parse_chat_completion(body, "m").tool_calls[0].arguments == '{"q": "你好"}'
+
+
+def test_missing_tool_call_id_is_generated() -> None:
+    body = _body({"tool_calls": [{"function": {"name": "f", "arguments": "{}"}}]})
+    assert parse_chat_completion(body, "m").tool_calls[0].id.startswith("call_")
+
+
+def test_gemini_thought_signature_is_kept_for_round_trip() -> None:
+    extra = {"extra_content": {"google": {"thought_signature": "sig"}}}
+    body = _body({"tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}, **extra}]})
+    call = parse_chat_completion(body, "gemini-1.5-pro-latest").tool_calls[0]
+    assert call.extra == extra
+    assert call.to_wire()["extra_content"] == extra["extra_content"]
+
+
+def test_reasoning_content_and_reasoning_tokens() -> None:
+    body = _body(
+        {"content": "1", "reasoning_content": "thought"},
+        usage={"prompt_tokens": 11, "completion_tokens": 203, "total_tokens": 214,
+               "completion_tokens_details": {"reasoning_tokens": 192}, "prompt_tokens_details": {"cached_tokens": 3}},
+    )
+    c = parse_chat_completion(body, "o1-preview")
+    assert c.reasoning == "thought"
+    assert c.usage is not None and (c.usage.reasoning_tokens, c.usage.cached_tokens) == (192, 3)
+
+
+def test_total_tokens_computed_when_missing() -> None:
+    c = parse_chat_completion(_body({"content": "x"}, usage={"prompt_tokens": 2, "completion_tokens": 3}), "m")
+    assert c.usage is not None and c.usage.total_tokens == 5
+
+
+def test_list_content_is_joined() -> None:
+    c = parse_chat_completion(_body({"content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}), "m")
+    assert c.content == "ab"
+
+
+def test_refusal_is_kept() -> None:
+    assert parse_chat_completion(_body({"content": None, "refusal": "no"}), "m").refusal == "no"
+
+
+def test_unknown_fields_are_ignored() -> None:
+    body = _body({"content": "x", "audio": None, "annotations": []}, service_tier="default", weird={"a": 1})
+    assert parse_chat_completion(body, "m").content == "x"
+
+
+def test_no_choices_is_a_response_error() -> None:
+    with pytest.raises(B3nResponseError, match="no choices"):
+        parse_chat_completion({"choices": []}, "m")
+
+
+def test_error_body_with_200_is_typed() -> None:
+    with pytest.raises(B3nInsufficientQuotaError):
+        parse_chat_completion({"error": {"message": "x", "code": "insufficient_user_quota"}}, "m")
