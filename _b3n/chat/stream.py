@@ -190,7 +190,7 @@ class StreamAssembler:
                 self._wire_to_ours[wire_index] = ours
             call = self._calls[ours]
             call.arguments += args
-            return ToolCallDelta(index=ours, id=call.id, name=call.name, arguments=args)
+            return ToolCallDelta(index=ours, id=call.id, name=call.name, arguments=args, extra=extra)
         call = self._calls[ours]
         if name and not call.name:
             call.name = str(name)
@@ -265,7 +265,7 @@ def completion_to_chunks(completion: ChatCompletion) -> list[ChatChunk]:
                 content=completion.content,
                 reasoning=completion.reasoning or "",
                 tool_calls=[
-                    ToolCallDelta(index=i, id=c.id, name=c.name, arguments=c.arguments)
+                    ToolCallDelta(index=i, id=c.id, name=c.name, arguments=c.arguments, extra=c.extra)
                     for i, c in enumerate(completion.tool_calls)
                 ],
             )

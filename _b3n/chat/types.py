@@ -91,6 +91,8 @@ class ToolCallDelta:
     id: str | None = None
     name: str | None = None
     arguments: str = ""
+    #: vendor extras of the call (e.g. Gemini ``extra_content``), on the first fragment only.
+    extra: dict[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass(slots=True)
