@@ -43,7 +43,8 @@ class _ClientBase:
     config: B3nConfig
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.config.base_url!r}, api_key={'set' if self.config.api_key else None})"
+        key = "set" if self.config.api_key else None
+        return f"{type(self).__name__}(base_url={self.config.base_url!r}, api_key={key})"
 
 
 class B3nClient(_ClientBase):

@@ -219,7 +219,7 @@ def error_from_response(
     }
     what = f"model {model!r}" if model else "this model"
     cls: type[B3nAPIStatusError]
-    if code == "insufficient_user_quota" or "额度不足" in relay or "insufficient" in low and "quota" in low:
+    if code == "insufficient_user_quota" or "额度不足" in relay or ("insufficient" in low and "quota" in low):
         cls = B3nInsufficientQuotaError
         hint = "Your B3n quota is used up. Top up in the B3n console, then check the balance with `b3n whoami`."
     elif code == "model_not_found" or any(m in low for m in _NO_CHANNEL_MARKERS[:3]) or (

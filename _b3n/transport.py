@@ -157,11 +157,8 @@ class _Base:
         if response is not None:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             ms = response.headers.get("retry-after-ms")
-            if ms:
-                try:
-                    retry_after = float(ms) / 1000
-                except ValueError:
-                    pass
+            if ms and ms.replace(".", "", 1).isdigit():
+                retry_after = float(ms) / 1000
         return self.policy.delay(attempt, retry_after)
 
     @staticmethod
@@ -183,7 +180,11 @@ class _Base:
     def log(self, method: str, url: str, status: int | str, started: float, attempt: int) -> None:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "%s %s -> %s in %.1f ms (attempt %d)", method, _path(url), status, (time.perf_counter() - started) * 1000,
+                "%s %s -> %s in %.1f ms (attempt %d)",
+                method,
+                _path(url),
+                status,
+                (time.perf_counter() - started) * 1000,
                 attempt + 1,
             )
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from _b3n.emulator import Emulator
@@ -27,7 +26,7 @@ def _hermetic_env() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def emulator_server() -> Iterator["Emulator"]:
+def emulator_server() -> Iterator[Emulator]:
     from _b3n.emulator import Emulator
 
     with Emulator() as emu:
@@ -35,7 +34,7 @@ def emulator_server() -> Iterator["Emulator"]:
 
 
 @pytest.fixture
-def emulator(emulator_server: "Emulator") -> Iterator["Emulator"]:
+def emulator(emulator_server: Emulator) -> Iterator[Emulator]:
     """The session emulator, reset before and after the test (quirks on, no latency, no faults)."""
     emu = emulator_server
     emu.reset()
@@ -50,7 +49,7 @@ def emulator(emulator_server: "Emulator") -> Iterator["Emulator"]:
 
 
 @pytest.fixture
-def base_url(emulator: "Emulator") -> str:
+def base_url(emulator: Emulator) -> str:
     return emulator.base_url
 
 

@@ -161,9 +161,9 @@ def _clean_content(content: Any, index: int, info: ModelInfo) -> Any:
         if isinstance(part, str):
             part = text_part(part)
         if not isinstance(part, Mapping) or part.get("type") not in _PART_TYPES:
+            kind = part.get("type") if isinstance(part, Mapping) else type(part).__name__
             raise B3nInvalidRequestError(
-                f"messages[{index}] has a content part of unsupported type {getattr(part, 'get', lambda _: part)('type')!r}; "
-                f"supported: {sorted(_PART_TYPES)}."
+                f"messages[{index}] has a content part of unsupported type {kind!r}; supported: {sorted(_PART_TYPES)}."
             )
         kind = part["type"]
         if kind == "text":

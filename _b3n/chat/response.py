@@ -113,7 +113,8 @@ def parse_chat_completion(body: Any, requested_model: str) -> ChatCompletion:
         if body.get("error"):
             raise error_from_stream_payload(body, model=requested_model)
         raise B3nResponseError(
-            f"B3n returned no choices for model {requested_model!r} (body: {json.dumps(body, ensure_ascii=False)[:200]})."
+            f"B3n returned no choices for model {requested_model!r} "
+            f"(body: {json.dumps(body, ensure_ascii=False)[:200]})."
             " The upstream may have filtered the reply; try again or another model."
         )
     first_index = min((_int(c.get("index")) or 0) for c in choices if isinstance(c, Mapping))

@@ -99,9 +99,9 @@ class AsyncChatService:
         assembler = StreamAssembler(request.model)
         try:
             async for raw in self._transport.iter_sse(PATH, request.payload, model=request.model):
-                chunk = assembler.feed(raw)
-                if chunk is not None:
-                    yield chunk
+                piece = assembler.feed(raw)
+                if piece is not None:
+                    yield piece
         except StreamEndedEarly as exc:
             if assembler.finish_reason is None:
                 raise _with_partial(exc, assembler) from None

@@ -15,10 +15,11 @@ Both adapters consume the same events, so stream quirks are handled once:
 
 Example:
     >>> a = StreamAssembler("gemini-1.5-flash-latest")
-    >>> a.feed({"choices": [{"delta": {"tool_calls": [
+    >>> chunk = a.feed({"choices": [{"delta": {"tool_calls": [
     ...     {"id": "c1", "function": {"name": "f", "arguments": "{}"}},
-    ...     {"id": "c2", "function": {"name": "g", "arguments": "{}"}}]}, "finish_reason": "stop"}]}).tool_calls
-    [ToolCallDelta(index=0, id='c1', name='f', arguments='{}'), ToolCallDelta(index=1, id='c2', name='g', arguments='{}')]
+    ...     {"id": "c2", "function": {"name": "g", "arguments": "{}"}}]}, "finish_reason": "stop"}]})
+    >>> [(d.index, d.id, d.name) for d in chunk.tool_calls]
+    [(0, 'c1', 'f'), (1, 'c2', 'g')]
     >>> end = a.finish()
     >>> end.finish_reason, end.model
     ('tool_calls', 'gemini-1.5-flash-latest')
@@ -49,8 +50,8 @@ class StreamAssembler:
         "_think_buf",
         "_wire_to_ours",
         "created",
-        "finish_reason",
         "fingerprint",
+        "finish_reason",
         "model",
         "requested_model",
         "usage",
