@@ -1,0 +1,228 @@
+"""Translate LlamaIndex chat objects to and from the core's OpenAI-format dicts and results.
+
+Only translation lives here: payload building, validation, response parsing and stream
+assembly are done by ``_b3n.chat``. The functions are pure and cheap (one pass over the
+blocks), because they run on every call.
+
+Example:
+    >>> from llama_index.core.base.llms.types import ChatMessage, ToolCallBlock
+    >>> msg = ChatMessage(role="assistant", blocks=[ToolCallBlock(tool_call_id="c1", tool_name="add",
+    ...                                                           tool_kwargs={"a": 1})])
+    >>> to_wire_messages([msg])[0]["tool_calls"][0]["function"]
+    {'name': 'add', 'arguments': '{"a": 1}'}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from llama_index.core.base.llms.types import (
+    CachePoint,
+    ChatMessage,
+    ChatResponse,
+    ImageBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+
+from _b3n.chat.request import image_data_part, image_url_part, text_part, tool_call_to_wire
+from _b3n.chat.types import ChatChunk, ChatCompletion, ToolCall, Usage
+from _b3n.errors import B3nInvalidRequestError
+
+#: message.additional_kwargs key holding vendor extras of tool calls (e.g. Gemini ``extra_content``), by call id.
+TOOL_CALL_EXTRAS = "tool_call_extras"
+
+_ROLE_MAP = {
+    MessageRole.SYSTEM: "system",
+    MessageRole.DEVELOPER: "developer",
+    MessageRole.USER: "user",
+    MessageRole.ASSISTANT: "assistant",
+    MessageRole.TOOL: "tool",
+    MessageRole.FUNCTION: "tool",
+    MessageRole.CHATBOT: "assistant",
+    MessageRole.MODEL: "assistant",
+}
+
+
+# ----------------------------------------------------------------------------- LlamaIndex -> wire
+
+
+def _image_part(block: ImageBlock, index: int) -> dict[str, Any]:
+    detail = block.detail
+    if block.url is not None and block.image is None:
+        return image_url_part(str(block.url), detail)
+    mime = block.image_mimetype or "image/png"
+    if isinstance(block.image, bytes):
+        # ImageBlock stores inline bytes base64-encoded once validated.
+        return image_data_part(block.image.decode("ascii"), mime, detail)
+    try:
+        data = block.resolve_image(as_base64=True).read()
+    except (OSError, ValueError) as exc:
+        raise B3nInvalidRequestError(
+            f"messages[{index}] has an ImageBlock that cannot be read ({exc}); pass url=, path= to an existing "
+            "file, or image= bytes."
+        ) from None
+    return image_data_part(data.decode("ascii"), mime, detail)
+
+
+def _legacy_tool_calls(raw: Any) -> list[dict[str, Any]]:
+    """``additional_kwargs["tool_calls"]`` written by older integrations (dicts or SDK objects)."""
+    out = []
+    for call in raw or ():
+        data = call.model_dump() if hasattr(call, "model_dump") else call
+        if isinstance(data, dict):
+            fn = data.get("function") or {}
+            out.append(tool_call_to_wire(str(data.get("id") or ""), str(fn.get("name") or ""), fn.get("arguments")))
+    return out
+
+
+def to_wire_message(message: ChatMessage, index: int = 0) -> dict[str, Any]:
+    """One ``ChatMessage`` as an OpenAI-format dict (the core validates and adapts it further)."""
+    role = _ROLE_MAP.get(message.role) if isinstance(message.role, MessageRole) else None
+    if role is None:
+        role = str(getattr(message.role, "value", message.role))
+    texts: list[str] = []
+    parts: list[dict[str, Any]] | None = None
+    calls: list[dict[str, Any]] = []
+    extras = message.additional_kwargs.get(TOOL_CALL_EXTRAS) if message.additional_kwargs else None
+    for block in message.blocks:
+        if isinstance(block, TextBlock):
+            if parts is None:
+                texts.append(block.text)
+            else:
+                parts.append(text_part(block.text))
+        elif isinstance(block, ToolCallBlock):
+            call = tool_call_to_wire(block.tool_call_id or "", block.tool_name, block.tool_kwargs)
+            if extras and block.tool_call_id in extras:
+                call.update(extras[block.tool_call_id])
+            calls.append(call)
+        elif isinstance(block, ImageBlock):
+            if role != "user":
+                raise B3nInvalidRequestError(
+                    f"messages[{index}] ({role}) holds an image; only user messages can carry images."
+                )
+            if parts is None:
+                parts = [text_part(t) for t in texts]
+            parts.append(_image_part(block, index))
+        elif isinstance(block, (ThinkingBlock, CachePoint)):
+            continue  # model-side reasoning / a caching hint: nothing to send back over chat completions
+        else:
+            raise B3nInvalidRequestError(
+                f"messages[{index}] holds a {type(block).__name__}, which B3n chat does not accept; "
+                "use TextBlock, ImageBlock (user messages) or ToolCallBlock (assistant messages)."
+            )
+    out: dict[str, Any] = {"role": role, "content": parts if parts is not None else "\n".join(texts)}
+    kwargs = message.additional_kwargs
+    if kwargs:
+        if not calls and kwargs.get("tool_calls"):
+            calls = _legacy_tool_calls(kwargs["tool_calls"])
+        if role == "tool":
+            call_id = kwargs.get("tool_call_id")
+            if call_id:
+                out["tool_call_id"] = call_id
+        name = kwargs.get("name")
+        if isinstance(name, str) and name and role in ("user", "system", "developer", "assistant"):
+            out["name"] = name
+    if calls:
+        if role != "assistant":
+            raise B3nInvalidRequestError(f"messages[{index}] ({role}) holds tool calls; only assistant messages can.")
+        out["tool_calls"] = calls
+        if not out["content"]:
+            out["content"] = None
+    return out
+
+
+def to_wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
+    """All messages as OpenAI-format dicts."""
+    return [to_wire_message(m, i) for i, m in enumerate(messages)]
+
+
+# ----------------------------------------------------------------------------- results -> LlamaIndex
+
+
+def usage_kwargs(usage: Usage | None) -> dict[str, Any]:
+    return usage.as_dict() if usage is not None else {}
+
+
+def _assistant(
+    text: str, thinking: str | None, calls: Sequence[ToolCall], reasoning_tokens: int | None = None
+) -> ChatMessage:
+    blocks: list[Any] = []
+    if thinking:
+        blocks.append(ThinkingBlock(content=thinking, num_tokens=reasoning_tokens))
+    if text or not calls:
+        blocks.append(TextBlock(text=text))
+    kwargs: dict[str, Any] = {}
+    extras: dict[str, Any] = {}
+    for call in calls:
+        blocks.append(ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=call.arguments))
+        if call.extra:
+            extras[call.id] = call.extra
+    if extras:
+        kwargs[TOOL_CALL_EXTRAS] = extras
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=kwargs)
+
+
+def completion_to_response(completion: ChatCompletion) -> ChatResponse:
+    """A whole reply as a ``ChatResponse``: usage, model and finish reason in ``additional_kwargs``."""
+    usage = completion.usage
+    message = _assistant(
+        completion.content, completion.reasoning, completion.tool_calls,
+        usage.reasoning_tokens if usage is not None else None,
+    )
+    extra = usage_kwargs(usage)
+    extra["model"] = completion.model
+    extra["finish_reason"] = completion.finish_reason
+    return ChatResponse(message=message, raw=completion.raw, additional_kwargs=extra)
+
+
+class StreamState:
+    """Turns normalised :class:`ChatChunk` events into cumulative ``ChatResponse`` objects."""
+
+    __slots__ = ("calls", "text", "thinking")
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.thinking = ""
+        self.calls: list[ToolCall] = []
+
+    def update(self, chunk: ChatChunk) -> ChatResponse:
+        if chunk.final:
+            return self._final(chunk)
+        self.text += chunk.content
+        if chunk.reasoning:
+            self.thinking += chunk.reasoning
+        for delta in chunk.tool_calls:
+            if delta.index >= len(self.calls):
+                self.calls.append(
+                    ToolCall(id=delta.id or "", name=delta.name or "", arguments=delta.arguments, extra=delta.extra)
+                )
+            else:
+                call = self.calls[delta.index]
+                call.arguments += delta.arguments
+                if delta.name and not call.name:
+                    call.name = delta.name
+        extra = {"thinking_delta": chunk.reasoning} if chunk.reasoning else {}
+        return ChatResponse(
+            message=_assistant(self.text, self.thinking, self.calls), delta=chunk.content, additional_kwargs=extra
+        )
+
+    def _final(self, chunk: ChatChunk) -> ChatResponse:
+        usage = chunk.usage
+        message = _assistant(
+            self.text, self.thinking, self.calls, usage.reasoning_tokens if usage is not None else None
+        )
+        extra = usage_kwargs(usage)
+        extra["model"] = chunk.model
+        extra["finish_reason"] = chunk.finish_reason
+        raw = {
+            "id": chunk.id,
+            "model": chunk.model,
+            "finish_reason": chunk.finish_reason,
+            "usage": usage.as_dict() if usage is not None else None,
+            "system_fingerprint": chunk.system_fingerprint,
+        }
+        return ChatResponse(message=message, delta="", raw=raw, additional_kwargs=extra)

@@ -1,0 +1,541 @@
+"""``B3n``: every model of the B3n-AI relay as a LlamaIndex ``FunctionCallingLLM``.
+
+A thin adapter: LlamaIndex messages are translated to OpenAI-format dicts
+(``llama_index_b3n._messages``) and everything else (validation, per-model request
+adaptation, retries, response parsing, quirk handling, stream assembly) is done by the
+shared core ``_b3n``, the same code ``langchain_b3n.ChatB3n`` uses.
+
+Example (offline, against the bundled emulator):
+    >>> from _b3n.emulator import Emulator
+    >>> from llama_index.core.llms import ChatMessage
+    >>> with Emulator() as emu:
+    ...     llm = B3n(model="gemini-1.5-flash-latest", api_key="sk-test", api_base=emu.base_url)
+    ...     llm.chat([ChatMessage(role="user", content="say 1")]).message.content
+    '1'
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import httpx
+from llama_index.core.base.llms.generic_utils import (
+    achat_to_completion_decorator,
+    astream_chat_to_completion_decorator,
+    chat_to_completion_decorator,
+    stream_chat_to_completion_decorator,
+)
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+    ToolCallBlock,
+)
+from llama_index.core.bridge.pydantic import BaseModel, Field, PrivateAttr, SecretStr
+from llama_index.core.callbacks import CallbackManager
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.llms.utils import parse_partial_json
+from llama_index.core.types import PydanticProgramMode
+
+from _b3n.catalog import ModelInfo, get_model_info
+from _b3n.chat.request import ChatRequest, build_chat_request, tool_spec
+from _b3n.chat.structured import B3nStructuredOutputError, extract_json, json_schema_format, strict_json_schema
+from _b3n.client import AsyncB3nClient, B3nClient
+from _b3n.config import ENV_API_KEY, ENV_BASE_URL, B3nConfig, normalize_base_url, resolve_config
+from _b3n.errors import B3nConfigurationError
+from llama_index_b3n._messages import StreamState, completion_to_response, to_wire_messages
+
+if TYPE_CHECKING:
+    from llama_index.core.program.utils import FlexibleModel
+    from llama_index.core.prompts.base import PromptTemplate
+    from llama_index.core.tools.types import BaseTool
+
+logger = logging.getLogger(__name__)
+
+Model = TypeVar("Model", bound=BaseModel)
+
+#: call parameters that map onto named arguments of the core's ``build_chat_request``.
+_NAMED = ("temperature", "max_tokens", "stop", "tools", "tool_choice", "parallel_tool_calls", "response_format")
+
+
+#: private attributes never pickled: the key (re-read from the environment) and live clients.
+_TRANSIENT = frozenset({"_api_key", "_client", "_aclient", "_client_key", "_aclient_key", "_http_client",
+                        "_async_http_client"})
+
+
+def _picklable(value: Any) -> bool:
+    try:
+        pickle.dumps(value)
+    except Exception:
+        return False
+    return True
+
+
+class B3n(FunctionCallingLLM):
+    """A B3n-AI chat model (GPT, o1, Claude, Gemini, ... behind one relay) for LlamaIndex.
+
+    Construction does no I/O and needs no key; a missing key fails at the first call
+    with a message saying how to set one. The key never appears in ``repr()``,
+    ``to_dict()``, ``to_json()``, ``to_payload()`` or a pickle (after unpickling, the
+    key is read from ``B3N_API_KEY`` again).
+
+    Capabilities (context window, tool calling, image inputs, JSON schema, ...) come from
+    the B3n model catalog; unknown model names are accepted with permissive defaults, and
+    ``capabilities={...}`` overrides any of them. Requests are adapted per model (o1: no
+    system role, no temperature, no streaming upstream; Claude: temperature <= 1; ...).
+
+    Example:
+        >>> from llama_index.core import Settings
+        >>> Settings.llm = B3n(model="gemini-1.5-pro-latest", api_key="sk-...")
+        >>> Settings.llm.metadata.context_window
+        2097152
+    """
+
+    model: str = Field(default="gpt-4o-mini", description="The B3n model name, e.g. 'claude-3-5-sonnet-latest'.")
+    temperature: float | None = Field(
+        default=None, ge=0.0, le=2.0, description="Sampling temperature (unset: model default)."
+    )
+    max_tokens: int | None = Field(default=None, gt=0, description="Maximum tokens to generate (unset: model default).")
+    api_base: str = Field(default="", description=f"Base URL (else {ENV_BASE_URL}, else https://api.b3n.fun/v1).")
+    timeout: float = Field(default=60.0, gt=0, description="Seconds allowed for connecting, answering and each read.")
+    max_retries: int = Field(default=2, ge=0, description="Retries of transient failures (429, 5xx, network).")
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="Extra request fields sent on every call (e.g. seed, top_p)."
+    )
+    default_headers: dict[str, str] | None = Field(default=None, description="Extra HTTP headers on every request.")
+    stream_usage: bool = Field(default=True, description="Ask for token usage at the end of streams.")
+    capabilities: dict[str, Any] | None = Field(
+        default=None, description="Overrides of the catalog entry, e.g. {'tool_calling': True}."
+    )
+    strict: bool = Field(default=False, description="Send tool and response schemas in OpenAI strict mode.")
+
+    _api_key: SecretStr | None = PrivateAttr(default=None)
+    _http_client: httpx.Client | None = PrivateAttr(default=None)
+    _async_http_client: httpx.AsyncClient | None = PrivateAttr(default=None)
+    _client: B3nClient | None = PrivateAttr(default=None)
+    _aclient: AsyncB3nClient | None = PrivateAttr(default=None)
+    _client_key: tuple[Any, ...] | None = PrivateAttr(default=None)
+    _aclient_key: tuple[Any, ...] | None = PrivateAttr(default=None)
+    _info: ModelInfo | None = PrivateAttr(default=None)
+    _info_key: tuple[Any, ...] | None = PrivateAttr(default=None)
+
+    def __init__(
+        self,
+        model: str = "gpt-4o-mini",
+        api_key: str | SecretStr | None = None,
+        api_base: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 2,
+        additional_kwargs: dict[str, Any] | None = None,
+        default_headers: dict[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+        stream_usage: bool = True,
+        capabilities: dict[str, Any] | None = None,
+        strict: bool = False,
+        callback_manager: CallbackManager | None = None,
+        system_prompt: str | None = None,
+        pydantic_program_mode: PydanticProgramMode = PydanticProgramMode.DEFAULT,
+        **kwargs: Any,
+    ) -> None:
+        base = api_base or os.environ.get(ENV_BASE_URL) or "https://api.b3n.fun/v1"
+        super().__init__(
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            api_base=normalize_base_url(base),
+            timeout=timeout,
+            max_retries=max_retries,
+            additional_kwargs=dict(additional_kwargs or {}),
+            default_headers=default_headers,
+            stream_usage=stream_usage,
+            capabilities=capabilities,
+            strict=strict,
+            callback_manager=callback_manager,
+            system_prompt=system_prompt,
+            pydantic_program_mode=pydantic_program_mode,
+            **kwargs,
+        )
+        if isinstance(api_key, SecretStr):
+            api_key = api_key.get_secret_value()
+        key = api_key or os.environ.get(ENV_API_KEY)
+        self._api_key = SecretStr(key) if key else None
+        self._http_client = http_client
+        self._async_http_client = async_http_client
+        for reserved in ("model", "messages", "stream"):
+            if reserved in self.additional_kwargs:
+                raise B3nConfigurationError(
+                    f"additional_kwargs must not set {reserved!r}; use the {reserved!r} argument / method instead."
+                )
+        self._model_info()  # validates `capabilities` now rather than at the first call
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "B3n_LLM"
+
+    # ------------------------------------------------------------------ secrets and serialisation
+
+    def __getstate__(self) -> dict[Any, Any]:
+        # Copies (the base class prunes the live dicts): the key and the clients never go into a pickle.
+        state = dict(BaseModel.__getstate__(self))
+        state["__dict__"] = {k: v for k, v in state["__dict__"].items() if _picklable(v)}
+        private = state.get("__pydantic_private__") or {}
+        state["__pydantic_private__"] = {k: (None if k in _TRANSIENT else v) for k, v in private.items()}
+        return state
+
+    # ------------------------------------------------------------------ catalog and clients
+
+    def _model_info(self, model: str | None = None) -> ModelInfo:
+        name = model or self.model
+        key = (name, id(self.capabilities))
+        if self._info is not None and key == self._info_key:
+            return self._info
+        try:
+            info = get_model_info(name, self.capabilities)
+        except ValueError as exc:
+            raise B3nConfigurationError(f"capabilities: {exc}") from None
+        if model is None or model == self.model:
+            self._info, self._info_key = info, key
+        return info
+
+    @property
+    def model_info(self) -> ModelInfo:
+        """The catalog entry this instance uses (with ``capabilities`` applied)."""
+        return self._model_info()
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        info = self._model_info()
+        return LLMMetadata(
+            context_window=info.context_window,
+            num_output=self.max_tokens or info.max_output_tokens,
+            is_chat_model=True,
+            is_function_calling_model=info.tool_calling,
+            model_name=self.model,
+            system_role=MessageRole.SYSTEM,
+        )
+
+    def _config_key(self) -> tuple[Any, ...]:
+        headers = self.default_headers
+        return (self.api_base, self.timeout, self.max_retries, tuple(headers.items()) if headers else None)
+
+    def _config(self) -> B3nConfig:
+        return resolve_config(
+            api_key=self._api_key,
+            base_url=self.api_base,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            default_headers=self.default_headers,
+        )
+
+    def _get_client(self) -> B3nClient:
+        key = self._config_key()
+        if self._client is None or key != self._client_key:
+            self._client = B3nClient(config=self._config(), http_client=self._http_client)
+            self._client_key = key
+        return self._client
+
+    def _get_aclient(self) -> AsyncB3nClient:
+        key = self._config_key()
+        if self._aclient is None or key != self._aclient_key:
+            self._aclient = AsyncB3nClient(config=self._config(), http_client=self._async_http_client)
+            self._aclient_key = key
+        return self._aclient
+
+    # ------------------------------------------------------------------ request building
+
+    def _request(self, messages: Sequence[ChatMessage], stream: bool, kwargs: dict[str, Any]) -> ChatRequest:
+        params = {**self.additional_kwargs, **kwargs} if self.additional_kwargs else dict(kwargs)
+        model = params.pop("model", None) or self.model
+        named = {k: params.pop(k) for k in _NAMED if k in params}
+        named.setdefault("temperature", self.temperature)
+        named.setdefault("max_tokens", self.max_tokens)
+        stream_options = params.pop("stream_options", None)
+        include_usage = self.stream_usage
+        if isinstance(stream_options, Mapping) and "include_usage" in stream_options:
+            include_usage = bool(stream_options["include_usage"])
+        return build_chat_request(
+            model,
+            to_wire_messages(messages),
+            info=self._model_info(model),
+            stream=stream,
+            include_usage=include_usage,
+            extra=params or None,
+            **named,
+        )
+
+    # ------------------------------------------------------------------ chat
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """One reply. Usage, model and finish reason are in ``response.additional_kwargs``."""
+        return self._chat(messages, **kwargs)
+
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        request = self._request(messages, False, kwargs)
+        return completion_to_response(self._get_client().chat.send(request))
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        """Stream the reply: each response holds the whole message so far, ``delta`` the new text."""
+        return self._stream_chat(messages, **kwargs)
+
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        request = self._request(messages, True, kwargs)
+        chunks = self._get_client().chat.send_stream(request)
+
+        def gen() -> ChatResponseGen:
+            state = StreamState()
+            for chunk in chunks:
+                yield state.update(chunk)
+
+        return gen()
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return await self._achat(messages, **kwargs)
+
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        request = self._request(messages, False, kwargs)
+        return completion_to_response(await self._get_aclient().chat.send(request))
+
+    @llm_chat_callback()
+    async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        return await self._astream_chat(messages, **kwargs)
+
+    async def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        request = self._request(messages, True, kwargs)
+        chunks = self._get_aclient().chat.send_stream(request)
+
+        async def gen() -> ChatResponseAsyncGen:
+            state = StreamState()
+            async for chunk in chunks:
+                yield state.update(chunk)
+
+        return gen()
+
+    # ------------------------------------------------------------------ completion (served by chat)
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
+        return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
+
+    # ------------------------------------------------------------------ tools
+
+    def _tool_specs(self, tools: Sequence[BaseTool], strict: bool) -> list[dict[str, Any]]:
+        specs = []
+        for tool in tools:
+            fn = tool.metadata.to_openai_tool(skip_length_check=True)["function"]
+            params = strict_json_schema(fn["parameters"]) if strict else fn["parameters"]
+            specs.append(tool_spec(fn["name"], fn.get("description"), params, strict=True if strict else None))
+        return specs
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: str | dict[str, Any] | None = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Arguments for ``chat()`` with ``tools`` bound (LlamaIndex calls this from ``chat_with_tools``)."""
+        messages = list(chat_history or [])
+        if isinstance(user_msg, str):
+            user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
+        if user_msg is not None:
+            messages.append(user_msg)
+        specs = self._tool_specs(tools, self.strict if strict is None else strict)
+        out: dict[str, Any] = {"messages": messages, **kwargs}
+        if specs:
+            out["tools"] = specs
+            if tool_choice is None and tool_required:
+                tool_choice = "required"
+            if tool_choice is not None:
+                out["tool_choice"] = tool_choice
+            # dropped by the core for models whose relay route rejects the field
+            out["parallel_tool_calls"] = allow_parallel_tool_calls
+        return out
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        """Keep only the first tool call when parallel calls were not allowed (some models ignore the flag)."""
+        if not allow_parallel_tool_calls:
+            blocks = response.message.blocks
+            calls = [b for b in blocks if isinstance(b, ToolCallBlock)]
+            if len(calls) > 1:
+                first = calls[0]
+                response.message.blocks = [b for b in blocks if not isinstance(b, ToolCallBlock) or b is first]
+        return response
+
+    def get_tool_calls_from_response(
+        self,
+        response: ChatResponse,
+        error_on_no_tool_call: bool = True,
+        **kwargs: Any,
+    ) -> list[ToolSelection]:
+        """The tool calls in ``response`` (also a partial streamed one: incomplete JSON is parsed leniently)."""
+        selections = []
+        for block in response.message.blocks:
+            if not isinstance(block, ToolCallBlock):
+                continue
+            args = block.tool_kwargs
+            if isinstance(args, str):
+                try:
+                    args = parse_partial_json(args) if args.strip() else {}
+                except (ValueError, TypeError):
+                    args = {}
+            selections.append(
+                ToolSelection(
+                    tool_id=block.tool_call_id or "",
+                    tool_name=block.tool_name,
+                    tool_kwargs=args if isinstance(args, dict) else {},
+                )
+            )
+        if not selections and error_on_no_tool_call:
+            raise B3nStructuredOutputError(
+                f"Model {self.model!r} answered without calling a tool "
+                f"(text: {(response.message.content or '')[:120]!r}). "
+                "Pass tool_required=True (or tool_choice='required') to force a call, or "
+                "error_on_no_tool_call=False to accept a text answer."
+            )
+        return selections
+
+    # ------------------------------------------------------------------ structured output
+
+    def _use_json_schema(self) -> bool:
+        return self.pydantic_program_mode == PydanticProgramMode.DEFAULT and self._model_info().json_schema
+
+    def _schema_kwargs(self, llm_kwargs: dict[str, Any] | None, output_cls: type[BaseModel]) -> dict[str, Any]:
+        kwargs = dict(llm_kwargs or {})
+        kwargs.pop("tool_choice", None)
+        kwargs["response_format"] = json_schema_format(
+            output_cls.__name__, output_cls.model_json_schema(), strict=self.strict
+        )
+        return kwargs
+
+    def _tool_kwargs(self, llm_kwargs: dict[str, Any] | None) -> dict[str, Any]:
+        kwargs = dict(llm_kwargs or {})
+        if self._model_info().tool_calling:
+            kwargs.setdefault("tool_choice", "required")
+        return kwargs
+
+    def _parse_structured(self, output_cls: type[Model], text: str | None) -> Model:
+        data = extract_json(text, model=self.model)
+        try:
+            return output_cls.model_validate(data)
+        except ValueError as exc:
+            raise B3nStructuredOutputError(
+                f"Model {self.model!r} replied with JSON that is not a valid {output_cls.__name__}: {exc}"
+            ) from None
+
+    def structured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        """Structured output: JSON schema where the model honours it (gpt-4o, gpt-4o-mini), else function calling."""
+        if self._use_json_schema():
+            messages = self._extend_messages(prompt.format_messages(**prompt_args))
+            response = self.chat(messages, **self._schema_kwargs(llm_kwargs, output_cls))
+            return self._parse_structured(output_cls, response.message.content)
+        result = super().structured_predict(output_cls, prompt, llm_kwargs=self._tool_kwargs(llm_kwargs), **prompt_args)
+        return cast(Model, result)
+
+    async def astructured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        if self._use_json_schema():
+            messages = self._extend_messages(prompt.format_messages(**prompt_args))
+            response = await self.achat(messages, **self._schema_kwargs(llm_kwargs, output_cls))
+            return self._parse_structured(output_cls, response.message.content)
+        result = await super().astructured_predict(
+            output_cls, prompt, llm_kwargs=self._tool_kwargs(llm_kwargs), **prompt_args
+        )
+        return cast(Model, result)
+
+    def _structured_stream_call(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Generator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None, None]:
+        if not self._use_json_schema():
+            yield from super()._structured_stream_call(
+                output_cls, prompt, self._tool_kwargs(llm_kwargs), **prompt_args
+            )
+            return
+        from llama_index.core.program.streaming_utils import process_streaming_content_incremental
+
+        messages = self._extend_messages(prompt.format_messages(**prompt_args))
+        current: Any = None
+        for response in self.stream_chat(messages, **self._schema_kwargs(llm_kwargs, output_cls)):
+            current = process_streaming_content_incremental(response, output_cls, current)
+            yield current
+
+    async def _structured_astream_call(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> AsyncGenerator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None]:
+        if not self._use_json_schema():
+            return await super()._structured_astream_call(
+                output_cls, prompt, self._tool_kwargs(llm_kwargs), **prompt_args
+            )
+        from llama_index.core.program.streaming_utils import process_streaming_content_incremental
+
+        messages = self._extend_messages(prompt.format_messages(**prompt_args))
+        kwargs = self._schema_kwargs(llm_kwargs, output_cls)
+
+        async def gen() -> AsyncGenerator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None]:
+            current: Any = None
+            async for response in await self.astream_chat(messages, **kwargs):
+                current = process_streaming_content_incremental(response, output_cls, current)
+                yield current
+
+        return gen()
