@@ -1,0 +1,628 @@
+"""Embeddings: batching, bounded concurrency, base64 decoding and ordering, once for both frameworks.
+
+``client.embeddings.create(texts, ...)`` turns any number of texts into vectors in input order:
+
+- **batching** by item count (``batch_size``, at most 2048, OpenAI's limit) *and* by an approximate
+  token budget (``max_batch_tokens``; OpenAI allows ~300k tokens per request). Tokens are estimated
+  without a tokenizer as UTF-8 bytes / 3, which over-counts English (~4 chars/token) and matches CJK
+  (3 bytes, ~1 token per character), so batches stay under the limit;
+- **concurrency**: at most ``max_concurrency`` requests in flight (threads for the blocking client,
+  tasks for asyncio). A failed batch stops the job: batches not yet started are never sent, and
+  cancelling an asyncio job cancels (and closes) every request it has in flight;
+- **retries** per batch: the transport retries each request on 429/5xx/timeouts; finished batches
+  are never re-sent;
+- **wire format**: ``encoding_format="auto"`` (default) asks for base64 (little-endian float32,
+  about 3.5x fewer bytes than JSON floats and much cheaper to decode) and decodes it locally with the
+  standard library; a relay that ignores the field and returns JSON lists is handled transparently.
+  ``"float"`` asks for JSON lists, ``"base64"`` insists on base64 in the request;
+- **ordering** by each item's ``index`` (not by position in ``data``);
+- **empty strings**: OpenAI rejects ``""`` (400 for the whole batch), so an empty text is sent as a
+  single space ``" "``. Its vector is a real, unit-length embedding of blank text with the right
+  size, so similarity maths stays finite (a zero vector would give NaN cosine similarities) and the
+  job never fails because one chunk was empty;
+- ``dimensions`` (3-series and unknown models) is checked before any request: ``text-embedding-ada-002``
+  has a fixed size and is refused with :class:`~_b3n.errors.B3nInvalidRequestError`.
+
+Example (offline, against the bundled emulator):
+    >>> from _b3n import B3nClient
+    >>> from _b3n.emulator import Emulator
+    >>> with Emulator() as emu:
+    ...     client = B3nClient(api_key="sk-test", base_url=emu.base_url)
+    ...     vectors = client.embeddings.create(["hello", "world", ""], dimensions=8)
+    >>> len(vectors), len(vectors[0]), type(vectors[0][0]).__name__
+    (3, 8, 'float')
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import math
+import sys
+import weakref
+from array import array
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+
+from _b3n.catalog import ModelInfo, get_model_info
+from _b3n.errors import B3nInvalidRequestError, B3nResponseError, error_from_stream_payload
+from _b3n.transport import AsyncTransport, SyncTransport
+
+logger = logging.getLogger("b3n")
+
+PATH = "/embeddings"
+DEFAULT_MODEL = "text-embedding-3-small"
+#: OpenAI's limit on inputs per request.
+MAX_BATCH_SIZE = 2048
+DEFAULT_BATCH_SIZE = 512
+#: OpenAI allows ~300k tokens per request; the estimate is approximate, so keep headroom.
+DEFAULT_MAX_BATCH_TOKENS = 250_000
+DEFAULT_MAX_CONCURRENCY = 4
+#: what an empty string is sent as (OpenAI rejects ``""``).
+EMPTY_TEXT_SUBSTITUTE = " "
+
+EncodingFormat = Literal["auto", "float", "base64"]
+#: ``on_progress(texts_done, texts_total)``, called after each finished batch.
+ProgressCallback = Callable[[int, int], None]
+
+_ENCODINGS = ("auto", "float", "base64")
+_MANAGED_KEYS = frozenset({"model", "input", "dimensions", "encoding_format"})
+_BIG_ENDIAN = sys.byteorder == "big"
+
+
+# ----------------------------------------------------------------------------- planning
+
+
+def estimate_tokens(text: str) -> int:
+    """A cheap upper-leaning token estimate: UTF-8 bytes / 3 (no tokenizer download)."""
+    size = len(text) if text.isascii() else len(text.encode("utf-8"))
+    return size // 3 + 1
+
+
+def plan_batches(
+    texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE, max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
+) -> list[tuple[int, int]]:
+    """Split ``texts`` into contiguous ``(start, stop)`` slices within both limits.
+
+    A single text larger than the token budget gets a batch of its own (the relay decides).
+
+    Example:
+        >>> plan_batches(["a"] * 5, batch_size=2)
+        [(0, 2), (2, 4), (4, 5)]
+        >>> plan_batches(["x" * 30, "y" * 30, "z"], max_batch_tokens=15)
+        [(0, 1), (1, 3)]
+    """
+    batches: list[tuple[int, int]] = []
+    start = 0
+    tokens = 0
+    for i, text in enumerate(texts):
+        cost = estimate_tokens(text)
+        if i > start and (i - start >= batch_size or tokens + cost > max_batch_tokens):
+            batches.append((start, i))
+            start, tokens = i, 0
+        tokens += cost
+    if start < len(texts):
+        batches.append((start, len(texts)))
+    return batches
+
+
+def check_job_options(batch_size: int, max_batch_tokens: int, max_concurrency: int) -> None:
+    """Refuse impossible batching/concurrency settings with a message that says what to use."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH_SIZE:
+        raise B3nInvalidRequestError(
+            f"batch_size must be an integer from 1 to {MAX_BATCH_SIZE} (OpenAI's per-request limit), "
+            f"got {batch_size!r}."
+        )
+    if isinstance(max_batch_tokens, bool) or not isinstance(max_batch_tokens, int) or max_batch_tokens < 1:
+        raise B3nInvalidRequestError(
+            f"max_batch_tokens must be a positive integer (default {DEFAULT_MAX_BATCH_TOKENS}), "
+            f"got {max_batch_tokens!r}."
+        )
+    if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
+        raise B3nInvalidRequestError(
+            f"max_concurrency must be a positive integer (1 = one request at a time), got {max_concurrency!r}."
+        )
+
+
+# ----------------------------------------------------------------------------- request
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingRequest:
+    """One validated ``/embeddings`` request."""
+
+    model: str
+    payload: dict[str, Any]
+    #: number of inputs.
+    size: int
+    dimensions: int | None = None
+
+
+def check_texts(texts: Any) -> list[str]:
+    """Validate the inputs and return them as a list, with ``""`` replaced by ``" "``."""
+    if isinstance(texts, (str, bytes)):
+        raise B3nInvalidRequestError(
+            "Pass a list of strings to embed, not a single string (wrap it: [text])."
+        )
+    try:
+        items = list(texts)
+    except TypeError:
+        raise B3nInvalidRequestError(
+            f"Texts to embed must be a list of strings, got {type(texts).__name__}."
+        ) from None
+    for i, text in enumerate(items):
+        if not isinstance(text, str):
+            raise B3nInvalidRequestError(
+                f"Text #{i} to embed is {type(text).__name__}, not str. Convert it (or drop it) before embedding; "
+                "token-id lists are not supported through B3n."
+            )
+    return [text if text else EMPTY_TEXT_SUBSTITUTE for text in items]
+
+
+def check_dimensions(model: str, dimensions: int | None, info: ModelInfo | None = None) -> int | None:
+    """Refuse ``dimensions`` the model cannot honour, before any request is sent."""
+    if dimensions is None:
+        return None
+    if isinstance(dimensions, bool) or not isinstance(dimensions, int) or dimensions < 1:
+        raise B3nInvalidRequestError(f"dimensions must be a positive integer, got {dimensions!r}.")
+    info = info or get_model_info(model)
+    if info.known and not info.supports_dimensions:
+        raise B3nInvalidRequestError(
+            f"Model {model!r} has a fixed size ({info.embedding_dimensions} dimensions) and does not accept "
+            "`dimensions`. Drop dimensions=..., or use text-embedding-3-small / text-embedding-3-large, which "
+            "can return shorter vectors."
+        )
+    if info.known and info.embedding_dimensions is not None and dimensions > info.embedding_dimensions:
+        raise B3nInvalidRequestError(
+            f"Model {model!r} returns at most {info.embedding_dimensions} dimensions; got dimensions={dimensions}."
+        )
+    return dimensions
+
+
+def build_embedding_request(
+    texts: Sequence[str],
+    model: str = DEFAULT_MODEL,
+    *,
+    dimensions: int | None = None,
+    encoding_format: EncodingFormat = "auto",
+    info: ModelInfo | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> EmbeddingRequest:
+    """Validate one batch and build its payload (no I/O).
+
+    Example:
+        >>> build_embedding_request(["hi", ""], dimensions=256).payload
+        {'model': 'text-embedding-3-small', 'input': ['hi', ' '], 'encoding_format': 'base64', 'dimensions': 256}
+    """
+    if not isinstance(model, str) or not model.strip():
+        raise B3nInvalidRequestError(f"model must be a non-empty model name, got {model!r}.")
+    if encoding_format not in _ENCODINGS:
+        raise B3nInvalidRequestError(f"encoding_format must be one of {_ENCODINGS}, got {encoding_format!r}.")
+    items = check_texts(texts)
+    if not items:
+        raise B3nInvalidRequestError("An embeddings request needs at least one text.")
+    if len(items) > MAX_BATCH_SIZE:
+        raise B3nInvalidRequestError(
+            f"One embeddings request takes at most {MAX_BATCH_SIZE} texts, got {len(items)}. "
+            "Use create(), which batches for you."
+        )
+    dims = check_dimensions(model, dimensions, info)
+    payload: dict[str, Any] = {
+        "model": model,
+        "input": items,
+        "encoding_format": "float" if encoding_format == "float" else "base64",
+    }
+    if dims is not None:
+        payload["dimensions"] = dims
+    if extra:
+        clash = sorted(_MANAGED_KEYS & set(extra))
+        if clash:
+            raise B3nInvalidRequestError(
+                f"Pass {clash} as their own arguments, not as extra payload fields."
+            )
+        payload.update(extra)
+    return EmbeddingRequest(model=model, payload=payload, size=len(items), dimensions=dims)
+
+
+# ----------------------------------------------------------------------------- response
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingUsage:
+    prompt_tokens: int = 0
+    total_tokens: int = 0
+
+
+@dataclass(slots=True)
+class EmbeddingResponse:
+    """The vectors of one request, in input order."""
+
+    embeddings: list[list[float]]
+    model: str
+    usage: EmbeddingUsage | None
+    #: what the relay actually sent: ``"base64"`` or ``"float"`` (lists).
+    encoding: Literal["base64", "float"]
+    #: size of the response body in bytes (as decoded by httpx).
+    wire_bytes: int = 0
+
+
+def decode_base64_embedding(data: str) -> list[float]:
+    """Decode OpenAI's base64 embedding (little-endian float32) into Python floats.
+
+    Example:
+        >>> decode_base64_embedding("AACAPwAAAMA=")
+        [1.0, -2.0]
+    """
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise B3nResponseError(
+            f"B3n returned an embedding that is neither a list nor valid base64: {data[:60]!r}."
+        ) from None
+    if len(raw) % 4:
+        raise B3nResponseError(
+            f"B3n returned a base64 embedding of {len(raw)} bytes, not a whole number of float32 values."
+        )
+    values = array("f")
+    values.frombytes(raw)
+    if _BIG_ENDIAN:
+        values.byteswap()
+    return values.tolist()
+
+
+def _float_list(values: list[Any], position: int) -> list[float]:
+    try:
+        return [float(v) for v in values]
+    except (TypeError, ValueError):
+        raise B3nResponseError(f"B3n returned a non-numeric value in embedding #{position}.") from None
+
+
+def _fit_dimensions(vector: list[float], dimensions: int | None, model: str) -> list[float]:
+    """Shorten a full-size vector the relay sent despite ``dimensions`` (truncate + L2-normalise)."""
+    if dimensions is None or len(vector) == dimensions:
+        return vector
+    if len(vector) < dimensions:
+        raise B3nResponseError(
+            f"B3n returned {len(vector)}-dimensional vectors for {model!r}, fewer than dimensions={dimensions}."
+        )
+    logger.warning(
+        "B3n ignored dimensions=%d for %r (returned %d); truncating and re-normalising locally, "
+        "which is how OpenAI shortens text-embedding-3 vectors.", dimensions, model, len(vector),
+    )
+    head = vector[:dimensions]
+    norm = math.sqrt(math.fsum(v * v for v in head))
+    return [v / norm for v in head] if norm else head
+
+
+def parse_embedding_response(body: Any, request: EmbeddingRequest, wire_bytes: int = 0) -> EmbeddingResponse:
+    """Normalise an ``/embeddings`` body: order by ``index``, decode base64, coerce to float.
+
+    Raises :class:`~_b3n.errors.B3nResponseError` when the body cannot be a reply to ``request``.
+    """
+    model = request.model
+    if not isinstance(body, dict):
+        raise B3nResponseError(f"B3n answered the embeddings request for {model!r} with a non-object body.")
+    data = body.get("data")
+    if not isinstance(data, list) or not data:
+        if body.get("error"):
+            raise error_from_stream_payload(body, model=model)
+        raise B3nResponseError(
+            f"B3n returned no embedding data for {model!r} ({len(data) if isinstance(data, list) else 'no'} items "
+            f"for {request.size} texts): {json.dumps(body)[:200]}. Not retried; check the model name."
+        )
+    if len(data) != request.size:
+        raise B3nResponseError(
+            f"B3n returned {len(data)} embeddings for {request.size} texts (model {model!r}). Not retried."
+        )
+    ordered: list[list[float] | None] = [None] * request.size
+    encoding: Literal["base64", "float"] = "float"
+    for position, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise B3nResponseError(f"B3n returned a malformed embeddings item #{position}: {item!r:.80}.")
+        index = item.get("index", position)
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < request.size:
+            raise B3nResponseError(f"B3n returned embedding index {index!r} for a batch of {request.size}.")
+        if ordered[index] is not None:
+            raise B3nResponseError(f"B3n returned two embeddings with index {index}.")
+        raw = item.get("embedding")
+        if isinstance(raw, str):
+            vector = decode_base64_embedding(raw)
+            encoding = "base64"
+        elif isinstance(raw, list):
+            vector = _float_list(raw, index)
+        else:
+            raise B3nResponseError(f"B3n returned embedding #{index} as {type(raw).__name__}, not a list.")
+        if not vector:
+            raise B3nResponseError(f"B3n returned an empty embedding #{index} for {model!r}.")
+        ordered[index] = _fit_dimensions(vector, request.dimensions, model)
+    usage = None
+    raw_usage = body.get("usage")
+    if isinstance(raw_usage, dict):
+        prompt = raw_usage.get("prompt_tokens")
+        total = raw_usage.get("total_tokens", prompt)
+        usage = EmbeddingUsage(
+            prompt_tokens=prompt if isinstance(prompt, int) else 0, total_tokens=total if isinstance(total, int) else 0
+        )
+    vectors = [v for v in ordered if v is not None]
+    return EmbeddingResponse(
+        embeddings=vectors, model=body.get("model") or model, usage=usage, encoding=encoding, wire_bytes=wire_bytes
+    )
+
+
+def _json(response: httpx.Response, model: str) -> Any:
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        raise B3nResponseError(
+            f"B3n answered 200 to an embeddings request for {model!r} with a body that is not JSON "
+            f"({response.headers.get('content-type', '?')}): {response.text[:200]!r}."
+        ) from None
+
+
+# ----------------------------------------------------------------------------- jobs
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    requests: list[EmbeddingRequest]
+    offsets: list[int]
+    total: int
+
+
+def _plan_job(
+    texts: Sequence[str],
+    model: str,
+    dimensions: int | None,
+    batch_size: int,
+    max_batch_tokens: int,
+    encoding_format: EncodingFormat,
+    max_concurrency: int,
+    extra: Mapping[str, Any] | None,
+) -> _Job:
+    """Validate the whole job and build every request before anything is sent."""
+    check_job_options(batch_size, max_batch_tokens, max_concurrency)
+    items = check_texts(texts)
+    info = get_model_info(model) if isinstance(model, str) else None
+    check_dimensions(model, dimensions, info)
+    requests: list[EmbeddingRequest] = []
+    offsets: list[int] = []
+    for start, stop in plan_batches(items, batch_size, max_batch_tokens):
+        requests.append(
+            build_embedding_request(
+                items[start:stop], model, dimensions=dimensions, encoding_format=encoding_format, info=info,
+                extra=extra,
+            )
+        )
+        offsets.append(start)
+    return _Job(requests, offsets, len(items))
+
+
+class AsyncLimiter:
+    """At most ``limit`` concurrent requests per event loop, shared by every job that uses it.
+
+    Adapters keep one per model instance so that concurrent calls (e.g. LlamaIndex gathering
+    every batch at once) still respect ``max_concurrency``.
+    """
+
+    def __init__(self, limit: int) -> None:
+        check_job_options(1, 1, limit)
+        self.limit = limit
+        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        sem = self._semaphores.get(loop)
+        if sem is None:
+            sem = asyncio.Semaphore(self.limit)
+            self._semaphores[loop] = sem
+        return sem
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"limit": self.limit}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["limit"])  # type: ignore[misc]
+
+    def __repr__(self) -> str:
+        return f"AsyncLimiter({self.limit})"
+
+
+class EmbeddingsService:
+    """``client.embeddings``: blocking embeddings (batched, optionally concurrent over threads)."""
+
+    def __init__(self, transport: SyncTransport) -> None:
+        self._transport = transport
+
+    def send(self, request: EmbeddingRequest) -> EmbeddingResponse:
+        """Send one prepared request (retried by the transport) and parse it."""
+        response = self._transport.request("POST", PATH, json_body=request.payload, model=request.model)
+        return parse_embedding_response(_json(response, request.model), request, len(response.content))
+
+    def create_batch(
+        self,
+        texts: Sequence[str],
+        model: str = DEFAULT_MODEL,
+        *,
+        dimensions: int | None = None,
+        encoding_format: EncodingFormat = "auto",
+        extra: Mapping[str, Any] | None = None,
+    ) -> EmbeddingResponse:
+        """Exactly one request for at most 2048 texts; returns vectors plus model, usage and wire size."""
+        return self.send(
+            build_embedding_request(texts, model, dimensions=dimensions, encoding_format=encoding_format, extra=extra)
+        )
+
+    def create(
+        self,
+        texts: Sequence[str],
+        model: str = DEFAULT_MODEL,
+        *,
+        dimensions: int | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
+        encoding_format: EncodingFormat = "auto",
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        on_progress: ProgressCallback | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> list[list[float]]:
+        """Embed any number of texts; one vector per text, in input order.
+
+        Batches run on up to ``max_concurrency`` threads. The first failure (after the
+        transport's retries) stops the job: batches not yet started are never sent.
+        """
+        job = _plan_job(texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency,
+                        extra)
+        out: list[list[float]] = []
+        if not job.requests:
+            return out
+        results: list[list[list[float]] | None] = [None] * len(job.requests)
+        done = 0
+        workers = min(max_concurrency, len(job.requests))
+        if workers == 1:
+            for i, request in enumerate(job.requests):
+                results[i] = self.send(request).embeddings
+                done += request.size
+                if on_progress is not None:
+                    on_progress(done, job.total)
+        else:
+            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="b3n-embeddings")
+            try:
+                futures: dict[Future[EmbeddingResponse], int] = {
+                    pool.submit(self.send, request): i for i, request in enumerate(job.requests)
+                }
+                pending = set(futures)
+                while pending:
+                    finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                    for future in finished:
+                        i = futures[future]
+                        results[i] = future.result().embeddings
+                        done += job.requests[i].size
+                        if on_progress is not None:
+                            on_progress(done, job.total)
+            finally:
+                # On error or interrupt: batches not started are dropped; running ones finish.
+                pool.shutdown(wait=True, cancel_futures=True)
+        for vectors in results:
+            assert vectors is not None
+            out.extend(vectors)
+        return out
+
+
+class AsyncEmbeddingsService:
+    """``async_client.embeddings``: asyncio embeddings with bounded concurrency and clean cancellation."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    async def send(self, request: EmbeddingRequest, *, limiter: AsyncLimiter | None = None) -> EmbeddingResponse:
+        """Send one prepared request (retried by the transport) and parse it."""
+        if limiter is not None:
+            async with limiter.semaphore():
+                response = await self._transport.request("POST", PATH, json_body=request.payload, model=request.model)
+        else:
+            response = await self._transport.request("POST", PATH, json_body=request.payload, model=request.model)
+        return parse_embedding_response(_json(response, request.model), request, len(response.content))
+
+    async def create_batch(
+        self,
+        texts: Sequence[str],
+        model: str = DEFAULT_MODEL,
+        *,
+        dimensions: int | None = None,
+        encoding_format: EncodingFormat = "auto",
+        extra: Mapping[str, Any] | None = None,
+    ) -> EmbeddingResponse:
+        """Exactly one request for at most 2048 texts; returns vectors plus model, usage and wire size."""
+        return await self.send(
+            build_embedding_request(texts, model, dimensions=dimensions, encoding_format=encoding_format, extra=extra)
+        )
+
+    async def create(
+        self,
+        texts: Sequence[str],
+        model: str = DEFAULT_MODEL,
+        *,
+        dimensions: int | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
+        encoding_format: EncodingFormat = "auto",
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        on_progress: ProgressCallback | None = None,
+        limiter: AsyncLimiter | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> list[list[float]]:
+        """Embed any number of texts; one vector per text, in input order.
+
+        At most ``max_concurrency`` requests of this job are in flight (and at most
+        ``limiter.limit`` across every job sharing ``limiter``). The first failure cancels the
+        batches still running; cancelling the awaiting task does the same, so no request
+        outlives the job.
+        """
+        job = _plan_job(texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency,
+                        extra)
+        if not job.requests:
+            return []
+        results: list[list[list[float]] | None] = [None] * len(job.requests)
+        queue = iter(range(len(job.requests)))
+        progress = [0]
+
+        async def worker() -> None:
+            for i in queue:  # workers share one iterator: each batch is taken exactly once
+                request = job.requests[i]
+                results[i] = (await self.send(request, limiter=limiter)).embeddings
+                progress[0] += request.size
+                if on_progress is not None:
+                    on_progress(progress[0], job.total)
+
+        workers = min(max_concurrency, len(job.requests))
+        if workers == 1:
+            await worker()
+        else:
+            tasks = [asyncio.ensure_future(worker()) for _ in range(workers)]
+            try:
+                await asyncio.gather(*tasks)
+            except BaseException:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
+        out: list[list[float]] = []
+        for vectors in results:
+            assert vectors is not None
+            out.extend(vectors)
+        return out
+
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_MAX_BATCH_TOKENS",
+    "DEFAULT_MAX_CONCURRENCY",
+    "DEFAULT_MODEL",
+    "EMPTY_TEXT_SUBSTITUTE",
+    "MAX_BATCH_SIZE",
+    "AsyncEmbeddingsService",
+    "AsyncLimiter",
+    "EmbeddingRequest",
+    "EmbeddingResponse",
+    "EmbeddingUsage",
+    "EmbeddingsService",
+    "EncodingFormat",
+    "ProgressCallback",
+    "build_embedding_request",
+    "check_dimensions",
+    "check_job_options",
+    "check_texts",
+    "decode_base64_embedding",
+    "estimate_tokens",
+    "parse_embedding_response",
+    "plan_batches",
+]

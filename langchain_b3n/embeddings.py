@@ -1,0 +1,204 @@
+"""``B3nEmbeddings``: LangChain ``Embeddings`` for B3n's OpenAI embedding models.
+
+A thin adapter over ``_b3n.embeddings`` (batching by count and token budget, bounded
+concurrency, base64 decoding, retries, ordering and empty-string handling live there).
+
+Example (offline, against the bundled emulator):
+    >>> from _b3n.emulator import Emulator
+    >>> from langchain_core.vectorstores import InMemoryVectorStore
+    >>> with Emulator() as emu:
+    ...     emb = B3nEmbeddings(api_key="sk-test", base_url=emu.base_url)
+    ...     store = InMemoryVectorStore.from_texts(["cats purr", "dogs bark"], emb)
+    ...     store.similarity_search("dogs bark", k=1)[0].page_content
+    'dogs bark'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
+
+import httpx
+from langchain_core.embeddings import Embeddings
+from langchain_core.utils import from_env, secret_from_env
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+
+from _b3n.client import AsyncB3nClient, B3nClient
+from _b3n.config import ENV_API_KEY, ENV_BASE_URL, resolve_config
+from _b3n.embeddings import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_BATCH_TOKENS,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MODEL,
+    AsyncLimiter,
+    ProgressCallback,
+    check_dimensions,
+    check_job_options,
+)
+from _b3n.errors import B3nError
+from langchain_b3n.errors import langchain_errors, to_langchain_error
+
+
+class B3nEmbeddings(BaseModel, Embeddings):
+    """Embeddings from B3n (``text-embedding-3-small`` by default; also ``-3-large`` and ``ada-002``).
+
+    Texts are sent in batches of at most ``batch_size`` items and an estimated
+    ``max_batch_tokens`` tokens, up to ``max_concurrency`` requests at a time (threads for
+    ``embed_documents``, asyncio tasks for ``aembed_documents``). Each batch is retried on
+    429/5xx/timeouts; finished batches are never re-sent. Empty strings are embedded as
+    ``" "`` (OpenAI rejects ``""``). ``dimensions`` shortens ``text-embedding-3-*`` vectors
+    and is refused for ``ada-002`` before any request. Errors are both ``B3nError`` and
+    LangChain's ``ModelError`` family.
+
+    The API key comes from ``api_key`` or ``B3N_API_KEY``; it never appears in ``repr``,
+    serialised output or pickles (a pickle re-reads ``B3N_API_KEY`` when loaded).
+
+    Example:
+        >>> emb = B3nEmbeddings(model="text-embedding-3-large", dimensions=256, api_key="sk-test")
+        >>> emb.model, emb.dimensions, "sk-test" in repr(emb)
+        ('text-embedding-3-large', 256, False)
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True, arbitrary_types_allowed=True, extra="forbid", protected_namespaces=()
+    )
+
+    model: str = Field(default=DEFAULT_MODEL, alias="model_name")
+    """Embedding model id, e.g. ``text-embedding-3-small``, ``text-embedding-3-large``, ``text-embedding-ada-002``."""
+    dimensions: int | None = None
+    """Output size for ``text-embedding-3-*`` (None: the model's full size)."""
+    batch_size: int = DEFAULT_BATCH_SIZE
+    """Most texts per request (OpenAI's limit is 2048)."""
+    max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
+    """Estimated tokens per request (OpenAI's limit is ~300k)."""
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    """Most requests in flight for one call (and, in async code, across calls on this instance)."""
+    show_progress_bar: bool = False
+    """Show a tqdm progress bar for ``embed_documents`` / ``aembed_documents`` (needs ``pip install tqdm``)."""
+    encoding_format: Literal["auto", "float", "base64"] = "auto"
+    """``auto``: ask for base64 (smaller, faster) and accept JSON lists from relays that ignore it."""
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env(ENV_API_KEY, default=None), repr=False
+    )
+    """B3n API key (``sk-...``); default: ``B3N_API_KEY``."""
+    base_url: str | None = Field(default_factory=from_env(ENV_BASE_URL, default=None))
+    """Default: ``B3N_BASE_URL``, else ``https://api.b3n.fun/v1``."""
+    timeout: float | None = 60.0
+    max_retries: int = 2
+    default_headers: dict[str, str] | None = None
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Extra payload fields sent with every request (e.g. ``{"user": "id-123"}``)."""
+    http_client: httpx.Client | None = Field(default=None, exclude=True, repr=False)
+    """Use this ``httpx.Client`` instead of the shared pool (the caller owns it)."""
+    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
+    """Use this ``httpx.AsyncClient`` instead of the shared pool (the caller owns it)."""
+
+    _client: B3nClient = PrivateAttr()
+    _async_client: AsyncB3nClient = PrivateAttr()
+    _limiter: AsyncLimiter = PrivateAttr()
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Validate, then resolve the configuration; bad settings raise typed B3n errors (no I/O)."""
+        super().__init__(**kwargs)
+        try:
+            check_job_options(self.batch_size, self.max_batch_tokens, self.max_concurrency)
+            check_dimensions(self.model, self.dimensions)
+            self._build_clients()
+        except B3nError as exc:
+            raise to_langchain_error(exc) from None
+        if self.show_progress_bar:
+            _require_tqdm()
+
+    def _build_clients(self) -> None:
+        config = resolve_config(
+            api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries,
+            default_headers=self.default_headers,
+        )
+        self._client = B3nClient(config=config, http_client=self.http_client)
+        self._async_client = AsyncB3nClient(config=config, http_client=self.http_async_client)
+        self._limiter = AsyncLimiter(self.max_concurrency)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        state = super().__getstate__()
+        fields = dict(state["__dict__"])
+        fields["api_key"] = None  # pickles never carry the key
+        fields["http_client"] = fields["http_async_client"] = None
+        return {**state, "__dict__": fields, "__pydantic_private__": None}
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        if self.api_key is None:
+            self.__dict__["api_key"] = secret_from_env(ENV_API_KEY, default=None)()
+        self._build_clients()
+
+    def _job(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "dimensions": self.dimensions,
+            "batch_size": self.batch_size,
+            "max_batch_tokens": self.max_batch_tokens,
+            "encoding_format": self.encoding_format,
+            "max_concurrency": self.max_concurrency,
+            "extra": self.model_kwargs or None,
+        }
+
+    @langchain_errors
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed ``texts``; one vector per text, in order."""
+        with self._progress(len(texts)) as on_progress:
+            return self._client.embeddings.create(texts, on_progress=on_progress, **self._job())
+
+    @langchain_errors
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one query text."""
+        return self._client.embeddings.create([text], **self._job())[0]
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed ``texts`` with real async I/O, at most ``max_concurrency`` requests at a time."""
+        try:
+            with self._progress(len(texts)) as on_progress:
+                return await self._async_client.embeddings.create(
+                    texts, on_progress=on_progress, limiter=self._limiter, **self._job()
+                )
+        except B3nError as exc:
+            raise to_langchain_error(exc) from exc.__cause__
+
+    async def aembed_query(self, text: str) -> list[float]:
+        """Embed one query text (async)."""
+        try:
+            vectors = await self._async_client.embeddings.create([text], limiter=self._limiter, **self._job())
+        except B3nError as exc:
+            raise to_langchain_error(exc) from exc.__cause__
+        return vectors[0]
+
+    @contextmanager
+    def _progress(self, total: int) -> Iterator[ProgressCallback | None]:
+        if not self.show_progress_bar or total == 0:
+            yield None
+            return
+        tqdm = _require_tqdm()
+        bar = tqdm(total=total, desc="Embedding", unit="text")
+        seen = [0]
+
+        def update(done: int, _total: int) -> None:
+            bar.update(done - seen[0])
+            seen[0] = done
+
+        try:
+            yield update
+        finally:
+            bar.close()
+
+
+def _require_tqdm() -> Any:
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        raise ImportError(
+            "show_progress_bar=True needs the tqdm package: run `pip install tqdm` (or set show_progress_bar=False)."
+        ) from None
+    return tqdm
+
+
+__all__ = ["B3nEmbeddings"]

@@ -1,0 +1,185 @@
+"""``B3nEmbedding``: a LlamaIndex ``BaseEmbedding`` for B3n's OpenAI embedding models.
+
+A thin adapter over ``_b3n.embeddings`` (batching by count and token budget, bounded
+concurrency, base64 decoding, retries, ordering and empty-string handling live there).
+Any model name is accepted (no enum check), so new relay models work without an upgrade.
+
+Example (offline, against the bundled emulator):
+    >>> from _b3n.emulator import Emulator
+    >>> from llama_index.core import Document, VectorStoreIndex
+    >>> with Emulator() as emu:
+    ...     emb = B3nEmbedding(api_key="sk-test", api_base=emu.base_url)
+    ...     index = VectorStoreIndex.from_documents([Document(text="cats purr"), Document(text="dogs bark")],
+    ...                                             embed_model=emb)
+    ...     index.as_retriever(similarity_top_k=1).retrieve("dogs bark")[0].node.get_content()
+    'dogs bark'
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+
+from _b3n.client import AsyncB3nClient, B3nClient
+from _b3n.config import ENV_API_KEY, resolve_config
+from _b3n.embeddings import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_BATCH_TOKENS,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MODEL,
+    AsyncLimiter,
+    EncodingFormat,
+    check_dimensions,
+    check_job_options,
+)
+
+
+class B3nEmbedding(BaseEmbedding):
+    """Embeddings from B3n (``text-embedding-3-small`` by default; also ``-3-large`` and ``ada-002``).
+
+    ``embed_batch_size`` texts go in one request (split further if they exceed an estimated
+    ``max_batch_tokens``); async calls keep at most ``max_concurrency`` requests in flight
+    per instance, even when LlamaIndex gathers every batch at once. Each request is retried
+    on 429/5xx/timeouts. Empty strings are embedded as ``" "`` (OpenAI rejects ``""``).
+    ``dimensions`` shortens ``text-embedding-3-*`` vectors and is refused for ``ada-002``
+    before any request.
+
+    The API key (``api_key`` or ``B3N_API_KEY``) never appears in ``repr``, ``to_dict()``,
+    ``to_json()``, ``to_payload()`` or pickles (a pickle re-reads ``B3N_API_KEY`` when loaded).
+
+    Example:
+        >>> emb = B3nEmbedding(model_name="text-embedding-3-large", dimensions=256, api_key="sk-test")
+        >>> emb.to_payload()["dimensions"], "sk-test" in emb.to_json() + repr(emb)
+        (256, False)
+    """
+
+    model_name: str = Field(default=DEFAULT_MODEL, description="B3n embedding model id.")
+    embed_batch_size: int = Field(
+        default=DEFAULT_BATCH_SIZE, gt=0, le=2048, description="Most texts per request (OpenAI's limit: 2048)."
+    )
+    dimensions: int | None = Field(default=None, description="Output size for text-embedding-3-* models.")
+    max_batch_tokens: int = Field(default=DEFAULT_MAX_BATCH_TOKENS, description="Estimated tokens per request.")
+    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, description="Most requests in flight (async).")
+    show_progress: bool = Field(default=False, description="Default for get_text_embedding_batch(show_progress=).")
+    encoding_format: EncodingFormat = Field(
+        default="auto", description="auto: ask for base64, accept JSON lists from relays that ignore it."
+    )
+    api_key: SecretStr | None = Field(default=None, exclude=True, repr=False, description="B3n API key.")
+    api_base: str | None = Field(default=None, description="Default: B3N_BASE_URL, else https://api.b3n.fun/v1.")
+    timeout: float | None = Field(default=60.0, description="Seconds per request.")
+    max_retries: int = Field(default=2, description="Retries per request on 429/5xx/timeouts.")
+    default_headers: dict[str, str] | None = Field(default=None, description="Extra HTTP headers.")
+    additional_kwargs: dict[str, Any] = Field(default_factory=dict, description="Extra payload fields.")
+
+    _client: B3nClient = PrivateAttr()
+    _async_client: AsyncB3nClient = PrivateAttr()
+    _limiter: AsyncLimiter = PrivateAttr()
+    _http_client: httpx.Client | None = PrivateAttr(default=None)
+    _async_http_client: httpx.AsyncClient | None = PrivateAttr(default=None)
+
+    def __init__(
+        self,
+        model_name: str = DEFAULT_MODEL,
+        *,
+        api_key: str | SecretStr | None = None,
+        api_base: str | None = None,
+        dimensions: int | None = None,
+        embed_batch_size: int = DEFAULT_BATCH_SIZE,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        timeout: float | None = 60.0,
+        max_retries: int = 2,
+        default_headers: dict[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if api_key is None:
+            api_key = os.environ.get(ENV_API_KEY) or None
+        fields: dict[str, Any] = {
+            "model_name": model_name,
+            "api_key": SecretStr(api_key) if isinstance(api_key, str) else api_key,
+            "api_base": api_base,
+            "dimensions": dimensions,
+            "embed_batch_size": embed_batch_size,
+            "max_concurrency": max_concurrency,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "default_headers": default_headers,
+        }
+        super().__init__(**fields, **kwargs)
+        check_job_options(self.embed_batch_size, self.max_batch_tokens, self.max_concurrency)
+        check_dimensions(self.model_name, self.dimensions)
+        config = resolve_config(
+            api_key=self.api_key, base_url=self.api_base, timeout=self.timeout, max_retries=self.max_retries,
+            default_headers=self.default_headers,
+        )
+        self._http_client = http_client
+        self._async_http_client = async_http_client
+        self._client = B3nClient(config=config, http_client=http_client)
+        self._async_client = AsyncB3nClient(config=config, http_client=async_http_client)
+        self._limiter = AsyncLimiter(self.max_concurrency)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "B3nEmbedding"
+
+    def to_payload(self) -> dict[str, Any]:
+        """What observability callbacks see: model and batching, never credentials."""
+        return {**super().to_payload(), "dimensions": self.dimensions}
+
+    def __getstate__(self) -> dict[Any, Any]:
+        state = super().__getstate__()
+        fields = {k: v for k, v in state["__dict__"].items() if k != "api_key"}  # pickles never carry the key
+        return {**state, "__dict__": fields}
+
+    # ------------------------------------------------------------------ calls
+
+    def _job(self, batch_size: int | None = None) -> dict[str, Any]:
+        return {
+            "model": self.model_name,
+            "dimensions": self.dimensions,
+            "batch_size": batch_size or self.embed_batch_size,
+            "max_batch_tokens": self.max_batch_tokens,
+            "encoding_format": self.encoding_format,
+            "max_concurrency": self.max_concurrency,
+            "extra": self.additional_kwargs or None,
+        }
+
+    def _get_query_embedding(self, query: str) -> Embedding:
+        return self._client.embeddings.create([query], **self._job())[0]
+
+    async def _aget_query_embedding(self, query: str) -> Embedding:
+        return (await self._async_client.embeddings.create([query], limiter=self._limiter, **self._job()))[0]
+
+    def _get_text_embedding(self, text: str) -> Embedding:
+        return self._client.embeddings.create([text], **self._job())[0]
+
+    async def _aget_text_embedding(self, text: str) -> Embedding:
+        return (await self._async_client.embeddings.create([text], limiter=self._limiter, **self._job()))[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        return self._client.embeddings.create(texts, **self._job())
+
+    async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        return await self._async_client.embeddings.create(texts, limiter=self._limiter, **self._job())
+
+    def get_text_embedding_batch(
+        self, texts: list[str], show_progress: bool = False, **kwargs: Any
+    ) -> list[Embedding]:
+        """Embed ``texts`` in ``embed_batch_size`` batches (``show_progress`` defaults to the field)."""
+        return super().get_text_embedding_batch(texts, show_progress=show_progress or self.show_progress, **kwargs)
+
+    async def aget_text_embedding_batch(
+        self, texts: list[str], show_progress: bool = False, **kwargs: Any
+    ) -> list[Embedding]:
+        """Async :meth:`get_text_embedding_batch`; at most ``max_concurrency`` requests in flight."""
+        return await super().aget_text_embedding_batch(
+            texts, show_progress=show_progress or self.show_progress, **kwargs
+        )
+
+
+__all__ = ["B3nEmbedding"]
