@@ -16,8 +16,8 @@ Example:
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import ParamSpec, TypeVar
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from typing import Any, ParamSpec, TypeVar
 
 from langchain_core.exceptions import (
     ModelAPIError,
@@ -165,7 +165,7 @@ def langchain_errors(func: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-def alangchain_errors(func: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+def alangchain_errors(func: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
     """Async twin of :func:`langchain_errors`."""
 
     @functools.wraps(func)

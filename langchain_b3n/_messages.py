@@ -1,0 +1,343 @@
+"""LangChain messages <-> the OpenAI-format dicts and normalised results of ``_b3n``.
+
+Only LangChain-specific translation lives here; validation, model adaptation and every
+relay quirk are handled by the core (``_b3n.chat``).
+
+Outgoing (``messages_to_wire``):
+- ``HumanMessage`` / ``SystemMessage`` / ``ChatMessage`` content: strings, text blocks,
+  OpenAI ``image_url`` parts, LangChain standard data blocks (v1 ``image`` with
+  ``base64``/``url``, legacy ``source_type`` blocks) and Anthropic ``image``+``source`` blocks;
+- ``AIMessage``: text kept (v1 block lists included), foreign / non-wire blocks
+  (``tool_use``, ``thinking``, ``reasoning``, ``tool_call``...) dropped, ``tool_calls`` and
+  ``invalid_tool_calls`` serialised with ``ensure_ascii=False``, vendor extras (Gemini
+  ``thought_signature``) echoed back;
+- ``ToolMessage``: text content, ``tool_call_id``; ``status`` and ``artifact`` are not sent.
+
+Incoming: ``ChatCompletion`` -> ``AIMessage`` and ``ChatChunk`` -> ``AIMessageChunk`` with
+``usage_metadata``, ``response_metadata`` (``model_name``, ``finish_reason``,
+``model_provider="b3n"``, ``id``, ``system_fingerprint``) and
+``additional_kwargs["reasoning_content"]``.
+
+Example:
+    >>> from langchain_core.messages import HumanMessage, SystemMessage
+    >>> messages_to_wire([SystemMessage("Be terse."), HumanMessage("hi", name="ann")])
+    [{'role': 'system', 'content': 'Be terse.'}, {'role': 'user', 'content': 'hi', 'name': 'ann'}]
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    ChatMessage,
+    FunctionMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+    is_data_content_block,
+)
+from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
+from langchain_core.messages.block_translators.openai import convert_to_openai_data_block
+from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+from langchain_core.outputs import ChatGenerationChunk
+
+from _b3n.chat import ChatChunk, ChatCompletion, Usage, image_data_part, image_url_part, text_part, tool_call_to_wire
+from _b3n.errors import B3nInvalidRequestError
+
+PROVIDER = "b3n"
+#: ``AIMessage.additional_kwargs`` key holding vendor tool-call extras by call id.
+TOOL_CALL_EXTRAS = "tool_call_extras"
+
+#: assistant-side blocks that have no chat-completions wire form; dropped from history.
+_NON_WIRE_AI_BLOCKS = frozenset(
+    {
+        "tool_use",
+        "thinking",
+        "redacted_thinking",
+        "reasoning",
+        "reasoning_content",
+        "tool_call",
+        "tool_call_chunk",
+        "invalid_tool_call",
+        "server_tool_call",
+        "server_tool_call_chunk",
+        "server_tool_result",
+        "server_tool_use",
+        "web_search_tool_result",
+        "function_call",
+    }
+)
+#: OpenAI part types passed through unchanged (the core validates them per model).
+_PASS_THROUGH = frozenset({"input_audio", "file"})
+_ROLE_OF = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
+
+
+# ----------------------------------------------------------------------------- outgoing
+
+
+def _image_url(block: Mapping[str, Any]) -> dict[str, Any]:
+    value = block.get("image_url")
+    if isinstance(value, str):
+        return image_url_part(value)
+    if isinstance(value, Mapping) and isinstance(value.get("url"), str):
+        return image_url_part(value["url"], value.get("detail"))
+    raise B3nInvalidRequestError(
+        "An 'image_url' content block needs {'image_url': {'url': 'https://... or data:image/png;base64,...'}}."
+    )
+
+
+def _anthropic_image(block: Mapping[str, Any]) -> dict[str, Any]:
+    source = block.get("source")
+    if isinstance(source, Mapping):
+        if source.get("type") == "base64" and source.get("data"):
+            return image_data_part(str(source["data"]), str(source.get("media_type") or "image/png"))
+        if source.get("type") == "url" and source.get("url"):
+            return image_url_part(str(source["url"]))
+    raise B3nInvalidRequestError(
+        "Image block not understood: use {'type': 'image', 'base64': ..., 'mime_type': 'image/png'} or "
+        "{'type': 'image', 'url': 'https://...'} (or an OpenAI 'image_url' part)."
+    )
+
+
+def _data_block(block: dict[str, Any]) -> dict[str, Any]:
+    if block.get("type") == "text-plain" and isinstance(block.get("text"), str):
+        return text_part(block["text"])
+    try:
+        return convert_to_openai_data_block(block, api="chat/completions")
+    except (ValueError, KeyError) as exc:
+        raise B3nInvalidRequestError(
+            f"Content block of type {block.get('type')!r} cannot be sent to B3n ({exc}). Images go as base64 "
+            "with a mime_type, or as an http(s) URL."
+        ) from None
+
+
+def _content_part(block: Any) -> dict[str, Any] | None:
+    """One user/system content block as an OpenAI part (None: nothing to send)."""
+    if isinstance(block, str):
+        return text_part(block) if block else None
+    if not isinstance(block, dict):
+        raise B3nInvalidRequestError(f"Content blocks must be strings or dicts, got {type(block).__name__}.")
+    kind = block.get("type")
+    if kind == "text" and "source_type" not in block:
+        text = block.get("text")
+        return text_part(text) if isinstance(text, str) and text else None
+    if kind == "image_url":
+        return _image_url(block)
+    if is_data_content_block(block):
+        return _data_block(block)
+    if kind == "image" and "source" in block:
+        return _anthropic_image(block)
+    if kind in _PASS_THROUGH:
+        return dict(block)
+    raise B3nInvalidRequestError(
+        f"Content block of type {kind!r} is not supported by B3n chat: use text, image (base64 or URL) or "
+        "image_url blocks."
+    )
+
+
+def _user_content(content: str | list[Any]) -> str | list[dict[str, Any]]:
+    if isinstance(content, str):
+        return content
+    parts = [p for p in (_content_part(b) for b in content) if p is not None]
+    if all(p["type"] == "text" for p in parts):
+        return "".join(p["text"] for p in parts) if len(parts) == 1 else parts or ""
+    return parts
+
+
+def _assistant_text(content: str | list[Any]) -> str:
+    if isinstance(content, str):
+        return content
+    texts: list[str] = []
+    for block in content:
+        if isinstance(block, str):
+            texts.append(block)
+            continue
+        kind = block.get("type") if isinstance(block, dict) else None
+        if kind == "text":
+            texts.append(str(block.get("text") or ""))
+        elif kind == "refusal":
+            texts.append(str(block.get("refusal") or ""))
+        elif kind not in _NON_WIRE_AI_BLOCKS:
+            raise B3nInvalidRequestError(
+                f"An AIMessage in the history has a content block of type {kind!r}, which the chat API cannot "
+                "carry; keep only text (tool calls belong in AIMessage.tool_calls)."
+            )
+    return "".join(texts)
+
+
+def _tool_text(content: str | list[Any]) -> str:
+    if isinstance(content, str):
+        return content
+    texts: list[str] = []
+    for block in content:
+        if isinstance(block, str):
+            texts.append(block)
+        elif isinstance(block, dict) and block.get("type") == "text":
+            texts.append(str(block.get("text") or ""))
+        else:
+            kind = block.get("type") if isinstance(block, dict) else type(block).__name__
+            raise B3nInvalidRequestError(
+                f"A ToolMessage has a content block of type {kind!r}; B3n tool results carry text only. "
+                "Return text (e.g. a JSON string) from the tool, or put images in a HumanMessage."
+            )
+    return "\n".join(texts)
+
+
+def _assistant(message: AIMessage) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": "assistant", "content": _assistant_text(message.content)}
+    extras = message.additional_kwargs.get(TOOL_CALL_EXTRAS)
+    extras = extras if isinstance(extras, Mapping) else {}
+    calls: list[dict[str, Any]] = []
+    for tc in message.tool_calls:
+        calls.append(_wire_call(tc.get("id"), tc["name"], tc["args"], extras))
+    for itc in message.invalid_tool_calls:
+        calls.append(_wire_call(itc.get("id"), itc.get("name") or "", itc.get("args") or "{}", extras))
+    if not calls:
+        raw = message.additional_kwargs.get("tool_calls")
+        if isinstance(raw, list):
+            calls = [dict(c) for c in raw if isinstance(c, Mapping)]
+    if calls:
+        out["tool_calls"] = calls
+    return out
+
+
+def _wire_call(call_id: str | None, name: str, args: Any, extras: Mapping[str, Any]) -> dict[str, Any]:
+    if not call_id:
+        raise B3nInvalidRequestError(
+            f"Tool call {name!r} in the history has no id; the matching ToolMessage needs it as tool_call_id."
+        )
+    wire = tool_call_to_wire(call_id, name, args)
+    extra = extras.get(call_id)
+    if isinstance(extra, Mapping):
+        wire.update(extra)
+    return wire
+
+
+def message_to_wire(message: BaseMessage) -> dict[str, Any]:
+    """One LangChain message as an OpenAI chat message dict."""
+    if isinstance(message, AIMessage):
+        out = _assistant(message)
+    elif isinstance(message, ToolMessage):
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": _tool_text(message.content)}
+    elif isinstance(message, HumanMessage | SystemMessage):
+        out = {"role": _ROLE_OF[message.type], "content": _user_content(message.content)}
+    elif isinstance(message, ChatMessage):
+        role = _ROLE_OF.get(message.role, message.role)
+        out = {"role": role, "content": _user_content(message.content)}
+    elif isinstance(message, FunctionMessage):
+        raise B3nInvalidRequestError(
+            "FunctionMessage (legacy OpenAI functions) is not supported; use AIMessage.tool_calls + ToolMessage."
+        )
+    else:
+        raise B3nInvalidRequestError(f"Unsupported message type {type(message).__name__}.")
+    if message.name:
+        out["name"] = message.name
+    return out
+
+
+def messages_to_wire(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    """LangChain messages as OpenAI chat message dicts (validated further by the core)."""
+    return [message_to_wire(m) for m in messages]
+
+
+# ----------------------------------------------------------------------------- incoming
+
+
+def usage_metadata(usage: Usage) -> UsageMetadata:
+    """Core ``Usage`` as LangChain ``UsageMetadata`` (reasoning / cached token details when sent)."""
+    meta: dict[str, Any] = {
+        "input_tokens": usage.prompt_tokens,
+        "output_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+    if usage.cached_tokens is not None:
+        meta["input_token_details"] = InputTokenDetails(cache_read=usage.cached_tokens)
+    if usage.reasoning_tokens is not None:
+        meta["output_token_details"] = OutputTokenDetails(reasoning=usage.reasoning_tokens)
+    return cast("UsageMetadata", meta)
+
+
+def _metadata(model: str | None, finish_reason: str | None, rid: str | None, fingerprint: str | None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"model_provider": PROVIDER, "model_name": model, "finish_reason": finish_reason}
+    if rid:
+        meta["id"] = rid
+    if fingerprint:
+        meta["system_fingerprint"] = fingerprint
+    return meta
+
+
+def completion_to_message(completion: ChatCompletion) -> AIMessage:
+    """A whole normalised completion as an ``AIMessage``."""
+    calls = []
+    invalid = []
+    extras: dict[str, Any] = {}
+    for call in completion.tool_calls:
+        try:
+            args = json.loads(call.arguments) if call.arguments else {}
+        except ValueError as exc:
+            invalid.append(invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=str(exc)))
+            continue
+        if not isinstance(args, dict):
+            invalid.append(
+                invalid_tool_call(
+                    name=call.name, args=call.arguments, id=call.id, error="arguments are not a JSON object"
+                )
+            )
+            continue
+        calls.append(tool_call(name=call.name, args=args, id=call.id))
+        if call.extra:
+            extras[call.id] = call.extra
+    kwargs: dict[str, Any] = {}
+    if completion.reasoning:
+        kwargs["reasoning_content"] = completion.reasoning
+    if completion.refusal:
+        kwargs["refusal"] = completion.refusal
+    if extras:
+        kwargs[TOOL_CALL_EXTRAS] = extras
+    return AIMessage(
+        content=completion.content,
+        tool_calls=calls,
+        invalid_tool_calls=invalid,
+        additional_kwargs=kwargs,
+        usage_metadata=usage_metadata(completion.usage) if completion.usage else None,
+        response_metadata=_metadata(
+            completion.model, completion.finish_reason, completion.id, completion.system_fingerprint
+        ),
+        id=completion.id or None,
+    )
+
+
+def chunk_to_generation(chunk: ChatChunk) -> ChatGenerationChunk:
+    """One normalised stream event as a ``ChatGenerationChunk``.
+
+    The terminal event becomes an empty chunk carrying usage and the response metadata,
+    so each appears exactly once in the merged message.
+    """
+    if chunk.final:
+        message = AIMessageChunk(
+            content="",
+            usage_metadata=usage_metadata(chunk.usage) if chunk.usage else None,
+            response_metadata=_metadata(chunk.model, chunk.finish_reason, chunk.id, chunk.system_fingerprint),
+            chunk_position="last",
+        )
+        return ChatGenerationChunk(message=message)
+    kwargs: dict[str, Any] = {}
+    if chunk.reasoning:
+        kwargs["reasoning_content"] = chunk.reasoning
+    tool_chunks = []
+    for delta in chunk.tool_calls:
+        tool_chunks.append(tool_call_chunk(name=delta.name, args=delta.arguments, id=delta.id, index=delta.index))
+        if delta.extra and delta.id:
+            kwargs.setdefault(TOOL_CALL_EXTRAS, {})[delta.id] = delta.extra
+    message = AIMessageChunk(
+        content=chunk.content,
+        tool_call_chunks=tool_chunks,
+        additional_kwargs=kwargs,
+        response_metadata={"model_provider": PROVIDER},
+    )
+    return ChatGenerationChunk(message=message)

@@ -1,0 +1,557 @@
+"""``ChatB3n``: every B3n chat model (GPT, o1, Claude, Gemini, reverse models) as a LangChain chat model.
+
+The same chain works for every model: the model catalog adapts each request (o1 gets
+its system prompt folded in and its stream served from one call, Claude's temperature
+is clamped...), relay quirks are normalised by the shared core, and the structured
+output method defaults to one the model actually honours.
+
+Example (offline, against the bundled emulator):
+    >>> from _b3n.emulator import Emulator
+    >>> with Emulator() as emu:
+    ...     llm = ChatB3n(model="claude-3-5-sonnet-latest", api_key="sk-test", base_url=emu.base_url)
+    ...     reply = llm.invoke("say 1")
+    >>> reply.content, reply.response_metadata["model_provider"]
+    ('1', 'b3n')
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from operator import itemgetter
+from typing import Any, Literal, cast
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import LangSmithParams, LanguageModelInput, ModelProfile
+from langchain_core.language_models.chat_models import BaseChatModel, agenerate_from_stream, generate_from_stream
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+from langchain_core.output_parsers.base import OutputParserLike
+from langchain_core.output_parsers.openai_tools import JsonOutputKeyToolsParser, PydanticToolsParser
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.tools import BaseTool
+from langchain_core.utils import from_env, secret_from_env
+from langchain_core.utils.function_calling import convert_to_openai_function, convert_to_openai_tool
+from langchain_core.utils.pydantic import is_basemodel_subclass
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
+
+from _b3n._version import __version__
+from _b3n.catalog import ModelInfo, get_model_info
+from _b3n.chat import ChatCompletion, ChatRequest, build_chat_request, normalize_tool_choice
+from _b3n.chat.structured import json_schema_format
+from _b3n.client import AsyncB3nClient, B3nClient
+from _b3n.config import B3nConfig, resolve_config
+from _b3n.errors import B3nError
+from langchain_b3n._messages import chunk_to_generation, completion_to_message, messages_to_wire
+from langchain_b3n._profile import profile_from_info
+from langchain_b3n.errors import (
+    B3nLCInvalidRequestError,
+    alangchain_errors,
+    alangchain_errors_iter,
+    langchain_errors,
+    langchain_errors_iter,
+    to_langchain_error,
+)
+
+StructuredMethod = Literal["function_calling", "json_mode", "json_schema"]
+_METHODS: tuple[str, ...] = ("function_calling", "json_mode", "json_schema")
+#: call kwargs that never reach the payload.
+_INTERNAL_KWARGS = ("stream", "ls_structured_output_format", "structured_output_format")
+
+
+class B3nStructuredOutputWarning(UserWarning):
+    """The requested structured-output method is not honoured by the model; another one is used."""
+
+
+def _known_init_names(cls: type[BaseChatModel]) -> frozenset[str]:
+    names: set[str] = set()
+    for name, info in cls.model_fields.items():
+        names.add(name)
+        if info.alias:
+            names.add(info.alias)
+    return frozenset(names)
+
+
+class ChatB3n(BaseChatModel):
+    """A B3n-AI chat model (any model the relay serves) for LangChain.
+
+    Construction needs no key and does no I/O; a missing key fails at the first call with
+    a clear ``B3nConfigurationError``. Every error is both a ``B3nError`` and the matching
+    ``langchain_core.exceptions.Model*Error``.
+
+    Setup: ``pip install "b3n-integrations[langchain]"`` and ``export B3N_API_KEY=sk-...``.
+
+    Key arguments:
+        model: model id, e.g. ``"gpt-4o-mini"``, ``"claude-3-5-sonnet-latest"``,
+            ``"gemini-1.5-flash-latest"``, ``"o1-mini"`` (alias ``model_name``).
+        api_key: B3n key (env ``B3N_API_KEY``). base_url: env ``B3N_BASE_URL``, default
+            ``https://api.b3n.fun/v1``.
+        temperature, max_tokens, stop, top_p, seed: sampling; adapted per model.
+        streaming: ``invoke`` streams internally. stream_usage: request usage on streams.
+        capabilities: catalog overrides for models the catalog gets wrong or does not know,
+            e.g. ``{"tool_calling": True, "image_inputs": True}``.
+        timeout, stream_idle_timeout, max_retries, default_headers, verify, proxy,
+        http_client, http_async_client: transport settings.
+
+    Example (offline, against the bundled emulator):
+        >>> from _b3n.emulator import Emulator
+        >>> from langchain_core.tools import tool
+        >>> @tool
+        ... def magic_function(input: int) -> int:
+        ...     '''Apply a magic function to an input.'''
+        ...     return input + 2
+        >>> with Emulator() as emu:
+        ...     llm = ChatB3n(model="gemini-1.5-flash-latest", api_key="sk-test", base_url=emu.base_url)
+        ...     msg = llm.bind_tools([magic_function]).invoke("What is magic_function(3)?")
+        >>> msg.tool_calls[0]["name"], msg.tool_calls[0]["args"]
+        ('magic_function', {'input': 3})
+    """
+
+    model_name: str = Field(default="gpt-4o-mini", alias="model")
+    """Model id as B3n names it."""
+    api_key: SecretStr | None = Field(default_factory=secret_from_env("B3N_API_KEY", default=None))
+    """B3n API key (``sk-...``); env ``B3N_API_KEY``."""
+    base_url: str | None = Field(default_factory=from_env("B3N_BASE_URL", default=None))
+    """Base URL ending in ``/v1``; env ``B3N_BASE_URL``, default ``https://api.b3n.fun/v1``."""
+    timeout: float | None = 60.0
+    """Seconds for connecting, waiting for a response and each read."""
+    stream_idle_timeout: float | None = None
+    """Seconds of silence allowed between two stream chunks (default: ``timeout``)."""
+    max_retries: int = 2
+    """Retries of safe failures (connection, timeout, 408/409/429/5xx) with backoff."""
+    temperature: float | None = None
+    max_tokens: int | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    stop: list[str] | None = Field(default=None, alias="stop_sequences")
+    """Default stop sequences."""
+    streaming: bool = False
+    """Stream internally on ``invoke``."""
+    stream_usage: bool = True
+    """Ask for token usage on streams (``stream_options.include_usage``)."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Extra payload fields sent with every request."""
+    default_headers: dict[str, str] | None = None
+    verify: bool | str = True
+    """TLS verification: a bool or a CA bundle path."""
+    proxy: str | None = None
+    capabilities: dict[str, Any] | None = None
+    """Overrides of the catalog entry (field names of ``_b3n.catalog.ModelInfo``)."""
+    http_client: Any | None = Field(default=None, exclude=True)
+    """An ``httpx.Client`` to use instead of the shared pool."""
+    http_async_client: Any | None = Field(default=None, exclude=True)
+    """An ``httpx.AsyncClient`` to use instead of the shared pool."""
+
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+
+    _config: B3nConfig | None = PrivateAttr(default=None)
+    _client: B3nClient | None = PrivateAttr(default=None)
+    _async_client: AsyncB3nClient | None = PrivateAttr(default=None)
+    _infos: dict[str, ModelInfo] = PrivateAttr(default_factory=dict)
+    _defaults: dict[str, Any] | None = PrivateAttr(default=None)
+
+    # ------------------------------------------------------------------ construction
+
+    @model_validator(mode="before")
+    @classmethod
+    def _b3n_collect_model_kwargs(cls, values: Any) -> Any:
+        """Move unknown constructor arguments into ``model_kwargs`` (with a warning)."""
+        if not isinstance(values, dict):
+            return values
+        known = _known_init_names(cls)
+        unknown = [k for k in values if k not in known]
+        if not unknown:
+            return values
+        values = dict(values)
+        extra = dict(values.get("model_kwargs") or {})
+        for key in unknown:
+            if key in extra:
+                raise B3nLCInvalidRequestError(f"{key!r} was given both directly and in model_kwargs; give it once.")
+            warnings.warn(
+                f"{key!r} is not a ChatB3n field; it is sent as an extra request parameter (model_kwargs).",
+                UserWarning,
+                stacklevel=4,
+            )
+            extra[key] = values.pop(key)
+        values["model_kwargs"] = extra
+        return values
+
+    @field_validator("capabilities")
+    @classmethod
+    def _b3n_check_capabilities(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value:
+            get_model_info("gpt-4o-mini", value)  # raises on unknown capability names
+        return value
+
+    @model_validator(mode="after")
+    def _b3n_record_version(self) -> ChatB3n:
+        add_version = getattr(self, "_add_version", None)
+        if add_version is not None:
+            add_version("b3n-integrations", __version__)
+        return self
+
+    @property
+    def _llm_type(self) -> str:
+        return "b3n-chat"
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": "B3N_API_KEY"}
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {"model_name": self.model_name}
+        for key in ("temperature", "max_tokens", "top_p", "seed", "stop"):
+            value = getattr(self, key)
+            if value is not None:
+                params[key] = value
+        if self.streaming:
+            params["streaming"] = True
+        if self.model_kwargs:
+            params["model_kwargs"] = self.model_kwargs
+        return params
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        model = kwargs.get("model")
+        params = LangSmithParams(
+            ls_provider="b3n",
+            ls_model_name=model if isinstance(model, str) and model else self.model_name,
+            ls_model_type="chat",
+        )
+        temperature = kwargs.get("temperature", self.temperature)
+        if isinstance(temperature, int | float):
+            params["ls_temperature"] = float(temperature)
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        if isinstance(max_tokens, int):
+            params["ls_max_tokens"] = max_tokens
+        stop = stop or kwargs.get("stop") or self.stop
+        if stop:
+            params["ls_stop"] = [stop] if isinstance(stop, str) else list(stop)
+        return params
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        return profile_from_info(self.model_info())
+
+    # ------------------------------------------------------------------ helpers
+
+    def model_info(self, model: str | None = None) -> ModelInfo:
+        """The catalog entry (with ``capabilities`` applied) for ``model`` or this instance's model."""
+        name = model or self.model_name
+        info = self._infos.get(name)
+        if info is None:
+            info = get_model_info(name, self.capabilities)
+            self._infos[name] = info
+        return info
+
+    def _b3n_config(self) -> B3nConfig:
+        if self._config is None:
+            self._config = resolve_config(
+                api_key=self.api_key,
+                base_url=self.base_url,
+                timeout=self.timeout,
+                stream_idle_timeout=self.stream_idle_timeout,
+                max_retries=self.max_retries,
+                default_headers=self.default_headers,
+                verify=self.verify,
+                proxy=self.proxy,
+            )
+        return self._config
+
+    @property
+    def client(self) -> B3nClient:
+        """The shared blocking ``B3nClient`` (built on first use)."""
+        if self._client is None:
+            self._client = B3nClient.from_config(self._b3n_config(), self.http_client)
+        return self._client
+
+    @property
+    def async_client(self) -> AsyncB3nClient:
+        """The shared ``AsyncB3nClient`` (built on first use)."""
+        if self._async_client is None:
+            self._async_client = AsyncB3nClient.from_config(self._b3n_config(), self.http_async_client)
+        return self._async_client
+
+    def _default_extra(self) -> dict[str, Any]:
+        if self._defaults is None:
+            extra = dict(self.model_kwargs)
+            if self.top_p is not None:
+                extra.setdefault("top_p", self.top_p)
+            if self.seed is not None:
+                extra.setdefault("seed", self.seed)
+            self._defaults = extra
+        return self._defaults
+
+    def _request(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any], *, stream: bool
+    ) -> ChatRequest:
+        """One core request from LangChain messages and call kwargs (validated, model-adapted)."""
+        for key in _INTERNAL_KWARGS:
+            kwargs.pop(key, None)
+        model = kwargs.pop("model", None) or self.model_name
+        temperature = kwargs.pop("temperature", self.temperature)
+        max_tokens = kwargs.pop("max_tokens", self.max_tokens)
+        stream_usage = kwargs.pop("stream_usage", self.stream_usage)
+        tools = kwargs.pop("tools", None)
+        tool_choice = kwargs.pop("tool_choice", None)
+        parallel = kwargs.pop("parallel_tool_calls", None)
+        response_format = kwargs.pop("response_format", None)
+        if stop is None:
+            stop = kwargs.pop("stop", None)
+        else:
+            kwargs.pop("stop", None)
+        defaults = self._default_extra()
+        extra = {**defaults, **kwargs} if kwargs else defaults
+        return build_chat_request(
+            model,
+            messages_to_wire(messages),
+            info=self.model_info(model),
+            temperature=temperature,
+            max_tokens=max_tokens,
+            stop=stop if stop is not None else self.stop,
+            tools=tools,
+            tool_choice=tool_choice,
+            parallel_tool_calls=parallel,
+            response_format=response_format,
+            stream=stream,
+            include_usage=bool(stream_usage),
+            extra=extra,
+        )
+
+    def _streams_on_generate(self, kwargs: dict[str, Any]) -> bool:
+        explicit = kwargs.get("stream")
+        if explicit is not None:
+            return bool(explicit)
+        if not self.streaming or self.disable_streaming is True:
+            return False
+        return not (self.disable_streaming == "tool_calling" and kwargs.get("tools"))
+
+    @staticmethod
+    def _result(completion: ChatCompletion) -> ChatResult:
+        message = completion_to_message(completion)
+        llm_output: dict[str, Any] = {"model_name": completion.model}
+        if completion.usage is not None:
+            llm_output["token_usage"] = completion.usage.as_dict()
+        return ChatResult(
+            generations=[ChatGeneration(message=message, generation_info={"finish_reason": completion.finish_reason})],
+            llm_output=llm_output,
+        )
+
+    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
+        totals: dict[str, int] = {}
+        model_name = self.model_name
+        for output in llm_outputs:
+            if not output:
+                continue
+            model_name = output.get("model_name") or model_name
+            for key, value in (output.get("token_usage") or {}).items():
+                totals[key] = totals.get(key, 0) + value
+        return {"token_usage": totals, "model_name": model_name}
+
+    # ------------------------------------------------------------------ generation
+
+    @langchain_errors
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if self._streams_on_generate(kwargs):
+            return generate_from_stream(self._stream(messages, stop=stop, run_manager=run_manager, **kwargs))
+        request = self._request(messages, stop, kwargs, stream=False)
+        return self._result(self.client.chat.send(request))
+
+    @langchain_errors_iter
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        request = self._request(messages, stop, kwargs, stream=True)
+        for chunk in self.client.chat.send_stream(request):
+            generation = chunk_to_generation(chunk)
+            if run_manager is not None:
+                run_manager.on_llm_new_token(generation.text, chunk=generation)
+            yield generation
+
+    @alangchain_errors
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if self._streams_on_generate(kwargs):
+            return await agenerate_from_stream(self._astream(messages, stop=stop, run_manager=run_manager, **kwargs))
+        request = self._request(messages, stop, kwargs, stream=False)
+        return self._result(await self.async_client.chat.send(request))
+
+    @alangchain_errors_iter
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        request = self._request(messages, stop, kwargs, stream=True)
+        async for chunk in self.async_client.chat.send_stream(request):
+            generation = chunk_to_generation(chunk)
+            if run_manager is not None:
+                await run_manager.on_llm_new_token(generation.text, chunk=generation)
+            yield generation
+
+    # ------------------------------------------------------------------ tools
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: dict[str, Any] | str | bool | None = None,
+        strict: bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (LangChain tools, functions, pydantic models, TypedDicts or OpenAI/JSON schemas).
+
+        Args:
+            tools: the tools.
+            tool_choice: ``"auto"``, ``"none"``, ``"any"``/``"required"``/``True`` (must call a tool),
+                or a tool name (must call that tool).
+            strict: forwarded as the function ``strict`` flag (models that ignore it still work).
+            parallel_tool_calls: sent only when set (and only to models whose relay accepts it).
+
+        Example:
+            >>> from pydantic import BaseModel
+            >>> class GetWeather(BaseModel):
+            ...     '''Get the weather in a city.'''
+            ...     city: str
+            >>> bound = ChatB3n(model="gpt-4o-mini").bind_tools([GetWeather], tool_choice="any")
+            >>> bound.kwargs["tool_choice"], "parallel_tool_calls" in bound.kwargs
+            ('required', False)
+        """
+        formatted = [convert_to_openai_tool(t, strict=strict) for t in tools]
+        if tool_choice is not None:
+            names = [t["function"]["name"] for t in formatted]
+            try:
+                choice = normalize_tool_choice(tool_choice, names)
+            except B3nError as exc:
+                raise to_langchain_error(exc) from None
+            if choice is not None:
+                kwargs["tool_choice"] = choice
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
+        return super().bind(tools=formatted, **kwargs)
+
+    # ------------------------------------------------------------------ structured output
+
+    def _structured_method(self, requested: str | None) -> StructuredMethod:
+        info = self.model_info()
+        default = info.structured_output_method
+        if default is None:
+            raise B3nLCInvalidRequestError(
+                f"Model {info.name!r} supports neither tool calling nor JSON mode on B3n, so it cannot return "
+                "structured output. Use a model such as gpt-4o-mini, claude-3-5-sonnet-latest or "
+                "gemini-1.5-flash-latest for with_structured_output."
+            )
+        if requested is None:
+            return default
+        if requested not in _METHODS:
+            raise B3nLCInvalidRequestError(
+                f"method={requested!r} is not understood; use one of {list(_METHODS)} or leave it unset."
+            )
+        supported = {
+            "json_schema": info.json_schema,
+            "function_calling": info.tool_calling,
+            "json_mode": info.json_mode,
+        }
+        if supported[requested]:
+            return cast(StructuredMethod, requested)
+        warnings.warn(
+            f"Model {info.name!r} does not honour method={requested!r} on B3n; using {default!r} instead.",
+            B3nStructuredOutputWarning,
+            stacklevel=3,
+        )
+        return default
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: StructuredMethod | None = None,
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """A runnable returning output that matches ``schema`` (pydantic v2/v1 class, TypedDict or JSON schema).
+
+        Args:
+            schema: the output schema (``json_mode`` also accepts None: any JSON object).
+            method: ``"function_calling"``, ``"json_schema"`` or ``"json_mode"``; the default is the
+                one the model honours (``json_schema`` for GPT-4o models, ``function_calling`` for
+                Claude and Gemini, which ignore ``response_format``). A method the model does not
+                honour is replaced with the default and a ``B3nStructuredOutputWarning``.
+            include_raw: return ``{"raw", "parsed", "parsing_error"}`` instead of raising on parse errors.
+            strict: forwarded to the tool / JSON schema ``strict`` flag.
+
+        Example:
+            >>> from pydantic import BaseModel
+            >>> class Joke(BaseModel):
+            ...     '''Joke to tell user.'''
+            ...     setup: str
+            ...     punchline: str
+            >>> runnable = ChatB3n(model="claude-3-5-sonnet-latest").with_structured_output(Joke)
+            >>> runnable.first.kwargs["tool_choice"]
+            {'type': 'function', 'function': {'name': 'Joke'}}
+        """
+        if kwargs:
+            raise B3nLCInvalidRequestError(f"with_structured_output got unsupported arguments {sorted(kwargs)}.")
+        chosen = self._structured_method(method)
+        if schema is None and chosen != "json_mode":
+            raise B3nLCInvalidRequestError(
+                f"schema is required for method={chosen!r}; pass a pydantic class, TypedDict or JSON schema."
+            )
+        is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
+        ls_format: dict[str, Any] = {"kwargs": {"method": chosen, "strict": strict}, "schema": schema}
+        llm: Runnable[LanguageModelInput, AIMessage]
+        parser: OutputParserLike[Any]
+        if chosen == "function_calling":
+            assert schema is not None
+            tool = convert_to_openai_tool(schema, strict=strict)
+            name = tool["function"]["name"]
+            llm = self.bind_tools([tool], tool_choice=name, ls_structured_output_format=ls_format)
+            if is_pydantic:
+                parser = PydanticToolsParser(tools=[cast(type, schema)], first_tool_only=True)
+            else:
+                parser = JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
+        else:
+            if chosen == "json_schema":
+                assert schema is not None
+                fn = convert_to_openai_function(schema)
+                response_format = json_schema_format(
+                    fn["name"], fn["parameters"], strict=bool(strict), description=fn.get("description")
+                )
+            else:
+                response_format = {"type": "json_object"}
+            if schema is None:
+                llm = self.bind(response_format=response_format)
+            else:
+                llm = self.bind(response_format=response_format, ls_structured_output_format=ls_format)
+            parser = PydanticOutputParser(pydantic_object=cast(Any, schema)) if is_pydantic else JsonOutputParser()
+        if not include_raw:
+            return llm | parser
+        parse = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
+        fallback = RunnablePassthrough.assign(parsed=lambda _: None)
+        return RunnableMap(raw=llm) | parse.with_fallbacks([fallback], exception_key="parsing_error")
+
+
+__all__ = ["B3nStructuredOutputWarning", "ChatB3n"]
