@@ -1,0 +1,85 @@
+"""A local B3n relay emulator for tests, demos and offline work.
+
+The emulator is a small HTTP server (standard library only) that speaks the B3n / one-api
+protocol on loopback: OpenAI-style ``/v1/chat/completions`` (JSON and SSE), ``/v1/embeddings``,
+``/v1/images/generations``, ``/v1/audio/speech``, ``/v1/audio/transcriptions``, ``/v1/models``,
+and the account endpoint ``/api/user/self``. Behind it sits a deterministic scripted model: the
+same request always gets the same answer (ids included; only ``created`` follows the clock).
+
+Each model family is served with the quirks the real relay shows (dated model names for gpt-*,
+two choices for Claude tool calls, index-less Gemini tool-call deltas, ...); pass ``quirks=False``
+for clean OpenAI behaviour. Faults (429, 5xx HTML pages, dropped connections, cut or malformed
+streams, stalls, ...) can be injected per route to test retries and error handling.
+
+Use it in your own tests
+------------------------
+
+.. code-block:: python
+
+    import pytest
+    from _b3n.emulator import Emulator
+
+    @pytest.fixture(scope="module")
+    def emu():
+        with Emulator() as server:
+            yield server
+
+    def test_my_app(emu):
+        from openai import OpenAI
+
+        client = OpenAI(base_url=emu.base_url, api_key="sk-test")
+        reply = client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "say 1"}]
+        )
+        assert reply.choices[0].message.content == "1"
+        assert emu.count("chat") == 1
+
+    def test_retry_on_rate_limit(emu):
+        emu.reset()
+        emu.inject("rate_limit", route="chat", times=2, retry_after=0)
+        ...  # your client should retry twice and then succeed
+        assert emu.count("chat") == 3
+
+A runnable example with the standard library only:
+
+>>> import json, urllib.request
+>>> with Emulator() as emu:
+...     req = urllib.request.Request(
+...         emu.base_url + "/embeddings",
+...         data=json.dumps({"model": "text-embedding-3-small", "input": ["foo", "bar"]}).encode(),
+...         headers={"Authorization": "sk-test", "Content-Type": "application/json"})
+...     data = json.load(urllib.request.urlopen(req))["data"]
+...     len(data), len(data[0]["embedding"])
+(2, 1536)
+
+From the command line: ``python -m _b3n.emulator --port 8000`` (or ``b3n emulator --port 8000``),
+then point any OpenAI-compatible client at ``http://127.0.0.1:8000/v1`` with any API key.
+
+What the scripted model does (in short): replies are never empty; "say X" answers "X"; simple
+arithmetic is computed; prompts that carry retrieved context ("Context information is below.",
+"Context:") get the best-matching context sentence back; tools are called when the prompt names
+them (``magic_function(3)`` → ``{"input": 3}``) or ``tool_choice`` forces them, with arguments
+synthesised from the prompt to satisfy the JSON schema; after a ``tool`` message the model answers
+with the tool results; ``response_format`` JSON modes produce schema-valid JSON.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .server import Emulator, RecordedRequest
+
+__all__ = ["Emulator", "RecordedRequest", "serve"]
+
+
+def serve(port: int = 8000, host: str = "127.0.0.1", quirks: bool = True) -> None:
+    """Run an emulator in the foreground until Ctrl-C, printing its base URL."""
+    emu = Emulator(quirks=quirks, host=host, port=port).start()
+    print(f"B3n emulator listening on {emu.base_url} (quirks {'on' if quirks else 'off'}); Ctrl-C to stop", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emu.stop()

@@ -1,0 +1,21 @@
+"""``python -m _b3n.emulator --port 8000``: run the B3n emulator in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+
+from . import serve
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse command-line options and serve until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="python -m _b3n.emulator", description="Local B3n relay emulator")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (0 = any free port)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--no-quirks", action="store_true", help="clean OpenAI behaviour for every model")
+    args = parser.parse_args(argv)
+    serve(port=args.port, host=args.host, quirks=not args.no_quirks)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""Deterministic embeddings by feature hashing, served fast.
+
+Every lower-cased word token is hashed (BLAKE2b) to a dimension and a sign; a small constant is added
+to every dimension so no vector is zero; the vector is L2-normalised. Identical texts get identical
+vectors and texts that share words are similar. The JSON of each vector is built as a string (most
+components are the same constant), so large batches are cheap.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import re
+import sys
+import threading
+from array import array
+from collections import OrderedDict
+from typing import Any
+
+from .catalog import EMBEDDING_DIMS, check_model
+from .errors import invalid
+from .textutil import count_tokens
+
+MAX_INPUTS = 2048
+_CONSTANT = 0.01
+_TOKEN_RE = re.compile(r"\w+")
+_INVALID_INPUT = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
+
+
+class EmbeddingEngine:
+    """Computes and caches vectors; thread-safe."""
+
+    def __init__(self, cache_size: int = 4096) -> None:
+        self._token_cache: dict[tuple[str, int], tuple[int, float]] = {}
+        self._json_cache: OrderedDict[tuple[str, int], str] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def _slot(self, token: str, dims: int) -> tuple[int, float]:
+        key = (token, dims)
+        slot = self._token_cache.get(key)
+        if slot is None:
+            h = int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
+            slot = (h % dims, 1.0 if (h >> 63) & 1 else -1.0)
+            if len(self._token_cache) < 500_000:
+                self._token_cache[key] = slot
+        return slot
+
+    def sparse(self, text: str, dims: int) -> tuple[dict[int, float], float]:
+        """Per-dimension token weights and the normalisation factor."""
+        weights: dict[int, float] = {}
+        for token in _TOKEN_RE.findall(text.lower()):
+            idx, sign = self._slot(token, dims)
+            weights[idx] = weights.get(idx, 0.0) + sign
+        norm_sq = dims * _CONSTANT * _CONSTANT
+        for w in weights.values():
+            norm_sq += 2 * _CONSTANT * w + w * w
+        return weights, 1.0 / math.sqrt(norm_sq)
+
+    def vector(self, text: str, dims: int) -> list[float]:
+        """The normalised embedding of ``text`` as a list of floats."""
+        weights, scale = self.sparse(text, dims)
+        base = _CONSTANT * scale
+        vec = [base] * dims
+        for idx, w in weights.items():
+            vec[idx] = (_CONSTANT + w) * scale
+        return vec
+
+    def vector_json(self, text: str, dims: int) -> str:
+        """The JSON array text of :meth:`vector` (cached)."""
+        key = (text, dims)
+        with self._lock:
+            cached = self._json_cache.get(key)
+            if cached is not None:
+                self._json_cache.move_to_end(key)
+                return cached
+        weights, scale = self.sparse(text, dims)
+        parts = [repr(_CONSTANT * scale)] * dims
+        for idx, w in weights.items():
+            parts[idx] = repr((_CONSTANT + w) * scale)
+        out = "[" + ",".join(parts) + "]"
+        with self._lock:
+            self._json_cache[key] = out
+            if len(self._json_cache) > self._cache_size:
+                self._json_cache.popitem(last=False)
+        return out
+
+    def vector_base64(self, text: str, dims: int) -> str:
+        """Base64 of the little-endian float32 vector."""
+        weights, scale = self.sparse(text, dims)
+        arr = array("f", [_CONSTANT * scale]) * dims
+        for idx, w in weights.items():
+            arr[idx] = (_CONSTANT + w) * scale
+        if sys.byteorder != "little":
+            arr.byteswap()
+        return base64.b64encode(arr.tobytes()).decode("ascii")
+
+
+def _inputs(raw: Any) -> tuple[list[str], int]:
+    """Normalise ``input`` to texts; token arrays become stable pseudo texts. Returns (texts, tokens)."""
+    if isinstance(raw, str):
+        if raw == "":
+            raise invalid(_INVALID_INPUT, param="input")
+        return [raw], count_tokens(raw)
+    if not isinstance(raw, list) or not raw:
+        raise invalid(_INVALID_INPUT, param="input")
+    if all(isinstance(x, int) and not isinstance(x, bool) for x in raw):
+        return [" ".join(f"tok{t}" for t in raw)], len(raw)
+    if len(raw) > MAX_INPUTS:
+        raise invalid(
+            f"'$.input' is invalid: at most {MAX_INPUTS} inputs are allowed per request, got {len(raw)}.",
+            param="input",
+        )
+    texts: list[str] = []
+    total = 0
+    for item in raw:
+        if isinstance(item, str):
+            if item == "":
+                raise invalid(_INVALID_INPUT, param="input")
+            texts.append(item)
+            total += count_tokens(item)
+        elif isinstance(item, list) and item and all(isinstance(t, int) and not isinstance(t, bool) for t in item):
+            texts.append(" ".join(f"tok{t}" for t in item))
+            total += len(item)
+        else:
+            raise invalid(_INVALID_INPUT, param="input")
+    return texts, total
+
+
+def embeddings_body(body: Any, engine: EmbeddingEngine) -> bytes:
+    """Validate an /v1/embeddings request and return the JSON response bytes."""
+    if not isinstance(body, dict):
+        raise invalid("Invalid request body: expected a JSON object.")
+    model, _family = check_model(body.get("model"), "embeddings")
+    if "input" not in body:
+        raise invalid("Missing required parameter: 'input'.", param="input")
+    native = EMBEDDING_DIMS.get(model, 1536)
+    dims = native
+    requested = body.get("dimensions")
+    if requested is not None:
+        if model == "text-embedding-ada-002":
+            raise invalid("This model does not support specifying dimensions.", param="dimensions")
+        if not isinstance(requested, int) or isinstance(requested, bool) or not 1 <= requested <= native:
+            raise invalid(
+                f"Invalid 'dimensions': expected an integer between 1 and {native}, got {requested!r}.",
+                param="dimensions",
+            )
+        dims = requested
+    fmt = body.get("encoding_format", "float")
+    if fmt is None:
+        fmt = "float"
+    if fmt not in ("float", "base64"):
+        raise invalid(f"Invalid value: '{fmt}'. Supported values are: 'float' and 'base64'.", param="encoding_format")
+    texts, tokens = _inputs(body["input"])
+    items: list[str] = []
+    for i, text in enumerate(texts):
+        vec = engine.vector_json(text, dims) if fmt == "float" else json.dumps(engine.vector_base64(text, dims))
+        items.append(f'{{"object":"embedding","index":{i},"embedding":{vec}}}')
+    tail = json.dumps({"prompt_tokens": tokens, "total_tokens": tokens})
+    return ('{"object":"list","data":[' + ",".join(items) + f'],"model":{json.dumps(model)},"usage":{tail}}}').encode()

@@ -1,0 +1,223 @@
+"""Route table and the per-endpoint handlers that turn a request into a reply (no socket I/O here)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import account, audio, embeddings, images
+from .catalog import MODELS, family_of, owner_of
+from .chat_request import parse_chat_request
+from .errors import ApiError, invalid
+from .model import complete
+from .multipart import parse_multipart
+from .quirks import build_chunks, build_completion
+
+CHAT = "POST /v1/chat/completions"
+EMBEDDINGS = "POST /v1/embeddings"
+IMAGES = "POST /v1/images/generations"
+SPEECH = "POST /v1/audio/speech"
+TRANSCRIPTIONS = "POST /v1/audio/transcriptions"
+MODELS_ROUTE = "GET /v1/models"
+ACCOUNT = "GET /api/user/self"
+FILES = "GET /files"
+
+SHORT_NAMES: dict[str, str] = {
+    "chat": CHAT,
+    "embeddings": EMBEDDINGS,
+    "images": IMAGES,
+    "speech": SPEECH,
+    "transcriptions": TRANSCRIPTIONS,
+    "models": MODELS_ROUTE,
+    "account": ACCOUNT,
+    "files": FILES,
+}
+_EXACT: dict[tuple[str, str], str] = {
+    ("POST", "/v1/chat/completions"): CHAT,
+    ("POST", "/v1/embeddings"): EMBEDDINGS,
+    ("POST", "/v1/images/generations"): IMAGES,
+    ("POST", "/v1/audio/speech"): SPEECH,
+    ("POST", "/v1/audio/transcriptions"): TRANSCRIPTIONS,
+    ("GET", "/v1/models"): MODELS_ROUTE,
+    ("GET", "/api/user/self"): ACCOUNT,
+}
+JSON_ROUTES = frozenset({CHAT, EMBEDDINGS, IMAGES, SPEECH})
+MODELS_CREATED = 1_700_000_000
+SPEECH_PIECE = 16 * 1024
+
+
+def route_key(method: str, path: str) -> tuple[str, bool]:
+    """(route key, known?) for a request line; unknown paths get ``"METHOD /path"``."""
+    clean = path.rstrip("/") or "/"
+    key = _EXACT.get((method, clean))
+    if key is not None:
+        return key, True
+    if method == "GET" and clean.startswith("/v1/models/"):
+        return MODELS_ROUTE, True
+    if method == "GET" and clean.startswith("/files/"):
+        return FILES, True
+    return f"{method} {clean}", False
+
+
+def normalize_route(route: str) -> str:
+    """Short name ('chat') or full key ('POST /v1/chat/completions') → full key; '*' stays."""
+    return SHORT_NAMES.get(route, route)
+
+
+@dataclass
+class Reply:
+    """A complete response."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class StreamReply:
+    """A chunked response: SSE events (``sse=True``; ``[DONE]`` is added by the writer) or raw bytes."""
+
+    pieces: list[bytes]
+    content_type: str
+    sse: bool = True
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_reply(obj: Any, status: int = 200) -> Reply:
+    return Reply(status, json.dumps(obj, ensure_ascii=False).encode())
+
+
+def sse_event(obj: Any) -> bytes:
+    return b"data: " + json.dumps(obj, ensure_ascii=False).encode() + b"\n\n"
+
+
+@dataclass
+class Context:
+    """Everything a route handler may read."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    raw: bytes
+    json: Any
+    origin: str
+    quirks: bool
+    reply_chunks: int | None
+    engine: embeddings.EmbeddingEngine
+    access_token: str
+    user_id: int
+    total_requests: int
+
+
+def require_json(ctx: Context) -> Any:
+    if ctx.json is None:
+        if not ctx.raw.strip():
+            raise invalid("Request body is empty: expected a JSON object.", code="bad_request_body")
+        raise invalid("Invalid request body: could not parse JSON.", code="bad_request_body")
+    return ctx.json
+
+
+def handle_chat(ctx: Context) -> Reply | StreamReply:
+    req = parse_chat_request(require_json(ctx), quirks=ctx.quirks)
+    outcome = complete(req, quirks=ctx.quirks, reply_chunks=ctx.reply_chunks)
+    created = int(time.time())
+    if req.stream:
+        chunks = build_chunks(req, outcome, quirks=ctx.quirks, created=created)
+        return StreamReply([sse_event(c) for c in chunks], "text/event-stream")
+    return json_reply(build_completion(req, outcome, quirks=ctx.quirks, created=created))
+
+
+def handle_embeddings(ctx: Context) -> Reply:
+    return Reply(200, embeddings.embeddings_body(require_json(ctx), ctx.engine))
+
+
+def handle_images(ctx: Context) -> Reply:
+    return json_reply(images.images_body(require_json(ctx), ctx.origin, int(time.time())))
+
+
+def _split(data: bytes, size: int) -> Iterator[bytes]:
+    for i in range(0, len(data), size):
+        yield data[i : i + size]
+
+
+def handle_speech(ctx: Context) -> StreamReply:
+    data, ctype = audio.speech(require_json(ctx))
+    return StreamReply(list(_split(data, SPEECH_PIECE)), ctype, sse=False)
+
+
+def handle_transcriptions(ctx: Context) -> Reply:
+    parts = parse_multipart(ctx.headers.get("content-type", ""), ctx.raw)
+    body, ctype = audio.transcription(parts)
+    return Reply(200, body, ctype)
+
+
+def model_object(model: str) -> dict[str, Any]:
+    return {"id": model, "object": "model", "created": MODELS_CREATED, "owned_by": owner_of(model)}
+
+
+def handle_models(ctx: Context) -> Reply:
+    clean = ctx.path.rstrip("/")
+    if clean.startswith("/v1/models/"):
+        model = clean[len("/v1/models/") :]
+        if model in MODELS or family_of(model) is not None:
+            return json_reply(model_object(model))
+        raise ApiError(404, f"The model '{model}' does not exist", code="model_not_found", param="model")
+    return json_reply({"object": "list", "data": [model_object(m) for m in MODELS]})
+
+
+def handle_account(ctx: Context) -> Reply:
+    problem = account.check_account_auth(
+        ctx.headers.get("authorization"),
+        ctx.headers.get("new-api-user"),
+        access_token=ctx.access_token,
+        user_id=ctx.user_id,
+    )
+    if problem is not None:
+        return json_reply({"success": False, "message": problem}, status=401)
+    return json_reply(account.user_self(ctx.user_id, ctx.total_requests))
+
+
+def handle_files(ctx: Context) -> Reply:
+    name = ctx.path.rsplit("/", 1)[-1]
+    png = images.png_for_file(name)
+    if png is None:
+        return Reply(404, b"<Error><Code>BlobNotFound</Code></Error>", "application/xml")
+    return Reply(200, png, "image/png", {"Cache-Control": "public, max-age=3600"})
+
+
+HANDLERS = {
+    CHAT: handle_chat,
+    EMBEDDINGS: handle_embeddings,
+    IMAGES: handle_images,
+    SPEECH: handle_speech,
+    TRANSCRIPTIONS: handle_transcriptions,
+    MODELS_ROUTE: handle_models,
+    ACCOUNT: handle_account,
+    FILES: handle_files,
+}
+
+
+def empty_choices_reply(route: str, ctx: Context) -> Reply | StreamReply:
+    """The 'empty_choices' fault: a 200 without any choice / data item."""
+    body = ctx.json if isinstance(ctx.json, dict) else {}
+    model = body.get("model", "")
+    created = int(time.time())
+    if route == CHAT:
+        base = {"id": "chatcmpl-empty", "object": "chat.completion", "created": created, "model": model}
+        if body.get("stream") is True:
+            return StreamReply(
+                [sse_event({**base, "object": "chat.completion.chunk", "choices": []})], "text/event-stream"
+            )
+        return json_reply(
+            {**base, "choices": [], "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}
+        )
+    if route == EMBEDDINGS:
+        return json_reply(
+            {"object": "list", "data": [], "model": model, "usage": {"prompt_tokens": 0, "total_tokens": 0}}
+        )
+    return json_reply({"created": created, "data": []})
