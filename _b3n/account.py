@@ -1,0 +1,289 @@
+"""The model list (``GET /v1/models``) and account info (``GET /api/user/self``).
+
+The account endpoint lives at the origin, not under ``/v1``, and takes the *system
+access token* (B3n console: Account -> Personal center -> Account options -> System
+token) plus the numeric user id, not the ``sk-`` key. Balances are converted to US
+dollars with ``config.quota_per_usd`` (one-api's 500 000 units per dollar by default).
+
+Example (offline, against the bundled emulator):
+    >>> from _b3n import B3nClient
+    >>> from _b3n.emulator import Emulator
+    >>> with Emulator() as emu:
+    ...     client = B3nClient(api_key="sk-test", base_url=emu.base_url,
+    ...                        access_token="emu-access-token", user_id=1)
+    ...     me = client.account.whoami()
+    ...     any(m.id == "gpt-4o-mini" for m in client.models.list()), me.balance_usd >= 0
+    (True, True)
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from _b3n.catalog import MODELS, ModelInfo
+from _b3n.config import ENV_ACCESS_TOKEN, ENV_USER_ID, B3nConfig
+from _b3n.errors import (
+    B3nAuthenticationError,
+    B3nInsufficientQuotaError,
+    B3nPermissionDeniedError,
+    B3nResponseError,
+)
+from _b3n.transport import AsyncTransport, SyncTransport
+
+MODELS_PATH = "/models"
+ACCOUNT_PATH = "/api/user/self"
+
+#: what to tell a person whose account call was refused.
+ACCOUNT_CREDENTIAL_HELP = (
+    "The account endpoint (/api/user/self) needs your B3n *system access token*, not the sk- API key: "
+    f"set {ENV_ACCESS_TOKEN} (B3n console: Account -> Personal center -> Account options -> System token) "
+    f"and {ENV_USER_ID} (your numeric user id, shown in the Personal center), or pass access_token=... and "
+    "user_id=...."
+)
+
+#: fields of ``/api/user/self`` that are credentials or one-time codes; never kept.
+_SECRET_FIELDS = frozenset({
+    "password", "access_token", "sms_verification_code", "verification_code", "aff_code",
+})
+
+
+# ----------------------------------------------------------------------------- models
+
+
+class ModelEntry(BaseModel):
+    """One model the relay serves to this key, with the catalog's capabilities when it knows the model."""
+
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+
+    id: str
+    object: str = "model"
+    owned_by: str | None = None
+    created: int | None = None
+    info: ModelInfo | None = Field(default=None, repr=False)
+
+    @property
+    def kind(self) -> str | None:
+        """``chat``, ``embedding``, ``image``, ``tts`` or ``stt`` for catalogued models, else None."""
+        return self.info.kind if self.info is not None else None
+
+    @property
+    def known(self) -> bool:
+        """Whether the catalog describes this model."""
+        return self.info is not None
+
+
+def parse_models(body: Any) -> list[ModelEntry]:
+    """Parse a ``/v1/models`` body (``{"data": [...]}`` or a bare list).
+
+    Example:
+        >>> [(m.id, m.kind) for m in parse_models({"data": [{"id": "gpt-4o"}, {"id": "mystery-1"}]})]
+        [('gpt-4o', 'chat'), ('mystery-1', None)]
+    """
+    items = body.get("data") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        raise B3nResponseError(f"B3n answered /v1/models without a model list: {str(body)[:200]!r}.")
+    entries = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            continue
+        created = item.get("created")
+        entries.append(ModelEntry.model_validate({
+            **item,
+            "created": created if isinstance(created, int) else None,
+            "info": MODELS.get(item["id"]),
+        }))
+    return entries
+
+
+# ----------------------------------------------------------------------------- account
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+class AccountInfo(BaseModel):
+    """Who the system token belongs to and how much quota is left (also in US dollars).
+
+    Credentials in the response (password, access token, verification codes) are dropped.
+
+    Example:
+        >>> info = parse_account({"success": True, "data": {"id": 1, "username": "ann", "quota": 1_000_000,
+        ...                                                "used_quota": 250_000, "access_token": "x"}})
+        >>> info.balance_usd, info.used_usd, "access_token" in repr(info)
+        (2.0, 0.5, False)
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    username: str = ""
+    display_name: str | None = None
+    email: str | None = None
+    group: str | None = None
+    role: int | None = None
+    status: int | None = None
+    quota: int = 0
+    used_quota: int = 0
+    request_count: int = 0
+    quota_per_usd: float = 500_000.0
+    #: the remaining fields of the response, secrets removed.
+    details: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def balance_usd(self) -> float:
+        """Remaining quota in US dollars."""
+        return round(self.quota / self.quota_per_usd, 6)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def used_usd(self) -> float:
+        """Quota used so far, in US dollars."""
+        return round(self.used_quota / self.quota_per_usd, 6)
+
+
+_ACCOUNT_FIELDS = ("id", "username", "display_name", "email", "group", "role", "status")
+
+
+def parse_account(body: Any, *, quota_per_usd: float = 500_000.0) -> AccountInfo:
+    """Parse an ``/api/user/self`` body; ``{"success": false}`` raises ``B3nAuthenticationError``."""
+    if not isinstance(body, dict):
+        raise B3nResponseError(f"B3n answered /api/user/self with {str(body)[:200]!r}, not a JSON object.")
+    if body.get("success") is False:
+        relay = str(body.get("message") or "request refused")
+        raise B3nAuthenticationError(f"B3n refused the account request: {relay}. {ACCOUNT_CREDENTIAL_HELP}",
+                                     status_code=200, body=str(body)[:300])
+    data = body.get("data")
+    if not isinstance(data, dict) or "id" not in data:
+        raise B3nResponseError(f"B3n answered /api/user/self without user data: {str(body)[:200]!r}.")
+    clean = {k: v for k, v in data.items() if k not in _SECRET_FIELDS}
+    known = {k: clean[k] for k in _ACCOUNT_FIELDS if clean.get(k) is not None}
+    return AccountInfo.model_validate({
+        **known,
+        "id": _int(clean.get("id")),
+        "quota": _int(clean.get("quota")),
+        "used_quota": _int(clean.get("used_quota")),
+        "request_count": _int(clean.get("request_count")),
+        "quota_per_usd": quota_per_usd,
+        "details": {k: v for k, v in clean.items() if k not in known and k not in (
+            "quota", "used_quota", "request_count")},
+    })
+
+
+def _relay_message(body: str | None) -> str:
+    try:
+        data = json.loads(body or "")
+    except ValueError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    err = data.get("error")
+    message = err.get("message") if isinstance(err, dict) else data.get("message")
+    return str(message or "")
+
+
+def _credential_error(exc: B3nPermissionDeniedError | B3nAuthenticationError) -> B3nAuthenticationError:
+    relay = _relay_message(exc.body)
+    said = f" ({relay})" if relay else ""
+    return B3nAuthenticationError(
+        f"B3n refused the account request with HTTP {exc.status_code}{said}. {ACCOUNT_CREDENTIAL_HELP}",
+        status_code=exc.status_code, error_type=exc.error_type, code=exc.code, request_id=exc.request_id,
+        body=exc.body,
+    )
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise B3nResponseError(
+            f"B3n answered {response.request.url.path} with a body that is not JSON "
+            f"({response.headers.get('content-type', '?')}): {response.text[:200]!r}. "
+            "Check base_url (the account API lives at the origin of the /v1 URL)."
+        ) from None
+
+
+def _require_token(config: B3nConfig) -> None:
+    config.require_access_token()
+
+
+# ----------------------------------------------------------------------------- services
+
+
+class ModelsService:
+    """``client.models``: what the relay serves to this key."""
+
+    def __init__(self, transport: SyncTransport) -> None:
+        self._transport = transport
+
+    def list(self) -> list[ModelEntry]:
+        """``GET /v1/models`` as typed entries (catalog info attached to known models)."""
+        return parse_models(_json(self._transport.request("GET", MODELS_PATH)))
+
+
+class AsyncModelsService:
+    """``client.models`` on ``AsyncB3nClient``."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    async def list(self) -> list[ModelEntry]:
+        """``GET /v1/models`` as typed entries."""
+        return parse_models(_json(await self._transport.request("GET", MODELS_PATH)))
+
+
+class AccountService:
+    """``client.account``: the user behind the system access token, and the balance."""
+
+    def __init__(self, transport: SyncTransport) -> None:
+        self._transport = transport
+
+    def whoami(self) -> AccountInfo:
+        """``GET /api/user/self`` (at the origin, with the system access token and ``New-Api-User``)."""
+        _require_token(self._transport.config)
+        try:
+            response = self._transport.request("GET", ACCOUNT_PATH, credential="access_token", at_origin=True)
+        except B3nInsufficientQuotaError:
+            raise
+        except (B3nAuthenticationError, B3nPermissionDeniedError) as exc:
+            raise _credential_error(exc) from None
+        return parse_account(_json(response), quota_per_usd=self._transport.config.quota_per_usd)
+
+
+class AsyncAccountService:
+    """``client.account`` on ``AsyncB3nClient``."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    async def whoami(self) -> AccountInfo:
+        """``GET /api/user/self`` (at the origin, with the system access token and ``New-Api-User``)."""
+        _require_token(self._transport.config)
+        try:
+            response = await self._transport.request("GET", ACCOUNT_PATH, credential="access_token", at_origin=True)
+        except B3nInsufficientQuotaError:
+            raise
+        except (B3nAuthenticationError, B3nPermissionDeniedError) as exc:
+            raise _credential_error(exc) from None
+        return parse_account(_json(response), quota_per_usd=self._transport.config.quota_per_usd)
+
+
+__all__ = [
+    "ACCOUNT_CREDENTIAL_HELP",
+    "AccountInfo",
+    "AccountService",
+    "AsyncAccountService",
+    "AsyncModelsService",
+    "ModelEntry",
+    "ModelsService",
+    "parse_account",
+    "parse_models",
+]

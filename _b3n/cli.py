@@ -1,0 +1,186 @@
+"""The ``b3n`` command: serve the emulator, list models, show the balance, chat from the terminal.
+
+Example:
+    >>> from _b3n.cli import build_parser
+    >>> build_parser().parse_args(["chat", "gpt-4o-mini", "say 1", "--no-stream"]).stream
+    False
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from _b3n._version import __version__
+from _b3n.config import DEFAULT_BASE_URL, ENV_ACCESS_TOKEN, ENV_API_KEY, ENV_BASE_URL, ENV_USER_ID
+from _b3n.errors import B3nError
+
+EXIT_ERROR = 2
+
+_CONFIG_HELP = f"""\
+configuration (explicit option > environment variable > default):
+  {ENV_API_KEY:<17} the sk- API key for /v1 calls (B3n console: Token page). Prefer the
+                    environment over --api-key: options end up in your shell history.
+  {ENV_BASE_URL:<17} the relay URL, default {DEFAULT_BASE_URL}
+                    (for the local emulator: the URL `b3n emulator` prints)
+  {ENV_ACCESS_TOKEN:<17} the *system access token* for `b3n whoami` (B3n console: Account ->
+                    Personal center -> Account options -> System token), not the sk- key
+  {ENV_USER_ID:<17} your numeric user id, sent with the system token (New-Api-User)
+
+examples:
+  b3n emulator                                  # offline relay on http://127.0.0.1:8000/v1
+  export B3N_BASE_URL=http://127.0.0.1:8000/v1 B3N_API_KEY=sk-anything
+  b3n models
+  b3n chat gpt-4o-mini "Write a haiku about relays"
+  B3N_ACCESS_TOKEN=... B3N_USER_ID=42 b3n whoami
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and documentation)."""
+    parser = argparse.ArgumentParser(
+        prog="b3n",
+        description="Command-line tools for the B3n-AI relay (b3n-integrations).",
+        epilog=_CONFIG_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"b3n-integrations {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--base-url", help=f"relay URL ending in /v1 (env {ENV_BASE_URL}; default {DEFAULT_BASE_URL})")
+    common.add_argument("--api-key", help=f"sk- API key (prefer the {ENV_API_KEY} environment variable)")
+    common.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for B3n (default 60)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    emu = sub.add_parser("emulator", help="serve the local B3n emulator (offline relay)", parents=[],
+                         description="Serve the bundled B3n emulator on loopback until Ctrl-C.")
+    emu.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free port)")
+    emu.add_argument("--no-quirks", dest="quirks", action="store_false",
+                     help="behave like plain OpenAI (no Claude/Gemini/o1 response quirks)")
+
+    models = sub.add_parser("models", help="list the models the relay serves to your key", parents=[common])
+    models.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    who = sub.add_parser("whoami", help="account info and balance (needs the system access token)",
+                         parents=[common], epilog=_CONFIG_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    who.add_argument("--access-token", help=f"system access token (prefer the {ENV_ACCESS_TOKEN} environment variable)")
+    who.add_argument("--user-id", help=f"numeric user id (env {ENV_USER_ID})")
+    who.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    chat = sub.add_parser("chat", help="send one prompt and stream the answer", parents=[common])
+    chat.add_argument("model", help="model name, e.g. gpt-4o-mini, claude-3-5-sonnet-latest")
+    chat.add_argument("prompt", help="the user message ('-' reads it from stdin)")
+    chat.add_argument("--system", help="a system message")
+    chat.add_argument("--temperature", type=float, default=None)
+    chat.add_argument("--max-tokens", type=int, default=None)
+    chat.add_argument("--no-stream", dest="stream", action="store_false", help="wait for the whole answer")
+    return parser
+
+
+def _client(args: argparse.Namespace, **extra: Any) -> Any:
+    from _b3n.client import B3nClient
+
+    return B3nClient(api_key=args.api_key, base_url=args.base_url, timeout=args.timeout, **extra)
+
+
+def _cmd_emulator(args: argparse.Namespace, out: TextIO) -> int:
+    from _b3n.emulator import serve
+
+    serve(port=args.port, quirks=args.quirks)
+    return 0
+
+
+def _cmd_models(args: argparse.Namespace, out: TextIO) -> int:
+    client = _client(args)
+    client.config.require_api_key()
+    entries = client.models.list()
+    if args.json:
+        rows = [{"id": m.id, "owned_by": m.owned_by, "kind": m.kind} for m in entries]
+        out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return 0
+    width = max((len(m.id) for m in entries), default=5)
+    out.write(f"{'MODEL':<{width}}  {'KIND':<9}  OWNED BY\n")
+    for m in sorted(entries, key=lambda e: e.id):
+        out.write(f"{m.id:<{width}}  {m.kind or '-':<9}  {m.owned_by or '-'}\n")
+    return 0
+
+
+def _cmd_whoami(args: argparse.Namespace, out: TextIO) -> int:
+    client = _client(args, access_token=args.access_token, user_id=args.user_id)
+    me = client.account.whoami()
+    if args.json:
+        out.write(me.model_dump_json(exclude={"details"}, indent=2) + "\n")
+        return 0
+    name = me.display_name or me.username
+    out.write(f"user:      {name} (@{me.username}, id {me.id})\n")
+    out.write(f"group:     {me.group or '-'}\n")
+    out.write(f"balance:   ${me.balance_usd:,.4f}  ({me.quota:,} quota units)\n")
+    out.write(f"used:      ${me.used_usd:,.4f}  ({me.used_quota:,} quota units)\n")
+    out.write(f"requests:  {me.request_count:,}\n")
+    return 0
+
+
+def _cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    messages: list[dict[str, Any]] = []
+    if args.system:
+        messages.append({"role": "system", "content": args.system})
+    messages.append({"role": "user", "content": prompt})
+    params: dict[str, Any] = {}
+    if args.temperature is not None:
+        params["temperature"] = args.temperature
+    if args.max_tokens is not None:
+        params["max_tokens"] = args.max_tokens
+    client = _client(args)
+    client.config.require_api_key()
+    usage = None
+    model = args.model
+    if args.stream:
+        ended_with_newline = True
+        for chunk in client.chat.stream(args.model, messages, **params):
+            if chunk.content:
+                out.write(chunk.content)
+                out.flush()
+                ended_with_newline = chunk.content.endswith("\n")
+            if chunk.final:
+                usage, model = chunk.usage, chunk.model or model
+        if not ended_with_newline:
+            out.write("\n")
+    else:
+        reply = client.chat.create(args.model, messages, **params)
+        out.write((reply.content or "").rstrip("\n") + "\n")
+        for call in reply.tool_calls:
+            out.write(f"[tool call] {call.name}({call.arguments})\n")
+        usage, model = reply.usage, reply.model or model
+    if usage is not None:
+        sys.stderr.write(
+            f"[{model}] tokens: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion "
+            f"= {usage.total_tokens}\n"
+        )
+    return 0
+
+
+_COMMANDS = {"emulator": _cmd_emulator, "models": _cmd_models, "whoami": _cmd_whoami, "chat": _cmd_chat}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``b3n`` console script; returns the exit code (0 ok, 2 error, 130 Ctrl-C)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args, sys.stdout)
+    except B3nError as exc:
+        sys.stderr.write(f"b3n {args.command}: error: {' '.join(str(exc).split())}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,269 @@
+"""LangChain tools for B3n media: DALL-E 3 images, text to speech, and Whisper transcription.
+
+Each tool is a ``BaseTool`` with a pydantic ``args_schema`` (what the model fills in)
+and configuration fields (what you set). ``_run`` uses the blocking client and ``_arun``
+real asyncio I/O; all validation and HTTP live in ``_b3n.media``.
+
+Example (offline, against the bundled emulator):
+    >>> import tempfile
+    >>> from _b3n.emulator import Emulator
+    >>> with Emulator() as emu, tempfile.TemporaryDirectory() as tmp:
+    ...     tts = B3nTextToSpeech(api_key="sk-test", base_url=emu.base_url, output_dir=tmp)
+    ...     stt = B3nSpeechToText(api_key="sk-test", base_url=emu.base_url)
+    ...     stt.invoke({"file_path": tts.invoke({"text": "Hello there"})})
+    'Hello there'
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
+from langchain_core.tools import BaseTool
+from langchain_core.utils import from_env, secret_from_env
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+
+from _b3n.client import AsyncB3nClient, B3nClient
+from _b3n.config import ENV_API_KEY, ENV_BASE_URL, resolve_config
+from _b3n.errors import B3nError
+from _b3n.media import SPEECH_MAX_CHARS, ImageQuality, ImageSize, ImageStyle, SpeechFormat, Voice
+from langchain_b3n.errors import to_langchain_error
+
+
+class _B3nTool(BaseTool):
+    """Client configuration shared by the B3n media tools (the key never shows in repr or dumps)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
+
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env(ENV_API_KEY, default=None), repr=False, exclude=True
+    )
+    """B3n API key (``sk-...``); default: ``B3N_API_KEY``."""
+    base_url: str | None = Field(default_factory=from_env(ENV_BASE_URL, default=None))
+    """Default: ``B3N_BASE_URL``, else ``https://api.b3n.fun/v1``."""
+    timeout: float | None = 120.0
+    max_retries: int = 2
+    default_headers: dict[str, str] | None = None
+    http_client: httpx.Client | None = Field(default=None, exclude=True, repr=False)
+    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
+
+    _client: B3nClient | None = PrivateAttr(default=None)
+    _async_client: AsyncB3nClient | None = PrivateAttr(default=None)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        try:
+            config = resolve_config(
+                api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries,
+                default_headers=self.default_headers,
+            )
+        except B3nError as exc:
+            raise to_langchain_error(exc) from None
+        self._client = B3nClient(config=config, http_client=self.http_client)
+        self._async_client = AsyncB3nClient(config=config, http_client=self.http_async_client)
+
+    @property
+    def client(self) -> B3nClient:
+        assert self._client is not None
+        return self._client
+
+    @property
+    def async_client(self) -> AsyncB3nClient:
+        assert self._async_client is not None
+        return self._async_client
+
+
+def _output_dir(value: str | None) -> Path:
+    path = Path(value).expanduser() if value else Path(tempfile.gettempdir()) / "b3n"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# ----------------------------------------------------------------------------- images
+
+
+class ImageGenerationInput(BaseModel):
+    """Arguments the model fills in for :class:`B3nImageGeneration`."""
+
+    prompt: str = Field(description="A detailed description of the image to create (at most 4000 characters).")
+    size: ImageSize = Field(default="1024x1024", description="Square, wide (1792x1024) or tall (1024x1792).")
+    quality: ImageQuality = Field(default="standard", description="'hd' for finer detail (slower, costs more).")
+    style: ImageStyle = Field(default="vivid", description="'vivid' (dramatic) or 'natural' (realistic).")
+
+
+class B3nImageGeneration(_B3nTool):
+    """Generate an image with DALL-E 3 through B3n; returns its URL, or the saved file path with ``output_dir``.
+
+    Example:
+        >>> from _b3n.emulator import Emulator
+        >>> with Emulator() as emu:
+        ...     tool = B3nImageGeneration(api_key="sk-test", base_url=emu.base_url)
+        ...     tool.invoke({"prompt": "a lighthouse at dusk"}).startswith("http")
+        True
+    """
+
+    name: str = "b3n_image_generation"
+    description: str = (
+        "Create an image from a text description with DALL-E 3. Input: a detailed prompt. "
+        "Returns the image URL (valid about 2 hours) or the path of the saved image file."
+    )
+    args_schema: type[BaseModel] = ImageGenerationInput
+    model: str = "dall-e-3"
+    output_dir: str | None = None
+    """Save images here (as PNG) and return the path; None: return the temporary URL."""
+
+    def _params(self, size: str, quality: str, style: str) -> dict[str, Any]:
+        fmt = "b64_json" if self.output_dir else "url"
+        return {"model": self.model, "size": size, "quality": quality, "style": style, "response_format": fmt}
+
+    def _run(
+        self,
+        prompt: str,
+        size: str = "1024x1024",
+        quality: str = "standard",
+        style: str = "vivid",
+        run_manager: CallbackManagerForToolRun | None = None,
+    ) -> str:
+        try:
+            image = self.client.images.generate(prompt, **self._params(size, quality, style)).images[0]
+            if self.output_dir:
+                return str(self.client.images.save(image, _output_dir(self.output_dir)))
+            return image.url or ""
+        except B3nError as exc:
+            raise to_langchain_error(exc) from None
+
+    async def _arun(
+        self,
+        prompt: str,
+        size: str = "1024x1024",
+        quality: str = "standard",
+        style: str = "vivid",
+        run_manager: AsyncCallbackManagerForToolRun | None = None,
+    ) -> str:
+        try:
+            result = await self.async_client.images.generate(prompt, **self._params(size, quality, style))
+            image = result.images[0]
+            if self.output_dir:
+                return str(await self.async_client.images.save(image, _output_dir(self.output_dir)))
+            return image.url or ""
+        except B3nError as exc:
+            raise to_langchain_error(exc) from None
+
+
+# ----------------------------------------------------------------------------- speech
+
+
+class TextToSpeechInput(BaseModel):
+    """Arguments the model fills in for :class:`B3nTextToSpeech`."""
+
+    text: str = Field(description=f"The text to speak (at most {SPEECH_MAX_CHARS} characters).")
+    voice: Voice = Field(default="alloy", description="The voice to use.")
+
+
+class B3nTextToSpeech(_B3nTool):
+    """Turn text into speech (tts-1 / tts-1-hd); writes an audio file in ``output_dir`` and returns its path.
+
+    Example:
+        >>> import tempfile
+        >>> from _b3n.emulator import Emulator
+        >>> with Emulator() as emu, tempfile.TemporaryDirectory() as tmp:
+        ...     tool = B3nTextToSpeech(api_key="sk-test", base_url=emu.base_url, output_dir=tmp)
+        ...     tool.invoke({"text": "Good morning"}).endswith(".mp3")
+        True
+    """
+
+    name: str = "b3n_text_to_speech"
+    description: str = (
+        "Convert text to spoken audio. Input: the text to speak and optionally a voice. "
+        "Returns the path of the audio file."
+    )
+    args_schema: type[BaseModel] = TextToSpeechInput
+    model: str = "tts-1"
+    audio_format: SpeechFormat = "mp3"
+    speed: float = 1.0
+    output_dir: str | None = None
+    """Directory for the audio files (None: ``<tmp>/b3n``)."""
+
+    def _params(self, voice: str) -> dict[str, Any]:
+        return {"model": self.model, "voice": voice, "response_format": self.audio_format, "speed": self.speed}
+
+    def _run(self, text: str, voice: str = "alloy", run_manager: CallbackManagerForToolRun | None = None) -> str:
+        try:
+            return str(self.client.audio.speech_to_file(_output_dir(self.output_dir), text, **self._params(voice)))
+        except B3nError as exc:
+            raise to_langchain_error(exc) from None
+
+    async def _arun(
+        self, text: str, voice: str = "alloy", run_manager: AsyncCallbackManagerForToolRun | None = None
+    ) -> str:
+        try:
+            path = await self.async_client.audio.speech_to_file(
+                _output_dir(self.output_dir), text, **self._params(voice)
+            )
+            return str(path)
+        except B3nError as exc:
+            raise to_langchain_error(exc) from None
+
+
+# ----------------------------------------------------------------------------- transcription
+
+
+class SpeechToTextInput(BaseModel):
+    """Arguments the model fills in for :class:`B3nSpeechToText`."""
+
+    file_path: str = Field(description="Path of the audio file (mp3, wav, m4a, ogg, flac, webm; at most 25 MB).")
+    language: str | None = Field(default=None, description="ISO-639-1 code of the spoken language, e.g. 'en'.")
+
+
+class B3nSpeechToText(_B3nTool):
+    """Transcribe an audio file with Whisper; returns the text.
+
+    Example:
+        >>> B3nSpeechToText(api_key="sk-test").name
+        'b3n_speech_to_text'
+    """
+
+    name: str = "b3n_speech_to_text"
+    description: str = (
+        "Transcribe speech in an audio file to text. Input: the path of the audio file. Returns the text."
+    )
+    args_schema: type[BaseModel] = SpeechToTextInput
+    model: str = "whisper-1"
+    prompt: str | None = None
+    """Optional text to guide spelling and style (names, jargon)."""
+    temperature: float | None = None
+
+    def _params(self, language: str | None) -> dict[str, Any]:
+        return {"model": self.model, "language": language, "prompt": self.prompt, "temperature": self.temperature}
+
+    def _run(
+        self, file_path: str, language: str | None = None, run_manager: CallbackManagerForToolRun | None = None
+    ) -> str:
+        try:
+            return self.client.audio.transcribe(file_path, **self._params(language)).text
+        except B3nError as exc:
+            raise to_langchain_error(exc) from None
+
+    async def _arun(
+        self,
+        file_path: str,
+        language: str | None = None,
+        run_manager: AsyncCallbackManagerForToolRun | None = None,
+    ) -> str:
+        try:
+            return (await self.async_client.audio.transcribe(file_path, **self._params(language))).text
+        except B3nError as exc:
+            raise to_langchain_error(exc) from None
+
+
+__all__ = [
+    "B3nImageGeneration",
+    "B3nSpeechToText",
+    "B3nTextToSpeech",
+    "ImageGenerationInput",
+    "SpeechToTextInput",
+    "TextToSpeechInput",
+]

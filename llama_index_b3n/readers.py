@@ -1,0 +1,119 @@
+"""``B3nAudioReader``: audio files to LlamaIndex ``Document``s with Whisper through B3n.
+
+Works alone (``load_data(file)``) or inside ``SimpleDirectoryReader`` via ``file_extractor``.
+
+Example (offline, against the bundled emulator):
+    >>> import tempfile, pathlib
+    >>> from _b3n import B3nClient
+    >>> from _b3n.emulator import Emulator
+    >>> with Emulator() as emu, tempfile.TemporaryDirectory() as tmp:
+    ...     audio = pathlib.Path(tmp, "memo.mp3")
+    ...     _ = B3nClient(api_key="sk-test", base_url=emu.base_url).audio.speech_to_file(audio, "Call Bob.")
+    ...     docs = B3nAudioReader(api_key="sk-test", api_base=emu.base_url).load_data(audio)
+    ...     docs[0].text, docs[0].metadata["file_name"]
+    ('Call Bob.', 'memo.mp3')
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+from llama_index.core.readers.base import BaseReader
+from llama_index.core.schema import Document
+from pydantic import SecretStr
+
+from _b3n.client import AsyncB3nClient, B3nClient
+from _b3n.config import resolve_config
+from _b3n.errors import B3nInvalidRequestError
+from _b3n.media import Transcription, TranscriptionFormat, build_transcription_form
+
+
+class B3nAudioReader(BaseReader):
+    """Transcribe audio files (mp3, wav, m4a, ogg, flac, webm; at most 25 MB each) into Documents.
+
+    Metadata: ``file_path``, ``file_name``, ``language``, ``duration`` (plus anything passed as
+    ``extra_info``); with ``split_segments=True`` one Document per timed segment with ``start``/``end``.
+
+    Example:
+        >>> from llama_index.core import SimpleDirectoryReader
+        >>> reader = B3nAudioReader(api_key="sk-test")
+        >>> extractors = {".mp3": reader, ".wav": reader}   # SimpleDirectoryReader(dir, file_extractor=extractors)
+        >>> "sk-test" in repr(reader)
+        False
+    """
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        api_base: str | None = None,
+        *,
+        model: str = "whisper-1",
+        language: str | None = None,
+        prompt: str | None = None,
+        temperature: float | None = None,
+        response_format: TranscriptionFormat = "verbose_json",
+        split_segments: bool = False,
+        timeout: float | None = 120.0,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+        http_async_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.model = model
+        self.language = language
+        self.prompt = prompt
+        self.temperature = temperature
+        self.response_format = response_format
+        self.split_segments = split_segments
+        build_transcription_form(**self._params())
+        if split_segments and response_format != "verbose_json":
+            raise B3nInvalidRequestError(
+                "split_segments=True needs response_format='verbose_json' (the only format with segments)."
+            )
+        config = resolve_config(
+            api_key=api_key, base_url=api_base, timeout=timeout, max_retries=max_retries,
+            default_headers=default_headers,
+        )
+        self._client = B3nClient(config=config, http_client=http_client)
+        self._async_client = AsyncB3nClient(config=config, http_client=http_async_client)
+
+    def __repr__(self) -> str:
+        return (
+            f"B3nAudioReader(model={self.model!r}, api_base={self._client.config.base_url!r}, "
+            f"language={self.language!r}, split_segments={self.split_segments!r})"
+        )
+
+    def _params(self) -> dict[str, Any]:
+        return {"model": self.model, "language": self.language, "prompt": self.prompt,
+                "temperature": self.temperature, "response_format": self.response_format}
+
+    def _documents(
+        self, transcription: Transcription, path: Path, extra_info: Mapping[str, Any] | None
+    ) -> list[Document]:
+        base = {"file_path": str(path), "file_name": path.name, **(extra_info or {})}
+        return [
+            Document(text=text, metadata={**base, **{k: v for k, v in meta.items() if v is not None}})
+            for text, meta in transcription.passages(split_segments=self.split_segments)
+        ]
+
+    def load_data(
+        self, file: str | os.PathLike[str], extra_info: Mapping[str, Any] | None = None, **_: Any
+    ) -> list[Document]:
+        """Transcribe ``file``; ``extra_info`` is merged into each Document's metadata."""
+        path = Path(file).expanduser()
+        return self._documents(self._client.audio.transcribe(path, **self._params()), path, extra_info)
+
+    async def aload_data(
+        self, file: str | os.PathLike[str], extra_info: Mapping[str, Any] | None = None, **_: Any
+    ) -> list[Document]:
+        """asyncio twin of :meth:`load_data` (real async I/O)."""
+        path = Path(file).expanduser()
+        transcription = await self._async_client.audio.transcribe(path, **self._params())
+        return self._documents(transcription, path, extra_info)
+
+
+__all__ = ["B3nAudioReader"]

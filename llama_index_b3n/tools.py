@@ -1,0 +1,164 @@
+"""``B3nToolSpec``: DALL-E 3 images, text to speech and Whisper transcription as LlamaIndex tools.
+
+``to_tool_list()`` gives three ``FunctionTool``s (``generate_image``, ``text_to_speech``,
+``transcribe_audio``), each with a blocking and a real asyncio implementation. All
+validation and HTTP live in ``_b3n.media``.
+
+Example (offline, against the bundled emulator):
+    >>> from _b3n.emulator import Emulator
+    >>> with Emulator() as emu:
+    ...     spec = B3nToolSpec(api_key="sk-test", api_base=emu.base_url)
+    ...     [t.metadata.name for t in spec.to_tool_list()]
+    ['generate_image', 'text_to_speech', 'transcribe_audio']
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
+from pydantic import SecretStr
+
+from _b3n.client import AsyncB3nClient, B3nClient
+from _b3n.config import resolve_config
+from _b3n.media import build_speech_request
+
+
+def _output_dir(value: str | Path | None) -> Path:
+    path = Path(value).expanduser() if value else Path(tempfile.gettempdir()) / "b3n"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class B3nToolSpec(BaseToolSpec):
+    """Media tools for LlamaIndex agents.
+
+    Args:
+        api_key: B3n key (default ``B3N_API_KEY``). api_base: relay URL (default ``B3N_BASE_URL``).
+        output_dir: where images (when ``save_images``) and speech files go (default ``<tmp>/b3n``).
+        image_model / tts_model / stt_model: the models to use; voice / audio_format: speech defaults.
+        save_images: save generated images to ``output_dir`` and return the path instead of the URL.
+
+    Example:
+        >>> spec = B3nToolSpec(api_key="sk-test")
+        >>> "sk-test" in repr(spec)
+        False
+    """
+
+    spec_functions: list[SPEC_FUNCTION_TYPE] = [  # noqa: RUF012 (the BaseToolSpec protocol)
+        ("generate_image", "agenerate_image"),
+        ("text_to_speech", "atext_to_speech"),
+        ("transcribe_audio", "atranscribe_audio"),
+    ]
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        api_base: str | None = None,
+        *,
+        output_dir: str | Path | None = None,
+        save_images: bool = False,
+        image_model: str = "dall-e-3",
+        tts_model: str = "tts-1",
+        stt_model: str = "whisper-1",
+        voice: str = "alloy",
+        audio_format: str = "mp3",
+        timeout: float | None = 120.0,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+        http_async_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        config = resolve_config(
+            api_key=api_key, base_url=api_base, timeout=timeout, max_retries=max_retries,
+            default_headers=default_headers,
+        )
+        self.client = B3nClient(config=config, http_client=http_client)
+        self.async_client = AsyncB3nClient(config=config, http_client=http_async_client)
+        self.output_dir = output_dir
+        self.save_images = save_images
+        self.image_model = image_model
+        self.tts_model = tts_model
+        self.stt_model = stt_model
+        self.voice = voice
+        self.audio_format = audio_format
+        build_speech_request("check", **self._speech_params(None))  # bad voice/format/model: fail now
+
+    def __repr__(self) -> str:
+        return (
+            f"B3nToolSpec(api_base={self.client.config.base_url!r}, image_model={self.image_model!r}, "
+            f"tts_model={self.tts_model!r}, stt_model={self.stt_model!r})"
+        )
+
+    def _image_params(self, size: str, quality: str, style: str) -> dict[str, Any]:
+        return {"model": self.image_model, "size": size, "quality": quality, "style": style,
+                "response_format": "b64_json" if self.save_images else "url"}
+
+    def _speech_params(self, voice: str | None) -> dict[str, Any]:
+        return {"model": self.tts_model, "voice": voice or self.voice, "response_format": self.audio_format}
+
+    def generate_image(
+        self, prompt: str, size: str = "1024x1024", quality: str = "standard", style: str = "vivid"
+    ) -> str:
+        """Create an image from a detailed text description with DALL-E 3.
+
+        size is 1024x1024, 1792x1024 or 1024x1792; quality is standard or hd; style is vivid or natural.
+        Returns the image URL (valid about 2 hours) or the path of the saved image file.
+        """
+        image = self.client.images.generate(prompt, **self._image_params(size, quality, style)).images[0]
+        if self.save_images:
+            return str(self.client.images.save(image, _output_dir(self.output_dir)))
+        return image.url or ""
+
+    async def agenerate_image(
+        self, prompt: str, size: str = "1024x1024", quality: str = "standard", style: str = "vivid"
+    ) -> str:
+        """Create an image from a detailed text description with DALL-E 3.
+
+        size is 1024x1024, 1792x1024 or 1024x1792; quality is standard or hd; style is vivid or natural.
+        Returns the image URL (valid about 2 hours) or the path of the saved image file.
+        """
+        result = await self.async_client.images.generate(prompt, **self._image_params(size, quality, style))
+        if self.save_images:
+            return str(await self.async_client.images.save(result.images[0], _output_dir(self.output_dir)))
+        return result.images[0].url or ""
+
+    def text_to_speech(self, text: str, voice: str | None = None) -> str:
+        """Convert text (at most 4096 characters) to spoken audio and return the path of the audio file.
+
+        voice is one of alloy, echo, fable, onyx, nova, shimmer, ash, coral, sage.
+        """
+        path = self.client.audio.speech_to_file(_output_dir(self.output_dir), text, **self._speech_params(voice))
+        return str(path)
+
+    async def atext_to_speech(self, text: str, voice: str | None = None) -> str:
+        """Convert text (at most 4096 characters) to spoken audio and return the path of the audio file.
+
+        voice is one of alloy, echo, fable, onyx, nova, shimmer, ash, coral, sage.
+        """
+        path = await self.async_client.audio.speech_to_file(
+            _output_dir(self.output_dir), text, **self._speech_params(voice)
+        )
+        return str(path)
+
+    def transcribe_audio(self, file_path: str, language: str | None = None) -> str:
+        """Transcribe the speech in an audio file (mp3, wav, m4a, ogg, flac, webm; at most 25 MB) to text.
+
+        language is an optional ISO-639-1 code such as en.
+        """
+        return self.client.audio.transcribe(file_path, model=self.stt_model, language=language).text
+
+    async def atranscribe_audio(self, file_path: str, language: str | None = None) -> str:
+        """Transcribe the speech in an audio file (mp3, wav, m4a, ogg, flac, webm; at most 25 MB) to text.
+
+        language is an optional ISO-639-1 code such as en.
+        """
+        result = await self.async_client.audio.transcribe(file_path, model=self.stt_model, language=language)
+        return result.text
+
+
+__all__ = ["B3nToolSpec"]
