@@ -29,6 +29,12 @@ _TOKEN_RE = re.compile(r"\w+")
 _INVALID_INPUT = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
 
 
+def _fmt(value: float) -> str:
+    """A JSON number with 9 significant digits (shorter payloads; float32 precision is ~7)."""
+    text = f"{value:.9g}"
+    return text if ("." in text or "e" in text) else text + ".0"
+
+
 class EmbeddingEngine:
     """Computes and caches vectors; thread-safe."""
 
@@ -77,9 +83,9 @@ class EmbeddingEngine:
                 self._json_cache.move_to_end(key)
                 return cached
         weights, scale = self.sparse(text, dims)
-        parts = [repr(_CONSTANT * scale)] * dims
+        parts = [_fmt(_CONSTANT * scale)] * dims
         for idx, w in weights.items():
-            parts[idx] = repr((_CONSTANT + w) * scale)
+            parts[idx] = _fmt((_CONSTANT + w) * scale)
         out = "[" + ",".join(parts) + "]"
         with self._lock:
             self._json_cache[key] = out

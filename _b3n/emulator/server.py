@@ -74,6 +74,10 @@ class _Handler(BaseHTTPRequestHandler):
     # -- plumbing ---------------------------------------------------------------------------------
     def setup(self) -> None:
         super().setup()
+        try:  # small writes (headers, SSE events) must not wait for delayed ACKs
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
         self.server.emulator._track(self.connection, add=True)
 
     def finish(self) -> None:
