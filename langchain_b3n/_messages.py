@@ -312,32 +312,88 @@ def completion_to_message(completion: ChatCompletion) -> AIMessage:
     )
 
 
-def chunk_to_generation(chunk: ChatChunk) -> ChatGenerationChunk:
-    """One normalised stream event as a ``ChatGenerationChunk``.
-
-    The terminal event becomes an empty chunk carrying usage and the response metadata,
-    so each appears exactly once in the merged message.
-    """
-    if chunk.final:
-        message = AIMessageChunk(
-            content="",
-            usage_metadata=usage_metadata(chunk.usage) if chunk.usage else None,
-            response_metadata=_metadata(chunk.model, chunk.finish_reason, chunk.id, chunk.system_fingerprint),
-            chunk_position="last",
-        )
-        return ChatGenerationChunk(message=message)
-    kwargs: dict[str, Any] = {}
-    if chunk.reasoning:
-        kwargs["reasoning_content"] = chunk.reasoning
-    tool_chunks = []
-    for delta in chunk.tool_calls:
-        tool_chunks.append(tool_call_chunk(name=delta.name, args=delta.arguments, id=delta.id, index=delta.index))
-        if delta.extra and delta.id:
-            kwargs.setdefault(TOOL_CALL_EXTRAS, {})[delta.id] = delta.extra
+def _final_generation(chunk: ChatChunk) -> ChatGenerationChunk:
     message = AIMessageChunk(
-        content=chunk.content,
-        tool_call_chunks=tool_chunks,
-        additional_kwargs=kwargs,
-        response_metadata={"model_provider": PROVIDER},
+        content="",
+        usage_metadata=usage_metadata(chunk.usage) if chunk.usage else None,
+        response_metadata=_metadata(chunk.model, chunk.finish_reason, chunk.id, chunk.system_fingerprint),
+        chunk_position="last",
     )
     return ChatGenerationChunk(message=message)
+
+
+class StreamMapper:
+    """Per-stream translation of normalised ``ChatChunk`` events into ``ChatGenerationChunk``s.
+
+    The terminal event becomes an empty chunk carrying usage and the response metadata, so
+    each appears exactly once in the merged message. With ``v1=True`` (``output_version="v1"``)
+    text and reasoning are emitted as indexed content blocks and tool calls get indexes of
+    their own, so a Claude reply (text, then tool calls) never merges its text block into a
+    tool call.
+
+    Example:
+        >>> from _b3n.chat import ToolCallDelta
+        >>> mapper = StreamMapper()
+        >>> a = mapper.map(ChatChunk(content="I'll call f."))
+        >>> b = mapper.map(ChatChunk(tool_calls=[ToolCallDelta(0, "c1", "f", '{"x": 1}')]))
+        >>> end = mapper.map(ChatChunk(final=True, finish_reason="tool_calls", model="m"))
+        >>> full = a.message + b.message + end.message
+        >>> full.content, full.tool_calls[0]["args"], full.response_metadata["finish_reason"]
+        ("I'll call f.", {'x': 1}, 'tool_calls')
+    """
+
+    __slots__ = ("_kind", "_kind_index", "_next", "_tools", "v1")
+
+    def __init__(self, *, v1: bool = False) -> None:
+        self.v1 = v1
+        self._next = 0
+        self._kind: str | None = None
+        self._kind_index = 0
+        self._tools: dict[int, int] = {}
+
+    def _block_index(self, kind: str) -> int:
+        if kind != self._kind:
+            self._kind, self._kind_index = kind, self._next
+            self._next += 1
+        return self._kind_index
+
+    def _tool_index(self, core_index: int) -> int:
+        if not self.v1:
+            return core_index
+        index = self._tools.get(core_index)
+        if index is None:
+            index = self._tools[core_index] = self._next
+            self._next += 1
+            self._kind = "tool_call"
+        return index
+
+    def map(self, chunk: ChatChunk) -> ChatGenerationChunk:
+        if chunk.final:
+            return _final_generation(chunk)
+        kwargs: dict[str, Any] = {}
+        content: str | list[str | dict[str, Any]]
+        if self.v1:
+            blocks: list[str | dict[str, Any]] = []
+            if chunk.reasoning:
+                blocks.append({"type": "reasoning", "reasoning": chunk.reasoning, "index": self._block_index("r")})
+            if chunk.content:
+                blocks.append({"type": "text", "text": chunk.content, "index": self._block_index("t")})
+            content = blocks
+        else:
+            content = chunk.content
+            if chunk.reasoning:
+                kwargs["reasoning_content"] = chunk.reasoning
+        tool_chunks = []
+        for delta in chunk.tool_calls:
+            tool_chunks.append(
+                tool_call_chunk(name=delta.name, args=delta.arguments, id=delta.id, index=self._tool_index(delta.index))
+            )
+            if delta.extra and delta.id:
+                kwargs.setdefault(TOOL_CALL_EXTRAS, {})[delta.id] = delta.extra
+        message = AIMessageChunk(
+            content=content,
+            tool_call_chunks=tool_chunks,
+            additional_kwargs=kwargs,
+            response_metadata={"model_provider": PROVIDER},
+        )
+        return ChatGenerationChunk(message=message)

@@ -43,7 +43,7 @@ from _b3n.chat.structured import json_schema_format
 from _b3n.client import AsyncB3nClient, B3nClient
 from _b3n.config import B3nConfig, resolve_config
 from _b3n.errors import B3nError
-from langchain_b3n._messages import chunk_to_generation, completion_to_message, messages_to_wire
+from langchain_b3n._messages import StreamMapper, completion_to_message, messages_to_wire
 from langchain_b3n._profile import profile_from_info
 from langchain_b3n.errors import (
     B3nLCInvalidRequestError,
@@ -376,8 +376,9 @@ class ChatB3n(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         request = self._request(messages, stop, kwargs, stream=True)
+        mapper = StreamMapper(v1=self.output_version == "v1")
         for chunk in self.client.chat.send_stream(request):
-            generation = chunk_to_generation(chunk)
+            generation = mapper.map(chunk)
             if run_manager is not None:
                 run_manager.on_llm_new_token(generation.text, chunk=generation)
             yield generation
@@ -404,8 +405,9 @@ class ChatB3n(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         request = self._request(messages, stop, kwargs, stream=True)
+        mapper = StreamMapper(v1=self.output_version == "v1")
         async for chunk in self.async_client.chat.send_stream(request):
-            generation = chunk_to_generation(chunk)
+            generation = mapper.map(chunk)
             if run_manager is not None:
                 await run_manager.on_llm_new_token(generation.text, chunk=generation)
             yield generation
