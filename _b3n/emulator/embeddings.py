@@ -29,10 +29,14 @@ _TOKEN_RE = re.compile(r"\w+")
 _INVALID_INPUT = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
 
 
+def _f32(value: float) -> float:
+    """``value`` rounded to float32 (what the upstream computes in)."""
+    return float(array("f", (value,))[0])
+
+
 def _fmt(value: float) -> str:
-    """A JSON number with 9 significant digits (shorter payloads; float32 precision is ~7)."""
-    text = f"{value:.9g}"
-    return text if ("." in text or "e" in text) else text + ".0"
+    """JSON text of the float32 value, like OpenAI's float output (decodes to the base64 bits)."""
+    return repr(_f32(value))
 
 
 class EmbeddingEngine:
@@ -66,12 +70,11 @@ class EmbeddingEngine:
         return weights, 1.0 / math.sqrt(norm_sq)
 
     def vector(self, text: str, dims: int) -> list[float]:
-        """The normalised embedding of ``text`` as a list of floats."""
+        """The normalised embedding of ``text`` as a list of (float32-valued) floats."""
         weights, scale = self.sparse(text, dims)
-        base = _CONSTANT * scale
-        vec = [base] * dims
+        vec = [_f32(_CONSTANT * scale)] * dims
         for idx, w in weights.items():
-            vec[idx] = (_CONSTANT + w) * scale
+            vec[idx] = _f32((_CONSTANT + w) * scale)
         return vec
 
     def vector_json(self, text: str, dims: int) -> str:

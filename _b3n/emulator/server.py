@@ -6,6 +6,7 @@ import contextlib
 import json
 import select
 import socket
+import sys
 import threading
 import time
 import traceback
@@ -63,6 +64,13 @@ class _Server(ThreadingHTTPServer):
         self.emulator = emulator
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Connection resets are normal (clients close keep-alive sockets); record anything else."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
+            return
+        self.emulator._internal_error(traceback.format_exc())
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -74,10 +82,8 @@ class _Handler(BaseHTTPRequestHandler):
     # -- plumbing ---------------------------------------------------------------------------------
     def setup(self) -> None:
         super().setup()
-        try:  # small writes (headers, SSE events) must not wait for delayed ACKs
+        with contextlib.suppress(OSError):  # small writes (headers, SSE events) must not wait for delayed ACKs
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
         self.server.emulator._track(self.connection, add=True)
 
     def finish(self) -> None:
