@@ -11,7 +11,7 @@ from .textutil import content_words, join_words, sentences, words
 
 _CONTEXT_MARKER_RE = re.compile(
     r"(?:context information is below\.?|context information:|here is (?:some|the) context:?|"
-    r"retrieved context:?|relevant (?:context|information|documents?):|<context>|"
+    r"retrieved context:|relevant (?:context|information|documents?):|<context>|"
     r"\bcontext\s*:|\bdocuments?\s*:|\bsources?\s*:|\bexcerpts?\s*:)",
     re.IGNORECASE,
 )
