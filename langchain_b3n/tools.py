@@ -22,15 +22,31 @@ from typing import Any
 
 import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
-from langchain_core.tools import BaseTool
+from langchain_core.tools import BaseTool, ToolException
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
 from _b3n.client import AsyncB3nClient, B3nClient
 from _b3n.config import ENV_API_KEY, ENV_BASE_URL, resolve_config
-from _b3n.errors import B3nError
+from _b3n.errors import B3nError, B3nInvalidRequestError
 from _b3n.media import SPEECH_MAX_CHARS, ImageQuality, ImageSize, ImageStyle, SpeechFormat, Voice
-from langchain_b3n.errors import to_langchain_error
+from langchain_b3n.errors import B3nLCInvalidRequestError, to_langchain_error
+
+
+class B3nToolInputError(B3nLCInvalidRequestError, ToolException):
+    """The tool's arguments were refused before sending (empty text, too long, bad size...).
+
+    Also a ``ToolException``, so ``handle_tool_error=True`` hands the message back to the
+    model, which can then fix its arguments.
+    """
+
+
+def _tool_error(exc: B3nError) -> B3nError:
+    if isinstance(exc, B3nInvalidRequestError):
+        err = B3nToolInputError(exc.message)
+        err.__dict__.update(exc.__dict__)
+        return err
+    return to_langchain_error(exc)
 
 
 class _B3nTool(BaseTool):
@@ -61,7 +77,7 @@ class _B3nTool(BaseTool):
                 default_headers=self.default_headers,
             )
         except B3nError as exc:
-            raise to_langchain_error(exc) from None
+            raise _tool_error(exc) from None
         self._client = B3nClient(config=config, http_client=self.http_client)
         self._async_client = AsyncB3nClient(config=config, http_client=self.http_async_client)
 
@@ -133,7 +149,7 @@ class B3nImageGeneration(_B3nTool):
                 return str(self.client.images.save(image, _output_dir(self.output_dir)))
             return image.url or ""
         except B3nError as exc:
-            raise to_langchain_error(exc) from None
+            raise _tool_error(exc) from None
 
     async def _arun(
         self,
@@ -150,7 +166,7 @@ class B3nImageGeneration(_B3nTool):
                 return str(await self.async_client.images.save(image, _output_dir(self.output_dir)))
             return image.url or ""
         except B3nError as exc:
-            raise to_langchain_error(exc) from None
+            raise _tool_error(exc) from None
 
 
 # ----------------------------------------------------------------------------- speech
@@ -194,7 +210,7 @@ class B3nTextToSpeech(_B3nTool):
         try:
             return str(self.client.audio.speech_to_file(_output_dir(self.output_dir), text, **self._params(voice)))
         except B3nError as exc:
-            raise to_langchain_error(exc) from None
+            raise _tool_error(exc) from None
 
     async def _arun(
         self, text: str, voice: str = "alloy", run_manager: AsyncCallbackManagerForToolRun | None = None
@@ -205,7 +221,7 @@ class B3nTextToSpeech(_B3nTool):
             )
             return str(path)
         except B3nError as exc:
-            raise to_langchain_error(exc) from None
+            raise _tool_error(exc) from None
 
 
 # ----------------------------------------------------------------------------- transcription
@@ -245,7 +261,7 @@ class B3nSpeechToText(_B3nTool):
         try:
             return self.client.audio.transcribe(file_path, **self._params(language)).text
         except B3nError as exc:
-            raise to_langchain_error(exc) from None
+            raise _tool_error(exc) from None
 
     async def _arun(
         self,
@@ -256,13 +272,14 @@ class B3nSpeechToText(_B3nTool):
         try:
             return (await self.async_client.audio.transcribe(file_path, **self._params(language))).text
         except B3nError as exc:
-            raise to_langchain_error(exc) from None
+            raise _tool_error(exc) from None
 
 
 __all__ = [
     "B3nImageGeneration",
     "B3nSpeechToText",
     "B3nTextToSpeech",
+    "B3nToolInputError",
     "ImageGenerationInput",
     "SpeechToTextInput",
     "TextToSpeechInput",

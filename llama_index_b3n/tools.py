@@ -12,8 +12,8 @@ Example (offline, against the bundled emulator):
     ['generate_image', 'text_to_speech', 'transcribe_audio']
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: LlamaIndex builds the tool schemas from the runtime
+# signatures (the Literal enums tell the model which sizes and voices exist).
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,7 +25,7 @@ from pydantic import SecretStr
 
 from _b3n.client import AsyncB3nClient, B3nClient
 from _b3n.config import resolve_config
-from _b3n.media import build_speech_request
+from _b3n.media import ImageQuality, ImageSize, ImageStyle, Voice, build_speech_request
 
 
 def _output_dir(value: str | Path | None) -> Path:
@@ -102,7 +102,11 @@ class B3nToolSpec(BaseToolSpec):
         return {"model": self.tts_model, "voice": voice or self.voice, "response_format": self.audio_format}
 
     def generate_image(
-        self, prompt: str, size: str = "1024x1024", quality: str = "standard", style: str = "vivid"
+        self,
+        prompt: str,
+        size: ImageSize = "1024x1024",
+        quality: ImageQuality = "standard",
+        style: ImageStyle = "vivid",
     ) -> str:
         """Create an image from a detailed text description with DALL-E 3.
 
@@ -115,7 +119,11 @@ class B3nToolSpec(BaseToolSpec):
         return image.url or ""
 
     async def agenerate_image(
-        self, prompt: str, size: str = "1024x1024", quality: str = "standard", style: str = "vivid"
+        self,
+        prompt: str,
+        size: ImageSize = "1024x1024",
+        quality: ImageQuality = "standard",
+        style: ImageStyle = "vivid",
     ) -> str:
         """Create an image from a detailed text description with DALL-E 3.
 
@@ -127,7 +135,7 @@ class B3nToolSpec(BaseToolSpec):
             return str(await self.async_client.images.save(result.images[0], _output_dir(self.output_dir)))
         return result.images[0].url or ""
 
-    def text_to_speech(self, text: str, voice: str | None = None) -> str:
+    def text_to_speech(self, text: str, voice: Voice | None = None) -> str:
         """Convert text (at most 4096 characters) to spoken audio and return the path of the audio file.
 
         voice is one of alloy, echo, fable, onyx, nova, shimmer, ash, coral, sage.
@@ -135,7 +143,7 @@ class B3nToolSpec(BaseToolSpec):
         path = self.client.audio.speech_to_file(_output_dir(self.output_dir), text, **self._speech_params(voice))
         return str(path)
 
-    async def atext_to_speech(self, text: str, voice: str | None = None) -> str:
+    async def atext_to_speech(self, text: str, voice: Voice | None = None) -> str:
         """Convert text (at most 4096 characters) to spoken audio and return the path of the audio file.
 
         voice is one of alloy, echo, fable, onyx, nova, shimmer, ash, coral, sage.

@@ -1,0 +1,165 @@
+"""The ``b3n`` command, run as a subprocess against the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from _b3n.emulator import Emulator
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "emu-access-token"
+
+
+def _env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("B3N_")}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(values)
+    return env
+
+
+def b3n(*args: str, timeout: float = 30, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "_b3n.cli", *args], capture_output=True, text=True, timeout=timeout,
+        env=_env(**env), cwd=ROOT,
+    )
+
+
+def assert_clean_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_help_explains_configuration() -> None:
+    proc = b3n("--help")
+    assert proc.returncode == 0
+    for text in ("emulator", "models", "whoami", "chat", "B3N_API_KEY", "B3N_BASE_URL", "B3N_ACCESS_TOKEN",
+                 "B3N_USER_ID", "System token", "https://api.b3n.fun/v1"):
+        assert text in proc.stdout, text
+    chat_help = b3n("chat", "--help")
+    assert chat_help.returncode == 0 and "--no-stream" in chat_help.stdout and "--system" in chat_help.stdout
+
+
+def test_chat_streams_and_prints_usage(base_url: str, api_key: str, emulator: Emulator) -> None:
+    proc = b3n("chat", "gpt-4o-mini", "say hello", "--system", "be brief", B3N_BASE_URL=base_url, B3N_API_KEY=api_key)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "hello\n"
+    assert re.search(r"\[gpt-4o-mini[^\]]*\] tokens: \d+ prompt \+ \d+ completion = \d+", proc.stderr)
+    sent = emulator.last_request("chat")
+    assert sent is not None and sent.json["stream"] is True
+    assert sent.json["messages"] == [{"role": "system", "content": "be brief"}, {"role": "user", "content": "say hello"}]
+
+
+def test_chat_no_stream_with_api_key_option(base_url: str, api_key: str, emulator: Emulator) -> None:
+    proc = b3n("chat", "claude-3-5-sonnet-latest", "What is 6 * 7?", "--no-stream", "--base-url", base_url,
+               "--api-key", api_key)
+    assert proc.returncode == 0, proc.stderr
+    assert "42" in proc.stdout and "tokens:" in proc.stderr
+    sent = emulator.last_request("chat")
+    assert sent is not None and "stream" not in sent.json
+    assert sent.headers["authorization"] == f"Bearer {api_key}"
+
+
+def test_chat_without_key_is_one_clear_line(base_url: str, emulator: Emulator) -> None:
+    proc = b3n("chat", "gpt-4o-mini", "hi", B3N_BASE_URL=base_url)
+    assert_clean_error(proc, "No B3n API key", "B3N_API_KEY")
+    assert emulator.total_requests == 0
+
+
+def test_chat_relay_error_is_one_clear_line(base_url: str, api_key: str, emulator: Emulator) -> None:
+    proc = b3n("chat", "unknown-model-x", "hi", B3N_BASE_URL=base_url, B3N_API_KEY=api_key)
+    assert_clean_error(proc, "unknown-model-x", "b3n models")
+    assert api_key not in proc.stderr
+
+
+def test_models(base_url: str, api_key: str) -> None:
+    proc = b3n("models", B3N_BASE_URL=base_url, B3N_API_KEY=api_key)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].split() == ["MODEL", "KIND", "OWNED", "BY"]
+    rows = {line.split()[0]: line.split()[1] for line in lines[1:]}
+    assert rows["gpt-4o-mini"] == "chat" and rows["whisper-1"] == "stt" and rows["dall-e-3"] == "image"
+    as_json = json.loads(b3n("models", "--json", B3N_BASE_URL=base_url, B3N_API_KEY=api_key).stdout)
+    assert {"id": "tts-1", "owned_by": as_json[[m["id"] for m in as_json].index("tts-1")]["owned_by"],
+            "kind": "tts"} in as_json
+
+
+def test_whoami(base_url: str, emulator: Emulator) -> None:
+    proc = b3n("whoami", B3N_BASE_URL=base_url, B3N_ACCESS_TOKEN=TOKEN, B3N_USER_ID="1")
+    assert proc.returncode == 0, proc.stderr
+    assert "B3n Emulator (@emulator, id 1)" in proc.stdout
+    assert re.search(r"balance:\s+\$10\.0000", proc.stdout)
+    assert TOKEN not in proc.stdout
+    data = json.loads(b3n("whoami", "--json", "--base-url", base_url, "--access-token", TOKEN, "--user-id", "1").stdout)
+    assert data["balance_usd"] == 10.0 and "access_token" not in data
+
+
+def test_whoami_without_token_names_the_credential(base_url: str, api_key: str, emulator: Emulator) -> None:
+    proc = b3n("whoami", B3N_BASE_URL=base_url, B3N_API_KEY=api_key)
+    assert_clean_error(proc, "system access token", "B3N_ACCESS_TOKEN", "System token", "B3N_USER_ID")
+    assert emulator.total_requests == 0
+
+
+def test_whoami_wrong_token_names_the_credential(base_url: str, emulator: Emulator) -> None:
+    proc = b3n("whoami", B3N_BASE_URL=base_url, B3N_ACCESS_TOKEN="wrong-token", B3N_USER_ID="1")
+    assert_clean_error(proc, "401", "B3N_ACCESS_TOKEN", "System token")
+    assert "wrong-token" not in proc.stderr
+    assert emulator.count("account") == 1
+
+
+def test_emulator_command_serves_until_interrupted() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "_b3n.cli", "emulator", "--port", "0", "--no-quirks"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        match = re.search(r"(http://127\.0\.0\.1:\d+/v1)", line)
+        assert match, (line, proc.stderr.read() if proc.poll() is not None and proc.stderr else "")
+        base = match.group(1)
+        assert "quirks off" in line
+        models = httpx.get(f"{base}/models", headers={"Authorization": "Bearer sk-x"}, timeout=10).json()
+        assert any(m["id"] == "gpt-4o-mini" for m in models["data"])
+        # the emulator is a real relay for the other commands too
+        chat = b3n("chat", "gemini-1.5-flash-latest", "say 1", B3N_BASE_URL=base, B3N_API_KEY="sk-x")
+        assert chat.returncode == 0 and chat.stdout == "1\n"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            code = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert code == 0
+    assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
+
+
+@pytest.mark.parametrize("argv", [["nonsense"], []])
+def test_usage_errors(argv: list[str]) -> None:
+    proc = b3n(*argv)
+    assert proc.returncode == 2 and "usage: b3n" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_main_in_process(base_url: str, api_key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from _b3n.cli import main
+
+    assert main(["chat", "gpt-4o", "say 1", "--base-url", base_url, "--api-key", api_key, "--no-stream"]) == 0
+    out = capsys.readouterr()
+    assert out.out == "1\n" and "tokens:" in out.err
+    start = time.perf_counter()
+    assert main(["models", "--base-url", base_url]) == 2  # no key: clean error, no request
+    assert "No B3n API key" in capsys.readouterr().err and time.perf_counter() - start < 5
