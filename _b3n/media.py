@@ -32,9 +32,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from _b3n.catalog import Kind, get_model_info
 from _b3n.errors import (
     B3nAPIStatusError,
-    B3nError,
     B3nInvalidRequestError,
     B3nResponseError,
+    B3nStreamInterruptedError,
 )
 from _b3n.transport import USER_AGENT, AsyncTransport, SyncTransport
 
@@ -501,10 +501,12 @@ def _part_file(target: Path) -> Path:
     return target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
 
 
-def _stream_failed(exc: Exception, url: str) -> B3nError:
-    if isinstance(exc, B3nError):
-        return exc
-    return SyncTransport.map_exception(exc, url)
+def _audio_cut(exc: httpx.HTTPError, target: Path) -> B3nStreamInterruptedError:
+    what = "went silent" if isinstance(exc, httpx.TimeoutException) else f"broke off ({type(exc).__name__})"
+    return B3nStreamInterruptedError(
+        f"The speech audio for {target.name} {what} before it was complete; the partial file was removed. "
+        "Not retried (the request may have been billed); call it again."
+    )
 
 
 def _speech_format(payload: Mapping[str, Any]) -> str:
@@ -804,7 +806,6 @@ class AudioService:
         payload = build_speech_request(input, **params)
         target = _speech_target(path, _speech_format(payload))
         part = _part_file(target)
-        url = self._transport.url(SPEECH_PATH)
         try:
             with self._transport.stream("POST", SPEECH_PATH, json_body=payload, model=payload["model"]) as response:
                 _check_audio_response(response)
@@ -812,8 +813,8 @@ class AudioService:
                     for chunk in response.iter_bytes():
                         out.write(chunk)
             os.replace(part, target)
-        except Exception as exc:
-            raise _stream_failed(exc, url) from None
+        except httpx.HTTPError as exc:
+            raise _audio_cut(exc, target) from None
         finally:
             if part.exists():
                 part.unlink()
@@ -857,7 +858,6 @@ class AsyncAudioService:
         payload = build_speech_request(input, **params)
         target = _speech_target(path, _speech_format(payload))
         part = _part_file(target)
-        url = self._transport.url(SPEECH_PATH)
         try:
             async with self._transport.stream(
                 "POST", SPEECH_PATH, json_body=payload, model=payload["model"]
@@ -867,8 +867,8 @@ class AsyncAudioService:
                     async for chunk in response.aiter_bytes():
                         out.write(chunk)
             os.replace(part, target)
-        except Exception as exc:
-            raise _stream_failed(exc, url) from None
+        except httpx.HTTPError as exc:
+            raise _audio_cut(exc, target) from None
         finally:
             if part.exists():
                 part.unlink()

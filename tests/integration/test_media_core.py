@@ -12,10 +12,11 @@ import pytest
 from _b3n import AsyncB3nClient, B3nClient
 from _b3n.emulator import Emulator
 from _b3n.errors import (
-    B3nConnectionError,
     B3nInvalidRequestError,
     B3nModelNotAvailableError,
     B3nRateLimitError,
+    B3nServerError,
+    B3nStreamInterruptedError,
 )
 from _b3n.media import TRANSCRIPTION_MAX_BYTES
 
@@ -167,9 +168,34 @@ async def test_async_round_trip(aclient: AsyncB3nClient, emulator: Emulator, tmp
 
 def test_speech_cut_mid_body_leaves_no_file(client: B3nClient, emulator: Emulator, tmp_path: Path) -> None:
     emulator.inject("stream_cut", route="speech")
-    with pytest.raises(B3nConnectionError):
+    with pytest.raises(B3nStreamInterruptedError, match="partial file was removed"):
         client.audio.speech_to_file(tmp_path / "cut.mp3", "This will be cut in half by the emulator.")
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_speech_cut_mid_body_async(aclient: AsyncB3nClient, emulator: Emulator, tmp_path: Path) -> None:
+    emulator.inject("stream_cut", route="speech")
+    with pytest.raises(B3nStreamInterruptedError):
+        await aclient.audio.speech_to_file(tmp_path / "cut.mp3", "This will be cut in half by the emulator.")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_retries_resend_the_whole_upload_and_body(client: B3nClient, emulator: Emulator, tmp_path: Path) -> None:
+    text = "Retried requests carry everything again."
+    emulator.inject("server_error", route="speech", times=1, status=502)
+    path = client.audio.speech_to_file(tmp_path / "r.mp3", text)
+    assert emulator.count("speech") == 2
+    emulator.inject("rate_limit", route="transcriptions", times=1, retry_after=0)
+    with path.open("rb") as fh:  # a file object is read once, so the retry sends the same bytes
+        assert client.audio.transcribe(fh).text == text
+    assert emulator.count("transcriptions") == 2
+
+
+def test_server_error_exhausted(base_url: str, api_key: str, emulator: Emulator) -> None:
+    emulator.inject("server_error", route="transcriptions", times=5, status=503)
+    with pytest.raises(B3nServerError):
+        B3nClient(api_key=api_key, base_url=base_url, max_retries=1).audio.transcribe(b"ID3" + b"\0" * 64)
+    assert emulator.count("transcriptions") == 2
 
 
 def test_wrong_model_family_from_relay(client: B3nClient) -> None:
