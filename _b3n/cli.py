@@ -89,7 +89,12 @@ def _client(args: argparse.Namespace, **extra: Any) -> Any:
 def _cmd_emulator(args: argparse.Namespace, out: TextIO) -> int:
     from _b3n.emulator import serve
 
-    serve(port=args.port, quirks=args.quirks)
+    try:
+        serve(port=args.port, quirks=args.quirks)
+    except OSError as exc:  # typically: the port is taken
+        sys.stderr.write(f"b3n emulator: error: cannot listen on port {args.port} ({exc.strerror or exc}); "
+                         "pick another with --port N (or --port 0 for any free port)\n")
+        return EXIT_ERROR
     return 0
 
 

@@ -148,6 +148,11 @@ def test_emulator_command_serves_until_interrupted() -> None:
     assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
 
 
+def test_emulator_port_in_use(emulator: Emulator) -> None:
+    proc = b3n("emulator", "--port", str(emulator.port))
+    assert_clean_error(proc, f"cannot listen on port {emulator.port}", "--port")
+
+
 @pytest.mark.parametrize("argv", [["nonsense"], []])
 def test_usage_errors(argv: list[str]) -> None:
     proc = b3n(*argv)
