@@ -240,6 +240,20 @@ def message_to_wire(message: BaseMessage) -> dict[str, Any]:
     return out
 
 
+def check_image_blocks(messages: Sequence[BaseMessage]) -> None:
+    """Raise the typed error for image data blocks that cannot be converted.
+
+    langchain-core converts image blocks for tracing before the model runs and would raise a
+    bare ``ValueError`` for, e.g., base64 data without a ``mime_type``; this check runs first.
+    """
+    for message in messages:
+        content = message.content
+        if isinstance(content, list):
+            for block in content:
+                if isinstance(block, dict) and block.get("type") == "image" and is_data_content_block(block):
+                    _data_block(block)
+
+
 def messages_to_wire(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
     """LangChain messages as OpenAI chat message dicts (validated further by the core)."""
     return [message_to_wire(m) for m in messages]

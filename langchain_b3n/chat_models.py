@@ -29,6 +29,7 @@ from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.output_parsers.base import OutputParserLike
 from langchain_core.output_parsers.openai_tools import JsonOutputKeyToolsParser, PydanticToolsParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.prompt_values import ChatPromptValue, PromptValue
 from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
@@ -43,7 +44,7 @@ from _b3n.chat.structured import json_schema_format
 from _b3n.client import AsyncB3nClient, B3nClient
 from _b3n.config import B3nConfig, resolve_config
 from _b3n.errors import B3nError
-from langchain_b3n._messages import StreamMapper, completion_to_message, messages_to_wire
+from langchain_b3n._messages import StreamMapper, check_image_blocks, completion_to_message, messages_to_wire
 from langchain_b3n._profile import profile_from_info
 from langchain_b3n.errors import (
     B3nLCInvalidRequestError,
@@ -233,6 +234,15 @@ class ChatB3n(BaseChatModel):
         if stop:
             params["ls_stop"] = [stop] if isinstance(stop, str) else list(stop)
         return params
+
+    def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
+        prompt = super()._convert_input(model_input)
+        if isinstance(prompt, ChatPromptValue):
+            try:
+                check_image_blocks(prompt.messages)
+            except B3nError as exc:
+                raise to_langchain_error(exc) from None
+        return prompt
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         return profile_from_info(self.model_info())
