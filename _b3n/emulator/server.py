@@ -430,6 +430,7 @@ class Emulator:
         self._faults = FaultBook()
         self._engine = EmbeddingEngine()
         self._server: _Server | None = None
+        self._port: int | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
 
@@ -440,6 +441,7 @@ class Emulator:
             raise RuntimeError("emulator already started")
         server = _Server((self.host, self._requested_port), self)
         self._server = server
+        self._port = int(server.server_address[1])
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="b3n-emulator", daemon=True
         )
@@ -475,10 +477,10 @@ class Emulator:
 
     @property
     def port(self) -> int:
-        """The bound port (after :meth:`start`)."""
-        if self._server is None:
+        """The bound port (after :meth:`start`; kept after :meth:`stop`)."""
+        if self._port is None:
             raise RuntimeError("emulator not started")
-        return int(self._server.server_address[1])
+        return self._port
 
     @property
     def origin(self) -> str:
