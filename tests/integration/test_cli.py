@@ -8,7 +8,7 @@ import re
 import signal
 import subprocess
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -73,18 +73,6 @@ def test_chat_no_stream_with_api_key_option(base_url: str, api_key: str, emulato
     assert sent.headers["authorization"] == f"Bearer {api_key}"
 
 
-def test_chat_without_key_is_one_clear_line(base_url: str, emulator: Emulator) -> None:
-    proc = b3n("chat", "gpt-4o-mini", "hi", B3N_BASE_URL=base_url)
-    assert_clean_error(proc, "No B3n API key", "B3N_API_KEY")
-    assert emulator.total_requests == 0
-
-
-def test_chat_relay_error_is_one_clear_line(base_url: str, api_key: str, emulator: Emulator) -> None:
-    proc = b3n("chat", "unknown-model-x", "hi", B3N_BASE_URL=base_url, B3N_API_KEY=api_key)
-    assert_clean_error(proc, "unknown-model-x", "b3n models")
-    assert api_key not in proc.stderr
-
-
 def test_models(base_url: str, api_key: str) -> None:
     proc = b3n("models", B3N_BASE_URL=base_url, B3N_API_KEY=api_key)
     assert proc.returncode == 0, proc.stderr
@@ -92,9 +80,6 @@ def test_models(base_url: str, api_key: str) -> None:
     assert lines[0].split() == ["MODEL", "KIND", "OWNED", "BY"]
     rows = {line.split()[0]: line.split()[1] for line in lines[1:]}
     assert rows["gpt-4o-mini"] == "chat" and rows["whisper-1"] == "stt" and rows["dall-e-3"] == "image"
-    as_json = json.loads(b3n("models", "--json", B3N_BASE_URL=base_url, B3N_API_KEY=api_key).stdout)
-    assert {"id": "tts-1", "owned_by": as_json[[m["id"] for m in as_json].index("tts-1")]["owned_by"],
-            "kind": "tts"} in as_json
 
 
 def test_whoami(base_url: str, emulator: Emulator) -> None:
@@ -103,21 +88,6 @@ def test_whoami(base_url: str, emulator: Emulator) -> None:
     assert "B3n Emulator (@emulator, id 1)" in proc.stdout
     assert re.search(r"balance:\s+\$10\.0000", proc.stdout)
     assert TOKEN not in proc.stdout
-    data = json.loads(b3n("whoami", "--json", "--base-url", base_url, "--access-token", TOKEN, "--user-id", "1").stdout)
-    assert data["balance_usd"] == 10.0 and "access_token" not in data
-
-
-def test_whoami_without_token_names_the_credential(base_url: str, api_key: str, emulator: Emulator) -> None:
-    proc = b3n("whoami", B3N_BASE_URL=base_url, B3N_API_KEY=api_key)
-    assert_clean_error(proc, "system access token", "B3N_ACCESS_TOKEN", "System token", "B3N_USER_ID")
-    assert emulator.total_requests == 0
-
-
-def test_whoami_wrong_token_names_the_credential(base_url: str, emulator: Emulator) -> None:
-    proc = b3n("whoami", B3N_BASE_URL=base_url, B3N_ACCESS_TOKEN="wrong-token", B3N_USER_ID="1")
-    assert_clean_error(proc, "401", "B3N_ACCESS_TOKEN", "System token")
-    assert "wrong-token" not in proc.stderr
-    assert emulator.count("account") == 1
 
 
 def test_emulator_command_serves_until_interrupted() -> None:
@@ -148,23 +118,80 @@ def test_emulator_command_serves_until_interrupted() -> None:
     assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
 
 
-def test_emulator_port_in_use(emulator: Emulator) -> None:
-    proc = b3n("emulator", "--port", str(emulator.port))
+# ----------------------------------------------------------------------------- in process (same code path, faster)
+
+
+class Run:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.returncode, self.stdout, self.stderr = code, out, err
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
+    from _b3n.cli import main
+
+    def _run(*argv: str, **env: str) -> Run:
+        for key in ("B3N_API_KEY", "B3N_BASE_URL", "B3N_ACCESS_TOKEN", "B3N_USER_ID"):
+            monkeypatch.delenv(key, raising=False)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        capsys.readouterr()
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:  # argparse usage errors
+            code = int(exc.code or 0)
+        out = capsys.readouterr()
+        return Run(code, out.out, out.err)
+
+    return _run
+
+
+def test_chat_without_key_is_one_clear_line(run: Callable[..., Run], base_url: str, emulator: Emulator) -> None:
+    assert_clean_error(run("chat", "gpt-4o-mini", "hi", B3N_BASE_URL=base_url), "No B3n API key", "B3N_API_KEY")
+    assert_clean_error(run("models", "--base-url", base_url), "No B3n API key")
+    assert emulator.total_requests == 0
+
+
+def test_chat_relay_error_is_one_clear_line(run: Callable[..., Run], base_url: str, api_key: str) -> None:
+    proc = run("chat", "unknown-model-x", "hi", B3N_BASE_URL=base_url, B3N_API_KEY=api_key)
+    assert_clean_error(proc, "unknown-model-x", "b3n models")
+    assert api_key not in proc.stderr
+
+
+def test_whoami_without_token_names_the_credential(
+    run: Callable[..., Run], base_url: str, api_key: str, emulator: Emulator
+) -> None:
+    proc = run("whoami", B3N_BASE_URL=base_url, B3N_API_KEY=api_key)
+    assert_clean_error(proc, "system access token", "B3N_ACCESS_TOKEN", "System token", "B3N_USER_ID")
+    assert emulator.total_requests == 0
+
+
+def test_whoami_wrong_token_names_the_credential(run: Callable[..., Run], base_url: str, emulator: Emulator) -> None:
+    proc = run("whoami", B3N_BASE_URL=base_url, B3N_ACCESS_TOKEN="wrong-token", B3N_USER_ID="1")
+    assert_clean_error(proc, "401", "B3N_ACCESS_TOKEN", "System token")
+    assert "wrong-token" not in proc.stderr
+    assert emulator.count("account") == 1
+
+
+def test_json_outputs(run: Callable[..., Run], base_url: str, api_key: str) -> None:
+    models = json.loads(run("models", "--json", B3N_BASE_URL=base_url, B3N_API_KEY=api_key).stdout)
+    assert {"id": "tts-1", "owned_by": next(m["owned_by"] for m in models if m["id"] == "tts-1"),
+            "kind": "tts"} in models
+    me = json.loads(run("whoami", "--json", "--base-url", base_url, "--access-token", TOKEN, "--user-id", "1").stdout)
+    assert me["balance_usd"] == 10.0 and "access_token" not in me and "details" not in me
+
+
+def test_emulator_port_in_use(run: Callable[..., Run], emulator: Emulator) -> None:
+    proc = run("emulator", "--port", str(emulator.port))
     assert_clean_error(proc, f"cannot listen on port {emulator.port}", "--port")
 
 
-@pytest.mark.parametrize("argv", [["nonsense"], []])
-def test_usage_errors(argv: list[str]) -> None:
-    proc = b3n(*argv)
-    assert proc.returncode == 2 and "usage: b3n" in proc.stderr and "Traceback" not in proc.stderr
+@pytest.mark.parametrize("argv", [["nonsense"], [], ["chat", "gpt-4o"]])
+def test_usage_errors(run: Callable[..., Run], argv: list[str]) -> None:
+    proc = run(*argv)
+    assert proc.returncode == 2 and "usage: b3n" in proc.stderr
 
 
-def test_main_in_process(base_url: str, api_key: str, capsys: pytest.CaptureFixture[str]) -> None:
-    from _b3n.cli import main
-
-    assert main(["chat", "gpt-4o", "say 1", "--base-url", base_url, "--api-key", api_key, "--no-stream"]) == 0
-    out = capsys.readouterr()
-    assert out.out == "1\n" and "tokens:" in out.err
-    start = time.perf_counter()
-    assert main(["models", "--base-url", base_url]) == 2  # no key: clean error, no request
-    assert "No B3n API key" in capsys.readouterr().err and time.perf_counter() - start < 5
+def test_chat_no_stream_in_process(run: Callable[..., Run], base_url: str, api_key: str) -> None:
+    proc = run("chat", "gpt-4o", "say 1", "--base-url", base_url, "--api-key", api_key, "--no-stream")
+    assert proc.returncode == 0 and proc.stdout == "1\n" and "tokens:" in proc.stderr
