@@ -32,8 +32,7 @@ from _b3n.chat.request import image_data_part, image_url_part, text_part, tool_c
 from _b3n.chat.types import ChatChunk, ChatCompletion, ToolCall, Usage
 from _b3n.errors import B3nInvalidRequestError
 
-#: message.additional_kwargs key holding vendor extras of tool calls (e.g. Gemini ``extra_content``), by call id.
-TOOL_CALL_EXTRAS = "tool_call_extras"
+_WIRE_CALL_KEYS = frozenset({"id", "type", "function", "index"})
 
 _ROLE_MAP = {
     MessageRole.SYSTEM: "system",
@@ -68,14 +67,34 @@ def _image_part(block: ImageBlock, index: int) -> dict[str, Any]:
     return image_data_part(data.decode("ascii"), mime, detail)
 
 
-def _legacy_tool_calls(raw: Any) -> list[dict[str, Any]]:
-    """``additional_kwargs["tool_calls"]`` written by older integrations (dicts or SDK objects)."""
+def _wire_dicts(raw: Any) -> list[dict[str, Any]]:
+    """``additional_kwargs["tool_calls"]``: OpenAI-format dicts (ours) or SDK objects (other integrations)."""
     out = []
     for call in raw or ():
         data = call.model_dump() if hasattr(call, "model_dump") else call
         if isinstance(data, dict):
-            fn = data.get("function") or {}
-            out.append(tool_call_to_wire(str(data.get("id") or ""), str(fn.get("name") or ""), fn.get("arguments")))
+            out.append(data)
+    return out
+
+
+def _legacy_tool_calls(raw: Any) -> list[dict[str, Any]]:
+    """Tool calls given only in ``additional_kwargs["tool_calls"]`` (no ToolCallBlocks)."""
+    out = []
+    for data in _wire_dicts(raw):
+        fn = data.get("function") or {}
+        call = tool_call_to_wire(str(data.get("id") or ""), str(fn.get("name") or ""), fn.get("arguments"))
+        call.update({k: v for k, v in data.items() if k not in _WIRE_CALL_KEYS})
+        out.append(call)
+    return out
+
+
+def _extras_by_id(raw: Any) -> dict[str, dict[str, Any]]:
+    """Vendor extras (e.g. Gemini ``extra_content``) of the calls in ``additional_kwargs["tool_calls"]``."""
+    out = {}
+    for data in _wire_dicts(raw):
+        extra = {k: v for k, v in data.items() if k not in _WIRE_CALL_KEYS}
+        if extra and data.get("id"):
+            out[str(data["id"])] = extra
     return out
 
 
@@ -87,7 +106,6 @@ def to_wire_message(message: ChatMessage, index: int = 0) -> dict[str, Any]:
     texts: list[str] = []
     parts: list[dict[str, Any]] | None = None
     calls: list[dict[str, Any]] = []
-    extras = message.additional_kwargs.get(TOOL_CALL_EXTRAS) if message.additional_kwargs else None
     for block in message.blocks:
         if isinstance(block, TextBlock):
             if parts is None:
@@ -95,10 +113,7 @@ def to_wire_message(message: ChatMessage, index: int = 0) -> dict[str, Any]:
             else:
                 parts.append(text_part(block.text))
         elif isinstance(block, ToolCallBlock):
-            call = tool_call_to_wire(block.tool_call_id or "", block.tool_name, block.tool_kwargs)
-            if extras and block.tool_call_id in extras:
-                call.update(extras[block.tool_call_id])
-            calls.append(call)
+            calls.append(tool_call_to_wire(block.tool_call_id or "", block.tool_name, block.tool_kwargs))
         elif isinstance(block, ImageBlock):
             if role != "user":
                 raise B3nInvalidRequestError(
@@ -117,8 +132,15 @@ def to_wire_message(message: ChatMessage, index: int = 0) -> dict[str, Any]:
     out: dict[str, Any] = {"role": role, "content": parts if parts is not None else "\n".join(texts)}
     kwargs = message.additional_kwargs
     if kwargs:
-        if not calls and kwargs.get("tool_calls"):
-            calls = _legacy_tool_calls(kwargs["tool_calls"])
+        raw_calls = kwargs.get("tool_calls")
+        if raw_calls:
+            if not calls:
+                calls = _legacy_tool_calls(raw_calls)
+            else:
+                extras = _extras_by_id(raw_calls)
+                for call in calls:
+                    if call["id"] in extras:
+                        call.update(extras[call["id"]])
         if role == "tool":
             call_id = kwargs.get("tool_call_id")
             if call_id:
@@ -156,13 +178,12 @@ def _assistant(
     if text or not calls:
         blocks.append(TextBlock(text=text))
     kwargs: dict[str, Any] = {}
-    extras: dict[str, Any] = {}
-    for call in calls:
-        blocks.append(ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=call.arguments))
-        if call.extra:
-            extras[call.id] = call.extra
-    if extras:
-        kwargs[TOOL_CALL_EXTRAS] = extras
+    if calls:
+        for call in calls:
+            blocks.append(ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=call.arguments))
+        # the OpenAI-integration convention, read by LlamaIndex's streaming structured-output parser;
+        # it also carries vendor extras (Gemini thought signatures) back on the next turn.
+        kwargs["tool_calls"] = [call.to_wire() for call in calls]
     return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=kwargs)
 
 

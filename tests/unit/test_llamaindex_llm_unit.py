@@ -185,7 +185,8 @@ def test_vendor_tool_call_extras_are_echoed_back() -> None:
     msg = ChatMessage(
         role="assistant",
         blocks=[ToolCallBlock(tool_call_id="c1", tool_name="f", tool_kwargs={})],
-        additional_kwargs={"tool_call_extras": {"c1": {"extra_content": {"google": {"thought_signature": "sig"}}}}},
+        additional_kwargs={"tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"},
+                                           "extra_content": {"google": {"thought_signature": "sig"}}}]},
     )
     call = to_wire_message(msg)["tool_calls"][0]
     assert call["extra_content"] == {"google": {"thought_signature": "sig"}}
