@@ -41,9 +41,12 @@ def collect(chunks: Any) -> tuple[str, list[ChatChunk]]:
 @pytest.fixture(autouse=True)
 def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep backoff real but short so fault tests stay fast."""
+    import functools
+
+    from _b3n import transport
     from _b3n.retry import RetryPolicy
 
-    monkeypatch.setattr(RetryPolicy, "base_delay", 0.01)
+    monkeypatch.setattr(transport, "RetryPolicy", functools.partial(RetryPolicy, base_delay=0.01, max_delay=0.05))
 
 
 # ---------------------------------------------------------------- quirks (b3n-api.md §4.2), one named test each
