@@ -346,6 +346,9 @@ async def test_stream_structured_predict(make_llm: Callable[..., B3n], model: st
     assert parts and parts[-1].age == 30 and parts[-1].name
     aparts = [p async for p in await llm.astream_structured_predict(Person, PERSON_PROMPT, text=PERSON_TEXT)]
     assert aparts[-1].age == 30
+    sllm = llm.as_structured_llm(Person)
+    streamed = list(sllm.stream_chat([ChatMessage(role="user", content=f"Extract the person: {PERSON_TEXT}")]))
+    assert streamed[-1].raw.age == 30
 
 
 @pytest.mark.parametrize("model", MODELS)
