@@ -14,6 +14,7 @@ from .errors import ApiError, invalid
 ROLES = ("system", "user", "assistant", "tool", "developer")
 _ROLES_TEXT = "'system', 'assistant', 'user', 'tool', and 'developer'"
 TOOL_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_NAME_RE = re.compile(r"^[^\s<|\\/>]{1,64}$")
 CLAUDE_EMPTY_TEXT = "messages: text content blocks must be non-empty"
 
 
@@ -219,8 +220,12 @@ def _parse_messages(body: dict[str, Any], model: str, family: Family, quirks: bo
                 code="unsupported_value",
             )
         name = msg.get("name")
-        if name is not None and not isinstance(name, str):
-            raise invalid(f"Invalid type for '{param}.name': expected a string.", param=f"{param}.name")
+        if name is not None and (not isinstance(name, str) or not _NAME_RE.match(name)):
+            raise invalid(
+                f"Invalid '{param}.name': string does not match pattern. Expected a string that matches the "
+                "pattern '^[^\\s<|\\\\/>]+$'.",
+                param=f"{param}.name",
+            )
         content = msg.get("content")
         tool_calls: list[ToolCall] = []
         if role == "assistant" and msg.get("tool_calls") is not None:

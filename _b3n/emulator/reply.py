@@ -10,23 +10,28 @@ from .chat_request import Message
 from .textutil import content_words, join_words, sentences, words
 
 _CONTEXT_MARKER_RE = re.compile(
-    r"(?:context information is below\.?|context information:|here is (?:some|the) context:?|"
+    r"(?:context information is below\.?|(?:more |some )?context below\.?|context information:|"
+    r"here is (?:some|the) context:?|"
     r"retrieved context:|relevant (?:context|information|documents?):|<context>|"
     r"\bcontext\s*:|\bdocuments?\s*:|\bsources?\s*:|\bexcerpts?\s*:)",
     re.IGNORECASE,
 )
 _CONTEXT_END_RE = re.compile(
     r"(?:\n\s*-{3,}\s*\n\s*(?=given|answer|query|question|refine)|"
-    r"\n\s*(?:given the|query\s*:|question\s*:|answer\s*:|refined answer\s*:|</context>|human\s*:|user\s*:)|"
+    r"\n\s*(?:given the|query\s*:|question\s*:|answer\s*:|refined answer\s*:|</context>|human\s*:|user\s*:|"
+    r"instructions?\s*:)|"
     r"</context>|\s+Answer\s*:)",
     re.IGNORECASE,
 )
-_QUESTION_RE = re.compile(r"(?:^|\n|\s)(?:query|question|user question)\s*:\s*(.+)", re.IGNORECASE)
+_QUESTION_RE = re.compile(
+    r"(?:^|\n|\s)(?:query|question|user question|original query is as follows)\s*:\s*(.+)", re.IGNORECASE
+)
 _METADATA_LINE_RE = re.compile(r"^[\w .-]{1,40}:\s*\S+$")
 _DASHES_RE = re.compile(r"^\s*[-=_*]{3,}\s*$", re.MULTILINE)
 _SAY_RE = re.compile(r"^\s*(?:please\s+)?(?:say|repeat|echo|reply with|respond with)\s*:?\s+(.+?)\s*$", re.I | re.S)
 _ARITH_RE = re.compile(
-    r"(?<![\w.])(-?\d+(?:\.\d+)?)\s*(\+|-|\*|/|×|÷|\sx\s|\stimes\s|\splus\s|\sminus\s)\s*(-?\d+(?:\.\d+)?)"
+    r"(?<![\w.\-/:])(-?\d+(?:\.\d+)?)\s*(\+|-|\*|/|×|÷|\sx\s|\stimes\s|\splus\s|\sminus\s)\s*"
+    r"(-?\d+(?:\.\d+)?)(?![\w.\-/:])"
     r"(?:\s*=\s*(-?\d+(?:\.\d+)?))?"
 )
 _GREETINGS = ("hello", "hi", "hey", "hiya", "howdy", "greetings", "good morning", "good evening", "你好", "hola")
@@ -36,11 +41,16 @@ _MAX_ECHO_WORDS = 40
 def extractive_answer(messages: list[Message]) -> str | None:
     """When the prompt carries retrieved context, the context sentence(s) best matching the question."""
     prompt_msgs = [m for m in messages if m.role in ("system", "developer", "user")]
-    full = "\n".join(m.text for m in prompt_msgs)
-    marker = _CONTEXT_MARKER_RE.search(full)
-    if marker is None:
+    holder: Message | None = None
+    marker: re.Match[str] | None = None
+    for msg in reversed(prompt_msgs):
+        marker = _CONTEXT_MARKER_RE.search(msg.text)
+        if marker is not None:
+            holder = msg
+            break
+    if holder is None or marker is None:
         return None
-    rest = full[marker.end() :]
+    rest = holder.text[marker.end() :]
     end = _CONTEXT_END_RE.search(rest)
     context = rest[: end.start()] if end else rest
     context = _DASHES_RE.sub("\n", context)
@@ -48,21 +58,20 @@ def extractive_answer(messages: list[Message]) -> str | None:
     if not candidates:
         return None
     question = ""
-    matches = list(_QUESTION_RE.finditer(full))
+    matches = list(_QUESTION_RE.finditer("\n".join(m.text for m in prompt_msgs)))
     if matches:
-        q = matches[-1]
-        question = q.group(1).split("\n")[0]
+        question = matches[-1].group(1).split("\n")[0]
     if not question.strip():
         last_user = next((m for m in reversed(messages) if m.role == "user"), None)
         question = last_user.text if last_user else ""
-        if marker.start() >= len(full) - len(question):  # the question holds the context itself
+        if last_user is holder:  # the question and the context share one message
             question = question.replace(context, " ")
     q_words = content_words(question)
     scored = [(len(content_words(s) & q_words), -i, s) for i, s in enumerate(candidates)]
     scored.sort(reverse=True)
     best_score = scored[0][0]
     if best_score == 0:
-        return candidates[0]
+        return _sentence(candidates[0])
     chosen = [item for item in scored if item[0] == best_score][:2]
     chosen.sort(key=lambda item: -item[1])
     return " ".join(_sentence(s) for _, _, s in chosen)

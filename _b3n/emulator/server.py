@@ -124,7 +124,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self.rfile.readline(8)
                 if len(out) > MAX_BODY_BYTES:
                     raise ApiError(413, "Request body too large", type="server_error")
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.close_connection = True
+            raise ApiError(400, "Invalid Content-Length header") from None
         if length > MAX_BODY_BYTES:
             self.close_connection = True
             raise ApiError(413, f"Request body too large ({length} bytes)", type="server_error")
@@ -182,7 +186,11 @@ class _Handler(BaseHTTPRequestHandler):
         emu._begin(record)
         try:
             try:
-                raw = self._read_body()
+                try:
+                    raw = self._read_body()
+                except ValueError:
+                    self.close_connection = True
+                    raise ApiError(400, "Malformed request body framing") from None
             except ApiError as exc:
                 record.status = exc.status
                 self._send(routes.json_reply(exc.body(request_id), exc.status), request_id, None)
@@ -286,7 +294,7 @@ class _Handler(BaseHTTPRequestHandler):
             return routes.json_reply(model_not_found(str(model)).body(request_id), 503)
         if kind == "bad_json":
             return routes.Reply(200, b'{"id": "x", "choices": [')
-        if kind in ("slow_first_byte",) or (kind == "stall" and not _is_stream(parsed)):
+        if kind == "slow_first_byte" or (kind == "stall" and not _is_stream(parsed)):
             self._wait(fault.delay)
         return None
 
@@ -346,7 +354,7 @@ class _Handler(BaseHTTPRequestHandler):
                     return
                 if fault.kind == "malformed_chunk" and reply.sse:
                     self._write_chunk(b"data: {not json\n\n")
-                elif fault.kind == "stall":
+                elif fault.kind == "stall" and reply.sse:  # non-SSE bodies stalled before the first byte
                     self._wait(fault.delay)
             if piece is None:
                 break

@@ -279,6 +279,41 @@ def test_extractive_rag_langchain_template() -> None:
     assert run([user(prompt)]).text == "Cats sleep in warm, sunny places."
 
 
+REFINE = (
+    "The original query is as follows: How tall is the Eiffel Tower?\nWe have provided an existing answer: "
+    "It is tall.\nWe have the opportunity to refine the existing answer (only if needed) with some more context "
+    "below.\n------------\nThe Eiffel Tower is 330 metres tall. It is in Paris.\n------------\nGiven the new "
+    "context, refine the original answer to better answer the query.\nRefined Answer: "
+)
+CONDENSE_SYSTEM = (
+    "The following is a friendly conversation between a user and an AI assistant.\nHere are the relevant "
+    "documents for the context:\n\nCats sleep 16 hours a day. Dogs bark loudly.\n\nInstruction: Based on the "
+    "above documents, provide a detailed answer for the user question below."
+)
+STUFF_SYSTEM = (
+    "Use the given context to answer the question. If you don't know the answer, say you don't know. "
+    "Context: Bananas are yellow. The sky is blue because of Rayleigh scattering. Grass is green."
+)
+
+
+@pytest.mark.parametrize(
+    ("messages", "expected"),
+    [
+        ([user(REFINE)], "The Eiffel Tower is 330 metres tall."),
+        (
+            [{"role": "system", "content": CONDENSE_SYSTEM}, user("How long do cats sleep?")],
+            "Cats sleep 16 hours a day.",
+        ),
+        (
+            [{"role": "system", "content": STUFF_SYSTEM}, user("Why is the sky blue?")],
+            "The sky is blue because of Rayleigh scattering.",
+        ),
+    ],
+)
+def test_extractive_rag_other_templates(messages: list[dict[str, Any]], expected: str) -> None:
+    assert run(messages).text == expected
+
+
 def test_stop_and_max_tokens() -> None:
     out = run([user("Hello there")], stop=["emulator"])
     assert out.text == "Hello! I am the B3n" and out.finish_reason == "stop"
