@@ -1,0 +1,188 @@
+"""Every cookbook script runs offline (no B3N_* variables) against the bundled emulator and says sensible things.
+
+The scripts are run as subprocesses, the way a newcomer runs them (``python cookbook/x.py``), all at
+once in a thread pool so the whole module stays well under a minute.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+COOKBOOK = ROOT / "cookbook"
+SCRIPTS = sorted(p.name for p in COOKBOOK.glob("*.py") if not p.name.startswith("_"))
+OFFLINE_LINE = re.compile(
+    r"^No B3N_API_KEY set: running offline against the bundled B3n emulator at http://127\.0\.0\.1:\d+/v1$",
+    re.MULTILINE,
+)
+TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+def _run_script(name: str) -> Run:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("B3N_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(
+            [sys.executable, str(COOKBOOK / name)], cwd=ROOT, env=env, capture_output=True, text=True,
+            timeout=TIMEOUT, check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        return Run(-1, out, f"timed out after {TIMEOUT} s", time.perf_counter() - started)
+    return Run(done.returncode, done.stdout, done.stderr, time.perf_counter() - started)
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, Run]:
+    with ThreadPoolExecutor(max_workers=min(len(SCRIPTS), max(2, os.cpu_count() or 2))) as pool:
+        return dict(zip(SCRIPTS, pool.map(_run_script, SCRIPTS), strict=True))
+
+
+def _ok(runs: dict[str, Run], name: str) -> str:
+    run = runs[name]
+    assert run.returncode == 0, f"{name} exited {run.returncode}\n--- stdout ---\n{run.stdout}\n--- stderr ---\n{run.stderr}"
+    return run.stdout
+
+
+def test_the_cookbook_has_every_planned_script() -> None:
+    assert set(SCRIPTS) == {
+        "quickstart.py", "langchain_rag.py", "langchain_agent.py", "structured_output.py", "vision.py",
+        "llamaindex_rag.py", "llamaindex_agent.py", "media.py", "account.py",
+    }
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_script_runs_offline_cleanly(runs: dict[str, Run], name: str) -> None:
+    out = _ok(runs, name)
+    assert len(OFFLINE_LINE.findall(out)) == 1, out[:500]
+    assert out.startswith("No B3N_API_KEY set"), "the offline notice must be the first thing printed"
+    stderr = runs[name].stderr
+    assert "Traceback" not in stderr and "Warning" not in stderr, stderr
+    assert "sk-cookbook" not in out + stderr, "the API key leaked into the output"
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_script_is_a_py_percent_notebook(name: str) -> None:
+    text = (COOKBOOK / name).read_text(encoding="utf-8")
+    assert text.startswith("# %% [markdown]\n# # "), "starts with a markdown title cell"
+    assert text.count("\n# %%\n") >= 2, "has code cells"
+    assert "from _setup import connect" in text
+
+
+def test_quickstart(runs: dict[str, Run]) -> None:
+    out = _ok(runs, "quickstart.py")
+    for model in ("gpt-4o-mini", "claude-3-5-sonnet-latest", "gemini-1.5-flash-latest", "o1-mini"):
+        for verb in ("invoke", "stream", "chat", "stream_chat"):
+            line = re.search(rf"^\[{re.escape(model)}\] {verb}: (.*)$", out, re.MULTILINE)
+            assert line is not None, f"{model} {verb} missing"
+            assert "84" in line.group(1) and re.search(r"tokens: \d+ in, \d+ out", line.group(1)), line.group(0)
+    assert re.search(r"^\[o1-mini\] invoke: .*\d+ of them reasoning", out, re.MULTILINE)
+    assert re.search(r"^\[o1-mini\] stream_chat: .*\d+ of them reasoning", out, re.MULTILINE)
+    assert "=== LangChain ChatB3n ===" in out and "=== LlamaIndex B3n ===" in out
+
+
+def test_langchain_rag(runs: dict[str, Run]) -> None:
+    out = _ok(runs, "langchain_rag.py")
+    assert re.search(r"^retrieved billing\.md:", out, re.MULTILINE), "the billing doc should be retrieved first"
+    assert re.search(r"^answer: .*500000 quota units equal one US dollar", out, re.MULTILINE)
+    assert re.search(r"^sources:  billing\.md", out, re.MULTILINE)
+    assert re.search(r"^answer: .*OpenAI, Claude and Gemini", out, re.MULTILINE), "the streamed Claude answer"
+    assert re.search(r"^sources:  overview\.md", out, re.MULTILINE)
+
+
+def test_langchain_agent(runs: dict[str, Run]) -> None:
+    out = _ok(runs, "langchain_agent.py")
+    assert "calls multiply({'a': 12, 'b': 7}), get_word_length({'word': 'langchain'})" in out
+    assert re.search(r"^\[gpt-4o-mini\] final answer: .*\b84\b.*\b9\b", out, re.MULTILINE)
+    assert re.search(r"b3n_image_generation returned http://127\.0\.0\.1:\d+/files/img-\w+-\w+\.png", out)
+    assert re.search(r"^\[gpt-4o-mini\] final answer: .*http://127\.0\.0\.1:\d+/files/img-", out, re.MULTILINE)
+    for model in ("claude-3-5-sonnet-latest", "gemini-1.5-pro-latest"):
+        assert f"[{model}]   <- multiply returned 84" in out
+        assert re.search(rf"^\[{re.escape(model)}\] final answer: .*\b84\b", out, re.MULTILINE)
+    assert "(and says \"I'll use the multiply tool" in out, "Claude's text beside its tool call is kept (merged choices)"
+
+
+def test_structured_output(runs: dict[str, Run]) -> None:
+    out = _ok(runs, "structured_output.py")
+    parsed = "Movie(title='Inception', year=2010, director='Christopher Nolan')"
+    assert out.count(parsed) >= 10, out
+    for method in ("function_calling", "json_schema", "json_mode"):
+        assert f"=== method='{method}'" in out
+    assert "parsing_error: None" in out
+    assert "[gpt-4o-mini] default method json_schema: " + parsed in out
+    assert "[claude-3-5-sonnet-latest] default method function_calling: " + parsed in out
+    assert "[gemini-1.5-pro-latest] default method function_calling: " + parsed in out
+    assert re.search(r"^warning: .*does not honour method='json_schema'.*using 'function_calling'", out, re.MULTILINE)
+    assert "=== LlamaIndex structured_predict" in out and "=== LlamaIndex as_structured_llm" in out
+
+
+def test_vision(runs: dict[str, Run]) -> None:
+    out = _ok(runs, "vision.py")
+    assert len(re.findall(r"^I see 1 image \(https://upload\.wikimedia\.org/", out, re.MULTILINE)) == 2
+    assert len(re.findall(r"^I see 1 image \(image/png, \d+ bytes\)", out, re.MULTILINE)) == 2
+    assert "InvalidRequestError: Model 'gpt-3.5-turbo' does not take image inputs" in out
+    assert "chat requests sent for it: 0" in out
+    assert "LlamaIndex too: B3nInvalidRequestError" in out
+
+
+def test_llamaindex_rag(runs: dict[str, Run]) -> None:
+    out = _ok(runs, "llamaindex_rag.py")
+    assert re.search(r"^answer: +The Eiffel Tower in Paris is 330 metres tall", out, re.MULTILINE)
+    first_source = re.search(r"^source: +(\S+) \(score [\d.]+\)", out, re.MULTILINE)
+    assert first_source is not None and first_source.group(1) == "eiffel.txt"
+    assert re.search(r"^answer: +Mount Everest rises 8849 metres", out, re.MULTILINE)
+    assert re.search(r"^source: +everest\.txt$", out, re.MULTILINE)
+    assert re.search(r"^answer: +The Great Wall of China stretches for about 21196 kilometres", out, re.MULTILINE)
+
+
+def test_llamaindex_agent(runs: dict[str, Run]) -> None:
+    out = _ok(runs, "llamaindex_agent.py")
+    assert "tools: multiply, add, generate_image, text_to_speech, transcribe_audio" in out
+    assert "[gpt-4o-mini]   -> calls multiply({'a': 12, 'b': 7})" in out
+    assert "[gpt-4o-mini]   <- multiply returned 84" in out
+    assert re.search(r"^\[gpt-4o-mini\] streams: .*\b84\b", out, re.MULTILINE), "answer tokens are streamed"
+    assert re.search(r"^\[gpt-4o-mini\] final answer: .*\b84\b", out, re.MULTILINE)
+    assert re.search(r"generate_image returned http://127\.0\.0\.1:\d+/files/img-\w+-\w+\.png", out)
+    for model in ("claude-3-5-sonnet-latest", "gemini-1.5-flash-latest"):
+        assert f"[{model}]   <- add returned 42" in out
+        assert re.search(rf"^\[{re.escape(model)}\] final answer: .*\b42\b", out, re.MULTILINE)
+
+
+def test_media(runs: dict[str, Run]) -> None:
+    out = _ok(runs, "media.py")
+    assert re.search(r"^saved \d+ bytes to lighthouse\.png \(a PNG: True\)", out, re.MULTILINE)
+    assert "transcript: The quick brown fox jumps over the lazy dog." in out
+    assert "round trip exact: True" in out
+    assert "B3nInvalidRequestError: size='512x512' is not supported" in out
+    assert "B3nInvalidRequestError: voice='robot' is not supported" in out
+    assert "heard: 'Tools can talk too.'" in out
+
+
+def test_account(runs: dict[str, Run]) -> None:
+    out = _ok(runs, "account.py")
+    assert re.search(r"^balance: +\$\d+\.\d\d \([\d,]+ quota units\)", out, re.MULTILINE)
+    assert "secrets in the result: False" in out
+    assert "B3nConfigurationError: The account endpoint (/api/user/self) needs your B3n *system access token*" in out
+    assert "B3nAuthenticationError: B3n refused the account request with HTTP 401" in out
+    chat_line = re.search(r"^ +chat: (.*)$", out, re.MULTILINE)
+    assert chat_line is not None and "gpt-4o-mini" in chat_line.group(1) and "claude-3-5-sonnet-latest" in chat_line.group(1)
+    assert re.search(r"^ +embedding: .*text-embedding-3-small", out, re.MULTILINE)
+

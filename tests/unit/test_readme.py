@@ -1,0 +1,195 @@
+"""The README stays true: its model table is the catalog's, and its code examples run against the emulator."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+import _b3n
+from _b3n import errors as core_errors
+from _b3n.catalog import MODELS
+from _b3n.catalog_table import (
+    END_MARKER,
+    START_MARKER,
+    extract_between_markers,
+    main,
+    render_catalog_table,
+    replace_between_markers,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+COOKBOOK = ROOT / "cookbook"
+
+
+@pytest.fixture(scope="module")
+def readme() -> str:
+    return README.read_text(encoding="utf-8")
+
+
+def _python_blocks(text: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+
+
+def _section(text: str, heading: str) -> str:
+    start = text.index(f"\n## {heading}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end >= 0 else len(text)]
+
+
+# ----------------------------------------------------------------------------- the generated table
+
+
+def test_readme_model_table_is_generated_from_the_catalog(readme: str) -> None:
+    assert extract_between_markers(readme) == render_catalog_table().strip("\n"), (
+        "README's model table is out of date: run python -m _b3n.catalog_table --write README.md"
+    )
+
+
+def test_table_lists_every_catalog_model_once() -> None:
+    table = render_catalog_table()
+    for name in MODELS:
+        assert table.count(f"| `{name}` |") == 1, name
+
+
+def test_table_reflects_capabilities() -> None:
+    rows = {line.split(" | ")[0].strip("| `"): line for line in render_catalog_table().splitlines()}
+    assert "`json_schema`" in rows["gpt-4o-mini"]
+    assert "`function_calling`" in rows["claude-3-5-sonnet-latest"]
+    assert "emulated" in rows["o1-mini"] and "max_completion_tokens" in rows["o1-mini"]
+    assert "3072 dimensions" in rows["text-embedding-3-large"]
+
+
+def test_replace_between_markers_round_trips() -> None:
+    doc = f"intro\n{START_MARKER}\nstale\n{END_MARKER}\noutro\n"
+    new = replace_between_markers(doc, "fresh table\n")
+    assert new == f"intro\n{START_MARKER}\nfresh table\n{END_MARKER}\noutro\n"
+    assert extract_between_markers(new) == "fresh table"
+    with pytest.raises(ValueError, match="markers"):
+        replace_between_markers("no markers here", "x")
+
+
+def test_cli_check_and_write(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = tmp_path / "README.md"
+    doc.write_text(f"# x\n{START_MARKER}\nold\n{END_MARKER}\n", encoding="utf-8")
+    assert main(["--check", str(doc)]) == 1
+    assert main(["--write", str(doc)]) == 0
+    assert main(["--check", str(doc)]) == 0
+    assert render_catalog_table().strip() in doc.read_text(encoding="utf-8")
+    assert "matches the catalog" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- structure and references
+
+
+def test_two_setup_commands_come_first(readme: str) -> None:
+    first_heading = re.search(r"^## (.+)$", readme, flags=re.MULTILINE)
+    assert first_heading is not None and first_heading.group(1) == "Two commands"
+    blocks = re.findall(r"```bash\n(.*?)```", readme, flags=re.DOTALL)
+    assert "python cookbook/quickstart.py" in blocks[0]
+    assert "python -m pytest -q" in blocks[1]
+
+
+def test_required_sections_and_markers(readme: str) -> None:
+    for heading in ("Install", "Quickstart", "Models and capabilities", "Configuration", "Relay quirks handled for you",
+                    "Errors and retries", "Test your own code against the emulator", "The `b3n` command",
+                    "Architecture", "Performance", "Development and live tests"):
+        assert f"\n## {heading}\n" in readme, heading
+    assert "<!-- bench:start -->" in readme and "<!-- bench:end -->" in readme
+    assert "B3N_API_KEY=sk-... python -m pytest tests/live -q" in readme
+
+
+def test_every_cookbook_script_is_documented_and_exists(readme: str) -> None:
+    scripts = {p.name for p in COOKBOOK.glob("*.py") if not p.name.startswith("_")}
+    linked = set(re.findall(r"\(cookbook/([\w]+\.py)\)", readme))
+    assert scripts == linked
+
+
+def test_documented_env_vars_and_extras_exist(readme: str) -> None:
+    from _b3n import config
+
+    for var in ("B3N_API_KEY", "B3N_BASE_URL", "B3N_ACCESS_TOKEN", "B3N_USER_ID"):
+        assert var in readme and var in vars(config).values()
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    for extra in ("langchain", "llama-index", "all", "test", "bench", "cookbook"):
+        assert f"\n{extra} = [" in pyproject and f"| `{extra}` |" in readme, extra
+
+
+def test_documented_error_classes_exist(readme: str) -> None:
+    section = _section(readme, "Errors and retries")
+    names = set(re.findall(r"`(B3n\w+Error)`", section))
+    assert len(names) >= 12
+    for name in names:
+        cls = getattr(_b3n, name)
+        assert issubclass(cls, core_errors.B3nError), name
+        retried = getattr(cls, "retryable", False)
+        row = next(line for line in section.splitlines() if line.startswith("| ") and f"`{name}`" in line.split(" | ")[0])
+        assert row.rstrip(" |").endswith(("yes",) if retried else ("no", "never")), row
+
+
+# ----------------------------------------------------------------------------- examples run offline
+#
+# Every ```python block of the README runs against a live emulator (B3N_* variables point at it), and
+# the "test your own code" block runs as a real pytest suite. All subprocesses run at once.
+
+def _snippets(text: str) -> list[str]:
+    return [b for b in _python_blocks(text) if not b.startswith("# conftest.py")]
+
+
+SNIPPETS = _snippets(README.read_text(encoding="utf-8"))
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=90, check=False)
+
+
+@pytest.fixture(scope="module")
+def example_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
+    from _b3n.emulator import Emulator
+
+    readme = README.read_text(encoding="utf-8")
+    with Emulator() as emu:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("B3N_")}
+        clean["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        env = {**clean, "B3N_API_KEY": "sk-readme-test", "B3N_BASE_URL": emu.base_url,
+               "B3N_ACCESS_TOKEN": emu.access_token, "B3N_USER_ID": str(emu.user_id)}
+        jobs: dict[str, tuple[list[str], dict[str, str], Path]] = {}
+        for i, snippet in enumerate(_snippets(readme)):
+            cwd = tmp_path_factory.mktemp(f"snippet{i}")
+            (cwd / "snippet.py").write_text(snippet, encoding="utf-8")
+            jobs[f"snippet{i}"] = ([sys.executable, "snippet.py"], env, cwd)
+        block = next(b for b in _python_blocks(readme) if b.startswith("# conftest.py"))
+        conftest, _, tests = block.partition("# test_my_chain.py\n")
+        cwd = tmp_path_factory.mktemp("fixture_example")
+        (cwd / "conftest.py").write_text(conftest, encoding="utf-8")
+        (cwd / "test_my_chain.py").write_text(tests, encoding="utf-8")
+        jobs["fixture_example"] = ([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                    "test_my_chain.py"], clean, cwd)
+        with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+            futures = {name: pool.submit(_run, *job) for name, job in jobs.items()}
+            yield {name: future.result() for name, future in futures.items()}
+
+
+def test_readme_has_runnable_snippets() -> None:
+    assert len(SNIPPETS) >= 4
+
+
+@pytest.mark.parametrize("index", range(len(SNIPPETS)), ids=[f"snippet{i}" for i in range(len(SNIPPETS))])
+def test_readme_snippet_runs_against_the_emulator(
+    index: int, example_runs: dict[str, subprocess.CompletedProcess[str]]
+) -> None:
+    done = example_runs[f"snippet{index}"]
+    assert done.returncode == 0, f"README snippet failed:\n{SNIPPETS[index]}\n--- stderr ---\n{done.stderr}"
+
+
+def test_readme_emulator_fixture_example_passes(example_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    done = example_runs["fixture_example"]
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"\b2 passed\b", done.stdout), done.stdout
