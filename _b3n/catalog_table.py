@@ -103,20 +103,47 @@ def render_chat_table(models: Mapping[str, ModelInfo]) -> str:
 
 
 def _other_details(info: ModelInfo) -> str:
+    from _b3n import media  # the limits the media services enforce before sending
+
     if info.kind == "embedding":
         dims = f"{info.embedding_dimensions} dimensions"
         return dims + ("; `dimensions=` can shorten it" if info.supports_dimensions else "; fixed size")
+    if info.kind == "image":
+        sizes = media.IMAGE_SIZES.get(info.name)
+        limit = media.IMAGE_PROMPT_LIMITS.get(info.name)
+        parts = [f"sizes {', '.join(sizes)}" if sizes else "",
+                 f"prompt ≤ {limit:,} characters" if limit else "",
+                 f"{media.IMAGE_MAX_N.get(info.name, 1)} image per call" if info.name in media.IMAGE_MAX_N else "",
+                 "URL (about 2 h) or base64"]
+        return "; ".join(p for p in parts if p)
+    if info.kind == "tts":
+        return (f"voices {', '.join(media.VOICES)}; formats {', '.join(media.SPEECH_FORMATS)}; "
+                f"≤ {media.SPEECH_MAX_CHARS:,} characters")
+    if info.kind == "stt":
+        return (f"files ≤ {media.TRANSCRIPTION_MAX_BYTES // (1024 * 1024)} MB "
+                f"({', '.join(media.TRANSCRIPTION_EXTENSIONS)}); formats {', '.join(media.TRANSCRIPTION_FORMATS)}")
     return ""
 
 
+_ENDPOINTS = {
+    "embedding": ("`/v1/embeddings`", "`B3nEmbeddings`, `B3nEmbedding`, `client.embeddings`"),
+    "image": ("`/v1/images/generations`", "`B3nImageGeneration`, `B3nToolSpec`, `client.images`"),
+    "tts": ("`/v1/audio/speech`", "`B3nTextToSpeech`, `B3nToolSpec`, `client.audio.speech`"),
+    "stt": ("`/v1/audio/transcriptions`",
+            "`B3nSpeechToText`, `B3nWhisperParser`, `B3nAudioReader`, `B3nToolSpec`, `client.audio.transcribe`"),
+}
+
+
 def render_other_table(models: Mapping[str, ModelInfo]) -> str:
-    """Embedding, image, speech and transcription models."""
-    header = ("Model", "Kind", "Details")
+    """Embedding, image, speech and transcription models, with their endpoint and the classes that use them."""
+    header = ("Model", "Kind", "Endpoint", "Used by", "Details")
     lines = [_row(header), _row("---" for _ in header)]
     for info in models.values():
         if info.kind == "chat":
             continue
-        lines.append(_row((f"`{info.name}`", _KIND_LABELS.get(info.kind, info.kind), _other_details(info))))
+        endpoint, used_by = _ENDPOINTS.get(info.kind, ("", ""))
+        lines.append(_row((f"`{info.name}`", _KIND_LABELS.get(info.kind, info.kind), endpoint, used_by,
+                           _other_details(info))))
     return "\n".join(lines)
 
 
@@ -132,7 +159,8 @@ def render_catalog_table(models: Mapping[str, ModelInfo] | None = None) -> str:
         f"{render_other_table(models)}\n\n"
         "Model names the catalog does not know are allowed (the relay adds models all the time); they get "
         "permissive defaults from their family prefix (`claude-*`, `gemini-*`, `o1*`/`o3*`/`o4*`, "
-        "`text-embedding-*`, ...), and every capability can be overridden per instance."
+        "`text-embedding-*`, ...), and every capability can be overridden per instance "
+        "(`capabilities={...}` on `ChatB3n` and `B3n`)."
     )
 
 
