@@ -17,7 +17,7 @@ Example (offline, against the bundled emulator):
 from __future__ import annotations
 
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, Literal, cast
 
@@ -36,6 +36,7 @@ from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_function, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
+from typing_extensions import Self
 
 from _b3n._version import __version__
 from _b3n.catalog import ModelInfo, get_model_info
@@ -57,6 +58,22 @@ from langchain_b3n.errors import (
 
 StructuredMethod = Literal["function_calling", "json_mode", "json_schema"]
 _METHODS: tuple[str, ...] = ("function_calling", "json_mode", "json_schema")
+#: fields the cached config / clients / catalog entries are built from.
+_CONFIG_FIELDS = frozenset(
+    {
+        "api_key",
+        "base_url",
+        "timeout",
+        "stream_idle_timeout",
+        "max_retries",
+        "default_headers",
+        "verify",
+        "proxy",
+        "http_client",
+        "http_async_client",
+        "capabilities",
+    }
+)
 #: call kwargs that never reach the payload.
 _INTERNAL_KWARGS = ("stream", "ls_structured_output_format", "structured_output_format")
 
@@ -150,7 +167,6 @@ class ChatB3n(BaseChatModel):
     _client: B3nClient | None = PrivateAttr(default=None)
     _async_client: AsyncB3nClient | None = PrivateAttr(default=None)
     _infos: dict[str, ModelInfo] = PrivateAttr(default_factory=dict)
-    _defaults: dict[str, Any] | None = PrivateAttr(default=None)
 
     # ------------------------------------------------------------------ construction
 
@@ -191,6 +207,30 @@ class ChatB3n(BaseChatModel):
         if add_version is not None:
             add_version("b3n-integrations", __version__)
         return self
+
+    def _reset_caches(self) -> None:
+        self._config = None
+        self._client = None
+        self._async_client = None
+        self._infos = {}
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in _CONFIG_FIELDS:
+            self._reset_caches()
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copied = super().model_copy(update=update, deep=deep)
+        if update and not _CONFIG_FIELDS.isdisjoint(update):
+            copied._reset_caches()
+        return copied
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        memo = {} if memo is None else memo
+        for cached in (self._config, self._client, self._async_client):
+            if cached is not None:
+                memo[id(cached)] = None  # copies build their own client (a user http_client may not deep-copy)
+        return super().__deepcopy__(memo)
 
     @property
     def _llm_type(self) -> str:
@@ -286,15 +326,17 @@ class ChatB3n(BaseChatModel):
             self._async_client = AsyncB3nClient.from_config(self._b3n_config(), self.http_async_client)
         return self._async_client
 
-    def _default_extra(self) -> dict[str, Any]:
-        if self._defaults is None:
-            extra = dict(self.model_kwargs)
-            if self.top_p is not None:
-                extra.setdefault("top_p", self.top_p)
-            if self.seed is not None:
-                extra.setdefault("seed", self.seed)
-            self._defaults = extra
-        return self._defaults
+    def _default_extra(self, call_kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Extra payload fields: ``model_kwargs``, ``top_p``/``seed``, then what the call passed."""
+        if not (self.model_kwargs or self.top_p is not None or self.seed is not None):
+            return call_kwargs
+        extra = dict(self.model_kwargs)
+        if self.top_p is not None:
+            extra.setdefault("top_p", self.top_p)
+        if self.seed is not None:
+            extra.setdefault("seed", self.seed)
+        extra.update(call_kwargs)
+        return extra
 
     def _request(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any], *, stream: bool
@@ -314,8 +356,7 @@ class ChatB3n(BaseChatModel):
             stop = kwargs.pop("stop", None)
         else:
             kwargs.pop("stop", None)
-        defaults = self._default_extra()
-        extra = {**defaults, **kwargs} if kwargs else defaults
+        extra = self._default_extra(kwargs)
         return build_chat_request(
             model,
             messages_to_wire(messages),

@@ -257,3 +257,36 @@ def test_include_raw_shape() -> None:
 
 def test_is_a_base_chat_model() -> None:
     assert issubclass(ChatB3n, BaseChatModel)
+
+
+# ----------------------------------------------------------------------------- cached client lifecycle
+
+
+def test_config_changes_rebuild_the_cached_client() -> None:
+    llm = ChatB3n(api_key=KEY, base_url="https://one.example/v1")
+    first = llm.client
+    assert llm.client is first  # cached
+    assert first.config.base_url == "https://one.example/v1"
+    llm.base_url = "https://two.example/v1"
+    assert llm.client is not first
+    assert llm.client.config.base_url == "https://two.example/v1"
+    llm.temperature = 0.5  # not a transport setting: client kept
+    assert llm.client.config.base_url == "https://two.example/v1"
+
+
+def test_copies_never_reuse_a_stale_client() -> None:
+    import copy
+
+    llm = ChatB3n(api_key=KEY, base_url="https://one.example/v1", capabilities={"image_inputs": False})
+    _ = llm.client, llm.model_info()
+    moved = llm.model_copy(update={"base_url": "https://two.example/v1"})
+    assert moved.client.config.base_url == "https://two.example/v1"
+    assert llm.client.config.base_url == "https://one.example/v1"
+    same = llm.model_copy(update={"temperature": 0.1})
+    assert same.client.config.base_url == "https://one.example/v1"
+    deep = copy.deepcopy(llm)
+    assert deep.client is not llm.client
+    assert deep.client.config.base_url == "https://one.example/v1"
+    recap = llm.model_copy(update={"capabilities": {"image_inputs": True}})
+    assert recap.model_info().image_inputs is True
+    assert llm.model_info().image_inputs is False
