@@ -19,6 +19,7 @@ from typing import Any
 
 from .chat_request import ChatRequest, Message, ToolCall, parse_chat_request
 from .prompt_facts import PromptFacts
+from .react import react_reply
 from .reply import embedded_schema, plain_reply, tool_results_reply
 from .schema import InstanceGenerator
 from .textutil import count_tokens, digest, truncate_tokens
@@ -153,16 +154,23 @@ def complete(req: ChatRequest, *, quirks: bool = True, reply_chunks: int | None 
         )
 
     finish = "stop"
-    text = tool_results_reply(req.messages) if req.messages[-1].role == "tool" else plain_reply(req.model, req.messages)
     rf = req.response_format
     structured = False
+    react = react_reply(req.messages, req.model) if rf is None else None
+    if req.messages[-1].role == "tool":
+        text = tool_results_reply(req.messages)
+    elif react is not None:
+        text = react
+        structured = True
+    else:
+        text = plain_reply(req.model, req.messages)
     if rf is not None and rf.type == "json_schema":
         text = _schema_reply(req, rf.schema or {}, text)
         structured = True
     elif rf is not None and rf.type == "json_object":
         text = _json_object_reply(req, text)
         structured = True
-    elif req.messages[-1].role != "tool" and any(
+    elif react is None and req.messages[-1].role != "tool" and any(
         "json" in m.text.lower() for m in req.messages if m.role in ("system", "developer", "user")
     ):
         schema = embedded_schema(req.messages)

@@ -127,7 +127,8 @@ def relevance(tool: Tool, text: str) -> int:
     lowered = text.lower()
     name = tool.name.lower()
     score = 0
-    if name in lowered or name.replace("_", " ").replace("-", " ") in lowered:
+    spaced = name.replace("_", " ").replace("-", " ")
+    if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", lowered) for n in {name, spaced}):
         score += 10
     text_stems = {stem(w) for w in words(lowered)}
     for part in re.split(r"[_\-\s]+|(?<=[a-z])(?=[A-Z])", tool.name):

@@ -546,3 +546,44 @@ def test_embeddings_are_deterministic_normalised_and_similar() -> None:
     )
     assert [len(item["embedding"]) for item in body["data"]] == [256, 256]
     assert [item["index"] for item in body["data"]] == [0, 1]
+
+
+# -- text ReAct agents ----------------------------------------------------------------------------------
+LI_REACT_SYSTEM = (
+    "You have access to the following tools:\n"
+    "> Tool Name: multiply\nTool Description: multiply(a: int, b: int) -> int\nMultiply two integers.\n"
+    'Tool Args: {"properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}, "required": ["a", "b"], '
+    '"type": "object"}\n\n## Output Format\n```\nThought: ...\nAction: tool name (one of multiply) if using a tool.\n'
+    'Action Input: the input to the tool, in a JSON format representing the kwargs (e.g. {"input": "hello world"})\n'
+    "```\nIf this format is used, the tool will respond in the following format:\n```\nObservation: tool response\n```\n"
+    "Thought: I can answer without using any more tools.\nAnswer: [your answer here]\n"
+)
+LC_REACT_PROMPT = (
+    "Answer the following questions as best you can. You have access to the following tools:\n\n"
+    "get_word_length(word: str) -> int - Returns the length of a word.\n\nUse the following format:\n\n"
+    "Question: the input question you must answer\nThought: you should always think about what to do\n"
+    "Action: the action to take, should be one of [get_word_length]\nAction Input: the input to the action\n"
+    "Observation: the result of the action\nThought: I now know the final answer\n"
+    "Final Answer: the final answer to the original input question\n\nBegin!\n\n"
+    "Question: What is the word length of 'educa'?\nThought:"
+)
+
+
+def test_react_llamaindex_format() -> None:
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": LI_REACT_SYSTEM},
+        user("Use the multiply tool to multiply 6 and 7."),
+    ]
+    step = run(messages).text or ""
+    assert step.startswith("Thought: The current language of the user is: English.")
+    assert step.endswith('Action: multiply\nAction Input: {"a": 6, "b": 7}')
+    messages += [{"role": "assistant", "content": step}, user("Observation: 42")]
+    final = run(messages).text or ""
+    assert final.endswith("\nAnswer: The result of multiply is 42.")
+
+
+def test_react_langchain_classic_format() -> None:
+    step = run([user(LC_REACT_PROMPT)], stop=["\nObservation"]).text or ""
+    assert step == "I need to use the get_word_length tool.\nAction: get_word_length\nAction Input: educa"
+    scratch = LC_REACT_PROMPT + " " + step + "\nObservation: 5\nThought:"
+    assert run([user(scratch)]).text == "I now know the final answer\nFinal Answer: The result of get_word_length is 5."
