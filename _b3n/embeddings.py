@@ -573,15 +573,21 @@ class AsyncEmbeddingsService:
             return []
         results: list[list[list[float]] | None] = [None] * len(job.requests)
         queue = iter(range(len(job.requests)))
-        progress = [0]
+        state = {"done": 0, "failed": False}
 
         async def worker() -> None:
             for i in queue:  # workers share one iterator: each batch is taken exactly once
+                if state["failed"]:
+                    return  # another batch failed: start nothing new
                 request = job.requests[i]
-                results[i] = (await self.send(request, limiter=limiter)).embeddings
-                progress[0] += request.size
+                try:
+                    results[i] = (await self.send(request, limiter=limiter)).embeddings
+                except BaseException:
+                    state["failed"] = True
+                    raise
+                state["done"] += request.size
                 if on_progress is not None:
-                    on_progress(progress[0], job.total)
+                    on_progress(state["done"], job.total)
 
         workers = min(max_concurrency, len(job.requests))
         if workers == 1:

@@ -37,7 +37,7 @@ from _b3n.embeddings import (
     check_job_options,
 )
 from _b3n.errors import B3nError
-from langchain_b3n.errors import langchain_errors, to_langchain_error
+from langchain_b3n.errors import alangchain_errors, langchain_errors, to_langchain_error
 
 
 class B3nEmbeddings(BaseModel, Embeddings):
@@ -154,22 +154,18 @@ class B3nEmbeddings(BaseModel, Embeddings):
         """Embed one query text."""
         return self._client.embeddings.create([text], **self._job())[0]
 
+    @alangchain_errors
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed ``texts`` with real async I/O, at most ``max_concurrency`` requests at a time."""
-        try:
-            with self._progress(len(texts)) as on_progress:
-                return await self._async_client.embeddings.create(
-                    texts, on_progress=on_progress, limiter=self._limiter, **self._job()
-                )
-        except B3nError as exc:
-            raise to_langchain_error(exc) from exc.__cause__
+        with self._progress(len(texts)) as on_progress:
+            return await self._async_client.embeddings.create(
+                texts, on_progress=on_progress, limiter=self._limiter, **self._job()
+            )
 
+    @alangchain_errors
     async def aembed_query(self, text: str) -> list[float]:
         """Embed one query text (async)."""
-        try:
-            vectors = await self._async_client.embeddings.create([text], limiter=self._limiter, **self._job())
-        except B3nError as exc:
-            raise to_langchain_error(exc) from exc.__cause__
+        vectors = await self._async_client.embeddings.create([text], limiter=self._limiter, **self._job())
         return vectors[0]
 
     @contextmanager

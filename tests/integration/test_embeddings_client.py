@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 from array import array
+from typing import Any
 
 import httpx
 import pytest
@@ -26,6 +27,13 @@ def _expected(texts: list[str], dims: int) -> list[array[float]]:
 
 def _f32(vectors: list[list[float]]) -> list[array[float]]:
     return [array("f", v) for v in vectors]
+
+
+def _last_json(emulator: Emulator) -> Any:
+    """Body of the last embeddings request the emulator received."""
+    record = emulator.last_request("embeddings")
+    assert record is not None
+    return record.json
 
 
 def _batches(emulator: Emulator) -> list[list[str]]:
@@ -177,8 +185,8 @@ async def test_cancelling_an_async_job_leaves_no_request_running(aclient: AsyncB
 async def test_failure_in_one_async_batch_cancels_the_others(base_url: str, api_key: str,
                                                              emulator: Emulator) -> None:
     aclient = AsyncB3nClient(api_key=api_key, base_url=base_url, max_retries=0)
-    emulator.inject("auth", route="embeddings")
-    emulator.latency = 0.3
+    emulator.inject("slow_first_byte", route="embeddings", times=3, delay=5.0)  # the first three arrivals hang
+    emulator.inject("auth", route="embeddings")  # the fourth fails at once
     with pytest.raises(B3nAuthenticationError):
         await aclient.embeddings.create(TEXTS_10K[:1000], dimensions=8, batch_size=100, max_concurrency=4)
     for _ in range(300):
@@ -186,7 +194,8 @@ async def test_failure_in_one_async_batch_cancels_the_others(base_url: str, api_
             break
         await asyncio.sleep(0.01)
     assert emulator.active_requests == 0
-    assert emulator.count("embeddings") == 4  # the first wave only: 6 queued batches were never sent
+    assert emulator.disconnects == 3  # the three hanging requests were closed, not left running
+    assert emulator.count("embeddings") == 4  # and the 6 queued batches were never sent
 
 
 # ----------------------------------------------------------------------------- dimensions and models
@@ -204,7 +213,7 @@ def test_native_sizes(client: B3nClient, model: str, native: int) -> None:
 async def test_dimensions_are_honoured(client: B3nClient, aclient: AsyncB3nClient, emulator: Emulator,
                                        model: str) -> None:
     assert len(client.embeddings.create(["hello"], model, dimensions=256)[0]) == 256
-    assert emulator.last_request("embeddings").json["dimensions"] == 256
+    assert _last_json(emulator)["dimensions"] == 256
     assert len((await aclient.embeddings.create(["hello"], model, dimensions=64))[0]) == 64
 
 
@@ -256,7 +265,7 @@ def test_empty_strings_embed_as_a_space(client: B3nClient, base_url: str, api_ke
                      headers={"Authorization": f"Bearer {api_key}"})
     assert raw.status_code == 400
     vectors = client.embeddings.create(["", "hello", ""], dimensions=32)
-    assert emulator.last_request("embeddings").json["input"] == [" ", "hello", " "]
+    assert _last_json(emulator)["input"] == [" ", "hello", " "]
     space = client.embeddings.create([" "], dimensions=32)[0]
     assert vectors[0] == vectors[2] == space
     assert abs(sum(x * x for x in vectors[0]) - 1.0) < 1e-5  # a real unit vector, not zeros

@@ -63,7 +63,7 @@ def test_langchain_bad_base_url_is_a_configuration_error() -> None:
 
 def test_langchain_unknown_fields_are_refused() -> None:
     with pytest.raises(ValueError, match="chunk_size"):
-        B3nEmbeddings(chunk_size=10)  # type: ignore[call-arg]
+        B3nEmbeddings(chunk_size=10)
 
 
 def test_langchain_progress_bar_without_tqdm_says_how_to_fix(monkeypatch: pytest.MonkeyPatch) -> None:
