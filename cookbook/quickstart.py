@@ -34,7 +34,7 @@ from langchain_b3n import ChatB3n
 
 heading("LangChain ChatB3n")
 for model in MODELS:
-    llm = ChatB3n(model=model, api_key=api_key, base_url=base_url, max_tokens=200)
+    llm = ChatB3n(model=model, api_key=api_key, base_url=base_url)
     messages = [("system", SYSTEM), ("human", PROMPT)]
 
     reply = llm.invoke(messages)
@@ -63,7 +63,7 @@ from llama_index_b3n import B3n
 
 heading("LlamaIndex B3n")
 for model in MODELS:
-    llm = B3n(model=model, api_key=api_key, api_base=base_url, max_tokens=200)
+    llm = B3n(model=model, api_key=api_key, api_base=base_url)
     messages = [ChatMessage(role="system", content=SYSTEM), ChatMessage(role="user", content=PROMPT)]
 
     response = llm.chat(messages)
