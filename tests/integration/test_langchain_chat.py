@@ -489,3 +489,50 @@ async def test_interrupted_stream_carries_the_partial_output(make: Any, emulator
     assert info.value.partial.content
     assert "".join(str(c.content) for c in received) == info.value.partial.content
     assert emulator.count("chat") == 1  # never retried once content arrived
+
+
+# ----------------------------------------------------------------------------- transport settings
+
+
+def test_stream_idle_timeout_raises_a_hybrid_timeout_with_partial(make: Any, emulator: Emulator) -> None:
+    from langchain_core.exceptions import ModelTimeoutError
+
+    from _b3n.transport import B3nStreamTimeoutError
+
+    emulator.inject("stall", after=2, delay=2.0)
+    llm = make(GPT, stream_idle_timeout=0.3)
+    with pytest.raises(B3nStreamTimeoutError) as info:
+        list(llm.stream("Tell me a long story about cats and dogs"))
+    assert isinstance(info.value, ModelTimeoutError)
+    assert info.value.partial is not None and info.value.partial.content
+
+
+def test_default_headers_and_auth_header(make: Any, emulator: Emulator, api_key: str) -> None:
+    make(GPT, default_headers={"X-Trace": "abc"}).invoke("say 1")
+    rec = emulator.last_request("chat")
+    assert rec is not None
+    headers = {k.lower(): v for k, v in rec.headers.items()}
+    assert headers["x-trace"] == "abc"
+    assert headers["authorization"] == f"Bearer {api_key}"
+
+
+def test_user_http_clients_are_used(base_url: str, api_key: str) -> None:
+    import httpx
+
+    seen: list[str] = []
+
+    def hook(request: httpx.Request) -> None:
+        seen.append(request.url.path)
+
+    async def ahook(request: httpx.Request) -> None:
+        seen.append("async:" + request.url.path)
+
+    llm = ChatB3n(
+        api_key=api_key,
+        base_url=base_url,
+        http_client=httpx.Client(event_hooks={"request": [hook]}),
+        http_async_client=httpx.AsyncClient(event_hooks={"request": [ahook]}),
+    )
+    assert llm.invoke("say 1").content == "1"
+    assert asyncio.run(llm.ainvoke("say 2")).content == "2"
+    assert seen == ["/v1/chat/completions", "async:/v1/chat/completions"]
