@@ -16,6 +16,7 @@ Example (offline, against the bundled emulator):
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
@@ -82,6 +83,7 @@ class B3nStructuredOutputWarning(UserWarning):
     """The requested structured-output method is not honoured by the model; another one is used."""
 
 
+@functools.cache
 def _known_init_names(cls: type[BaseChatModel]) -> frozenset[str]:
     names: set[str] = set()
     for name, info in cls.model_fields.items():
@@ -285,11 +287,11 @@ class ChatB3n(BaseChatModel):
         return prompt
 
     def _resolve_model_profile(self) -> ModelProfile | None:
-        return profile_from_info(self.model_info())
+        return profile_from_info(self.catalog_info())
 
     # ------------------------------------------------------------------ helpers
 
-    def model_info(self, model: str | None = None) -> ModelInfo:
+    def catalog_info(self, model: str | None = None) -> ModelInfo:
         """The catalog entry (with ``capabilities`` applied) for ``model`` or this instance's model."""
         name = model or self.model_name
         info = self._infos.get(name)
@@ -360,7 +362,7 @@ class ChatB3n(BaseChatModel):
         return build_chat_request(
             model,
             messages_to_wire(messages),
-            info=self.model_info(model),
+            info=self.catalog_info(model),
             temperature=temperature,
             max_tokens=max_tokens,
             stop=stop if stop is not None else self.stop,
@@ -508,7 +510,7 @@ class ChatB3n(BaseChatModel):
     # ------------------------------------------------------------------ structured output
 
     def _structured_method(self, requested: str | None) -> StructuredMethod:
-        info = self.model_info()
+        info = self.catalog_info()
         default = info.structured_output_method
         if default is None:
             raise B3nLCInvalidRequestError(

@@ -278,7 +278,7 @@ def test_copies_never_reuse_a_stale_client() -> None:
     import copy
 
     llm = ChatB3n(api_key=KEY, base_url="https://one.example/v1", capabilities={"image_inputs": False})
-    _ = llm.client, llm.model_info()
+    _ = llm.client, llm.catalog_info()
     moved = llm.model_copy(update={"base_url": "https://two.example/v1"})
     assert moved.client.config.base_url == "https://two.example/v1"
     assert llm.client.config.base_url == "https://one.example/v1"
@@ -288,5 +288,5 @@ def test_copies_never_reuse_a_stale_client() -> None:
     assert deep.client is not llm.client
     assert deep.client.config.base_url == "https://one.example/v1"
     recap = llm.model_copy(update={"capabilities": {"image_inputs": True}})
-    assert recap.model_info().image_inputs is True
-    assert llm.model_info().image_inputs is False
+    assert recap.catalog_info().image_inputs is True
+    assert llm.catalog_info().image_inputs is False
