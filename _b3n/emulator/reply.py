@@ -191,14 +191,17 @@ def embedded_schema(messages: list[Message]) -> dict[str, Any] | None:
     for msg in reversed(messages):
         if msg.role not in ("system", "developer", "user") or '"properties"' not in msg.text:
             continue
-        text = msg.text
-        for attempt, m in enumerate(re.finditer(r"\{", text)):
-            if attempt > 200:
-                break
-            try:
-                value, _ = decoder.raw_decode(text, m.start())
-            except ValueError:
-                continue
-            if isinstance(value, dict) and isinstance(value.get("properties"), dict):
-                return value
+        variants = [msg.text]
+        if "{{" in msg.text:  # prompt templates escape braces as {{ }} (LlamaIndex's PydanticOutputParser)
+            variants.append(msg.text.replace("{{", "{").replace("}}", "}"))
+        for text in variants:
+            for attempt, m in enumerate(re.finditer(r"\{", text)):
+                if attempt > 200:
+                    break
+                try:
+                    value, _ = decoder.raw_decode(text, m.start())
+                except ValueError:
+                    continue
+                if isinstance(value, dict) and isinstance(value.get("properties"), dict):
+                    return value
     return None

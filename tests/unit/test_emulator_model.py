@@ -424,6 +424,13 @@ def test_embedded_format_instructions_give_json() -> None:
     Joke.model_validate_json(run([user(instructions)]).text or "")
 
 
+def test_embedded_schema_with_escaped_braces() -> None:
+    schema = json.dumps(Joke.model_json_schema()).replace("{", "{{").replace("}", "}}")
+    prompt = f"Tell me a joke about dogs.\nHere's a JSON schema to follow:\n{schema}\n\nOutput a valid JSON object."
+    joke = Joke.model_validate_json(run([user(prompt)], model="o1-mini").text or "")
+    assert joke.setup == "Why did the dog sit in the shade?"
+
+
 # -- validation -----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("body", "match"),
