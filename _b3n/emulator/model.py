@@ -170,8 +170,10 @@ def complete(req: ChatRequest, *, quirks: bool = True, reply_chunks: int | None 
     elif rf is not None and rf.type == "json_object":
         text = _json_object_reply(req, text)
         structured = True
-    elif react is None and req.messages[-1].role != "tool" and any(
-        "json" in m.text.lower() for m in req.messages if m.role in ("system", "developer", "user")
+    elif (
+        react is None
+        and req.messages[-1].role != "tool"
+        and any("json" in m.text.lower() for m in req.messages if m.role in ("system", "developer", "user"))
     ):
         schema = embedded_schema(req.messages)
         if schema is not None:

@@ -358,6 +358,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self._wait(fault.delay)
             if piece is None:
                 break
+            if i and self._client_gone():  # the client hung up mid-stream
+                raise _ClientGone()
             self._write_chunk(piece)
         self._write(b"0\r\n\r\n")
 

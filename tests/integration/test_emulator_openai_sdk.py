@@ -736,6 +736,17 @@ def test_disconnect_detected_during_stall(emu: Emulator) -> None:
     assert _wait_for(lambda: emu.disconnects == 1)
 
 
+def test_disconnect_detected_mid_stream(emu: Emulator) -> None:
+    emu.reply_chunks = 20_000
+    with (
+        httpx.Client(headers={"Authorization": KEY}) as client,
+        client.stream("POST", emu.base_url + "/chat/completions", json=chat_body(stream=True)) as r,
+    ):
+        next(r.iter_lines())
+    assert _wait_for(lambda: emu.disconnects == 1)
+    assert _wait_for(lambda: emu.active_requests == 0)
+
+
 def test_active_requests_and_concurrency(emu: Emulator) -> None:
     emu.inject("slow_first_byte", delay=1.0)
     results: list[int] = []

@@ -594,3 +594,14 @@ def test_react_langchain_classic_format() -> None:
     assert step == "I need to use the get_word_length tool.\nAction: get_word_length\nAction Input: educa"
     scratch = LC_REACT_PROMPT + " " + step + "\nObservation: 5\nThought:"
     assert run([user(scratch)]).text == "I now know the final answer\nFinal Answer: The result of get_word_length is 5."
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    import _b3n.emulator as package
+    from _b3n.emulator import model, server, tools
+
+    for module in (package, server, model, tools):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0 and result.attempted > 0, module.__name__
