@@ -27,8 +27,8 @@ client = B3nClient(api_key=api_key, base_url=base_url, access_token=b3n.access_t
 heading("Account")
 try:
     me = client.account.whoami()
-except B3nConfigurationError as err:  # live, without B3N_ACCESS_TOKEN / B3N_USER_ID
-    print(f"skipped: {err}")
+except B3nConfigurationError:  # live, without B3N_ACCESS_TOKEN / B3N_USER_ID
+    print("skipped: set B3N_ACCESS_TOKEN (your system access token) and B3N_USER_ID to see your balance")
 else:
     print(f"user:     {me.username} (id {me.id}, group {me.group})")
     print(f"balance:  ${me.balance_usd:,.2f} ({me.quota:,} quota units)")

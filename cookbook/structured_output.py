@@ -61,7 +61,7 @@ print(f"parsed: {result['parsed']!r}; parsing_error: {result['parsing_error']}; 
 heading("Default method per model")
 for model in ("gpt-4o-mini", "gpt-3.5-turbo", "claude-3-5-sonnet-latest", "gemini-1.5-pro-latest"):
     chat = ChatB3n(model=model, api_key=api_key, base_url=base_url)
-    method = chat.model_info().structured_output_method
+    method = chat.catalog_info().structured_output_method
     movie = chat.with_structured_output(Movie).invoke(TEXT)
     print(f"[{model}] default method {method}: {movie!r}")
 

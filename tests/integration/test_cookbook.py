@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,9 +36,14 @@ class Run:
     seconds: float
 
 
-def _run_script(name: str) -> Run:
+#: scripts with a branch for the real B3n, also run "live" against an emulator posing as the relay.
+LIVE_SIMULATED = ("account.py", "vision.py")
+
+
+def _run_script(name: str, extra_env: dict[str, str] | None = None) -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith("B3N_")}
     env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra_env or {})
     started = time.perf_counter()
     try:
         done = subprocess.run(
@@ -51,9 +57,15 @@ def _run_script(name: str) -> Run:
 
 
 @pytest.fixture(scope="module")
-def runs() -> dict[str, Run]:
-    with ThreadPoolExecutor(max_workers=min(len(SCRIPTS), max(2, os.cpu_count() or 2))) as pool:
-        return dict(zip(SCRIPTS, pool.map(_run_script, SCRIPTS), strict=True))
+def runs() -> Iterator[dict[str, Run]]:
+    """Offline runs keyed by script name, and simulated live runs keyed ``live:<name>``."""
+    from _b3n.emulator import Emulator
+
+    with Emulator() as relay, ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        live_env = {"B3N_API_KEY": "sk-live-simulation", "B3N_BASE_URL": relay.base_url}
+        futures = {name: pool.submit(_run_script, name) for name in SCRIPTS}
+        futures.update({f"live:{name}": pool.submit(_run_script, name, live_env) for name in LIVE_SIMULATED})
+        yield {name: future.result() for name, future in futures.items()}
 
 
 def _ok(runs: dict[str, Run], name: str) -> str:
@@ -85,6 +97,20 @@ def test_script_is_a_py_percent_notebook(name: str) -> None:
     assert text.startswith("# %% [markdown]\n# # "), "starts with a markdown title cell"
     assert text.count("\n# %%\n") >= 2, "has code cells"
     assert "from _setup import connect" in text
+
+
+@pytest.mark.parametrize("name", LIVE_SIMULATED)
+def test_script_takes_the_live_branch_with_a_key(runs: dict[str, Run], name: str) -> None:
+    """With B3N_API_KEY set the script uses B3N_BASE_URL (here an emulator posing as B3n) and says so."""
+    out = _ok(runs, f"live:{name}")
+    assert re.match(r"B3N_API_KEY is set: talking to the real B3n at http://127\.0\.0\.1:\d+/v1\n", out), out[:300]
+    assert "running offline" not in out and "sk-live-simulation" not in out + runs[f"live:{name}"].stderr
+
+
+def test_live_account_without_system_token_explains_what_to_set(runs: dict[str, Run]) -> None:
+    out = _ok(runs, "live:account.py")
+    assert "skipped: set B3N_ACCESS_TOKEN (your system access token) and B3N_USER_ID" in out
+    assert re.search(r"^ +chat: .*gpt-4o-mini", out, re.MULTILINE)
 
 
 def test_quickstart(runs: dict[str, Run]) -> None:
