@@ -60,7 +60,22 @@ arithmetic is computed; prompts that carry retrieved context ("Context informati
 "Context:") get the best-matching context sentence back; tools are called when the prompt names
 them (``magic_function(3)`` → ``{"input": 3}``) or ``tool_choice`` forces them, with arguments
 synthesised from the prompt to satisfy the JSON schema; after a ``tool`` message the model answers
-with the tool results; ``response_format`` JSON modes produce schema-valid JSON.
+with the tool results; ``response_format`` JSON modes (and JSON schemas embedded in the prompt by
+output parsers) produce schema-valid JSON; text ReAct prompts get ``Thought/Action/Action Input``
+steps and a final ``Answer:``. ``stop`` and ``max_tokens`` are honoured.
+
+Observing and steering the server:
+
+* ``emu.counts`` / ``emu.count("chat")`` / ``emu.total_requests`` — requests per route;
+  ``emu.requests`` / ``emu.last_request("chat")`` — what was sent (headers, parsed JSON body);
+  ``emu.disconnects`` / ``emu.active_requests``; ``emu.reset()`` clears counts, requests and faults.
+* ``emu.latency = 0.05``, ``emu.quirks = False``, ``emu.reply_chunks = 200`` take effect at once.
+* ``emu.inject(kind, route="chat", times=1, **params)`` queues a fault for the next requests to a
+  route (``"*"`` = any route); ``emu.set_fault_rate(kind, rate, route=..., seed=...)`` applies one at
+  random. Kinds: ``rate_limit`` (``retry_after=``), ``server_error`` (``status=``, HTML body),
+  ``quota``, ``auth``, ``model_unavailable``, ``drop`` (no response), ``stream_cut`` (``after=``),
+  ``malformed_chunk`` (``after=``), ``slow_first_byte`` (``delay=``), ``stall`` (``after=``,
+  ``delay=``), ``bad_json``, ``empty_choices``.
 """
 
 from __future__ import annotations
