@@ -11,39 +11,52 @@ Example:
     True
 """
 
-from _b3n._version import __version__
-from _b3n.catalog import MODELS, ModelInfo, get_model_info
-from _b3n.client import AsyncB3nClient, B3nClient
-from _b3n.config import B3nConfig, resolve_config
-from _b3n.errors import (
-    B3nAPIStatusError,
-    B3nAuthenticationError,
-    B3nBadRequestError,
-    B3nConfigurationError,
-    B3nConflictError,
-    B3nConnectionError,
-    B3nError,
-    B3nInsufficientQuotaError,
-    B3nInvalidRequestError,
-    B3nModelNotAvailableError,
-    B3nNotFoundError,
-    B3nPermissionDeniedError,
-    B3nRateLimitError,
-    B3nResponseError,
-    B3nServerError,
-    B3nStreamInterruptedError,
-    B3nTimeoutError,
-)
-from _b3n.transport import B3nStreamTimeoutError
+from __future__ import annotations
 
-__all__ = [
-    "MODELS",
-    "AsyncB3nClient",
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from _b3n._version import __version__
+
+if TYPE_CHECKING:
+    from _b3n.catalog import MODELS, ModelInfo, get_model_info
+    from _b3n.client import AsyncB3nClient, B3nClient
+    from _b3n.config import B3nConfig, resolve_config
+    from _b3n.errors import (
+        B3nAPIStatusError,
+        B3nAuthenticationError,
+        B3nBadRequestError,
+        B3nConfigurationError,
+        B3nConflictError,
+        B3nConnectionError,
+        B3nError,
+        B3nInsufficientQuotaError,
+        B3nInvalidRequestError,
+        B3nModelNotAvailableError,
+        B3nNotFoundError,
+        B3nPermissionDeniedError,
+        B3nRateLimitError,
+        B3nResponseError,
+        B3nServerError,
+        B3nStreamInterruptedError,
+        B3nTimeoutError,
+    )
+    from _b3n.transport import B3nStreamTimeoutError
+
+_LAZY = {
+    "MODELS": "_b3n.catalog",
+    "ModelInfo": "_b3n.catalog",
+    "get_model_info": "_b3n.catalog",
+    "AsyncB3nClient": "_b3n.client",
+    "B3nClient": "_b3n.client",
+    "B3nConfig": "_b3n.config",
+    "resolve_config": "_b3n.config",
+    "B3nStreamTimeoutError": "_b3n.transport",
+}
+_ERRORS = (
     "B3nAPIStatusError",
     "B3nAuthenticationError",
     "B3nBadRequestError",
-    "B3nClient",
-    "B3nConfig",
     "B3nConfigurationError",
     "B3nConflictError",
     "B3nConnectionError",
@@ -57,10 +70,22 @@ __all__ = [
     "B3nResponseError",
     "B3nServerError",
     "B3nStreamInterruptedError",
-    "B3nStreamTimeoutError",
     "B3nTimeoutError",
-    "ModelInfo",
-    "__version__",
-    "get_model_info",
-    "resolve_config",
-]
+)
+_LAZY.update(dict.fromkeys(_ERRORS, "_b3n.errors"))
+
+__all__ = ["__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    """Import public names on first use, so ``import _b3n`` (and the facades) stay cheap."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module '_b3n' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
