@@ -92,6 +92,9 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.emulator._track(self.connection, add=False)
 
+    def version_string(self) -> str:
+        return self.server_version
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 

@@ -576,7 +576,7 @@ def test_counts_and_recording(http: httpx.Client, emu: Emulator) -> None:
     assert last is not None and last.json == {"model": "text-embedding-3-small", "input": "x"}
     assert last.method == "POST" and last.path == "/v1/embeddings" and last.body_size > 0
     assert emu.last_request(None) is emu.requests[-1]
-    assert emu.active_requests == 0
+    assert _wait_for(lambda: emu.active_requests == 0)  # the handler finishes just after the client has the reply
     emu.reset()
     assert emu.counts == {} and emu.total_requests == 0 and emu.requests == []
 
@@ -766,7 +766,7 @@ def test_active_requests_and_concurrency(emu: Emulator) -> None:
         t.join()
     assert emu.active_requests >= 1  # the slow one is still waiting
     slow.join()
-    assert results == [200] * 9 and emu.active_requests == 0
+    assert results == [200] * 9 and _wait_for(lambda: emu.active_requests == 0)
 
 
 def test_raw_socket_disconnect_counted(emu: Emulator) -> None:
