@@ -362,7 +362,8 @@ def _json(response: httpx.Response, model: str) -> Any:
     except ValueError:
         raise B3nResponseError(
             f"B3n answered 200 to an embeddings request for {model!r} with a body that is not JSON "
-            f"({response.headers.get('content-type', '?')}): {response.text[:200]!r}."
+            f"({response.headers.get('content-type', '?')}): {response.text[:200]!r}. Not retried (the call may "
+            "have been billed); try again."
         ) from None
 
 

@@ -17,10 +17,12 @@ Example (offline, against the bundled emulator):
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import os
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -36,7 +38,7 @@ from _b3n.errors import (
     B3nResponseError,
     B3nStreamInterruptedError,
 )
-from _b3n.transport import USER_AGENT, AsyncTransport, SyncTransport
+from _b3n.transport import USER_AGENT, AsyncTransport, B3nStreamTimeoutError, SyncTransport
 
 # ----------------------------------------------------------------------------- limits and enums
 
@@ -340,7 +342,8 @@ def _json_body(response: httpx.Response, what: str) -> Any:
     except ValueError:
         raise B3nResponseError(
             f"B3n answered 200 to {what} with a body that is not JSON "
-            f"({response.headers.get('content-type', '?')}): {response.text[:200]!r}."
+            f"({response.headers.get('content-type', '?')}): {response.text[:200]!r}. Not retried (the call may "
+            "have been billed); try again."
         ) from None
 
 
@@ -501,12 +504,29 @@ def _part_file(target: Path) -> Path:
     return target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
 
 
+def _interrupted_cls(exc: httpx.HTTPError) -> type[B3nStreamInterruptedError]:
+    return B3nStreamTimeoutError if isinstance(exc, httpx.TimeoutException) else B3nStreamInterruptedError
+
+
 def _audio_cut(exc: httpx.HTTPError, target: Path) -> B3nStreamInterruptedError:
     what = "went silent" if isinstance(exc, httpx.TimeoutException) else f"broke off ({type(exc).__name__})"
-    return B3nStreamInterruptedError(
+    return _interrupted_cls(exc)(
         f"The speech audio for {target.name} {what} before it was complete; the partial file was removed. "
         "Not retried (the request may have been billed); call it again."
     )
+
+
+def _audio_stream_cut(exc: httpx.HTTPError) -> B3nStreamInterruptedError:
+    what = "went silent" if isinstance(exc, httpx.TimeoutException) else f"broke off ({type(exc).__name__})"
+    return _interrupted_cls(exc)(
+        f"The speech audio stream {what} after it started; the chunks already yielded are incomplete. "
+        "Not retried (that could duplicate audio); call it again."
+    )
+
+
+def _cut_retry_delay(transport: SyncTransport | AsyncTransport, attempt: int, exc: httpx.HTTPError) -> float | None:
+    """Backoff before re-requesting audio that broke off before its first byte (None: do not retry)."""
+    return transport.retry_delay(attempt, transport.map_exception(exc, SPEECH_PATH), None)
 
 
 def _speech_format(payload: Mapping[str, Any]) -> str:
@@ -805,20 +825,30 @@ class AudioService:
         """Stream the speech for ``input`` into ``path`` (a file, or a directory to pick a name in)."""
         payload = build_speech_request(input, **params)
         target = _speech_target(path, _speech_format(payload))
-        part = _part_file(target)
-        try:
-            with self._transport.stream("POST", SPEECH_PATH, json_body=payload, model=payload["model"]) as response:
-                _check_audio_response(response)
-                with part.open("wb") as out:
-                    for chunk in response.iter_bytes():
-                        out.write(chunk)
-            os.replace(part, target)
-        except httpx.HTTPError as exc:
-            raise _audio_cut(exc, target) from None
-        finally:
-            if part.exists():
-                part.unlink()
-        return target
+        attempt = 0
+        while True:
+            part = _part_file(target)
+            received = False
+            try:
+                with self._transport.stream(
+                    "POST", SPEECH_PATH, json_body=payload, model=payload["model"]
+                ) as response:
+                    _check_audio_response(response)
+                    with part.open("wb") as out:
+                        for chunk in response.iter_bytes():
+                            received = True
+                            out.write(chunk)
+                os.replace(part, target)
+                return target
+            except httpx.HTTPError as exc:
+                delay = None if received else _cut_retry_delay(self._transport, attempt, exc)
+                if delay is None:
+                    raise _audio_cut(exc, target) from None
+            finally:
+                if part.exists():
+                    part.unlink()
+            time.sleep(delay)
+            attempt += 1
 
     def transcribe(self, file: AudioInput, *, filename: str | None = None, **params: Any) -> Transcription:
         """Transcribe an audio file (path, bytes or binary file object; at most 25 MB).
@@ -848,31 +878,53 @@ class AsyncAudioService:
     async def iter_speech(self, input: str, **params: Any) -> AsyncIterator[bytes]:
         """Yield the speech audio in chunks as it arrives."""
         payload = build_speech_request(input, **params)
-        async with self._transport.stream("POST", SPEECH_PATH, json_body=payload, model=payload["model"]) as resp:
-            await _acheck_audio_response(resp)
-            async for chunk in resp.aiter_bytes():
-                yield chunk
+        attempt = 0
+        while True:
+            received = False
+            try:
+                async with self._transport.stream(
+                    "POST", SPEECH_PATH, json_body=payload, model=payload["model"]
+                ) as resp:
+                    await _acheck_audio_response(resp)
+                    async for chunk in resp.aiter_bytes():
+                        received = True
+                        yield chunk
+                return
+            except httpx.HTTPError as exc:
+                delay = None if received else _cut_retry_delay(self._transport, attempt, exc)
+                if delay is None:
+                    raise _audio_stream_cut(exc) from None
+            await asyncio.sleep(delay)
+            attempt += 1
 
     async def speech_to_file(self, path: str | os.PathLike[str], input: str, **params: Any) -> Path:
         """Stream the speech for ``input`` into ``path`` (a file, or a directory to pick a name in)."""
         payload = build_speech_request(input, **params)
         target = _speech_target(path, _speech_format(payload))
-        part = _part_file(target)
-        try:
-            async with self._transport.stream(
-                "POST", SPEECH_PATH, json_body=payload, model=payload["model"]
-            ) as response:
-                await _acheck_audio_response(response)
-                with part.open("wb") as out:
-                    async for chunk in response.aiter_bytes():
-                        out.write(chunk)
-            os.replace(part, target)
-        except httpx.HTTPError as exc:
-            raise _audio_cut(exc, target) from None
-        finally:
-            if part.exists():
-                part.unlink()
-        return target
+        attempt = 0
+        while True:
+            part = _part_file(target)
+            received = False
+            try:
+                async with self._transport.stream(
+                    "POST", SPEECH_PATH, json_body=payload, model=payload["model"]
+                ) as response:
+                    await _acheck_audio_response(response)
+                    with part.open("wb") as out:
+                        async for chunk in response.aiter_bytes():
+                            received = True
+                            out.write(chunk)
+                os.replace(part, target)
+                return target
+            except httpx.HTTPError as exc:
+                delay = None if received else _cut_retry_delay(self._transport, attempt, exc)
+                if delay is None:
+                    raise _audio_cut(exc, target) from None
+            finally:
+                if part.exists():
+                    part.unlink()
+            await asyncio.sleep(delay)
+            attempt += 1
 
     async def transcribe(self, file: AudioInput, *, filename: str | None = None, **params: Any) -> Transcription:
         """Transcribe an audio file (path, bytes or binary file object; at most 25 MB)."""

@@ -47,7 +47,12 @@ logger = logging.getLogger("b3n")
 
 Credential = Literal["api_key", "access_token", "none"]
 USER_AGENT = f"b3n-integrations/{__version__}"
-_LIMITS = httpx.Limits(max_connections=512, max_keepalive_connections=128, keepalive_expiry=30.0)
+# Keep few idle connections: httpcore 1.0.x's pool does O(idle x connections) work on every request
+# and hands one idle connection to many queued requests, so with ~30+ idle connections a burst of
+# concurrent calls turns quadratic (200 concurrent calls: ~4 s of client CPU with 128 kept alive,
+# ~0.4 s with 20; see tests/benchmarks and encode/httpcore#1035). New connections are cheap next to
+# an LLM call, and 20 (httpx's default) covers steady concurrency.
+_LIMITS = httpx.Limits(max_connections=512, max_keepalive_connections=20, keepalive_expiry=30.0)
 
 
 class B3nStreamTimeoutError(B3nStreamInterruptedError, TimeoutError):
@@ -170,6 +175,12 @@ class _Base:
             return B3nTimeoutError(
                 f"B3n did not answer in time ({kind}) calling {_path(url)}. Raise timeout=..., or check the network."
             )
+        if isinstance(exc, httpx.TransportError) and not isinstance(exc, (httpx.ConnectError, httpx.ProxyError)):
+            return B3nConnectionError(
+                f"The connection to B3n at {_host(url)} broke before the response was complete "
+                f"({type(exc).__name__}: {exc}). Try again later; if it keeps happening, check your network "
+                "and proxy (something may be cutting long requests)."
+            )
         if isinstance(exc, httpx.TransportError):
             return B3nConnectionError(
                 f"Could not talk to B3n at {_host(url)} ({type(exc).__name__}: {exc}). "
@@ -187,6 +198,13 @@ class _Base:
                 (time.perf_counter() - started) * 1000,
                 attempt + 1,
             )
+
+
+def _outcome(response: httpx.Response | None, exc: Exception) -> int | str:
+    """What a failed attempt logs: the error status, else the exception (a 2xx whose body broke)."""
+    if response is not None and response.status_code >= 400:
+        return response.status_code
+    return type(exc).__name__
 
 
 def _path(url: str) -> str:
@@ -220,6 +238,13 @@ def _interrupted(exc: Exception, url: str) -> B3nStreamInterruptedError:
     return B3nStreamInterruptedError(
         f"The B3n stream from {_path(url)} broke after it started ({type(exc).__name__}). "
         "Not retried (that could duplicate output); the partial output is on `.partial`."
+    )
+
+
+def _not_a_stream(url: str, response: httpx.Response, body: bytes) -> B3nResponseError:
+    return B3nResponseError(
+        f"Expected a stream from {_path(url)} but B3n answered {response.headers.get('content-type')}: "
+        f"{body[:200]!r}. Not retried (the call may have been billed); try again, or call without streaming."
     )
 
 
@@ -257,15 +282,16 @@ class SyncTransport(_Base):
         model: str | None = None,
         timeout: float | None = None,
     ) -> httpx.Response:
-        """Send a request with retries; return the (fully read) successful response."""
+        """Send a request with retries; return the (fully read) successful response.
+
+        A body cut off or stalled before it was complete is retried like a failure before the
+        response: nothing has reached the caller yet, so nothing can be duplicated.
+        """
         with self.stream(
             method, path, json_body=json_body, files=files, data=data, params=params, credential=credential,
-            at_origin=at_origin, model=model, timeout=timeout,
+            at_origin=at_origin, model=model, timeout=timeout, read_body=True,
         ) as response:
-            try:
-                response.read()
-            except httpx.HTTPError as exc:
-                raise self.map_exception(exc, str(response.url)) from None
+            pass
         return response
 
     @contextmanager
@@ -283,8 +309,12 @@ class SyncTransport(_Base):
         model: str | None = None,
         timeout: float | None = None,
         sse: bool = False,
+        read_body: bool = False,
     ) -> Iterator[httpx.Response]:
-        """Open a response whose status is 2xx, retrying until the headers arrive."""
+        """Open a response whose status is 2xx, retrying until the headers arrive.
+
+        With ``read_body=True`` the whole body is read inside the retry loop too.
+        """
         url = self.url(path, at_origin=at_origin)
         headers = self.headers(credential)
         content = encode_json(json_body) if json_body is not None else None
@@ -306,10 +336,13 @@ class SyncTransport(_Base):
                     body = response.read()
                     response.close()
                     raise self.error_for(response, body, model)
+                if read_body:
+                    response.read()
             except Exception as exc:
+                if response is not None and not response.is_closed:
+                    response.close()
                 error = self.map_exception(exc, url)
-                self.log(method, url, response.status_code if response is not None else type(exc).__name__,
-                         started, attempt)
+                self.log(method, url, _outcome(response, exc), started, attempt)
                 delay = self.retry_delay(attempt, error, response)
                 if delay is None:
                     raise error from None
@@ -336,10 +369,7 @@ class SyncTransport(_Base):
                 with self.stream("POST", path, json_body=payload, model=model, sse=True) as response:
                     if "text/event-stream" not in response.headers.get("content-type", "text/event-stream"):
                         body = response.read()
-                        raise B3nResponseError(
-                            f"Expected a stream from {_path(url)} but got {response.headers.get('content-type')}: "
-                            f"{body[:200]!r}"
-                        )
+                        raise _not_a_stream(url, response, body)
                     for event in EventSource(response).iter_sse():
                         data = event.data
                         if data == "[DONE]":
@@ -394,12 +424,9 @@ class AsyncTransport(_Base):
     ) -> httpx.Response:
         async with self.stream(
             method, path, json_body=json_body, files=files, data=data, params=params, credential=credential,
-            at_origin=at_origin, model=model, timeout=timeout,
+            at_origin=at_origin, model=model, timeout=timeout, read_body=True,
         ) as response:
-            try:
-                await response.aread()
-            except httpx.HTTPError as exc:
-                raise self.map_exception(exc, str(response.url)) from None
+            pass
         return response
 
     @asynccontextmanager
@@ -417,6 +444,7 @@ class AsyncTransport(_Base):
         model: str | None = None,
         timeout: float | None = None,
         sse: bool = False,
+        read_body: bool = False,
     ) -> AsyncIterator[httpx.Response]:
         url = self.url(path, at_origin=at_origin)
         headers = self.headers(credential)
@@ -440,12 +468,13 @@ class AsyncTransport(_Base):
                     body = await response.aread()
                     await response.aclose()
                     raise self.error_for(response, body, model)
+                if read_body:
+                    await response.aread()
             except Exception as exc:
                 if response is not None and not response.is_closed:
                     await response.aclose()
                 error = self.map_exception(exc, url)
-                self.log(method, url, response.status_code if response is not None else type(exc).__name__,
-                         started, attempt)
+                self.log(method, url, _outcome(response, exc), started, attempt)
                 delay = self.retry_delay(attempt, error, response)
                 if delay is None:
                     raise error from None
@@ -470,10 +499,7 @@ class AsyncTransport(_Base):
                 async with self.stream("POST", path, json_body=payload, model=model, sse=True) as response:
                     if "text/event-stream" not in response.headers.get("content-type", "text/event-stream"):
                         body = await response.aread()
-                        raise B3nResponseError(
-                            f"Expected a stream from {_path(url)} but got {response.headers.get('content-type')}: "
-                            f"{body[:200]!r}"
-                        )
+                        raise _not_a_stream(url, response, body)
                     async for event in EventSource(response).aiter_sse():
                         data = event.data
                         if data == "[DONE]":
