@@ -21,9 +21,10 @@ EMBED_MODEL = "text-embedding-3-small"
 
 #: what a hand-written client sends (the minimal body every contender's payload contains).
 BARE_PAYLOAD: dict[str, Any] = {"model": MODEL, "messages": [{"role": "user", "content": PROMPT}]}
-#: the bare async client may hold every connection of the 200-call burst (httpx's default is 100,
-#: which would make the "physical limit" slower than it is).
-BARE_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
+#: the bare clients may open every connection of the 200-call burst at once (httpx's default of 100
+#: would queue half of it); keep-alive stays at httpx's default of 20 (more idle connections make
+#: httpcore 1.0's pool quadratic, which would flatter us; see _b3n/transport.py).
+BARE_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=20)
 
 
 @dataclass
@@ -145,19 +146,23 @@ def _bare(base_url: str) -> ChatContender:
                     out.append(choice["delta"].get("content") or "")
         return out
 
-    def ainvoke_factory() -> Callable[[], Awaitable[str]]:
-        aclient = httpx.AsyncClient(limits=BARE_LIMITS)
-
-        async def ainvoke() -> str:
-            body = (await aclient.post(url, json=BARE_PAYLOAD, headers=headers)).json()
-            return str(body["choices"][0]["message"]["content"])
-
-        return ainvoke
-
     return ChatContender(
         "bare", "bare httpx (+httpx-sse)", "bare", False, invoke=invoke, stream=stream,
-        make_ainvoke=ainvoke_factory,
+        make_ainvoke=lambda: bare_ainvoke(base_url, BARE_LIMITS),
     )
+
+
+def bare_ainvoke(base_url: str, limits: httpx.Limits | None) -> Callable[[], Awaitable[str]]:
+    """One ``httpx.AsyncClient.post`` + ``.json()`` per call (``limits=None``: httpx's defaults)."""
+    aclient = httpx.AsyncClient(limits=limits) if limits is not None else httpx.AsyncClient()
+    url = base_url + "/chat/completions"
+    headers = {"Authorization": f"Bearer {KEY}"}
+
+    async def ainvoke() -> str:
+        body = (await aclient.post(url, json=BARE_PAYLOAD, headers=headers)).json()
+        return str(body["choices"][0]["message"]["content"])
+
+    return ainvoke
 
 
 CHAT_FACTORIES: dict[str, Callable[[str], ChatContender]] = {

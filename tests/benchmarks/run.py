@@ -38,9 +38,9 @@ DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.md"
 
 def _sizes(quick: bool) -> dict[str, Any]:
     if quick:
-        return {"import_runs": 3, "calls": 60, "rounds": 2, "warmup": 10, "chunks": 2000, "stream_repeats": 1,
+        return {"import_runs": 3, "calls": 60, "warmup": 10, "chunks": 2000, "stream_repeats": 1,
                 "concurrent": 200, "conc_repeats": 1, "texts": 2000, "embed_repeats": 1, "mem_texts": 2000}
-    return {"import_runs": 7, "calls": 300, "rounds": 6, "warmup": 30, "chunks": 2000, "stream_repeats": 3,
+    return {"import_runs": 7, "calls": 300, "warmup": 30, "chunks": 2000, "stream_repeats": 3,
             "concurrent": 200, "conc_repeats": 3, "texts": 10_000, "embed_repeats": 2, "mem_texts": 10_000}
 
 
@@ -71,7 +71,7 @@ def run(sections: list[str], quick: bool) -> dict[str, Any]:
         if {"overhead", "streaming", "concurrency"} & set(sections):
             chat = _contenders.chat_contenders(emu.base_url, results["errors"])
         section("overhead", lambda: _chat.measure_overhead(
-            chat, calls=size["calls"], rounds=size["rounds"], warmup=size["warmup"]))
+            chat, calls=size["calls"], warmup=size["warmup"]))
         section("streaming", lambda: _chat.measure_streaming(
             chat, emu, chunks=size["chunks"], repeats=size["stream_repeats"]))
         section("concurrency", lambda: _chat.measure_concurrency(
@@ -115,7 +115,7 @@ def render(results: dict[str, Any], quick: bool) -> str:
                 "Import time of the statement alone (interpreter start-up excluded). Floors: the framework base "
                 "classes plus httpx.", "", report.imports_md(results["imports"]), ""]
     if "overhead" in results:
-        out += [f"## 2. Per-call overhead ({size['calls']} sequential short calls each, interleaved)", "",
+        out += [f"## 2. Per-call overhead ({size['calls']} sequential short calls each, interleaved call by call)", "",
                 "`invoke(\"say 1\")` / `chat([...])`; bare = `httpx.Client.post` of the same body + `.json()`.", "",
                 report.overhead_md(results["overhead"]), ""]
     if "streaming" in results:
