@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from _b3n._version import __version__
 
 if TYPE_CHECKING:
-    from _b3n import AsyncB3nClient, B3nClient
+    from _b3n.client import AsyncB3nClient, B3nClient
     from _b3n.emulator import Emulator
     from langchain_b3n.chat_models import ChatB3n
     from langchain_b3n.document_loaders import B3nAudioLoader, B3nWhisperParser

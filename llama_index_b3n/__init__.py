@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from _b3n._version import __version__
 
 if TYPE_CHECKING:
-    from _b3n import AsyncB3nClient, B3nClient
+    from _b3n.client import AsyncB3nClient, B3nClient
     from _b3n.emulator import Emulator
     from llama_index_b3n.embeddings import B3nEmbedding
     from llama_index_b3n.llms import B3n
