@@ -101,11 +101,15 @@ IDLE_TIMEOUT = 0.3
 
 @dataclass
 class Ctx:
-    """What one call needs: where to send it, and a list the call appends streamed pieces to."""
+    """What one call needs: where to send it, client settings, and a list streamed pieces go to."""
 
     base_url: str
     tmp: Path
     sink: list[Any] = field(default_factory=list)
+    max_retries: int = MAX_RETRIES
+    timeout: float = TIMEOUT
+    #: stream idle timeout (LlamaIndex ``B3n`` has none: its ``timeout`` bounds each read).
+    idle: float = IDLE_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -126,14 +130,15 @@ class Shape:
 def _chat_b3n(ctx: Ctx) -> Any:
     from langchain_b3n import ChatB3n
 
-    return ChatB3n(model="gpt-4o-mini", api_key=KEY, base_url=ctx.base_url, max_retries=MAX_RETRIES,
-                   timeout=TIMEOUT, stream_idle_timeout=IDLE_TIMEOUT)
+    return ChatB3n(model="gpt-4o-mini", api_key=KEY, base_url=ctx.base_url, max_retries=ctx.max_retries,
+                   timeout=ctx.timeout, stream_idle_timeout=ctx.idle)
 
 
 def _li_b3n(ctx: Ctx) -> Any:
     from llama_index_b3n import B3n
 
-    return B3n(model="gpt-4o-mini", api_key=KEY, api_base=ctx.base_url, max_retries=MAX_RETRIES, timeout=TIMEOUT)
+    return B3n(model="gpt-4o-mini", api_key=KEY, api_base=ctx.base_url, max_retries=ctx.max_retries,
+               timeout=ctx.timeout)
 
 
 def _li_messages() -> list[Any]:
@@ -145,27 +150,27 @@ def _li_messages() -> list[Any]:
 def _lc_embeddings(ctx: Ctx) -> Any:
     from langchain_b3n import B3nEmbeddings
 
-    return B3nEmbeddings(api_key=KEY, base_url=ctx.base_url, max_retries=MAX_RETRIES, timeout=TIMEOUT)
+    return B3nEmbeddings(api_key=KEY, base_url=ctx.base_url, max_retries=ctx.max_retries, timeout=ctx.timeout)
 
 
 def _li_embedding(ctx: Ctx) -> Any:
     from llama_index_b3n import B3nEmbedding
 
-    return B3nEmbedding(api_key=KEY, api_base=ctx.base_url, max_retries=MAX_RETRIES, timeout=TIMEOUT)
+    return B3nEmbedding(api_key=KEY, api_base=ctx.base_url, max_retries=ctx.max_retries, timeout=ctx.timeout)
 
 
 def _client(ctx: Ctx) -> Any:
     from _b3n import B3nClient
 
-    return B3nClient(api_key=KEY, base_url=ctx.base_url, max_retries=MAX_RETRIES, timeout=TIMEOUT,
-                     stream_idle_timeout=IDLE_TIMEOUT)
+    return B3nClient(api_key=KEY, base_url=ctx.base_url, max_retries=ctx.max_retries, timeout=ctx.timeout,
+                     stream_idle_timeout=ctx.idle)
 
 
 def _aclient(ctx: Ctx) -> Any:
     from _b3n import AsyncB3nClient
 
-    return AsyncB3nClient(api_key=KEY, base_url=ctx.base_url, max_retries=MAX_RETRIES, timeout=TIMEOUT,
-                          stream_idle_timeout=IDLE_TIMEOUT)
+    return AsyncB3nClient(api_key=KEY, base_url=ctx.base_url, max_retries=ctx.max_retries, timeout=ctx.timeout,
+                          stream_idle_timeout=ctx.idle)
 
 
 def lc_invoke(ctx: Ctx) -> str:
