@@ -16,6 +16,7 @@ Example (against the bundled emulator):
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import logging
 import threading
@@ -74,6 +75,18 @@ _async_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[An
 
 def _pool_key(config: B3nConfig) -> tuple[Any, ...]:
     return (config.verify, config.proxy)
+
+
+def close_shared_clients() -> None:
+    """Close the process-wide sync pools (runs at interpreter exit; safe to call any time)."""
+    with _pool_lock:
+        clients = list(_sync_pools.values())
+        _sync_pools.clear()
+    for client in clients:
+        client.close()
+
+
+atexit.register(close_shared_clients)
 
 
 def shared_sync_client(config: B3nConfig) -> httpx.Client:
