@@ -145,10 +145,35 @@ def _validate_tools(tools: Sequence[Mapping[str, Any]]) -> list[str]:
             raise B3nInvalidRequestError(
                 f"tools[{i}] ({name}) parameters must be a JSON schema object ({{'type': 'object', ...}})."
             )
+        if isinstance(params, Mapping):
+            _check_object_schema(params, f"tools[{i}] ({name}) parameters")
         if name in names:
             raise B3nInvalidRequestError(f"Two tools are named {name!r}; tool names must be unique.")
         names.append(name)
     return names
+
+
+def _check_object_schema(schema: Mapping[str, Any], where: str) -> None:
+    """The parts of an object schema every relay trips over: ``properties`` and ``required``."""
+    properties = schema.get("properties")
+    if properties is not None and not isinstance(properties, Mapping):
+        raise B3nInvalidRequestError(
+            f"{where}: 'properties' must map each argument name to its schema, got {type(properties).__name__}."
+        )
+    required = schema.get("required")
+    if required is not None and (
+        isinstance(required, str) or not isinstance(required, Sequence) or not all(isinstance(r, str) for r in required)
+    ):
+        raise B3nInvalidRequestError(f"{where}: 'required' must be a list of argument names, got {required!r:.60}.")
+
+
+def _arguments_json(arguments: Any, index: int) -> str:
+    try:
+        return json.dumps(arguments or {}, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise B3nInvalidRequestError(
+            f"messages[{index}] has tool-call arguments that are not JSON-serialisable ({exc}); use plain JSON values."
+        ) from None
 
 
 def _clean_content(content: Any, index: int, info: ModelInfo) -> Any:
@@ -199,7 +224,7 @@ def _validate_messages(messages: Sequence[Mapping[str, Any]], info: ModelInfo) -
             for call in msg["tool_calls"]:
                 fn = dict(call.get("function") or {})
                 if not isinstance(fn.get("arguments"), str):
-                    fn["arguments"] = json.dumps(fn.get("arguments") or {}, ensure_ascii=False)
+                    fn["arguments"] = _arguments_json(fn.get("arguments"), i)
                 calls.append({**call, "type": call.get("type", "function"), "function": fn})
             msg["tool_calls"] = calls
             if not msg["content"]:
@@ -303,8 +328,12 @@ def build_chat_request(
     info = info or get_model_info(model)
     payload: dict[str, Any] = {"model": model, "messages": _validate_messages(messages, info)}
     if temperature is not None:
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature >= 0:
+            raise B3nInvalidRequestError(f"temperature must be a number >= 0 (usually 0 to 2), got {temperature!r}.")
         payload["temperature"] = temperature
     if max_tokens is not None:
+        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int):
+            raise B3nInvalidRequestError(f"max_tokens must be a positive integer, got {max_tokens!r}.")
         if max_tokens <= 0:
             raise B3nInvalidRequestError(f"max_tokens must be positive, got {max_tokens}.")
         payload["max_tokens"] = max_tokens
