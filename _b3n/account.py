@@ -219,7 +219,16 @@ def _require_token(config: B3nConfig) -> None:
 
 
 class ModelsService:
-    """``client.models``: what the relay serves to this key."""
+    """``client.models``: what the relay serves to this key.
+
+    Example:
+        >>> from _b3n import B3nClient
+        >>> from _b3n.emulator import Emulator
+        >>> with Emulator() as emu:
+        ...     ids = [m.id for m in B3nClient(api_key="sk-test", base_url=emu.base_url).models.list()]
+        >>> "gpt-4o-mini" in ids
+        True
+    """
 
     def __init__(self, transport: SyncTransport) -> None:
         self._transport = transport
@@ -230,7 +239,17 @@ class ModelsService:
 
 
 class AsyncModelsService:
-    """``client.models`` on ``AsyncB3nClient``."""
+    """``client.models`` on ``AsyncB3nClient``.
+
+    Example:
+        >>> import asyncio
+        >>> from _b3n import AsyncB3nClient
+        >>> from _b3n.emulator import Emulator
+        >>> with Emulator() as emu:
+        ...     models = asyncio.run(AsyncB3nClient(api_key="sk-test", base_url=emu.base_url).models.list())
+        >>> len(models) > 10
+        True
+    """
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport
@@ -241,7 +260,17 @@ class AsyncModelsService:
 
 
 class AccountService:
-    """``client.account``: the user behind the system access token, and the balance."""
+    """``client.account``: the user behind the system access token, and the balance.
+
+    Example:
+        >>> from _b3n import B3nClient
+        >>> from _b3n.emulator import Emulator
+        >>> with Emulator() as emu:
+        ...     client = B3nClient(base_url=emu.base_url, access_token="emu-access-token", user_id=1)
+        ...     me = client.account.whoami()
+        >>> me.balance_usd == me.quota / 500_000
+        True
+    """
 
     def __init__(self, transport: SyncTransport) -> None:
         self._transport = transport
@@ -259,7 +288,18 @@ class AccountService:
 
 
 class AsyncAccountService:
-    """``client.account`` on ``AsyncB3nClient``."""
+    """``client.account`` on ``AsyncB3nClient``.
+
+    Example:
+        >>> import asyncio
+        >>> from _b3n import AsyncB3nClient
+        >>> from _b3n.emulator import Emulator
+        >>> with Emulator() as emu:
+        ...     client = AsyncB3nClient(base_url=emu.base_url, access_token="emu-access-token", user_id=1)
+        ...     me = asyncio.run(client.account.whoami())
+        >>> me.group
+        'default'
+    """
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport

@@ -50,6 +50,14 @@ class _ClientBase:
 class B3nClient(_ClientBase):
     """Blocking client: ``chat``, ``embeddings``, ``images``, ``audio``, ``models``, ``account``.
 
+    Example:
+        >>> from _b3n.emulator import Emulator
+        >>> with Emulator() as emu:
+        ...     client = B3nClient(api_key="sk-test", base_url=emu.base_url)
+        ...     client.chat.create("gpt-4o-mini", [{"role": "user", "content": "say 1"}]).content
+        '1'
+
+
     Construction does no I/O and needs no key; a missing key fails at the first call.
     Connection pools are shared by every client with the same ``verify``/``proxy``.
     """
@@ -116,7 +124,17 @@ class B3nClient(_ClientBase):
 
 
 class AsyncB3nClient(_ClientBase):
-    """asyncio twin of :class:`B3nClient` (real async I/O)."""
+    """asyncio twin of :class:`B3nClient` (real async I/O).
+
+    Example:
+        >>> import asyncio
+        >>> from _b3n.emulator import Emulator
+        >>> with Emulator() as emu:
+        ...     client = AsyncB3nClient(api_key="sk-test", base_url=emu.base_url)
+        ...     reply = asyncio.run(client.chat.create("gpt-4o-mini", [{"role": "user", "content": "say 1"}]))
+        >>> reply.content
+        '1'
+    """
 
     def __init__(
         self,

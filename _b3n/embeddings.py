@@ -438,7 +438,16 @@ class AsyncLimiter:
 
 
 class EmbeddingsService:
-    """``client.embeddings``: blocking embeddings (batched, optionally concurrent over threads)."""
+    """``client.embeddings``: blocking embeddings (batched, optionally concurrent over threads).
+
+    Example:
+        >>> from _b3n import B3nClient
+        >>> from _b3n.emulator import Emulator
+        >>> with Emulator() as emu:
+        ...     vectors = B3nClient(api_key="sk-test", base_url=emu.base_url).embeddings.create(["a", "b"])
+        >>> len(vectors), len(vectors[0])
+        (2, 1536)
+    """
 
     def __init__(self, transport: SyncTransport) -> None:
         self._transport = transport
@@ -519,7 +528,18 @@ class EmbeddingsService:
 
 
 class AsyncEmbeddingsService:
-    """``async_client.embeddings``: asyncio embeddings with bounded concurrency and clean cancellation."""
+    """``async_client.embeddings``: asyncio embeddings with bounded concurrency and clean cancellation.
+
+    Example:
+        >>> import asyncio
+        >>> from _b3n import AsyncB3nClient
+        >>> from _b3n.emulator import Emulator
+        >>> with Emulator() as emu:
+        ...     client = AsyncB3nClient(api_key="sk-test", base_url=emu.base_url)
+        ...     vectors = asyncio.run(client.embeddings.create(["a"], dimensions=8))
+        >>> len(vectors[0])
+        8
+    """
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport

@@ -363,7 +363,16 @@ def parse_image_result(body: Any, model: str | None = None) -> ImageResult:
 
 
 class ImagesService:
-    """``client.images``: DALL-E 3 image generation (blocking)."""
+    """``client.images``: DALL-E 3 image generation (blocking).
+
+    Example:
+        >>> from _b3n import B3nClient
+        >>> from _b3n.emulator import Emulator
+        >>> with Emulator() as emu:
+        ...     result = B3nClient(api_key="sk-test", base_url=emu.base_url).images.generate("a white cat")
+        >>> len(result.images), result.images[0].url.endswith(".png")
+        (1, True)
+    """
 
     def __init__(self, transport: SyncTransport) -> None:
         self._transport = transport
@@ -402,7 +411,18 @@ class ImagesService:
 
 
 class AsyncImagesService:
-    """``client.images`` on ``AsyncB3nClient``."""
+    """``client.images`` on ``AsyncB3nClient``.
+
+    Example:
+        >>> import asyncio
+        >>> from _b3n import AsyncB3nClient
+        >>> from _b3n.emulator import Emulator
+        >>> with Emulator() as emu:
+        ...     client = AsyncB3nClient(api_key="sk-test", base_url=emu.base_url)
+        ...     result = asyncio.run(client.images.generate("a cat", response_format="b64_json"))
+        >>> result.images[0].b64_json is not None
+        True
+    """
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport
@@ -809,7 +829,18 @@ def _transcription_args(
 
 
 class AudioService:
-    """``client.audio``: text to speech and transcription (blocking)."""
+    """``client.audio``: text to speech and transcription (blocking).
+
+    Example:
+        >>> from _b3n import B3nClient
+        >>> from _b3n.emulator import Emulator
+        >>> with Emulator() as emu:
+        ...     client = B3nClient(api_key="sk-test", base_url=emu.base_url)
+        ...     audio = client.audio.speech("Hello there.", response_format="wav")
+        ...     text = client.audio.transcribe(audio).text
+        >>> audio[:4], text
+        (b'RIFF', 'Hello there.')
+    """
 
     def __init__(self, transport: SyncTransport) -> None:
         self._transport = transport
@@ -863,7 +894,18 @@ class AudioService:
 
 
 class AsyncAudioService:
-    """``client.audio`` on ``AsyncB3nClient``."""
+    """``client.audio`` on ``AsyncB3nClient``.
+
+    Example:
+        >>> import asyncio
+        >>> from _b3n import AsyncB3nClient
+        >>> from _b3n.emulator import Emulator
+        >>> with Emulator() as emu:
+        ...     client = AsyncB3nClient(api_key="sk-test", base_url=emu.base_url)
+        ...     audio = asyncio.run(client.audio.speech("Hi.", response_format="mp3"))
+        >>> len(audio) > 0
+        True
+    """
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport

@@ -34,7 +34,19 @@ def _with_partial(exc: B3nStreamInterruptedError, assembler: StreamAssembler) ->
 
 
 class ChatService:
-    """``client.chat``: blocking chat completions."""
+    """``client.chat``: blocking chat completions.
+
+    Example:
+        >>> from _b3n import B3nClient
+        >>> from _b3n.emulator import Emulator
+        >>> with Emulator() as emu:
+        ...     chat = B3nClient(api_key="sk-test", base_url=emu.base_url).chat
+        ...     reply = chat.create("claude-3-5-sonnet-latest", [{"role": "user", "content": "say 1"}])
+        ...     streamed = "".join(c.content for c in chat.stream("gemini-1.5-flash-latest",
+        ...                                                       [{"role": "user", "content": "say 1"}]))
+        >>> reply.content, streamed
+        ('1', '1')
+    """
 
     def __init__(self, transport: SyncTransport) -> None:
         self._transport = transport
@@ -73,7 +85,20 @@ class ChatService:
 
 
 class AsyncChatService:
-    """``async_client.chat``: asyncio chat completions."""
+    """``async_client.chat``: asyncio chat completions.
+
+    Example:
+        >>> import asyncio
+        >>> from _b3n import AsyncB3nClient
+        >>> from _b3n.emulator import Emulator
+        >>> async def main(url: str) -> str:
+        ...     chat = AsyncB3nClient(api_key="sk-test", base_url=url).chat
+        ...     stream = chat.stream("gpt-4o-mini", [{"role": "user", "content": "say 1"}])
+        ...     return "".join([c.content async for c in stream])
+        >>> with Emulator() as emu:
+        ...     asyncio.run(main(emu.base_url))
+        '1'
+    """
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport

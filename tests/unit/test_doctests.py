@@ -1,0 +1,30 @@
+"""Every runnable example in our docstrings runs (the emulator ones start their own server)."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import _b3n
+import langchain_b3n
+import llama_index_b3n
+
+
+def _modules() -> list[str]:
+    names: list[str] = []
+    for package in (_b3n, langchain_b3n, llama_index_b3n):
+        names.append(package.__name__)
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if not info.name.endswith("__main__"):
+                names.append(info.name)
+    return names
+
+
+@pytest.mark.parametrize("name", _modules())
+def test_docstring_examples_run(name: str) -> None:
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
+    assert result.failed == 0, f"{result.failed} docstring example(s) failed in {name}"
