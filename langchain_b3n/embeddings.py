@@ -87,6 +87,10 @@ class B3nEmbeddings(BaseModel, Embeddings):
     timeout: float | None = 60.0
     max_retries: int = 2
     default_headers: dict[str, str] | None = None
+    verify: bool | str = True
+    """TLS verification: True, False or a CA bundle path."""
+    proxy: str | None = None
+    """HTTP(S) proxy URL (environment proxies apply too)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Extra payload fields sent with every request (e.g. ``{"user": "id-123"}``)."""
     http_client: httpx.Client | None = Field(default=None, exclude=True, repr=False)
@@ -113,7 +117,7 @@ class B3nEmbeddings(BaseModel, Embeddings):
     def _build_clients(self) -> None:
         config = resolve_config(
             api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries,
-            default_headers=self.default_headers,
+            default_headers=self.default_headers, verify=self.verify, proxy=self.proxy,
         )
         self._client = B3nClient(config=config, http_client=self.http_client)
         self._async_client = AsyncB3nClient(config=config, http_client=self.http_async_client)

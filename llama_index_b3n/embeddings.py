@@ -73,6 +73,8 @@ class B3nEmbedding(BaseEmbedding):
     timeout: float | None = Field(default=60.0, description="Seconds per request.")
     max_retries: int = Field(default=2, description="Retries per request on 429/5xx/timeouts.")
     default_headers: dict[str, str] | None = Field(default=None, description="Extra HTTP headers.")
+    verify: bool | str = Field(default=True, description="TLS verification: True, False or a CA bundle path.")
+    proxy: str | None = Field(default=None, description="HTTP(S) proxy URL (environment proxies apply too).")
     additional_kwargs: dict[str, Any] = Field(default_factory=dict, description="Extra payload fields.")
 
     _client: B3nClient = PrivateAttr()
@@ -115,7 +117,7 @@ class B3nEmbedding(BaseEmbedding):
         check_dimensions(self.model_name, self.dimensions)
         config = resolve_config(
             api_key=self.api_key, base_url=self.api_base, timeout=self.timeout, max_retries=self.max_retries,
-            default_headers=self.default_headers,
+            default_headers=self.default_headers, verify=self.verify, proxy=self.proxy,
         )
         self._http_client = http_client
         self._async_http_client = async_http_client

@@ -116,6 +116,11 @@ class B3n(FunctionCallingLLM):
     )
     default_headers: dict[str, str] | None = Field(default=None, description="Extra HTTP headers on every request.")
     stream_usage: bool = Field(default=True, description="Ask for token usage at the end of streams.")
+    stream_idle_timeout: float | None = Field(
+        default=None, gt=0, description="Seconds of silence allowed between stream chunks (unset: timeout)."
+    )
+    verify: bool | str = Field(default=True, description="TLS verification: True, False or a CA bundle path.")
+    proxy: str | None = Field(default=None, description="HTTP(S) proxy URL (environment proxies apply too).")
     capabilities: dict[str, Any] | None = Field(
         default=None, description="Overrides of the catalog entry, e.g. {'tool_calling': True}."
     )
@@ -231,7 +236,15 @@ class B3n(FunctionCallingLLM):
 
     def _config_key(self) -> tuple[Any, ...]:
         headers = self.default_headers
-        return (self.api_base, self.timeout, self.max_retries, tuple(headers.items()) if headers else None)
+        return (
+            self.api_base,
+            self.timeout,
+            self.max_retries,
+            tuple(headers.items()) if headers else None,
+            self.stream_idle_timeout,
+            self.verify,
+            self.proxy,
+        )
 
     def _config(self) -> B3nConfig:
         return resolve_config(
@@ -240,6 +253,9 @@ class B3n(FunctionCallingLLM):
             timeout=self.timeout,
             max_retries=self.max_retries,
             default_headers=self.default_headers,
+            stream_idle_timeout=self.stream_idle_timeout,
+            verify=self.verify,
+            proxy=self.proxy,
         )
 
     def _get_client(self) -> B3nClient:
