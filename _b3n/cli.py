@@ -160,6 +160,7 @@ def _cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
         for call in reply.tool_calls:
             out.write(f"[tool call] {call.name}({call.arguments})\n")
         usage, model = reply.usage, reply.model or model
+    out.flush()  # the reply's last newline reaches the terminal before the usage line on stderr
     if usage is not None:
         sys.stderr.write(
             f"[{model}] tokens: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion "
