@@ -221,12 +221,13 @@ def embeddings_md(data: dict[str, Any]) -> str:
     rows = []
     for key, r in rows_in.items():
         if "error" in r:
-            rows.append([r["label"], r["mode"], None, None, None, f"error: {r['error']}"])
+            rows.append([r["label"], r["mode"], None, None, None, None, f"error: {r['error']}"])
             continue
         rel = ratio(r["texts_per_s"], rows_in.get(pairs.get(key, ""), {}).get("texts_per_s"))
-        rows.append([r["label"], r["mode"], r["wall_s"], r["texts_per_s"], r["cpu_s"],
+        rows.append([r["label"], r["mode"], r["wall_s"], r["texts_per_s"], r["cpu_s"], r.get("server_cpu_s"),
                      f"{rel:.2f}x" if rel is not None else "-"])
-    return table(["Client", "mode", f"wall s ({data['n']:,} texts)", "texts/s", "client CPU s", "vs anchor"], rows)
+    return table(["Client", "mode", f"wall s ({data['n']:,} texts)", "texts/s", "client CPU s", "emulator CPU s",
+                  "vs anchor"], rows)
 
 
 def concurrency_md(data: dict[str, dict[str, Any]]) -> str:
