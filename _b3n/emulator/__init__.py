@@ -59,10 +59,15 @@ What the scripted model does (in short): replies are never empty; "say X" answer
 arithmetic is computed; prompts that carry retrieved context ("Context information is below.",
 "Context:") get the best-matching context sentence back; tools are called when the prompt names
 them (``magic_function(3)`` → ``{"input": 3}``) or ``tool_choice`` forces them, with arguments
-synthesised from the prompt to satisfy the JSON schema; after a ``tool`` message the model answers
-with the tool results; ``response_format`` JSON modes (and JSON schemas embedded in the prompt by
-output parsers) produce schema-valid JSON; text ReAct prompts get ``Thought/Action/Action Input``
-steps and a final ``Answer:``. ``stop`` and ``max_tokens`` are honoured.
+synthesised from the prompt to satisfy the JSON schema; sequential prompts ("What is 3 * 4? Then add 5
+to the result.") get one call per step, each fed the previous result; under ``tool_choice="required"``
+the model calls a tool it has not called yet in the turn once the requested ones have run (e.g. the
+structured-output tool of LangChain's ``create_agent``), filled from the tool results; after a
+``tool`` message the model answers with the tool results; Gemini-family tool calls carry a thought
+signature (``extra_content.google.thought_signature``) that must come back with the call on the next
+request of the turn, or the request fails with 400 like Gemini 3; ``response_format`` JSON modes
+(and JSON schemas embedded in the prompt by output parsers) produce schema-valid JSON; text ReAct
+prompts get ``Thought/Action/Action Input`` steps and a final ``Answer:``. ``stop`` and ``max_tokens`` are honoured.
 
 Observing and steering the server:
 

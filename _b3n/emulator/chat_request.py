@@ -39,6 +39,16 @@ class ToolCall:
     id: str
     name: str
     arguments: str
+    #: Gemini's ``extra_content.google.thought_signature`` (sent by the model, echoed back by clients).
+    signature: str | None = None
+
+
+def signature_of(call: dict[str, Any]) -> str | None:
+    """The Gemini thought signature on a wire tool-call dict (None if absent)."""
+    extra = call.get("extra_content")
+    google = extra.get("google") if isinstance(extra, dict) else None
+    value = google.get("thought_signature") if isinstance(google, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 @dataclass
@@ -189,7 +199,7 @@ def _parse_tool_calls(value: object, param: str) -> list[ToolCall]:
                 f"but got {type(args).__name__} instead.",
                 param=f"{cparam}.function.arguments",
             )
-        calls.append(ToolCall(id=call_id, name=fn["name"], arguments=args))
+        calls.append(ToolCall(id=call_id, name=fn["name"], arguments=args, signature=signature_of(call)))
     return calls
 
 

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .chat_request import ChatRequest, Message, ToolCall, parse_chat_request
+from .planner import chain_reply, current_turn, instance_from_results, plan_calls
 from .prompt_facts import PromptFacts
 from .react import react_reply
 from .reply import embedded_schema, plain_reply, tool_results_reply
 from .schema import InstanceGenerator
+from .signatures import thought_signature
 from .textutil import count_tokens, digest, truncate_tokens
-from .tools import call_id, last_user_text, quoted_keys, select_tools, synthesize_arguments
+from .tools import call_id, last_user_text, quoted_keys
 
 _KEYS_PHRASE_RE = re.compile(
     r"\b(?:keys?|fields?|properties|attributes)\s*(?::|named|called|of)?\s*"
@@ -104,6 +106,9 @@ def _json_object_reply(req: ChatRequest, reply: str) -> str:
 
 
 def _schema_reply(req: ChatRequest, schema: dict[str, Any], reply: str) -> str:
+    turn = current_turn(req.messages)
+    if turn.results:  # answering after tool calls: report their results
+        return json.dumps(instance_from_results(schema, turn, reply=reply), ensure_ascii=False)
     user_text = last_user_text(req.messages)
     props = schema.get("properties")
     names = set(props) if isinstance(props, dict) else set()
@@ -128,19 +133,20 @@ def complete(req: ChatRequest, *, quirks: bool = True, reply_chunks: int | None 
     seed = request_seed(req)
     user_text = last_user_text(req.messages)
 
-    chosen = select_tools(req)
-    if chosen:
-        results = _tool_result_text(req.messages)
+    planned = plan_calls(req)
+    if planned:
         calls: list[ToolCall] = []
-        for position, tool in enumerate(chosen):
-            args = synthesize_arguments(tool, user_text, tool_results=results)
+        for position, plan in enumerate(planned):
+            args = plan.arguments
             if quirks and req.model == "gpt-4":
                 arguments = json.dumps(args, ensure_ascii=False, indent=1)
             else:
                 arguments = json.dumps(args, ensure_ascii=False, separators=(",", ":"))
             if style == "claude" and not args:
                 arguments = ""
-            calls.append(ToolCall(id=call_id(style, seed, position), name=tool.name, arguments=arguments))
+            cid = call_id(style, seed, position)
+            signature = thought_signature(cid) if style == "gemini" else None
+            calls.append(ToolCall(id=cid, name=plan.tool.name, arguments=arguments, signature=signature))
         completion = sum(count_tokens(c.name) + count_tokens(c.arguments) + 4 for c in calls)
         return _with_reasoning(
             req,
@@ -158,7 +164,7 @@ def complete(req: ChatRequest, *, quirks: bool = True, reply_chunks: int | None 
     structured = False
     react = react_reply(req.messages, req.model) if rf is None else None
     if req.messages[-1].role == "tool":
-        text = tool_results_reply(req.messages)
+        text = chain_reply(req) or tool_results_reply(req.messages)
     elif react is not None:
         text = react
         structured = True

@@ -8,7 +8,8 @@ Styles:
 * ``claude``: alias echoed, no fingerprint, tool calls as two choices with the same index, stream
   tool-call deltas without ``index``.
 * ``gemini``: no ``model`` key (flash) or ``""``, trailing ``" \\n"`` on text, whole tool calls in one
-  index-less delta, ``finish_reason: "stop"`` even for tool calls.
+  index-less delta, ``finish_reason: "stop"`` even for tool calls, and a thought signature on every
+  tool call (``extra_content.google.thought_signature``, see :mod:`_b3n.emulator.signatures`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .catalog import dated_name, fingerprint
 from .chat_request import ChatRequest, ToolCall
 from .model import ChatOutcome, request_seed, uses_call_style
 from .reply import tool_preface
+from .signatures import with_signature
 from .textutil import count_tokens, stable_alnum, stable_hex
 
 _PIECE_RE = re.compile(r"\S+\s*|\s+")
@@ -65,7 +67,14 @@ def usage_block(req: ChatRequest, outcome: ChatOutcome, quirks: bool, *, extra_c
 
 
 def _call_dict(call: ToolCall) -> dict[str, Any]:
-    return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+    out: dict[str, Any] = {
+        "id": call.id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": call.arguments},
+    }
+    if call.signature is not None:  # Gemini: the thought signature rides on every call
+        out = with_signature(out, call.signature)
+    return out
 
 
 def _text_for(req: ChatRequest, text: str, quirks: bool) -> str:

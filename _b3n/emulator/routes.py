@@ -15,6 +15,7 @@ from .errors import ApiError, invalid
 from .model import complete
 from .multipart import parse_multipart
 from .quirks import build_chunks, build_completion
+from .signatures import SignatureBook
 
 CHAT = "POST /v1/chat/completions"
 EMBEDDINGS = "POST /v1/embeddings"
@@ -112,6 +113,7 @@ class Context:
     access_token: str
     user_id: int
     total_requests: int
+    signatures: SignatureBook = field(default_factory=SignatureBook)
 
 
 def require_json(ctx: Context) -> Any:
@@ -124,7 +126,12 @@ def require_json(ctx: Context) -> Any:
 
 def handle_chat(ctx: Context) -> Reply | StreamReply:
     req = parse_chat_request(require_json(ctx), quirks=ctx.quirks)
+    if ctx.quirks and req.family == "gemini":
+        ctx.signatures.check(req)
     outcome = complete(req, quirks=ctx.quirks, reply_chunks=ctx.reply_chunks)
+    for call in outcome.tool_calls:
+        if call.signature is not None:
+            ctx.signatures.remember(call.id, call.signature)
     created = int(time.time())
     if req.stream:
         chunks = build_chunks(req, outcome, quirks=ctx.quirks, created=created)

@@ -25,7 +25,7 @@ _JOKES: dict[str, tuple[str, str]] = {
 _PLACE_KEYS = ("location", "city", "place", "address", "destination", "origin", "country", "region", "where")
 _FREE_TEXT_KEYS = ("query", "question", "search", "prompt", "text", "input", "message", "content", "q", "request")
 _TOPIC_KEYS = ("topic", "subject", "theme", "about")
-_REPLY_KEYS = ("answer", "response", "reply", "result", "output", "summary", "explanation", "reasoning")
+REPLY_KEYS = ("answer", "response", "reply", "result", "output", "summary", "explanation", "reasoning")
 _EXCLUDE_RE_TEMPLATE = (
     r"\b(?:no|without|omit|exclude|excluding|skip|not the|leave out)\s+(?:a\s+|an\s+|the\s+|any\s+)?{key}\b"
 )
@@ -285,7 +285,7 @@ class InstanceGenerator:
             text = " ".join(facts.text.split())
             if text:
                 return text[:200]
-        if lkey in _REPLY_KEYS and self.reply:
+        if lkey in REPLY_KEYS and self.reply:
             return self.reply
         salient = facts.salient()
         if salient:

@@ -29,6 +29,7 @@ from .errors import (
     rate_limited,
 )
 from .faults import ANY_ROUTE, Fault, FaultBook, html_error_page
+from .signatures import SignatureBook
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 _POLL = 0.02
@@ -257,6 +258,7 @@ class _Handler(BaseHTTPRequestHandler):
                 access_token=emu.access_token,
                 user_id=emu.user_id,
                 total_requests=emu.total_requests,
+                signatures=emu._signatures,
             )
             if fault is not None and fault.kind == "empty_choices":
                 return routes.empty_choices_reply(key, ctx)
@@ -442,6 +444,7 @@ class Emulator:
         self._active = 0
         self._faults = FaultBook()
         self._engine = EmbeddingEngine()
+        self._signatures = SignatureBook()  # Gemini thought signatures issued (kept across reset())
         self._server: _Server | None = None
         self._port: int | None = None
         self._thread: threading.Thread | None = None

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from .chat_request import ChatRequest, Message, Tool
+from .chat_request import Message, Tool
 from .prompt_facts import PromptFacts, find_quoted
 from .schema import InstanceGenerator
 from .textutil import content_words, stable_alnum, stable_hex, stem, words
@@ -100,17 +100,6 @@ def last_user_text(messages: list[Message]) -> str:
     return msg.text if msg is not None else ""
 
 
-def calls_since_last_user(messages: list[Message]) -> set[str]:
-    """Names of tools the assistant already called after the latest user message."""
-    names: set[str] = set()
-    for msg in reversed(messages):
-        if msg.role == "user":
-            break
-        if msg.role == "assistant":
-            names.update(call.name for call in msg.tool_calls)
-    return names
-
-
 def _word_match(a: str, b: str) -> bool:
     if a == b:
         return True
@@ -142,27 +131,6 @@ def relevance(tool: Tool, text: str) -> int:
     if len(overlap) >= 2:
         score += len(overlap)
     return score
-
-
-def select_tools(req: ChatRequest) -> list[Tool]:
-    """Which tools the model calls this turn (empty list: answer with text)."""
-    if not req.tools or req.tool_choice == "none":
-        return []
-    if req.forced_tool is not None:
-        return [t for t in req.tools if t.name == req.forced_tool][:1]
-    text = last_user_text(req.messages)
-    called = calls_since_last_user(req.messages)
-    scored = [(relevance(t, text), i, t) for i, t in enumerate(req.tools)]
-    relevant = [t for score, _, t in scored if score > 0 and t.name not in called]
-    if req.tool_choice == "required":
-        if not relevant:
-            best = max(scored, key=lambda item: (item[0], -item[1]))
-            return [best[2]]
-        relevant.sort(key=lambda t: -relevance(t, text))
-        return relevant if req.parallel_tool_calls else relevant[:1]
-    if req.messages[-1].role == "tool" or not relevant:
-        return []
-    return relevant if req.parallel_tool_calls else relevant[:1]
 
 
 # -- literal call syntax: name(3), name("x", b=2), name() -------------------------------------------

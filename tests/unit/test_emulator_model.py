@@ -241,6 +241,228 @@ def test_reverse_models_ignore_tools() -> None:
     assert out.tool_calls == [] and out.text
 
 
+# -- turns: chained steps, forced finishing calls, thought signatures --------------------------------
+INTS = {"a": {"type": "integer"}, "b": {"type": "integer"}}
+MUL = tool("multiply", INTS, ["a", "b"], "Multiply two integers and return the product.")
+ADD = tool("add", INTS, ["a", "b"], "Add two integers and return the sum.")
+SUB = tool("subtract", INTS, ["a", "b"], "Subtract b from a.")
+DIV = tool("divide", INTS, ["a", "b"], "Divide a by b.")
+ARITH = [MUL, ADD, SUB, DIV]
+
+
+def _apply(name: str, args: dict[str, Any]) -> int:
+    a, b = args["a"], args["b"]
+    return {"multiply": a * b, "add": a + b, "subtract": a - b, "divide": a // b}[name]
+
+
+def drive(
+    prompt: str, tools: list[Tool], model: str = "gpt-4o-mini", limit: int = 6, **kw: Any
+) -> tuple[list[tuple[str, dict[str, Any]]], ChatOutcome]:
+    """Run the tool loop like an agent; returns the calls in order and the final outcome."""
+    messages: list[dict[str, Any]] = [user(prompt)]
+    calls: list[tuple[str, dict[str, Any]]] = []
+    for _ in range(limit):
+        out = run(messages, model=model, tools=[fn(t) for t in tools], **kw)
+        if not out.tool_calls:
+            return calls, out
+        wire = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in out.tool_calls
+        ]
+        messages.append({"role": "assistant", "content": None, "tool_calls": wire})
+        for c in out.tool_calls:
+            args = json.loads(c.arguments or "{}")
+            calls.append((c.name, args))
+            content = str(_apply(c.name, args)) if c.name in ("multiply", "add", "subtract", "divide") else "done"
+            messages.append({"role": "tool", "tool_call_id": c.id, "content": content})
+    raise AssertionError(f"no final answer after {limit} model calls: {calls}")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("What is 3 * 4? Then add 5 to the result.", [("multiply", {"a": 3, "b": 4}), ("add", {"a": 12, "b": 5})]),
+        ("multiply 3 and 4, then add 5 to that", [("multiply", {"a": 3, "b": 4}), ("add", {"a": 12, "b": 5})]),
+        ("Multiply 3 by 4 and then add 5.", [("multiply", {"a": 3, "b": 4}), ("add", {"a": 12, "b": 5})]),
+        (
+            "What is 3 * 4? Then subtract 2 from the result.",
+            [("multiply", {"a": 3, "b": 4}), ("subtract", {"a": 12, "b": 2})],
+        ),
+        (
+            "Add 10 and 20. After that, divide the result by 5. Finally multiply it by 3.",
+            [("add", {"a": 10, "b": 20}), ("divide", {"a": 30, "b": 5}), ("multiply", {"a": 6, "b": 3})],
+        ),
+        (
+            "Use add to add 1 and 2, then use multiply to multiply 3 and 4.",
+            [("add", {"a": 1, "b": 2}), ("multiply", {"a": 3, "b": 4})],
+        ),
+    ],
+)
+def test_chained_steps_use_the_previous_result(prompt: str, expected: list[Any]) -> None:
+    calls, final = drive(prompt, ARITH)
+    assert calls == expected
+    last = _apply(*expected[-1])
+    assert final.text is not None and final.text.endswith(f"The final result is {last}.")
+
+
+@pytest.mark.parametrize("model", ["claude-3-5-sonnet-latest", "gemini-1.5-flash-latest"])
+def test_chained_steps_one_call_per_request_for_every_family(model: str) -> None:
+    calls, final = drive("What is 3 * 4? Then add 5 to the result.", [ADD, MUL], model=model)
+    assert calls == [("multiply", {"a": 3, "b": 4}), ("add", {"a": 12, "b": 5})]
+    assert "17" in (final.text or "")
+
+
+def test_independent_tools_still_called_in_parallel() -> None:
+    out = run(
+        [user("Use the multiply tool to multiply 3 and 4, and use the add tool to add 3 and 4.")],
+        tools=[fn(MUL), fn(ADD)],
+    )
+    assert [(c.name, json.loads(c.arguments)) for c in out.tool_calls] == [
+        ("multiply", {"a": 3, "b": 4}),
+        ("add", {"a": 3, "b": 4}),
+    ]
+
+
+def test_chain_stops_at_a_failed_step() -> None:
+    history: list[dict[str, Any]] = [user("What is 3 * 4? Then add 5 to the result.")]
+    first = run(history, tools=[fn(MUL), fn(ADD)]).tool_calls[0]
+    history += [
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": first.id, "type": "function", "function": {"name": "multiply", "arguments": "{}"}}],
+        },
+        {"role": "tool", "tool_call_id": first.id, "content": "Error: missing argument 'b'"},
+    ]
+    out = run(history, tools=[fn(MUL), fn(ADD)])
+    assert out.tool_calls == [] and "returned an error" in (out.text or "")
+
+
+def test_parallel_false_calls_the_remaining_tools_one_by_one() -> None:
+    calls, final = drive(
+        "What is the weather in Paris and magic_function(5)?", [WEATHER, MAGIC], parallel_tool_calls=False
+    )
+    assert calls == [("get_weather", {"location": "Paris"}), ("magic_function", {"input": 5})]
+    assert final.text is not None and "magic_function" in final.text
+
+
+def test_required_prefers_a_tool_not_called_in_this_turn() -> None:
+    report = tool(
+        "Report",
+        {"magic_value": {"type": "integer"}, "weather": {"type": "string"}, "summary": {"type": "string"}},
+        ["magic_value", "weather", "summary"],
+        "The final report.",
+    )
+    history: list[dict[str, Any]] = [user("What is magic_function(3)? And what is the weather in 'Paris'?")]
+    tools = [fn(MAGIC), fn(WEATHER), fn(report)]
+    first = run(history, tools=tools, tool_choice="required")
+    assert [c.name for c in first.tool_calls] == ["magic_function", "get_weather"]  # the schema tool waits
+    history.append(
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                for c in first.tool_calls
+            ],
+        }
+    )
+    history += [
+        {"role": "tool", "tool_call_id": first.tool_calls[0].id, "content": "5"},
+        {"role": "tool", "tool_call_id": first.tool_calls[1].id, "content": "It is sunny in Paris."},
+    ]
+    second = run(history, tools=tools, tool_choice="required")
+    assert [c.name for c in second.tool_calls] == ["Report"]
+    assert json.loads(second.tool_calls[0].arguments) == {
+        "magic_value": 5,
+        "weather": "It is sunny in Paris.",
+        "summary": "The result of magic_function is 5. The result of get_weather is It is sunny in Paris.",
+    }
+    # a named tool_choice still wins, and the schema tool is not preferred over a requested tool
+    named = {"type": "function", "function": {"name": "magic_function"}}
+    assert [c.name for c in run(history, tools=tools, tool_choice=named).tool_calls] == ["magic_function"]
+    # with every tool called, required falls back to the best match
+    history_all = [
+        *history,
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "x1", "type": "function", "function": {"name": "Report", "arguments": "{}"}}],
+        },
+        {"role": "tool", "tool_call_id": "x1", "content": "ok"},
+    ]
+    assert len(run(history_all, tools=tools, tool_choice="required").tool_calls) == 1
+
+
+def test_json_schema_answer_after_tools_reports_the_results() -> None:
+    schema = {"type": "object", "properties": {"magic_value": {"type": "integer"}}, "required": ["magic_value"]}
+    history: list[dict[str, Any]] = [
+        user("What is magic_function(3)?"),
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "magic_function", "arguments": '{"input":3}'}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": "5"},
+    ]
+    rf = {"type": "json_schema", "json_schema": {"name": "R", "schema": schema}}
+    out = run(history, tools=[fn(MAGIC)], response_format=rf)
+    assert json.loads(out.text or "") == {"magic_value": 5}
+
+
+def test_gemini_calls_carry_a_thought_signature() -> None:
+    from _b3n.emulator.signatures import thought_signature
+
+    prompt = [user("What is the weather in Paris and magic_function(5)?")]
+    body = {"model": "gemini-1.5-pro-latest", "messages": prompt, "tools": [fn(WEATHER), fn(MAGIC)]}
+    req = parse_chat_request(body)
+    out = complete(req)
+    assert [c.signature for c in out.tool_calls] == [thought_signature(c.id) for c in out.tool_calls]
+    message = build_completion(req, out, quirks=True, created=0)["choices"][0]["message"]
+    assert [c["extra_content"]["google"]["thought_signature"] for c in message["tool_calls"]] == [
+        c.signature for c in out.tool_calls
+    ]
+    chunks = build_chunks(parse_chat_request({**body, "stream": True}), out, quirks=True, created=0)
+    assert all("extra_content" in c for c in chunks[0]["choices"][0]["delta"]["tool_calls"])
+    for model in ("gpt-4o-mini", "claude-3-5-sonnet-latest"):
+        assert all(c.signature is None for c in run(prompt, model=model, tools=[fn(WEATHER), fn(MAGIC)]).tool_calls)
+    no_quirks = complete_body(body, quirks=False)
+    assert all(c.signature is None for c in no_quirks.tool_calls)
+
+
+def test_signature_book_checks_the_current_turn_only() -> None:
+    from _b3n.emulator.signatures import SignatureBook, thought_signature
+
+    book = SignatureBook(limit=2)
+    sig = thought_signature("call_a")
+    book.remember("call_a", sig)
+
+    def history(extra: dict[str, Any] | None, *, new_turn: bool = False) -> dict[str, Any]:
+        call = {"id": "call_a", "type": "function", "function": {"name": "f", "arguments": "{}"}, **(extra or {})}
+        msgs = [
+            user("x"),
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "call_a", "content": "1"},
+        ]
+        if new_turn:
+            msgs += [{"role": "assistant", "content": "1"}, user("y")]
+        return {"model": "gemini-1.5-pro-latest", "messages": msgs}
+
+    signed = {"extra_content": {"google": {"thought_signature": sig}}}
+    book.check(parse_chat_request(history(signed)))
+    book.check(parse_chat_request(history(None, new_turn=True)))
+    with pytest.raises(ApiError, match="missing a thought_signature") as info:
+        book.check(parse_chat_request(history(None)))
+    assert info.value.status == 400 and info.value.code == "invalid_argument"
+    with pytest.raises(ApiError, match="Corrupted"):
+        book.check(parse_chat_request(history({"extra_content": {"google": {"thought_signature": "x"}}})))
+    book.remember("call_b", "s")
+    book.remember("call_c", "s")  # bounded: the oldest id is forgotten
+    assert book.issued("call_a") is None and len(book) == 2
+
+
 # -- text replies ---------------------------------------------------------------------------------
 def test_plain_replies_are_deterministic_and_non_empty() -> None:
     assert run([user("say 1")]).text == "1"
