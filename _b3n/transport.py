@@ -138,6 +138,10 @@ class _Base:
         self.policy = RetryPolicy(max_retries=config.max_retries, max_retry_after=config.max_retry_after)
         self._headers: dict[Credential, dict[str, str]] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The header cache holds the credentials; pickles never do (the config re-reads them on load).
+        return {**self.__dict__, "_headers": {}}
+
     def url(self, path: str, *, at_origin: bool = False) -> str:
         if path.startswith(("http://", "https://")):
             return path

@@ -234,6 +234,19 @@ class ChatB3n(BaseChatModel):
                 memo[id(cached)] = None  # copies build their own client (a user http_client may not deep-copy)
         return super().__deepcopy__(memo)
 
+    def __getstate__(self) -> dict[Any, Any]:
+        # Pickles never carry the key (re-read from B3N_API_KEY on load) nor live clients.
+        state = super().__getstate__()
+        fields = {**state["__dict__"], "api_key": None, "http_client": None, "http_async_client": None}
+        private = {**(state.get("__pydantic_private__") or {}), "_config": None, "_client": None,
+                   "_async_client": None}
+        return {**state, "__dict__": fields, "__pydantic_private__": private}
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        if self.api_key is None:
+            self.__dict__["api_key"] = secret_from_env("B3N_API_KEY", default=None)()
+
     @property
     def _llm_type(self) -> str:
         return "b3n-chat"

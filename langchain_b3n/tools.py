@@ -71,6 +71,9 @@ class _B3nTool(BaseTool):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._build_clients()
+
+    def _build_clients(self) -> None:
         try:
             config = resolve_config(
                 api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries,
@@ -80,6 +83,19 @@ class _B3nTool(BaseTool):
             raise _tool_error(exc) from None
         self._client = B3nClient(config=config, http_client=self.http_client)
         self._async_client = AsyncB3nClient(config=config, http_client=self.http_async_client)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        # Pickles never carry the key (re-read from B3N_API_KEY on load) nor live clients.
+        state = super().__getstate__()
+        fields = {**state["__dict__"], "api_key": None, "http_client": None, "http_async_client": None}
+        private = {**(state.get("__pydantic_private__") or {}), "_client": None, "_async_client": None}
+        return {**state, "__dict__": fields, "__pydantic_private__": private}
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        if self.api_key is None:
+            self.__dict__["api_key"] = secret_from_env(ENV_API_KEY, default=None)()
+        self._build_clients()
 
     @property
     def client(self) -> B3nClient:

@@ -1,0 +1,551 @@
+"""The API key and the system access token never leak.
+
+Every public class (``langchain_b3n.__all__`` and ``llama_index_b3n.__all__``, plus the core
+clients and ``B3nConfig``) is built with a recognisable fake key and token, makes real calls
+against an emulator that *requires* that key and token, and is then checked: ``repr``/``str``,
+pickles (and what unpickles from them), LangChain ``dumpd``/``dumps``, LlamaIndex
+``to_dict``/``to_json``/``to_payload``, pydantic dumps, every log record at DEBUG (our ``b3n``
+logger, httpx and httpcore included: httpcore logs request objects without headers, and response
+headers only), LangChain callbacks and LlamaIndex instrumentation events, and the messages and
+formatted tracebacks of errors raised along the way. Sending a credential over plain http to a
+non-loopback host warns, and a redirect to another origin never carries the credential.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import http.server
+import inspect
+import json
+import logging
+import pickle
+import socket
+import threading
+import traceback
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from _b3n import errors as e
+from _b3n.emulator import Emulator
+
+CANARY = "LEAKCANARY"
+FAKE_KEY = f"sk-{CANARY}key0123456789abcdefghijklmnopqrstuvwxyzABCD"
+FAKE_TOKEN = f"{CANARY}token-0123456789abcdef"
+WRONG_KEY = f"sk-{CANARY}wrong0123456789abcdefghijklmnopqrstuvwxyz"
+SECRETS = (FAKE_KEY, FAKE_TOKEN, WRONG_KEY, CANARY, FAKE_KEY[3:20], FAKE_TOKEN[:20])
+USER_ID = 7
+
+
+def assert_clean(value: Any, where: str) -> None:
+    """No credential (nor a recognisable piece of one) in ``value``'s text or bytes."""
+    data = value if isinstance(value, bytes) else str(value).encode("utf-8", "replace")
+    for secret in SECRETS:
+        assert secret.encode() not in data, f"credential leaked in {where}: ...{secret[:12]}..."
+
+
+@pytest.fixture(scope="module")
+def secure() -> Iterator[Emulator]:
+    """An emulator that only accepts the fake key (on /v1) and the fake system token (account)."""
+    with Emulator(api_key=FAKE_KEY, access_token=FAKE_TOKEN, user_id=USER_ID) as emu:
+        yield emu
+
+
+@pytest.fixture
+def token_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Classes without an access_token argument still hold the token (from the environment)."""
+    monkeypatch.setenv("B3N_ACCESS_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("B3N_USER_ID", str(USER_ID))
+
+
+# ---------------------------------------------------------------------------------------------- the classes
+
+
+def _speech_file(url: str, tmp: Path) -> Path:
+    from _b3n import B3nClient
+
+    path = tmp / "hello.mp3"
+    if not path.exists():
+        path.write_bytes(B3nClient(api_key=FAKE_KEY, base_url=url).audio.speech("Hello from the canary test."))
+    return path
+
+
+@dataclass(frozen=True)
+class Public:
+    """How to build one public class with the fake credentials, and real calls that use them."""
+
+    make: Callable[[str, Path], Any]
+    exercise: Callable[[Any, str, Path], Any]
+    #: resolves its configuration at the first call rather than at construction
+    lazy: bool = False
+
+
+def _lc_chat(o: Any, url: str, tmp: Path) -> None:
+    assert o.invoke("say 1").content == "1"
+    assert "".join(str(c.content) for c in o.stream("say 2")) == "2"
+
+    async def both() -> None:
+        assert (await o.ainvoke("say 3")).content == "3"
+        assert "".join([str(c.content) async for c in o.astream("say 4")]) == "4"
+
+    asyncio.run(both())
+
+
+def _li_chat(o: Any, url: str, tmp: Path) -> None:
+    from llama_index.core.llms import ChatMessage
+
+    assert o.complete("say 1").text == "1"
+    assert o.chat([ChatMessage(role="user", content="say 2")]).message.content == "2"
+
+    async def both() -> None:
+        assert (await o.acomplete("say 3")).text == "3"
+        last = None
+        async for r in await o.astream_chat([ChatMessage(role="user", content="say 4")]):
+            last = r
+        assert last is not None and last.message.content == "4"
+
+    asyncio.run(both())
+
+
+def _lc_embeddings(o: Any, url: str, tmp: Path) -> None:
+    assert len(o.embed_documents(["a", "b"])) == 2
+    assert len(asyncio.run(o.aembed_query("c"))) > 0
+
+
+def _li_embedding(o: Any, url: str, tmp: Path) -> None:
+    assert len(o.get_text_embedding_batch(["a", "b"])) == 2
+    assert len(asyncio.run(o.aget_query_embedding("c"))) > 0
+
+
+def _client(o: Any, url: str, tmp: Path) -> None:
+    assert o.chat.create("gpt-4o-mini", [{"role": "user", "content": "say 1"}]).content == "1"
+    assert o.embeddings.create(["a"])
+    assert o.images.generate("a fox").images[0].url
+    audio = o.audio.speech("Hello there.")
+    assert o.audio.transcribe(audio).text == "Hello there."
+    assert o.models.list()
+    account = o.account.whoami()
+    assert account.id == USER_ID
+    assert_clean(repr(account), "AccountInfo repr")
+    assert_clean(account.model_dump_json(), "AccountInfo JSON")
+
+
+def _aclient(o: Any, url: str, tmp: Path) -> None:
+    async def run() -> None:
+        assert (await o.chat.create("gpt-4o-mini", [{"role": "user", "content": "say 1"}])).content == "1"
+        assert [c async for c in o.chat.stream("gpt-4o-mini", [{"role": "user", "content": "say 2"}])]
+        assert await o.embeddings.create(["a"])
+        assert (await o.account.whoami()).id == USER_ID
+        assert b"".join([c async for c in o.audio.iter_speech("Hi.")])
+
+    asyncio.run(run())
+
+
+def _public() -> dict[str, Public]:
+    from langchain_core.documents.base import Blob
+
+    from _b3n import AsyncB3nClient, B3nClient
+    from _b3n.config import resolve_config
+    from langchain_b3n import (
+        B3nAudioLoader,
+        B3nEmbeddings,
+        B3nImageGeneration,
+        B3nSpeechToText,
+        B3nTextToSpeech,
+        B3nWhisperParser,
+        ChatB3n,
+    )
+    from llama_index_b3n import B3n, B3nAudioReader, B3nEmbedding, B3nToolSpec
+
+    lc = {"api_key": FAKE_KEY}
+    return {
+        "ChatB3n": Public(lambda u, t: ChatB3n(model="gpt-4o-mini", base_url=u, **lc), _lc_chat, lazy=True),
+        "B3nEmbeddings": Public(lambda u, t: B3nEmbeddings(base_url=u, **lc), _lc_embeddings),
+        "B3nImageGeneration": Public(
+            lambda u, t: B3nImageGeneration(base_url=u, **lc),
+            lambda o, u, t: o.invoke({"prompt": "a fox"}) and asyncio.run(o.ainvoke({"prompt": "a cat"}))),
+        "B3nTextToSpeech": Public(
+            lambda u, t: B3nTextToSpeech(base_url=u, output_dir=str(t), **lc),
+            lambda o, u, t: Path(o.invoke({"text": "Hello."})).stat().st_size > 0),
+        "B3nSpeechToText": Public(
+            lambda u, t: B3nSpeechToText(base_url=u, **lc),
+            lambda o, u, t: o.invoke({"file_path": str(_speech_file(u, t))})),
+        "B3nWhisperParser": Public(
+            lambda u, t: B3nWhisperParser(base_url=u, **lc),
+            lambda o, u, t: o.parse(Blob.from_path(_speech_file(u, t)))),
+        "B3nAudioLoader": Public(
+            lambda u, t: B3nAudioLoader(str(_speech_file(u, t)), base_url=u, **lc),
+            lambda o, u, t: o.load() and asyncio.run(o.aload())),
+        "B3nClient": Public(
+            lambda u, t: B3nClient(base_url=u, access_token=FAKE_TOKEN, user_id=USER_ID, **lc), _client),
+        "AsyncB3nClient": Public(
+            lambda u, t: AsyncB3nClient(base_url=u, access_token=FAKE_TOKEN, user_id=USER_ID, **lc), _aclient),
+        "B3n": Public(lambda u, t: B3n(model="gpt-4o-mini", api_base=u, **lc), _li_chat, lazy=True),
+        "B3nEmbedding": Public(lambda u, t: B3nEmbedding(api_base=u, **lc), _li_embedding),
+        "B3nToolSpec": Public(
+            lambda u, t: B3nToolSpec(api_base=u, output_dir=t, **lc),
+            lambda o, u, t: o.generate_image("a fox") and o.transcribe_audio(str(_speech_file(u, t)))),
+        "B3nAudioReader": Public(
+            lambda u, t: B3nAudioReader(api_base=u, **lc),
+            lambda o, u, t: o.load_data(_speech_file(u, t)) and asyncio.run(o.aload_data(_speech_file(u, t)))),
+        "B3nConfig": Public(
+            lambda u, t: resolve_config(base_url=u, access_token=FAKE_TOKEN, user_id=USER_ID, **lc),
+            lambda o, u, t: B3nClient(config=o).account.whoami()),
+    }
+
+
+PUBLIC_NAMES = [
+    "ChatB3n", "B3nEmbeddings", "B3nImageGeneration", "B3nTextToSpeech", "B3nSpeechToText", "B3nWhisperParser",
+    "B3nAudioLoader", "B3nClient", "AsyncB3nClient", "B3n", "B3nEmbedding", "B3nToolSpec", "B3nAudioReader",
+    "B3nConfig",
+]
+
+
+def test_the_sweep_covers_every_public_class() -> None:
+    import langchain_b3n
+    import llama_index_b3n
+
+    exported = set()
+    for module in (langchain_b3n, llama_index_b3n):
+        for name in module.__all__:
+            value = getattr(module, name)
+            if inspect.isclass(value) and not issubclass(value, BaseException) and name != "Emulator":
+                exported.add(name)
+    assert exported | {"B3nConfig"} == set(PUBLIC_NAMES) == set(_public())
+
+
+# ---------------------------------------------------------------------------------------------- the sweep
+
+
+def _views(obj: Any) -> Iterator[tuple[str, Any]]:
+    """Every serialised or printed form of ``obj`` a user, a tracer or a cache might produce."""
+    from langchain_core.load import dumpd, dumps
+
+    yield "repr", repr(obj)
+    yield "str", str(obj)
+    yield "format", f"{obj!s:>10}"
+    yield "dumps", dumps(obj)
+    yield "dumpd", json.dumps(dumpd(obj), default=repr)
+    for method in ("to_dict", "to_json", "to_payload", "model_dump", "dict"):
+        fn = getattr(obj, method, None)
+        if callable(fn):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                yield method, fn()
+    if hasattr(obj, "model_dump_json") and not inspect.isclass(getattr(obj, "args_schema", None)):
+        yield "model_dump_json", obj.model_dump_json()
+    if hasattr(obj, "__dict__"):
+        yield "repr(vars)", {k: repr(v) for k, v in vars(obj).items() if k != "__pydantic_private__"}
+    try:
+        pickled = pickle.dumps(obj)
+    except (TypeError, pickle.PicklingError, AttributeError):
+        return  # not picklable: nothing written anywhere
+    yield "pickle", pickled
+    yield "repr(unpickled)", repr(pickle.loads(pickled))
+    yield "repr(deepcopy)", repr(copy.deepcopy(obj))
+
+
+@pytest.mark.parametrize("name", PUBLIC_NAMES)
+def test_no_credential_in_any_view_or_log_after_real_calls(
+    name: str, secure: Emulator, token_env: None, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    public = _public()[name]
+    url = secure.base_url
+    _speech_file(url, tmp_path)
+    caplog.set_level(logging.DEBUG)  # root: b3n, httpx, httpcore, langchain, llama_index ...
+    obj = public.make(url, tmp_path)
+    public.exercise(obj, url, tmp_path)
+    assert secure.total_requests > 0
+    bad_auth = [r for r in secure.requests if r.status in (401, 403)]
+    assert not bad_auth, "the credentials were not sent where they belong"
+    for view, value in _views(obj):
+        assert_clean(value, f"{name} {view}")
+    records = caplog.records
+    assert any(r.name.startswith("httpcore") for r in records), "httpcore DEBUG logging was not captured"
+    assert any(r.name == "b3n" for r in records)
+    for record in records:
+        assert_clean(record.getMessage(), f"log record {record.name}")
+        assert_clean(repr(record.args), f"log record args {record.name}")
+
+
+def test_unpickled_objects_reread_credentials_from_the_environment(
+    secure: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pickle carries no key; loaded where B3N_API_KEY is set, the object works again."""
+    from langchain_b3n import ChatB3n
+
+    llm = ChatB3n(model="gpt-4o-mini", api_key=FAKE_KEY, base_url=secure.base_url)
+    assert llm.invoke("say 1").content == "1"
+    data = pickle.dumps(llm)
+    assert_clean(data, "ChatB3n pickle")
+    monkeypatch.setenv("B3N_API_KEY", FAKE_KEY)
+    assert pickle.loads(data).invoke("say 2").content == "2"
+
+
+# ---------------------------------------------------------------------------------------------- errors
+
+
+def _closed_port_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+
+
+def _failures(url: str) -> list[tuple[str, Callable[[], Any]]]:
+    from llama_index.core.llms import ChatMessage
+
+    from _b3n import AsyncB3nClient, B3nClient
+    from langchain_b3n import B3nEmbeddings, ChatB3n
+    from llama_index_b3n import B3n
+
+    msg = [ChatMessage(role="user", content="hi")]
+    return [
+        ("401 wrong key (ChatB3n)", lambda: ChatB3n(api_key=WRONG_KEY, base_url=url).invoke("hi")),
+        ("401 wrong token (account)", lambda: B3nClient(api_key=FAKE_KEY, base_url=url, access_token=WRONG_KEY,
+                                                         user_id=USER_ID).account.whoami()),
+        ("key sent to the account endpoint", lambda: B3nClient(api_key=FAKE_KEY, base_url=url,
+                                                                access_token=FAKE_KEY).account.whoami()),
+        ("connection refused (B3n)", lambda: B3n(api_key=FAKE_KEY, api_base=_closed_port_url(), max_retries=0)
+         .chat(msg)),
+        ("429 exhausted (embeddings)", lambda: B3nEmbeddings(api_key=FAKE_KEY, base_url=url, max_retries=0)
+         .embed_documents(["a"])),
+        ("stream cut (ChatB3n)", lambda: list(ChatB3n(api_key=FAKE_KEY, base_url=url).stream("Tell me a story"))),
+        ("timeout (async client)", lambda: asyncio.run(AsyncB3nClient(
+            api_key=FAKE_KEY, base_url=url, timeout=0.2, max_retries=0).chat.create("gpt-4o-mini", [
+                {"role": "user", "content": "hi"}]))),
+        ("bad input (client)", lambda: B3nClient(api_key=FAKE_KEY, base_url=url).audio.speech("x" * 5000)),
+        ("missing key", lambda: ChatB3n(base_url=url).invoke("hi")),
+    ]
+
+
+FAULT_BEFORE = {
+    "429 exhausted (embeddings)": ("rate_limit", "embeddings", {"retry_after": 0}),
+    "stream cut (ChatB3n)": ("stream_cut", "chat", {"after": 3}),
+    "timeout (async client)": ("slow_first_byte", "chat", {"delay": 5}),
+}
+
+
+@pytest.mark.parametrize("case", [name for name, _ in _failures("http://127.0.0.1:1/v1")])
+def test_no_credential_in_errors_or_tracebacks(case: str, secure: Emulator) -> None:
+    secure.reset()
+    if case in FAULT_BEFORE:
+        kind, route, params = FAULT_BEFORE[case]
+        secure.inject(kind, route=route, **params)
+    call = dict(_failures(secure.base_url))[case]
+    with pytest.raises(e.B3nError) as info:
+        call()
+    err = info.value
+    text = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+    assert_clean(text, f"traceback of {case}")
+    assert_clean(str(err), case)
+    assert_clean(repr(err), case)
+    assert_clean(repr(vars(err)), f"attributes of {case}")
+    assert_clean(pickle.dumps(err), f"pickled {case}")
+    assert err.message  # and it says what to do, without the secret
+
+
+# ---------------------------------------------------------------------------------------------- tracing
+
+
+def test_no_credential_reaches_langchain_callbacks_or_stream_events(secure: Emulator) -> None:
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    from langchain_b3n import B3nEmbeddings, ChatB3n
+
+    seen: list[Any] = []
+
+    class Recorder(BaseCallbackHandler):
+        def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+            seen.append(("start", serialized, kwargs))
+
+        def on_llm_end(self, response: Any, **kwargs: Any) -> None:
+            seen.append(("end", response, kwargs))
+
+    llm = ChatB3n(model="gpt-4o-mini", api_key=FAKE_KEY, base_url=secure.base_url)
+    llm.invoke("say 1", config={"callbacks": [Recorder()], "metadata": {"run": "canary"}})
+    assert seen and seen[0][0] == "start"
+    assert_clean(repr(seen), "LangChain callback payloads")
+
+    async def events() -> list[Any]:
+        return [ev async for ev in llm.astream_events("say 2", version="v2")]
+
+    collected = asyncio.run(events())
+    assert any(ev["event"] == "on_chat_model_end" for ev in collected)
+    assert_clean(repr(collected), "astream_events")
+    assert_clean(repr(llm.bind_tools([{"type": "function", "function": {"name": "f", "parameters": {
+        "type": "object", "properties": {}}}}])), "bound runnable")
+    assert_clean(repr(B3nEmbeddings(api_key=FAKE_KEY, base_url=secure.base_url)), "embeddings")
+
+
+def test_no_credential_reaches_llama_index_instrumentation(secure: Emulator) -> None:
+    from llama_index.core.instrumentation import get_dispatcher
+    from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+    from llama_index.core.instrumentation.events import BaseEvent
+    from llama_index.core.llms import ChatMessage
+
+    from llama_index_b3n import B3n, B3nEmbedding
+
+    events: list[BaseEvent] = []
+
+    class Recorder(BaseEventHandler):
+        @classmethod
+        def class_name(cls) -> str:
+            return "CanaryRecorder"
+
+        def handle(self, event: BaseEvent, **kwargs: Any) -> None:
+            events.append(event)
+
+    root = get_dispatcher()
+    recorder = Recorder()
+    root.add_event_handler(recorder)
+    try:
+        B3n(model="gpt-4o-mini", api_key=FAKE_KEY, api_base=secure.base_url).chat(
+            [ChatMessage(role="user", content="say 1")])
+        B3nEmbedding(api_key=FAKE_KEY, api_base=secure.base_url).get_text_embedding_batch(["a"])
+    finally:
+        root.event_handlers.remove(recorder)
+    assert len(events) >= 4
+    for event in events:
+        assert_clean(event.model_dump_json(), f"LlamaIndex event {type(event).__name__}")
+        assert_clean(repr(event.dict()), f"LlamaIndex event {type(event).__name__}")
+
+
+# ---------------------------------------------------------------------------------------------- plain http
+
+
+@pytest.mark.parametrize("name", PUBLIC_NAMES)
+def test_plain_http_to_a_remote_host_warns(name: str, token_env: None, tmp_path: Path) -> None:
+    public = _public()[name]
+    remote = "http://192.0.2.10/v1"  # TEST-NET-1: never routed, and no DNS needed
+    with pytest.warns(UserWarning, match="plain http") as record:
+        obj = _make_offline(public, remote, tmp_path)
+        if public.lazy:
+            with contextlib.suppress(e.B3nError):
+                _first_call_fast(obj)
+    for w in record:
+        assert_clean(str(w.message), "insecure-transport warning")
+
+
+def _make_offline(public: Public, url: str, tmp: Path) -> Any:
+    """Build without touching the network (the loader's audio file is a local placeholder)."""
+    (tmp / "hello.mp3").write_bytes(b"ID3" + b"\0" * 64)
+    return public.make(url, tmp)
+
+
+def _first_call_fast(obj: Any) -> None:
+    """The first call of a lazily-configured class, with a timeout short enough not to matter."""
+    obj.timeout = 0.2
+    obj.max_retries = 0
+    if hasattr(obj, "invoke"):
+        obj.invoke("hi")
+    else:
+        obj.complete("hi")
+
+
+@pytest.mark.parametrize("url", ["https://relay.example.com/v1", "http://127.0.0.1:9/v1", "http://localhost:9/v1"])
+def test_https_or_loopback_does_not_warn(url: str, token_env: None, tmp_path: Path) -> None:
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        for public in _public().values():
+            _make_offline(public, url, tmp_path)
+    assert not [w for w in record if "plain http" in str(w.message)]
+
+
+# ---------------------------------------------------------------------------------------------- redirects
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """The redirect target: records request headers, answers like a relay would."""
+
+    seen: list[dict[str, str]]
+    redirect_to: str | None = None  # set on the redirecting server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _reply(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        if self.redirect_to is not None:
+            self.send_response(307)
+            self.send_header("Location", self.redirect_to + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.seen.append({k.lower(): v for k, v in self.headers.items()})
+        if self.path.endswith("/hop"):  # same-origin redirect: the control case
+            self.send_response(307)
+            self.send_header("Location", self.path[: -len("/hop")] + "/chat/completions")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = json.dumps({"id": "chatcmpl-x", "object": "chat.completion", "model": "gpt-4o-mini", "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "redirected"}, "finish_reason": "stop"}]})
+        if self.path.startswith("/api/"):
+            body = json.dumps({"success": True, "message": "", "data": {"id": USER_ID, "quota": 1, "used_quota": 0}})
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = _reply
+
+
+def _serve(host: str, seen: list[dict[str, str]], redirect_to: str | None = None) -> tuple[Any, int]:
+    handler = type("Handler", (_Recorder,), {"seen": seen, "redirect_to": redirect_to})
+    server = http.server.ThreadingHTTPServer((host, 0), handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server, server.server_address[1]
+
+
+def _loopback_hosts() -> list[str]:
+    hosts = ["localhost"]
+    try:
+        with socket.socket() as s:
+            s.bind(("127.0.0.2", 0))
+        hosts.append("127.0.0.2")
+    except OSError:
+        pass
+    return hosts
+
+
+@pytest.mark.parametrize("target_host", _loopback_hosts())
+def test_redirect_to_another_origin_never_carries_the_credentials(target_host: str) -> None:
+    from _b3n import AsyncB3nClient, B3nClient
+    from langchain_b3n import ChatB3n
+
+    seen: list[dict[str, str]] = []
+    target, target_port = _serve(target_host, seen)
+    redirector, port = _serve("127.0.0.1", [], redirect_to=f"http://{target_host}:{target_port}")
+    try:
+        base = f"http://127.0.0.1:{port}/v1"
+        kw: dict[str, Any] = {"api_key": FAKE_KEY, "base_url": base, "access_token": FAKE_TOKEN, "user_id": USER_ID}
+        msgs = [{"role": "user", "content": "hi"}]
+        assert B3nClient(**kw).chat.create("gpt-4o-mini", msgs).content == "redirected"
+        assert asyncio.run(AsyncB3nClient(**kw).chat.create("gpt-4o-mini", msgs)).content == "redirected"
+        assert B3nClient(**kw).account.whoami().id == USER_ID
+        assert ChatB3n(api_key=FAKE_KEY, base_url=base).invoke("hi").content == "redirected"
+        assert len(seen) == 4
+        for headers in seen:
+            assert "authorization" not in headers, headers
+            assert_clean(repr(headers), f"headers received by {target_host}")
+        # control: a redirect within the same origin keeps the credential (so the check above is not vacuous)
+        seen.clear()
+        same = f"http://{target_host}:{target_port}/v1"
+        client = B3nClient(api_key=FAKE_KEY, base_url=same)
+        response = client.transport.request("POST", "/hop", json_body={"model": "gpt-4o-mini", "messages": msgs})
+        assert response.status_code == 200
+        assert [h.get("authorization") for h in seen] == [f"Bearer {FAKE_KEY}"] * 2
+    finally:
+        for server in (target, redirector):
+            server.shutdown()
+            server.server_close()
