@@ -224,6 +224,16 @@ def _outcome(response: httpx.Response | None, exc: Exception) -> int | str:
     return type(exc).__name__
 
 
+def _detach_stream(response: httpx.Response) -> httpx.Response:
+    """Break httpx's response <-> stream reference cycle once the body has been read.
+
+    Otherwise every response (body included) lives until a full garbage collection: in a
+    10,000-text embedding job that kept ~45 MB of 4 MB bodies alive (see tests/benchmarks).
+    """
+    response.stream = httpx.ByteStream(response.content)
+    return response
+
+
 def _path(url: str) -> str:
     return httpx.URL(url).path
 
@@ -309,7 +319,7 @@ class SyncTransport(_Base):
             at_origin=at_origin, model=model, timeout=timeout, read_body=True,
         ) as response:
             pass
-        return response
+        return _detach_stream(response)
 
     @contextmanager
     def stream(
@@ -444,7 +454,7 @@ class AsyncTransport(_Base):
             at_origin=at_origin, model=model, timeout=timeout, read_body=True,
         ) as response:
             pass
-        return response
+        return _detach_stream(response)
 
     @asynccontextmanager
     async def stream(

@@ -123,6 +123,29 @@ def _li_anchor(base_url: str) -> ChatContender:
     )
 
 
+def _core(base_url: str) -> ChatContender:
+    """Our shared core alone (no framework): where the adapters' time goes is the difference."""
+    from _b3n import AsyncB3nClient, B3nClient
+
+    client = B3nClient(api_key=KEY, base_url=base_url)
+    messages = [{"role": "user", "content": PROMPT}]
+
+    def ainvoke_factory() -> Callable[[], Awaitable[str]]:
+        aclient = AsyncB3nClient(api_key=KEY, base_url=base_url)
+
+        async def create() -> str:
+            return (await aclient.chat.create(MODEL, messages)).content
+
+        return create
+
+    return ChatContender(
+        "core", "B3nClient.chat (our core, no framework)", "core", True,
+        invoke=lambda: client.chat.create(MODEL, messages).content,
+        stream=lambda: [c.content for c in client.chat.stream(MODEL, messages)],
+        make_ainvoke=ainvoke_factory,
+    )
+
+
 def _bare(base_url: str) -> ChatContender:
     from httpx_sse import connect_sse
 
@@ -170,6 +193,7 @@ CHAT_FACTORIES: dict[str, Callable[[str], ChatContender]] = {
     "lc_anchor": _lc_anchor,
     "li_ours": _li_ours,
     "li_anchor": _li_anchor,
+    "core": _core,
     "bare": _bare,
 }
 
