@@ -2,7 +2,7 @@
 
 Each sample runs ``python -c`` with a tiny probe: it times the import statement alone (interpreter
 start-up is the same for everybody and excluded), then the first construction of each class
-(lazy work included), then the median of 20 further constructions. Samples of the different cases
+(lazy work included), then the median of 5 further constructions. Samples of the different cases
 are interleaved so that drift on the machine hits every case alike.
 """
 
@@ -97,7 +97,7 @@ for name, expr in case["constructors"].items():
     eval(expr, ns)
     out["first_ms"][name] = (time.perf_counter() - t0) * 1000
     samples = []
-    for _ in range(20):
+    for _ in range(5):
         t0 = time.perf_counter()
         eval(expr, ns)
         samples.append((time.perf_counter() - t0) * 1000)
