@@ -103,12 +103,24 @@ def shared_sync_client(config: B3nConfig) -> httpx.Client:
     return client
 
 
+def _forget_closed_loops() -> None:
+    """Drop the pools of event loops that were closed (e.g. by each ``asyncio.run``).
+
+    Their sockets hold the loop, so the weak keys alone never let go: without this, every
+    ``asyncio.run(...)`` that made a call would keep its connections open for the life of the
+    process. Dropped pools are freed at once and their sockets closed.
+    """
+    for loop in [loop for loop in list(_async_pools.keys()) if loop.is_closed()]:
+        _async_pools.pop(loop, None)
+
+
 def shared_async_client(config: B3nConfig) -> httpx.AsyncClient:
     loop = asyncio.get_running_loop()
     per_loop = _async_pools.get(loop)
     if per_loop is None:
-        per_loop = {}
-        _async_pools[loop] = per_loop
+        with _pool_lock:  # threads with their own loops register concurrently
+            _forget_closed_loops()
+            per_loop = _async_pools.setdefault(loop, {})
     key = _pool_key(config)
     client = per_loop.get(key)
     if client is None or client.is_closed:

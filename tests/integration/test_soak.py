@@ -235,3 +235,26 @@ async def test_soak_5000_mixed_calls_with_faults(soak_emulator: Emulator) -> Non
         f"\nsoak: {TOTAL} calls + {faults.injected} injected faults in {elapsed:.1f}s "
         f"({TOTAL / elapsed:.0f} calls/s), fds {fds_before}->{fds_after}, RSS {rss_before:.1f}->{rss_after:.1f} MB"
     )
+
+
+def test_repeated_asyncio_run_does_not_leak_sockets(emulator: Emulator) -> None:
+    """Scripts and task queues often wrap each async call in ``asyncio.run``: each run's loop gets a
+    pool, and the pool of a closed loop must be released (its sockets closed), not kept forever."""
+    from langchain_b3n import ChatB3n
+    from llama_index_b3n import B3nEmbedding
+
+    llm = ChatB3n(model="gpt-4o-mini", api_key=KEY, base_url=emulator.base_url)
+    emb = B3nEmbedding(api_key=KEY, api_base=emulator.base_url)
+
+    async def burst(n: int) -> None:
+        replies = await asyncio.gather(*(llm.ainvoke(f"say {n + i}") for i in range(5)))
+        assert [r.content for r in replies] == [str(n + i) for i in range(5)]
+        assert len(await emb.aget_text_embedding_batch(["a", "b"])) == 2
+
+    asyncio.run(burst(0))
+    gc.collect()
+    before = _fd_count()
+    for n in range(1, 31):
+        asyncio.run(burst(n * 10))
+    gc.collect()
+    assert _fd_count() - before <= 12, "each closed event loop kept its connections open"  # at most one run's pool
