@@ -108,7 +108,7 @@ class Ctx:
     sink: list[Any] = field(default_factory=list)
     max_retries: int = MAX_RETRIES
     timeout: float = TIMEOUT
-    #: stream idle timeout (LlamaIndex ``B3n`` has none: its ``timeout`` bounds each read).
+    #: stream idle timeout
     idle: float = IDLE_TIMEOUT
 
 
@@ -138,7 +138,7 @@ def _li_b3n(ctx: Ctx) -> Any:
     from llama_index_b3n import B3n
 
     return B3n(model="gpt-4o-mini", api_key=KEY, api_base=ctx.base_url, max_retries=ctx.max_retries,
-               timeout=ctx.timeout)
+               timeout=ctx.timeout, stream_idle_timeout=ctx.idle)
 
 
 def _li_messages() -> list[Any]:
