@@ -13,9 +13,9 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from _b3n._exports import ERROR_NAMES, resolve_lazy
 from _b3n._version import __version__
 
 if TYPE_CHECKING:
@@ -53,38 +53,14 @@ _LAZY = {
     "resolve_config": "_b3n.config",
     "B3nStreamTimeoutError": "_b3n.transport",
 }
-_ERRORS = (
-    "B3nAPIStatusError",
-    "B3nAuthenticationError",
-    "B3nBadRequestError",
-    "B3nConfigurationError",
-    "B3nConflictError",
-    "B3nConnectionError",
-    "B3nError",
-    "B3nInsufficientQuotaError",
-    "B3nInvalidRequestError",
-    "B3nModelNotAvailableError",
-    "B3nNotFoundError",
-    "B3nPermissionDeniedError",
-    "B3nRateLimitError",
-    "B3nResponseError",
-    "B3nServerError",
-    "B3nStreamInterruptedError",
-    "B3nTimeoutError",
-)
-_LAZY.update(dict.fromkeys(_ERRORS, "_b3n.errors"))
+_LAZY.update(dict.fromkeys((n for n in ERROR_NAMES if n != "B3nStreamTimeoutError"), "_b3n.errors"))
 
 __all__ = ["__version__", *sorted(_LAZY)]
 
 
 def __getattr__(name: str) -> Any:
     """Import public names on first use, so ``import _b3n`` (and the facades) stay cheap."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module '_b3n' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return resolve_lazy(globals(), _LAZY, name)
 
 
 def __dir__() -> list[str]:

@@ -11,9 +11,9 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from _b3n._exports import ERROR_NAMES, resolve_lazy
 from _b3n._version import __version__
 
 if TYPE_CHECKING:
@@ -33,38 +33,13 @@ _LAZY = {
     "AsyncB3nClient": "_b3n",
     "Emulator": "_b3n.emulator",
 }
-_ERRORS = (
-    "B3nError",
-    "B3nAPIStatusError",
-    "B3nAuthenticationError",
-    "B3nBadRequestError",
-    "B3nConfigurationError",
-    "B3nConflictError",
-    "B3nConnectionError",
-    "B3nInsufficientQuotaError",
-    "B3nInvalidRequestError",
-    "B3nModelNotAvailableError",
-    "B3nNotFoundError",
-    "B3nPermissionDeniedError",
-    "B3nRateLimitError",
-    "B3nResponseError",
-    "B3nServerError",
-    "B3nStreamInterruptedError",
-    "B3nStreamTimeoutError",
-    "B3nTimeoutError",
-)
-_LAZY.update(dict.fromkeys(_ERRORS, "_b3n"))
+_LAZY.update(dict.fromkeys(ERROR_NAMES, "_b3n"))
 
 __all__ = ["__version__", *sorted(_LAZY)]
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'llama_index_b3n' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return resolve_lazy(globals(), _LAZY, name)
 
 
 def __dir__() -> list[str]:

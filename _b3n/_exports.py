@@ -1,0 +1,49 @@
+"""Lazy public exports shared by ``_b3n`` and the two facades (PEP 562 module ``__getattr__``).
+
+Importing a facade stays cheap: a public name's module is imported on first access.
+
+Example:
+    >>> namespace = {"__name__": "demo"}
+    >>> resolve_lazy(namespace, {"sqrt": "math"}, "sqrt")(16.0)
+    4.0
+    >>> namespace["sqrt"](9.0)
+    3.0
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+#: the error classes every facade re-exports from ``_b3n``.
+ERROR_NAMES: tuple[str, ...] = (
+    "B3nError",
+    "B3nAPIStatusError",
+    "B3nAuthenticationError",
+    "B3nBadRequestError",
+    "B3nConfigurationError",
+    "B3nConflictError",
+    "B3nConnectionError",
+    "B3nInsufficientQuotaError",
+    "B3nInvalidRequestError",
+    "B3nModelNotAvailableError",
+    "B3nNotFoundError",
+    "B3nPermissionDeniedError",
+    "B3nRateLimitError",
+    "B3nResponseError",
+    "B3nServerError",
+    "B3nStreamInterruptedError",
+    "B3nStreamTimeoutError",
+    "B3nTimeoutError",
+)
+
+
+def resolve_lazy(namespace: dict[str, Any], exports: Mapping[str, str], name: str) -> Any:
+    """Import ``name`` from its module in ``exports``, cache it in ``namespace`` and return it."""
+    module = exports.get(name)
+    if module is None:
+        raise AttributeError(f"module {namespace['__name__']!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    namespace[name] = value
+    return value
