@@ -1,7 +1,9 @@
 """Section 1: import time and construction cost, each sample in a fresh interpreter.
 
 Each sample runs ``python -c`` with a tiny probe: it times the import statement alone (interpreter
-start-up is the same for everybody and excluded), then the first construction of each class
+start-up is the same for everybody and excluded) as CPU time of that process (what the import
+costs; unlike wall time it does not grow when other work on the machine preempts the probe) and as
+wall time, then the first construction of each class
 (lazy work included), then the median of 5 further constructions. Samples of the different cases
 are interleaved so that drift on the machine hits every case alike.
 """
@@ -89,9 +91,9 @@ _PROBE = r"""
 import json, sys, time, statistics
 case = json.loads(sys.argv[1])
 ns = {}
-t0 = time.perf_counter()
+c0, t0 = time.process_time(), time.perf_counter()
 exec(case["statement"], ns)
-out = {"import_s": time.perf_counter() - t0, "first_ms": {}, "warm_ms": {}}
+out = {"import_s": time.perf_counter() - t0, "import_cpu_s": time.process_time() - c0, "first_ms": {}, "warm_ms": {}}
 for name, expr in case["constructors"].items():
     t0 = time.perf_counter()
     eval(expr, ns)
@@ -136,13 +138,30 @@ def measure_imports(runs: int = 7) -> dict[str, dict[str, Any]]:
             "label": case.label,
             "statement": case.statement,
             "import_s": statistics.median(s["import_s"] for s in ok),
+            "import_cpu_s": statistics.median(s["import_cpu_s"] for s in ok),
             "import_all_s": [s["import_s"] for s in ok],
+            "import_cpu_all_s": [s["import_cpu_s"] for s in ok],
             "first_ms": {n: statistics.median(s["first_ms"][n] for s in ok) for n in case.constructors},
             "warm_ms": {n: statistics.median(s["warm_ms"][n] for s in ok) for n in case.constructors},
             "leaked": sorted({p for s in ok for p in s["leaked"]}),
             "runs": len(ok),
         }
+    _paired(results)
     return results
+
+
+def _paired(results: dict[str, dict[str, Any]]) -> None:
+    """Median over rounds of ours/anchor and ours - floor (samples of one round ran back to back)."""
+    for ours, anchor, floor in (("lc_ours", "lc_anchor", "lc_floor"), ("li_ours", "li_anchor", "li_floor")):
+        mine = results.get(ours, {}).get("import_cpu_all_s")
+        if not mine:
+            continue
+        other = results.get(anchor, {}).get("import_cpu_all_s")
+        if other and len(other) == len(mine):
+            results[ours]["paired_vs_anchor"] = statistics.median(a / b for a, b in zip(mine, other, strict=True))
+        base = results.get(floor, {}).get("import_cpu_all_s")
+        if base and len(base) == len(mine):
+            results[ours]["paired_vs_floor_s"] = statistics.median(a - b for a, b in zip(mine, base, strict=True))
 
 
 if __name__ == "__main__":

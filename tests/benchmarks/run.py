@@ -112,8 +112,11 @@ def render(results: dict[str, Any], quick: bool) -> str:
         out += ["## Goals", "", goals, "", f"{passed}/{total} goals met.", ""]
     if "imports" in results:
         out += [f"## 1. Import time (median of {size['import_runs']} fresh interpreters) and construction", "",
-                "Import time of the statement alone (interpreter start-up excluded). Floors: the framework base "
-                "classes plus httpx.", "", report.imports_md(results["imports"]), ""]
+                "Import time of the statement alone (interpreter start-up excluded), as CPU time of the fresh "
+                "process (the goals use it: it does not grow when other work on the machine preempts the probe) "
+                "and as wall time. \"Paired\": the median over the rounds of ours/anchor and ours - floor (each round runs "
+                "the cases back to back). Floors: the framework base classes plus httpx. Constructions: the first one in "
+                "the process (lazy work included) and the median of the next five.", "", report.imports_md(results["imports"]), ""]
     if "overhead" in results:
         out += [f"## 2. Per-call overhead ({size['calls']} sequential short calls each, interleaved call by call)", "",
                 "`invoke(\"say 1\")` / `chat([...])`; bare = `httpx.Client.post` of the same body + `.json()`.", "",
