@@ -32,7 +32,12 @@ class ImportCase:
     constructors: dict[str, str] = field(default_factory=dict)
     #: top-level packages that must NOT be imported by the statement
     forbidden: tuple[str, ...] = ()
+    #: run first, untimed (to time the marginal cost of ``statement`` on top of it)
+    preload: str = ""
 
+
+LC_FLOOR = "import httpx, langchain_core.language_models.chat_models, langchain_core.embeddings"
+LI_FLOOR = "import httpx, llama_index.core.llms.function_calling, llama_index.core.base.embeddings.base"
 
 CASES: tuple[ImportCase, ...] = (
     ImportCase(
@@ -54,10 +59,12 @@ CASES: tuple[ImportCase, ...] = (
             "OpenAIEmbeddings": f"OpenAIEmbeddings(api_key={KEY!r}, base_url={URL!r})",
         },
     ),
+    ImportCase("lc_floor", "LangChain floor (httpx + langchain_core bases)", LC_FLOOR),
     ImportCase(
-        "lc_floor",
-        "LangChain floor (httpx + langchain_core bases)",
-        "import httpx, langchain_core.language_models.chat_models, langchain_core.embeddings",
+        "lc_marginal",
+        "langchain_b3n on top of the LangChain floor (same process)",
+        "from langchain_b3n import ChatB3n, B3nEmbeddings",
+        preload=LC_FLOOR,
     ),
     ImportCase(
         "li_ours",
@@ -80,10 +87,12 @@ CASES: tuple[ImportCase, ...] = (
             ),
         },
     ),
+    ImportCase("li_floor", "LlamaIndex floor (httpx + llama_index.core bases)", LI_FLOOR),
     ImportCase(
-        "li_floor",
-        "LlamaIndex floor (httpx + llama_index.core bases)",
-        "import httpx, llama_index.core.llms.function_calling, llama_index.core.base.embeddings.base",
+        "li_marginal",
+        "llama_index_b3n on top of the LlamaIndex floor (same process)",
+        "from llama_index_b3n import B3n, B3nEmbedding",
+        preload=LI_FLOOR,
     ),
 )
 
@@ -91,6 +100,8 @@ _PROBE = r"""
 import json, sys, time, statistics
 case = json.loads(sys.argv[1])
 ns = {}
+if case["preload"]:
+    exec(case["preload"], ns)
 c0, t0 = time.process_time(), time.perf_counter()
 exec(case["statement"], ns)
 out = {"import_s": time.perf_counter() - t0, "import_cpu_s": time.process_time() - c0, "first_ms": {}, "warm_ms": {}}
@@ -110,7 +121,8 @@ print(json.dumps(out))
 
 
 def _sample(case: ImportCase) -> dict[str, Any]:
-    arg = json.dumps({"statement": case.statement, "constructors": case.constructors, "forbidden": case.forbidden})
+    arg = json.dumps({"statement": case.statement, "constructors": case.constructors, "forbidden": case.forbidden,
+                      "preload": case.preload})
     proc = subprocess.run(
         [sys.executable, "-c", _PROBE, arg],
         capture_output=True, text=True, env=child_env(), cwd=str(REPO_ROOT), timeout=120,

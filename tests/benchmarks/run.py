@@ -115,7 +115,13 @@ def render(results: dict[str, Any], quick: bool) -> str:
                 "Import time of the statement alone (interpreter start-up excluded), as CPU time of the fresh "
                 "process (the goals use it: it does not grow when other work on the machine preempts the probe) "
                 "and as wall time. \"Paired\": the median over the rounds of ours/anchor and ours - floor (each round runs "
-                "the cases back to back). Floors: the framework base classes plus httpx. Constructions: the first one in "
+                "the cases back to back). Floors: the framework base classes plus httpx. \"On top of the floor\": "
+                "the floor is imported first in the same process and only our import is timed (what our own modules "
+                "cost). Separate fresh processes also differ by the order in which third-party packages get "
+                "imported (langsmith/pydantic model building costs more when langchain_core.callbacks comes first; "
+                "cProfile shows the same Python work, the extra is memory/page-fault time) and by +-50 ms of noise "
+                "on a shared machine. "
+                "Constructions: the first one in "
                 "the process (lazy work included) and the median of the next five.", "", report.imports_md(results["imports"]), ""]
     if "overhead" in results:
         out += [f"## 2. Per-call overhead ({size['calls']} sequential short calls each, interleaved call by call)", "",
