@@ -23,6 +23,9 @@ from typing import Any
 import httpx
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.callbacks.schema import CBEventType, EventPayload
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.events.embedding import EmbeddingEndEvent, EmbeddingStartEvent
 
 from _b3n.client import AsyncB3nClient, B3nClient
 from _b3n.config import ENV_API_KEY, resolve_config
@@ -36,6 +39,8 @@ from _b3n.embeddings import (
     check_dimensions,
     check_job_options,
 )
+
+dispatcher = get_dispatcher(__name__)
 
 
 class B3nEmbedding(BaseEmbedding):
@@ -169,11 +174,28 @@ class B3nEmbedding(BaseEmbedding):
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         return await self._async_client.embeddings.create(texts, limiter=self._limiter, **self._job())
 
+    @dispatcher.span
     def get_text_embedding_batch(
         self, texts: list[str], show_progress: bool = False, **kwargs: Any
     ) -> list[Embedding]:
-        """Embed ``texts`` in ``embed_batch_size`` batches (``show_progress`` defaults to the field)."""
-        return super().get_text_embedding_batch(texts, show_progress=show_progress or self.show_progress, **kwargs)
+        """Embed ``texts`` in ``embed_batch_size`` batches, up to ``max_concurrency`` requests at once.
+
+        LlamaIndex's base loop sends its batches one after another; here the whole list goes to the
+        core, which runs the batches concurrently (one embedding start/end event pair for the job).
+        With a progress bar, an embeddings cache or a rate limiter, the base loop is used as is.
+        """
+        show = show_progress or self.show_progress
+        if show or self.embeddings_cache is not None or self.rate_limiter is not None:
+            return super().get_text_embedding_batch(texts, show_progress=show, **kwargs)
+        model_dict = self.to_payload()
+        dispatcher.event(EmbeddingStartEvent(model_dict=model_dict))
+        with self.callback_manager.event(
+            CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: model_dict}
+        ) as event:
+            embeddings = self._get_text_embeddings(texts) if texts else []
+            event.on_end(payload={EventPayload.CHUNKS: texts, EventPayload.EMBEDDINGS: embeddings})
+        dispatcher.event(EmbeddingEndEvent(chunks=texts, embeddings=embeddings))
+        return embeddings
 
     async def aget_text_embedding_batch(
         self, texts: list[str], show_progress: bool = False, **kwargs: Any
