@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 from pydantic import SecretStr
 
 from _b3n.chat.service import AsyncChatService, ChatService
 from _b3n.config import DEFAULT_QUOTA_PER_USD, B3nConfig, resolve_config
+from _b3n.errors import B3nConfigurationError
 from _b3n.transport import AsyncTransport, SyncTransport
 
 if TYPE_CHECKING:
@@ -27,40 +28,13 @@ if TYPE_CHECKING:
     from _b3n.embeddings import AsyncEmbeddingsService, EmbeddingsService
     from _b3n.media import AsyncAudioService, AsyncImagesService, AudioService, ImagesService
 
-
-def _config(
-    config: B3nConfig | None,
-    api_key: str | SecretStr | None,
-    base_url: str | None,
-    kwargs: Mapping[str, Any],
-) -> B3nConfig:
-    if config is not None:
-        return config
-    return resolve_config(api_key=api_key, base_url=base_url, **kwargs)
+_HttpT = TypeVar("_HttpT", httpx.Client, httpx.AsyncClient)
 
 
 class _ClientBase:
+    """Configuration shared by the blocking and the asyncio client (construction does no I/O)."""
+
     config: B3nConfig
-
-    def __repr__(self) -> str:
-        key = "set" if self.config.api_key else None
-        return f"{type(self).__name__}(base_url={self.config.base_url!r}, api_key={key})"
-
-
-class B3nClient(_ClientBase):
-    """Blocking client: ``chat``, ``embeddings``, ``images``, ``audio``, ``models``, ``account``.
-
-    Example:
-        >>> from _b3n.emulator import Emulator
-        >>> with Emulator() as emu:
-        ...     client = B3nClient(api_key="sk-test", base_url=emu.base_url)
-        ...     client.chat.create("gpt-4o-mini", [{"role": "user", "content": "say 1"}]).content
-        '1'
-
-
-    Construction does no I/O and needs no key; a missing key fails at the first call.
-    Connection pools are shared by every client with the same ``verify``/``proxy``.
-    """
 
     def __init__(
         self,
@@ -76,16 +50,52 @@ class B3nClient(_ClientBase):
         verify: bool | str = True,
         proxy: str | None = None,
         quota_per_usd: float = DEFAULT_QUOTA_PER_USD,
-        http_client: httpx.Client | None = None,
+        http_client: httpx.Client | httpx.AsyncClient | None = None,
         config: B3nConfig | None = None,
     ) -> None:
-        self.config = _config(
-            config, api_key, base_url,
-            dict(access_token=access_token, user_id=user_id, timeout=timeout, stream_idle_timeout=stream_idle_timeout,
-                 max_retries=max_retries, default_headers=default_headers, verify=verify, proxy=proxy,
-                 quota_per_usd=quota_per_usd),
+        self.config = config or resolve_config(
+            api_key=api_key, base_url=base_url, access_token=access_token, user_id=user_id, timeout=timeout,
+            stream_idle_timeout=stream_idle_timeout, max_retries=max_retries, default_headers=default_headers,
+            verify=verify, proxy=proxy, quota_per_usd=quota_per_usd,
         )
-        self.transport = SyncTransport(self.config, http_client)
+        self._setup(http_client)
+
+    def _setup(self, http_client: httpx.Client | httpx.AsyncClient | None) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        key = "set" if self.config.api_key else None
+        return f"{type(self).__name__}(base_url={self.config.base_url!r}, api_key={key})"
+
+
+def _user_client(http_client: object, expected: type[_HttpT], owner: str) -> _HttpT | None:
+    if http_client is None or isinstance(http_client, expected):
+        return http_client
+    raise B3nConfigurationError(
+        f"{owner} needs an httpx.{expected.__name__} as http_client, got {type(http_client).__name__}."
+    )
+
+
+class B3nClient(_ClientBase):
+    """Blocking client: ``chat``, ``embeddings``, ``images``, ``audio``, ``models``, ``account``.
+
+    Construction does no I/O and needs no key; a missing key fails at the first call.
+    Connection pools are shared by every client with the same ``verify``/``proxy``.
+    ``http_client`` (an ``httpx.Client``) replaces the shared pool.
+
+    Example:
+        >>> from _b3n.emulator import Emulator
+        >>> with Emulator() as emu:
+        ...     client = B3nClient(api_key="sk-test", base_url=emu.base_url)
+        ...     client.chat.create("gpt-4o-mini", [{"role": "user", "content": "say 1"}]).content
+        '1'
+    """
+
+    transport: SyncTransport
+    chat: ChatService
+
+    def _setup(self, http_client: httpx.Client | httpx.AsyncClient | None) -> None:
+        self.transport = SyncTransport(self.config, _user_client(http_client, httpx.Client, "B3nClient"))
         self.chat = ChatService(self.transport)
 
     @classmethod
@@ -124,7 +134,7 @@ class B3nClient(_ClientBase):
 
 
 class AsyncB3nClient(_ClientBase):
-    """asyncio twin of :class:`B3nClient` (real async I/O).
+    """asyncio twin of :class:`B3nClient` (real async I/O); ``http_client`` is an ``httpx.AsyncClient``.
 
     Example:
         >>> import asyncio
@@ -136,30 +146,11 @@ class AsyncB3nClient(_ClientBase):
         '1'
     """
 
-    def __init__(
-        self,
-        api_key: str | SecretStr | None = None,
-        base_url: str | None = None,
-        *,
-        access_token: str | SecretStr | None = None,
-        user_id: str | int | None = None,
-        timeout: float | None = 60.0,
-        stream_idle_timeout: float | None = None,
-        max_retries: int = 2,
-        default_headers: Mapping[str, str] | None = None,
-        verify: bool | str = True,
-        proxy: str | None = None,
-        quota_per_usd: float = DEFAULT_QUOTA_PER_USD,
-        http_client: httpx.AsyncClient | None = None,
-        config: B3nConfig | None = None,
-    ) -> None:
-        self.config = _config(
-            config, api_key, base_url,
-            dict(access_token=access_token, user_id=user_id, timeout=timeout, stream_idle_timeout=stream_idle_timeout,
-                 max_retries=max_retries, default_headers=default_headers, verify=verify, proxy=proxy,
-                 quota_per_usd=quota_per_usd),
-        )
-        self.transport = AsyncTransport(self.config, http_client)
+    transport: AsyncTransport
+    chat: AsyncChatService
+
+    def _setup(self, http_client: httpx.Client | httpx.AsyncClient | None) -> None:
+        self.transport = AsyncTransport(self.config, _user_client(http_client, httpx.AsyncClient, "AsyncB3nClient"))
         self.chat = AsyncChatService(self.transport)
 
     @classmethod

@@ -99,3 +99,14 @@ def test_unknown_models_get_permissive_family_defaults_and_overrides() -> None:
     assert not get_model_info("gpt-4o", {"image_inputs": False}).image_inputs
     with pytest.raises(ValueError, match="Unknown capability"):
         get_model_info("gpt-4o", {"telepathy": True})
+
+
+def test_wrong_kind_of_http_client_is_refused() -> None:
+    import httpx
+
+    from _b3n import AsyncB3nClient
+
+    with pytest.raises(B3nConfigurationError, match=r"httpx\.Client"):
+        B3nClient(http_client=httpx.AsyncClient())
+    with pytest.raises(B3nConfigurationError, match=r"httpx\.AsyncClient"):
+        AsyncB3nClient(http_client=httpx.Client())
