@@ -397,6 +397,8 @@ class StreamMapper:
             content = chunk.content
             if chunk.reasoning:
                 kwargs["reasoning_content"] = chunk.reasoning
+        if chunk.refusal:
+            kwargs["refusal"] = chunk.refusal  # string values concatenate when chunks merge
         tool_chunks = []
         for delta in chunk.tool_calls:
             tool_chunks.append(

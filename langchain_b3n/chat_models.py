@@ -31,7 +31,7 @@ from langchain_core.output_parsers.base import OutputParserLike
 from langchain_core.output_parsers.openai_tools import JsonOutputKeyToolsParser, PydanticToolsParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.prompt_values import ChatPromptValue, PromptValue
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableGenerator, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_function, convert_to_openai_tool
@@ -50,6 +50,7 @@ from langchain_b3n._messages import StreamMapper, check_image_blocks, completion
 from langchain_b3n._profile import profile_from_info
 from langchain_b3n.errors import (
     B3nLCInvalidRequestError,
+    B3nLCRefusalError,
     alangchain_errors,
     alangchain_errors_iter,
     langchain_errors,
@@ -615,11 +616,53 @@ class ChatB3n(BaseChatModel):
             else:
                 llm = self.bind(response_format=response_format, ls_structured_output_format=ls_format)
             parser = PydanticOutputParser(pydantic_object=cast(Any, schema)) if is_pydantic else JsonOutputParser()
+        guarded: Runnable[Any, Any] = _refusal_guard() | parser
         if not include_raw:
-            return llm | parser
-        parse = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
+            return llm | guarded
+        parse = RunnablePassthrough.assign(parsed=itemgetter("raw") | guarded, parsing_error=lambda _: None)
         fallback = RunnablePassthrough.assign(parsed=lambda _: None)
         return RunnableMap(raw=llm) | parse.with_fallbacks([fallback], exception_key="parsing_error")
+
+
+class _RefusalWatch:
+    """Collects the refusal text and finish reason of a message or a stream of chunks."""
+
+    def __init__(self) -> None:
+        self.refusal = ""
+        self.finish_reason: str | None = None
+        self.last: BaseMessage | None = None
+
+    def see(self, message: BaseMessage) -> BaseMessage:
+        self.refusal += str(message.additional_kwargs.get("refusal") or "")
+        self.finish_reason = message.response_metadata.get("finish_reason") or self.finish_reason
+        self.last = message
+        return message
+
+    def check(self) -> None:
+        if self.refusal or self.finish_reason == "content_filter":
+            detail = f": {self.refusal}" if self.refusal else " (finish_reason=content_filter)"
+            raise B3nLCRefusalError(f"The model refused to produce the requested output{detail}", raw_message=self.last)
+
+
+def _refusal_guard() -> Runnable[BaseMessage, BaseMessage]:
+    """Pass messages through, raising ``ModelRefusalError`` (as ``B3nLCRefusalError``) on a refusal.
+
+    Streams are passed through chunk by chunk; the check runs when the stream ends.
+    """
+
+    def transform(chunks: Iterator[BaseMessage]) -> Iterator[BaseMessage]:
+        watch = _RefusalWatch()
+        for chunk in chunks:
+            yield watch.see(chunk)
+        watch.check()
+
+    async def atransform(chunks: AsyncIterator[BaseMessage]) -> AsyncIterator[BaseMessage]:
+        watch = _RefusalWatch()
+        async for chunk in chunks:
+            yield watch.see(chunk)
+        watch.check()
+
+    return RunnableGenerator(transform, atransform, name="b3n_refusal_guard")
 
 
 __all__ = ["B3nStructuredOutputWarning", "ChatB3n"]

@@ -28,8 +28,10 @@ from langchain_core.exceptions import (
     ModelNotFoundError,
     ModelPermissionDeniedError,
     ModelRateLimitError,
+    ModelRefusalError,
     ModelTimeoutError,
 )
+from langchain_core.messages import BaseMessage
 
 from _b3n import errors as e
 from _b3n.transport import B3nStreamTimeoutError
@@ -110,6 +112,14 @@ class B3nLCStreamTimeoutError(B3nStreamTimeoutError, ModelTimeoutError):
 
 class B3nLCAPIError(e.B3nAPIStatusError, ModelAPIError):
     """Any other B3n status error, as a LangChain ``ModelAPIError``."""
+
+
+class B3nLCRefusalError(e.B3nError, ModelRefusalError):
+    """The model declined to produce structured output (a ``refusal`` or ``content_filter``); ``raw_message`` has it."""
+
+    def __init__(self, message: str, *, raw_message: BaseMessage | None = None) -> None:
+        super().__init__(message)
+        self.raw_message = raw_message
 
 
 class B3nLCError(e.B3nError, ModelError):

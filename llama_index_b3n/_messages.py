@@ -170,14 +170,18 @@ def usage_kwargs(usage: Usage | None) -> dict[str, Any]:
 
 
 def _assistant(
-    text: str, thinking: str | None, calls: Sequence[ToolCall], reasoning_tokens: int | None = None
+    text: str,
+    thinking: str | None,
+    calls: Sequence[ToolCall],
+    reasoning_tokens: int | None = None,
+    refusal: str | None = None,
 ) -> ChatMessage:
     blocks: list[Any] = []
     if thinking:
         blocks.append(ThinkingBlock(content=thinking, num_tokens=reasoning_tokens))
     if text or not calls:
         blocks.append(TextBlock(text=text))
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"refusal": refusal} if refusal else {}
     if calls:
         for call in calls:
             blocks.append(ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=call.arguments))
@@ -192,7 +196,7 @@ def completion_to_response(completion: ChatCompletion) -> ChatResponse:
     usage = completion.usage
     message = _assistant(
         completion.content, completion.reasoning, completion.tool_calls,
-        usage.reasoning_tokens if usage is not None else None,
+        usage.reasoning_tokens if usage is not None else None, completion.refusal,
     )
     extra = usage_kwargs(usage)
     extra["model"] = completion.model
@@ -203,11 +207,12 @@ def completion_to_response(completion: ChatCompletion) -> ChatResponse:
 class StreamState:
     """Turns normalised :class:`ChatChunk` events into cumulative ``ChatResponse`` objects."""
 
-    __slots__ = ("calls", "text", "thinking")
+    __slots__ = ("calls", "refusal", "text", "thinking")
 
     def __init__(self) -> None:
         self.text = ""
         self.thinking = ""
+        self.refusal = ""
         self.calls: list[ToolCall] = []
 
     def update(self, chunk: ChatChunk) -> ChatResponse:
@@ -216,6 +221,7 @@ class StreamState:
         self.text += chunk.content
         if chunk.reasoning:
             self.thinking += chunk.reasoning
+        self.refusal += chunk.refusal
         for delta in chunk.tool_calls:
             if delta.index >= len(self.calls):
                 self.calls.append(
@@ -228,13 +234,16 @@ class StreamState:
                     call.name = delta.name
         extra = {"thinking_delta": chunk.reasoning} if chunk.reasoning else {}
         return ChatResponse(
-            message=_assistant(self.text, self.thinking, self.calls), delta=chunk.content, additional_kwargs=extra
+            message=_assistant(self.text, self.thinking, self.calls, refusal=self.refusal or None),
+            delta=chunk.content,
+            additional_kwargs=extra,
         )
 
     def _final(self, chunk: ChatChunk) -> ChatResponse:
         usage = chunk.usage
         message = _assistant(
-            self.text, self.thinking, self.calls, usage.reasoning_tokens if usage is not None else None
+            self.text, self.thinking, self.calls, usage.reasoning_tokens if usage is not None else None,
+            self.refusal or None,
         )
         extra = usage_kwargs(usage)
         extra["model"] = chunk.model

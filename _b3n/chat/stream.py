@@ -46,6 +46,7 @@ class StreamAssembler:
         "_held_ws",
         "_id",
         "_reasoning",
+        "_refusal",
         "_think",
         "_think_buf",
         "_wire_to_ours",
@@ -67,6 +68,7 @@ class StreamAssembler:
         self._id: str | None = None
         self._content: list[str] = []
         self._reasoning: list[str] = []
+        self._refusal: list[str] = []
         self._calls: list[ToolCall] = []
         self._wire_to_ours: dict[int, int] = {}
         self._held_ws = ""
@@ -94,7 +96,7 @@ class StreamAssembler:
         choices = raw.get("choices")
         if not choices:
             return None
-        content = reasoning = ""
+        content = reasoning = refusal = ""
         deltas: list[ToolCallDelta] = []
         for choice in choices:
             if not isinstance(choice, Mapping):
@@ -111,6 +113,9 @@ class StreamAssembler:
                     if isinstance(value, str) and value:
                         reasoning += value
                         break
+                said_no = delta.get("refusal")
+                if isinstance(said_no, str) and said_no:
+                    refusal += said_no
                 raw_calls = delta.get("tool_calls")
                 if raw_calls:
                     for raw_call in raw_calls:
@@ -120,12 +125,14 @@ class StreamAssembler:
                 self.finish_reason = str(choice["finish_reason"])
         if reasoning:
             self._reasoning.append(reasoning)
+        if refusal:
+            self._refusal.append(refusal)
         content = self._hold_trailing_ws(content)
         if content:
             self._content.append(content)
-        if not (content or reasoning or deltas):
+        if not (content or reasoning or deltas or refusal):
             return None
-        return ChatChunk(content=content, reasoning=reasoning, tool_calls=deltas)
+        return ChatChunk(content=content, reasoning=reasoning, tool_calls=deltas, refusal=refusal)
 
     def _route_text(self, text: str) -> tuple[str, str]:
         """Split text into (content, reasoning) according to a leading <thinking> block."""
@@ -240,7 +247,7 @@ class StreamAssembler:
 
     @property
     def has_output(self) -> bool:
-        return bool(self._content or self._reasoning or self._calls)
+        return bool(self._content or self._reasoning or self._calls or self._refusal)
 
     def result(self) -> ChatCompletion:
         """Everything received so far as one completion (used for interrupted streams too)."""
@@ -254,17 +261,19 @@ class StreamAssembler:
             usage=self.usage,
             system_fingerprint=self.fingerprint,
             created=self.created,
+            refusal="".join(self._refusal) or None,
         )
 
 
 def completion_to_chunks(completion: ChatCompletion) -> list[ChatChunk]:
     """Serve a stream from one completed call (models that cannot stream, e.g. o1-mini)."""
     chunks: list[ChatChunk] = []
-    if completion.reasoning or completion.content or completion.tool_calls:
+    if completion.reasoning or completion.content or completion.tool_calls or completion.refusal:
         chunks.append(
             ChatChunk(
                 content=completion.content,
                 reasoning=completion.reasoning or "",
+                refusal=completion.refusal or "",
                 tool_calls=[
                     ToolCallDelta(index=i, id=c.id, name=c.name, arguments=c.arguments, extra=c.extra)
                     for i, c in enumerate(completion.tool_calls)

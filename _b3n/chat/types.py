@@ -107,6 +107,8 @@ class ChatChunk:
     content: str = ""
     reasoning: str = ""
     tool_calls: list[ToolCallDelta] = field(default_factory=list)
+    #: text of a refusal (OpenAI structured outputs), streamed like content.
+    refusal: str = ""
     final: bool = False
     finish_reason: str | None = None
     model: str | None = None

@@ -130,3 +130,9 @@ def test_chunks_without_choices_or_content_yield_nothing() -> None:
     asm = StreamAssembler("m")
     assert asm.feed({"choices": []}) is None
     assert asm.feed(_delta(role="assistant")) is None
+
+
+def test_refusal_deltas_are_delivered_and_kept() -> None:
+    chunks, asm = _run("gpt-4o", [_delta(refusal="I can't "), _delta(refusal="help with that."), _finish("stop")])
+    assert "".join(c.refusal for c in chunks) == "I can't help with that."
+    assert asm.result().refusal == "I can't help with that."
