@@ -742,6 +742,24 @@ def _read_file_object(file: IO[bytes]) -> bytes:
     return bytes(data)
 
 
+def check_transcription_options(*, split_segments: bool = False, **fields: Any) -> None:
+    """Validate a loader's transcription options up front (shared by both frameworks' audio loaders).
+
+    Example:
+        >>> check_transcription_options(split_segments=True, response_format="verbose_json", language="en")
+        >>> try:
+        ...     check_transcription_options(split_segments=True, response_format="text")
+        ... except ValueError as exc:
+        ...     print(type(exc).__name__)
+        B3nInvalidRequestError
+    """
+    build_transcription_form(**fields)
+    if split_segments and fields.get("response_format", "json") != "verbose_json":
+        raise B3nInvalidRequestError(
+            "split_segments=True needs response_format='verbose_json' (the only format with segments)."
+        )
+
+
 def build_transcription_form(
     *,
     model: str = "whisper-1",

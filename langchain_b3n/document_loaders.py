@@ -28,7 +28,7 @@ from pydantic import SecretStr
 from _b3n.client import AsyncB3nClient, B3nClient
 from _b3n.config import B3nConfig, resolve_config
 from _b3n.errors import B3nError, B3nInvalidRequestError
-from _b3n.media import AudioInput, Transcription, TranscriptionFormat, build_transcription_form
+from _b3n.media import AudioInput, Transcription, TranscriptionFormat, check_transcription_options
 from langchain_b3n.errors import to_langchain_error
 
 PathLike = str | os.PathLike[str]
@@ -76,11 +76,7 @@ class B3nWhisperParser(BaseBlobParser):
         self.response_format = response_format
         self.split_segments = split_segments
         try:
-            build_transcription_form(**self._params())  # reject bad options now, not at the first file
-            if split_segments and response_format != "verbose_json":
-                raise B3nInvalidRequestError(
-                    "split_segments=True needs response_format='verbose_json' (the only format with segments)."
-                )
+            check_transcription_options(split_segments=split_segments, **self._params())  # now, not at the 1st file
             self._config: B3nConfig = resolve_config(
                 api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
                 default_headers=default_headers,

@@ -28,8 +28,7 @@ from pydantic import SecretStr
 
 from _b3n.client import AsyncB3nClient, B3nClient
 from _b3n.config import resolve_config
-from _b3n.errors import B3nInvalidRequestError
-from _b3n.media import Transcription, TranscriptionFormat, build_transcription_form
+from _b3n.media import Transcription, TranscriptionFormat, check_transcription_options
 
 
 class B3nAudioReader(BaseReader):
@@ -69,11 +68,7 @@ class B3nAudioReader(BaseReader):
         self.temperature = temperature
         self.response_format = response_format
         self.split_segments = split_segments
-        build_transcription_form(**self._params())
-        if split_segments and response_format != "verbose_json":
-            raise B3nInvalidRequestError(
-                "split_segments=True needs response_format='verbose_json' (the only format with segments)."
-            )
+        check_transcription_options(split_segments=split_segments, **self._params())
         config = resolve_config(
             api_key=api_key, base_url=api_base, timeout=timeout, max_retries=max_retries,
             default_headers=default_headers,

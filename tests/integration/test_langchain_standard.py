@@ -14,14 +14,14 @@ import pytest
 from langchain_core.messages import AIMessage
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 
-from _b3n.catalog import ModelInfo, get_model_info
 from _b3n.emulator import Emulator
 from langchain_b3n import ChatB3n
+from tests.langchain_catalog_flags import CatalogFlags
 
 TEST_KEY = "sk-test0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL"
 
 
-class _B3nIntegrationBase(ChatModelIntegrationTests):
+class _B3nIntegrationBase(CatalogFlags, ChatModelIntegrationTests):
     model_id = "gpt-4o-mini"
     override_id = "gpt-4o"
     base_url = ""
@@ -31,32 +31,8 @@ class _B3nIntegrationBase(ChatModelIntegrationTests):
         type(self).base_url = emulator.base_url
 
     @property
-    def info(self) -> ModelInfo:
-        return get_model_info(self.model_id)
-
-    @property
-    def chat_model_class(self) -> type[ChatB3n]:
-        return ChatB3n
-
-    @property
     def chat_model_params(self) -> dict[str, Any]:
         return {"model": self.model_id, "api_key": TEST_KEY, "base_url": self.base_url, "max_retries": 0}
-
-    @property
-    def has_tool_calling(self) -> bool:
-        return self.info.tool_calling
-
-    @property
-    def has_tool_choice(self) -> bool:
-        return self.info.tool_calling and self.info.tool_choice
-
-    @property
-    def has_structured_output(self) -> bool:
-        return self.info.structured_output_method is not None
-
-    @property
-    def supports_json_mode(self) -> bool:
-        return self.info.json_mode
 
     @property
     def model_override_value(self) -> str:

@@ -15,42 +15,18 @@ from langchain_core.load import dumpd, load
 from langchain_tests.unit_tests import ChatModelUnitTests
 from syrupy.assertion import SnapshotAssertion
 
-from _b3n.catalog import ModelInfo, get_model_info
 from langchain_b3n import ChatB3n
+from tests.langchain_catalog_flags import CatalogFlags
 
 BASE_URL = "https://b3n.example/v1"
 
 
-class _B3nUnitBase(ChatModelUnitTests):
+class _B3nUnitBase(CatalogFlags, ChatModelUnitTests):
     model_id = "gpt-4o-mini"
-
-    @property
-    def info(self) -> ModelInfo:
-        return get_model_info(self.model_id)
-
-    @property
-    def chat_model_class(self) -> type[ChatB3n]:
-        return ChatB3n
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
         return {"model": self.model_id, "base_url": BASE_URL}
-
-    @property
-    def has_tool_calling(self) -> bool:
-        return self.info.tool_calling
-
-    @property
-    def has_tool_choice(self) -> bool:
-        return self.info.tool_calling and self.info.tool_choice
-
-    @property
-    def has_structured_output(self) -> bool:
-        return self.info.structured_output_method is not None
-
-    @property
-    def supports_json_mode(self) -> bool:
-        return self.info.json_mode
 
     @property
     def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
