@@ -6,7 +6,7 @@ Every cookbook script starts with::
     b3n = connect()          # prints where it is talking to
     base_url, api_key = b3n.base_url, b3n.api_key
 
-Offline (no ``B3N_API_KEY``) an in-process :class:`_b3n.emulator.Emulator` is started on a free
+Offline (no ``B3N_API_KEY``) an in-process :class:`b3n.testing.Emulator` is started on a free
 loopback port and stopped when the script ends; it is a deterministic scripted model, so the
 answers are stable but not "intelligent". With a key, the real relay is used (``B3N_BASE_URL`` or
 ``https://api.b3n.fun/v1``); the account examples then also need ``B3N_ACCESS_TOKEN`` and
@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import Any
 
 try:
-    import _b3n  # noqa: F401
+    import b3n  # noqa: F401
 except ImportError:  # a source checkout that was not pip-installed: use the packages next to cookbook/
     _ROOT = Path(__file__).resolve().parent.parent
-    if (_ROOT / "_b3n").is_dir():
+    if (_ROOT / "b3n").is_dir():
         sys.path.insert(0, str(_ROOT))
 
-from _b3n.config import DEFAULT_BASE_URL
+from b3n import DEFAULT_BASE_URL
 
 #: the emulator accepts any non-empty key; this one has the one-api shape.
 OFFLINE_KEY = "sk-cookbook0000000000000000000000000000000000000000"
@@ -69,7 +69,7 @@ def connect(*, quiet: bool = False) -> Connection:
         user_id = os.environ.get("B3N_USER_ID", "").strip() or None
         return Connection(base_url, key, lambda: None, offline=False, access_token=token, user_id=user_id)
 
-    from _b3n.emulator import Emulator
+    from b3n.testing import Emulator
 
     emulator = Emulator(access_token=OFFLINE_ACCESS_TOKEN, user_id=OFFLINE_USER_ID)
     emulator.start()

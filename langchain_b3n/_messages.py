@@ -1,7 +1,7 @@
-"""LangChain messages <-> the OpenAI-format dicts and normalised results of ``_b3n``.
+"""LangChain messages <-> the OpenAI-format dicts and normalised results of ``b3n``.
 
 Only LangChain-specific translation lives here; validation, model adaptation and every
-relay quirk are handled by the core (``_b3n.chat``).
+relay quirk are handled by the core (``b3n._chat``).
 
 Outgoing (``messages_to_wire``):
 - ``HumanMessage`` / ``SystemMessage`` / ``ChatMessage`` content: strings, text blocks,
@@ -46,8 +46,8 @@ from langchain_core.messages.block_translators.openai import convert_to_openai_d
 from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk
 
-from _b3n.chat import ChatChunk, ChatCompletion, Usage, image_data_part, image_url_part, text_part, tool_call_to_wire
-from _b3n.errors import B3nInvalidRequestError
+from b3n._chat import ChatChunk, ChatCompletion, Usage, image_data_part, image_url_part, text_part, tool_call_to_wire
+from b3n._errors import B3nInvalidRequestError
 
 PROVIDER = "b3n"
 #: ``AIMessage.additional_kwargs`` key holding vendor tool-call extras by call id.
@@ -346,7 +346,7 @@ class StreamMapper:
     tool call.
 
     Example:
-        >>> from _b3n.chat import ToolCallDelta
+        >>> from b3n import ToolCallDelta
         >>> mapper = StreamMapper()
         >>> a = mapper.map(ChatChunk(content="I'll call f."))
         >>> b = mapper.map(ChatChunk(tool_calls=[ToolCallDelta(0, "c1", "f", '{"x": 1}')]))

@@ -1,10 +1,10 @@
 """LangChain ``ModelProfile`` from the B3n model catalog.
 
-The catalog (``_b3n.catalog``) is the single source of truth for what a B3n model can do;
+The catalog (``b3n._catalog``) is the single source of truth for what a B3n model can do;
 this module only renames its fields to the keys of ``langchain_core``'s ``ModelProfile``.
 
 Example:
-    >>> from _b3n.catalog import get_model_info
+    >>> from b3n import get_model_info
     >>> p = profile_from_info(get_model_info("claude-3-5-sonnet-latest"))
     >>> p["tool_calling"], p["structured_output"], p["max_input_tokens"]
     (True, False, 200000)
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from _b3n.catalog import ModelInfo
+from b3n._catalog import ModelInfo
 
 if TYPE_CHECKING:
     from langchain_core.language_models import ModelProfile

@@ -6,7 +6,7 @@ is clamped...), relay quirks are normalised by the shared core, and the structur
 output method defaults to one the model actually honours.
 
 Example (offline, against the bundled emulator):
-    >>> from _b3n.emulator import Emulator
+    >>> from b3n.testing import Emulator
     >>> with Emulator() as emu:
     ...     llm = ChatB3n(model="claude-3-5-sonnet-latest", api_key="sk-test", base_url=emu.base_url)
     ...     reply = llm.invoke("say 1")
@@ -39,13 +39,13 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
-from _b3n._version import __version__
-from _b3n.catalog import ModelInfo, get_model_info
-from _b3n.chat import ChatCompletion, ChatRequest, build_chat_request, normalize_tool_choice
-from _b3n.chat.structured import json_schema_format
-from _b3n.client import AsyncB3nClient, B3nClient
-from _b3n.config import B3nConfig, resolve_config
-from _b3n.errors import B3nError
+from b3n._catalog import ModelInfo, get_model_info
+from b3n._chat import ChatCompletion, ChatRequest, build_chat_request, normalize_tool_choice
+from b3n._chat.structured import json_schema_format
+from b3n._client import AsyncB3nClient, B3nClient
+from b3n._config import B3nConfig, resolve_config
+from b3n._errors import B3nError
+from b3n._version import __version__
 from langchain_b3n._messages import StreamMapper, check_image_blocks, completion_to_message, messages_to_wire
 from langchain_b3n._profile import profile_from_info
 from langchain_b3n.errors import (
@@ -116,7 +116,7 @@ class ChatB3n(BaseChatModel):
         http_client, http_async_client: transport settings.
 
     Example (offline, against the bundled emulator):
-        >>> from _b3n.emulator import Emulator
+        >>> from b3n.testing import Emulator
         >>> from langchain_core.tools import tool
         >>> @tool
         ... def magic_function(input: int) -> int:
@@ -158,7 +158,7 @@ class ChatB3n(BaseChatModel):
     """TLS verification: a bool or a CA bundle path."""
     proxy: str | None = None
     capabilities: dict[str, Any] | None = None
-    """Overrides of the catalog entry (field names of ``_b3n.catalog.ModelInfo``)."""
+    """Overrides of the catalog entry (field names of ``b3n._catalog.ModelInfo``)."""
     http_client: Any | None = Field(default=None, exclude=True)
     """An ``httpx.Client`` to use instead of the shared pool."""
     http_async_client: Any | None = Field(default=None, exclude=True)

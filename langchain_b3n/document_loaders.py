@@ -2,8 +2,8 @@
 
 Example (offline, against the bundled emulator):
     >>> import tempfile, pathlib
-    >>> from _b3n import B3nClient
-    >>> from _b3n.emulator import Emulator
+    >>> from b3n import B3nClient
+    >>> from b3n.testing import Emulator
     >>> with Emulator() as emu, tempfile.TemporaryDirectory() as tmp:
     ...     audio = pathlib.Path(tmp, "note.mp3")
     ...     _ = B3nClient(api_key="sk-test", base_url=emu.base_url).audio.speech_to_file(audio, "Buy milk.")
@@ -25,10 +25,10 @@ from langchain_core.documents import Document
 from langchain_core.documents.base import Blob
 from pydantic import SecretStr
 
-from _b3n.client import AsyncB3nClient, B3nClient
-from _b3n.config import B3nConfig, resolve_config
-from _b3n.errors import B3nError, B3nInvalidRequestError
-from _b3n.media import AudioInput, Transcription, TranscriptionFormat, check_transcription_options
+from b3n._client import AsyncB3nClient, B3nClient
+from b3n._config import B3nConfig, resolve_config
+from b3n._errors import B3nError, B3nInvalidRequestError
+from b3n._media import AudioInput, Transcription, TranscriptionFormat, check_transcription_options
 from langchain_b3n.errors import to_langchain_error
 
 PathLike = str | os.PathLike[str]

@@ -1,10 +1,10 @@
 """``B3nEmbeddings``: LangChain ``Embeddings`` for B3n's OpenAI embedding models.
 
-A thin adapter over ``_b3n.embeddings`` (batching by count and token budget, bounded
+A thin adapter over ``b3n._embeddings`` (batching by count and token budget, bounded
 concurrency, base64 decoding, retries, ordering and empty-string handling live there).
 
 Example (offline, against the bundled emulator):
-    >>> from _b3n.emulator import Emulator
+    >>> from b3n.testing import Emulator
     >>> from langchain_core.vectorstores import InMemoryVectorStore
     >>> with Emulator() as emu:
     ...     emb = B3nEmbeddings(api_key="sk-test", base_url=emu.base_url)
@@ -24,9 +24,9 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
-from _b3n.client import AsyncB3nClient, B3nClient
-from _b3n.config import ENV_API_KEY, ENV_BASE_URL, resolve_config
-from _b3n.embeddings import (
+from b3n._client import AsyncB3nClient, B3nClient
+from b3n._config import ENV_API_KEY, ENV_BASE_URL, resolve_config
+from b3n._embeddings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_TOKENS,
     DEFAULT_MAX_CONCURRENCY,
@@ -36,7 +36,7 @@ from _b3n.embeddings import (
     check_dimensions,
     check_job_options,
 )
-from _b3n.errors import B3nError
+from b3n._errors import B3nError
 from langchain_b3n.errors import alangchain_errors, langchain_errors, to_langchain_error
 
 

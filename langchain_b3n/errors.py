@@ -6,7 +6,7 @@ family (status, code, request id, actionable message) and the matching
 middleware, fallbacks keyed on ``ModelRateLimitError``) understands it.
 
 Example:
-    >>> from _b3n.errors import B3nRateLimitError
+    >>> from b3n import B3nRateLimitError
     >>> from langchain_core.exceptions import ModelRateLimitError
     >>> err = to_langchain_error(B3nRateLimitError("slow down", status_code=429))
     >>> isinstance(err, ModelRateLimitError), isinstance(err, B3nRateLimitError), err.status_code
@@ -33,8 +33,8 @@ from langchain_core.exceptions import (
 )
 from langchain_core.messages import BaseMessage
 
-from _b3n import errors as e
-from _b3n.transport import B3nStreamTimeoutError
+from b3n import _errors as e
+from b3n._errors import B3nStreamTimeoutError
 
 P = ParamSpec("P")
 T = TypeVar("T")

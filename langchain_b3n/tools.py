@@ -2,11 +2,11 @@
 
 Each tool is a ``BaseTool`` with a pydantic ``args_schema`` (what the model fills in)
 and configuration fields (what you set). ``_run`` uses the blocking client and ``_arun``
-real asyncio I/O; all validation and HTTP live in ``_b3n.media``.
+real asyncio I/O; all validation and HTTP live in ``b3n._media``.
 
 Example (offline, against the bundled emulator):
     >>> import tempfile
-    >>> from _b3n.emulator import Emulator
+    >>> from b3n.testing import Emulator
     >>> with Emulator() as emu, tempfile.TemporaryDirectory() as tmp:
     ...     tts = B3nTextToSpeech(api_key="sk-test", base_url=emu.base_url, output_dir=tmp)
     ...     stt = B3nSpeechToText(api_key="sk-test", base_url=emu.base_url)
@@ -26,10 +26,10 @@ from langchain_core.tools import BaseTool, ToolException
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
-from _b3n.client import AsyncB3nClient, B3nClient
-from _b3n.config import ENV_API_KEY, ENV_BASE_URL, resolve_config
-from _b3n.errors import B3nError, B3nInvalidRequestError
-from _b3n.media import SPEECH_MAX_CHARS, ImageQuality, ImageSize, ImageStyle, SpeechFormat, Voice
+from b3n._client import AsyncB3nClient, B3nClient
+from b3n._config import ENV_API_KEY, ENV_BASE_URL, resolve_config
+from b3n._errors import B3nError, B3nInvalidRequestError
+from b3n._media import SPEECH_MAX_CHARS, ImageQuality, ImageSize, ImageStyle, SpeechFormat, Voice
 from langchain_b3n.errors import B3nLCInvalidRequestError, to_langchain_error
 
 
@@ -130,7 +130,7 @@ class B3nImageGeneration(_B3nTool):
     """Generate an image with DALL-E 3 through B3n; returns its URL, or the saved file path with ``output_dir``.
 
     Example:
-        >>> from _b3n.emulator import Emulator
+        >>> from b3n.testing import Emulator
         >>> with Emulator() as emu:
         ...     tool = B3nImageGeneration(api_key="sk-test", base_url=emu.base_url)
         ...     tool.invoke({"prompt": "a lighthouse at dusk"}).startswith("http")
@@ -200,7 +200,7 @@ class B3nTextToSpeech(_B3nTool):
 
     Example:
         >>> import tempfile
-        >>> from _b3n.emulator import Emulator
+        >>> from b3n.testing import Emulator
         >>> with Emulator() as emu, tempfile.TemporaryDirectory() as tmp:
         ...     tool = B3nTextToSpeech(api_key="sk-test", base_url=emu.base_url, output_dir=tmp)
         ...     tool.invoke({"text": "Good morning"}).endswith(".mp3")

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from _b3n._exports import ERROR_NAMES, resolve_lazy
-from _b3n._version import __version__
+from b3n._exports import ERROR_NAMES, resolve_lazy
+from b3n._version import __version__
 
 if TYPE_CHECKING:
-    from _b3n.client import AsyncB3nClient, B3nClient
-    from _b3n.emulator import Emulator
+    from b3n._client import AsyncB3nClient, B3nClient
+    from b3n.testing import Emulator
     from llama_index_b3n.embeddings import B3nEmbedding
     from llama_index_b3n.llms import B3n
     from llama_index_b3n.readers import B3nAudioReader
@@ -29,11 +29,11 @@ _LAZY = {
     "B3nEmbedding": "llama_index_b3n.embeddings",
     "B3nToolSpec": "llama_index_b3n.tools",
     "B3nAudioReader": "llama_index_b3n.readers",
-    "B3nClient": "_b3n",
-    "AsyncB3nClient": "_b3n",
-    "Emulator": "_b3n.emulator",
+    "B3nClient": "b3n",
+    "AsyncB3nClient": "b3n",
+    "Emulator": "b3n.testing",
 }
-_LAZY.update(dict.fromkeys(ERROR_NAMES, "_b3n"))
+_LAZY.update(dict.fromkeys(ERROR_NAMES, "b3n"))
 
 __all__ = ["__version__", *sorted(_LAZY)]
 

@@ -1,7 +1,7 @@
 """Translate LlamaIndex chat objects to and from the core's OpenAI-format dicts and results.
 
 Only translation lives here: payload building, validation, response parsing and stream
-assembly are done by ``_b3n.chat``. The functions are pure and cheap (one pass over the
+assembly are done by ``b3n._chat``. The functions are pure and cheap (one pass over the
 blocks), because they run on every call.
 
 Example:
@@ -28,9 +28,9 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from _b3n.chat.request import image_data_part, image_url_part, text_part, tool_call_to_wire
-from _b3n.chat.types import ChatChunk, ChatCompletion, ToolCall, Usage
-from _b3n.errors import B3nInvalidRequestError
+from b3n._chat.request import image_data_part, image_url_part, text_part, tool_call_to_wire
+from b3n._chat.types import ChatChunk, ChatCompletion, ToolCall, Usage
+from b3n._errors import B3nInvalidRequestError
 
 _WIRE_CALL_KEYS = frozenset({"id", "type", "function", "index"})
 

@@ -1,11 +1,11 @@
 """``B3nEmbedding``: a LlamaIndex ``BaseEmbedding`` for B3n's OpenAI embedding models.
 
-A thin adapter over ``_b3n.embeddings`` (batching by count and token budget, bounded
+A thin adapter over ``b3n._embeddings`` (batching by count and token budget, bounded
 concurrency, base64 decoding, retries, ordering and empty-string handling live there).
 Any model name is accepted (no enum check), so new relay models work without an upgrade.
 
 Example (offline, against the bundled emulator):
-    >>> from _b3n.emulator import Emulator
+    >>> from b3n.testing import Emulator
     >>> from llama_index.core import Document, VectorStoreIndex
     >>> with Emulator() as emu:
     ...     emb = B3nEmbedding(api_key="sk-test", api_base=emu.base_url)
@@ -27,9 +27,9 @@ from llama_index.core.callbacks.schema import CBEventType, EventPayload
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.events.embedding import EmbeddingEndEvent, EmbeddingStartEvent
 
-from _b3n.client import AsyncB3nClient, B3nClient
-from _b3n.config import ENV_API_KEY, resolve_config
-from _b3n.embeddings import (
+from b3n._client import AsyncB3nClient, B3nClient
+from b3n._config import ENV_API_KEY, resolve_config
+from b3n._embeddings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_TOKENS,
     DEFAULT_MAX_CONCURRENCY,

@@ -3,10 +3,10 @@
 A thin adapter: LlamaIndex messages are translated to OpenAI-format dicts
 (``llama_index_b3n._messages``) and everything else (validation, per-model request
 adaptation, retries, response parsing, quirk handling, stream assembly) is done by the
-shared core ``_b3n``, the same code ``langchain_b3n.ChatB3n`` uses.
+shared core ``b3n``, the same code ``langchain_b3n.ChatB3n`` uses.
 
 Example (offline, against the bundled emulator):
-    >>> from _b3n.emulator import Emulator
+    >>> from b3n.testing import Emulator
     >>> from llama_index.core.llms import ChatMessage
     >>> with Emulator() as emu:
     ...     llm = B3n(model="gemini-1.5-flash-latest", api_key="sk-test", api_base=emu.base_url)
@@ -49,12 +49,12 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.types import PydanticProgramMode
 
-from _b3n.catalog import ModelInfo, get_model_info
-from _b3n.chat.request import ChatRequest, build_chat_request, tool_spec
-from _b3n.chat.structured import B3nStructuredOutputError, extract_json, json_schema_format, strict_json_schema
-from _b3n.client import AsyncB3nClient, B3nClient
-from _b3n.config import ENV_API_KEY, ENV_BASE_URL, B3nConfig, normalize_base_url, resolve_config
-from _b3n.errors import B3nConfigurationError
+from b3n._catalog import ModelInfo, get_model_info
+from b3n._chat.request import ChatRequest, build_chat_request, tool_spec
+from b3n._chat.structured import B3nStructuredOutputError, extract_json, json_schema_format, strict_json_schema
+from b3n._client import AsyncB3nClient, B3nClient
+from b3n._config import ENV_API_KEY, ENV_BASE_URL, B3nConfig, normalize_base_url, resolve_config
+from b3n._errors import B3nConfigurationError
 from llama_index_b3n._messages import StreamState, completion_to_response, to_wire_messages
 
 if TYPE_CHECKING:

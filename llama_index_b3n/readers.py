@@ -4,8 +4,8 @@ Works alone (``load_data(file)``) or inside ``SimpleDirectoryReader`` via ``file
 
 Example (offline, against the bundled emulator):
     >>> import tempfile, pathlib
-    >>> from _b3n import B3nClient
-    >>> from _b3n.emulator import Emulator
+    >>> from b3n import B3nClient
+    >>> from b3n.testing import Emulator
     >>> with Emulator() as emu, tempfile.TemporaryDirectory() as tmp:
     ...     audio = pathlib.Path(tmp, "memo.mp3")
     ...     _ = B3nClient(api_key="sk-test", base_url=emu.base_url).audio.speech_to_file(audio, "Call Bob.")
@@ -26,9 +26,9 @@ from llama_index.core.readers.base import BaseReader
 from llama_index.core.schema import Document
 from pydantic import SecretStr
 
-from _b3n.client import AsyncB3nClient, B3nClient
-from _b3n.config import resolve_config
-from _b3n.media import Transcription, TranscriptionFormat, check_transcription_options
+from b3n._client import AsyncB3nClient, B3nClient
+from b3n._config import resolve_config
+from b3n._media import Transcription, TranscriptionFormat, check_transcription_options
 
 
 class B3nAudioReader(BaseReader):

@@ -2,10 +2,10 @@
 
 ``to_tool_list()`` gives three ``FunctionTool``s (``generate_image``, ``text_to_speech``,
 ``transcribe_audio``), each with a blocking and a real asyncio implementation. All
-validation and HTTP live in ``_b3n.media``.
+validation and HTTP live in ``b3n._media``.
 
 Example (offline, against the bundled emulator):
-    >>> from _b3n.emulator import Emulator
+    >>> from b3n.testing import Emulator
     >>> with Emulator() as emu:
     ...     spec = B3nToolSpec(api_key="sk-test", api_base=emu.base_url)
     ...     [t.metadata.name for t in spec.to_tool_list()]
@@ -23,9 +23,9 @@ import httpx
 from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
 from pydantic import SecretStr
 
-from _b3n.client import AsyncB3nClient, B3nClient
-from _b3n.config import resolve_config
-from _b3n.media import ImageQuality, ImageSize, ImageStyle, Voice, build_speech_request
+from b3n._client import AsyncB3nClient, B3nClient
+from b3n._config import resolve_config
+from b3n._media import ImageQuality, ImageSize, ImageStyle, Voice, build_speech_request
 
 
 def _output_dir(value: str | Path | None) -> Path:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from _b3n.emulator import Emulator
+    from b3n.testing import Emulator
 
 #: a key in the one-api format; the emulator accepts any non-empty key.
 TEST_KEY = "sk-test0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL"
@@ -27,7 +27,7 @@ def _hermetic_env() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def emulator_server() -> Iterator[Emulator]:
-    from _b3n.emulator import Emulator
+    from b3n.testing import Emulator
 
     with Emulator() as emu:
         yield emu

@@ -6,7 +6,7 @@ the catalog says the model lacks the feature.
 
 from __future__ import annotations
 
-from _b3n.catalog import ModelInfo, get_model_info
+from b3n._catalog import ModelInfo, get_model_info
 from langchain_b3n import ChatB3n
 
 

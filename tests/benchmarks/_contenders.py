@@ -23,7 +23,7 @@ EMBED_MODEL = "text-embedding-3-small"
 BARE_PAYLOAD: dict[str, Any] = {"model": MODEL, "messages": [{"role": "user", "content": PROMPT}]}
 #: the bare clients may open every connection of the 200-call burst at once (httpx's default of 100
 #: would queue half of it); keep-alive stays at httpx's default of 20 (more idle connections make
-#: httpcore 1.0's pool quadratic, which would flatter us; see _b3n/transport.py).
+#: httpcore 1.0's pool quadratic, which would flatter us; see b3n/transport.py).
 BARE_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=20)
 
 
@@ -125,7 +125,7 @@ def _li_anchor(base_url: str) -> ChatContender:
 
 def _core(base_url: str) -> ChatContender:
     """Our shared core alone (no framework): where the adapters' time goes is the difference."""
-    from _b3n import AsyncB3nClient, B3nClient
+    from b3n import AsyncB3nClient, B3nClient
 
     client = B3nClient(api_key=KEY, base_url=base_url)
     messages = [{"role": "user", "content": PROMPT}]

@@ -1,7 +1,7 @@
 """Run the B3n emulator in a separate process and control it over a pipe.
 
 The benchmarks measure client CPU and throughput, so the server must not share the client's
-process (its CPU would be counted) or GIL. The child serves one :class:`_b3n.emulator.Emulator`
+process (its CPU would be counted) or GIL. The child serves one :class:`b3n.testing.Emulator`
 for the whole run; the parent changes its settings (``latency``, ``reply_chunks``, ``quirks``)
 between sections through JSON lines on the child's stdin. No change to the emulator is needed.
 
@@ -120,7 +120,7 @@ def _child() -> None:
     """Serve the emulator and obey JSON-line commands on stdin until ``quit`` or EOF."""
     import time
 
-    from _b3n.emulator import Emulator
+    from b3n.testing import Emulator
 
     emu = Emulator(quirks=True).start()
 

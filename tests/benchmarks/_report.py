@@ -35,7 +35,7 @@ def machine_info() -> dict[str, str]:
             versions.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             if name == "b3n-integrations":
-                from _b3n._version import __version__
+                from b3n._version import __version__
 
                 versions.append(f"b3n-integrations {__version__} (source tree, not installed)")
             else:

@@ -6,10 +6,10 @@ import pickle
 
 import pytest
 
-from _b3n import AsyncB3nClient, B3nClient
-from _b3n.emulator import Emulator
-from _b3n.emulator.account import QUOTA, USED_QUOTA
-from _b3n.errors import B3nAuthenticationError, B3nConfigurationError
+from b3n import AsyncB3nClient, B3nClient
+from b3n._errors import B3nAuthenticationError, B3nConfigurationError
+from b3n.testing import Emulator
+from b3n.testing.account import QUOTA, USED_QUOTA
 
 TOKEN = "emu-access-token"
 
@@ -103,7 +103,7 @@ def test_whoami_relay_style_401_is_rewritten(base_url: str, emulator: Emulator) 
 
 
 def test_whoami_quota_fault_keeps_its_class(base_url: str, emulator: Emulator) -> None:
-    from _b3n.errors import B3nInsufficientQuotaError
+    from b3n._errors import B3nInsufficientQuotaError
 
     emulator.inject("quota", route="account")
     with pytest.raises(B3nInsufficientQuotaError):

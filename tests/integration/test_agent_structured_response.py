@@ -18,7 +18,7 @@ from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 
-from _b3n.emulator import Emulator
+from b3n.testing import Emulator
 from langchain_b3n import ChatB3n
 
 TASK = "What is magic_function(3)? And what is the weather in 'Paris'?"

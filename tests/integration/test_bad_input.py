@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from langchain_core import exceptions as lc
 
-from _b3n import errors as e
-from _b3n.emulator import Emulator
+from b3n import _errors as e
+from b3n.testing import Emulator
 
 KEY = "sk-badinput0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH"
 MB = 1024 * 1024
@@ -54,14 +54,14 @@ def li_b3n(base_url: str, **kw: Any) -> Any:
 
 
 def client(base_url: str, **kw: Any) -> Any:
-    from _b3n import B3nClient
+    from b3n import B3nClient
 
     kw.setdefault("api_key", KEY)
     return B3nClient(base_url=base_url, **kw)
 
 
 def aclient(base_url: str, **kw: Any) -> Any:
-    from _b3n import AsyncB3nClient
+    from b3n import AsyncB3nClient
 
     kw.setdefault("api_key", KEY)
     return AsyncB3nClient(base_url=base_url, **kw)

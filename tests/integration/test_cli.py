@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from _b3n.emulator import Emulator
+from b3n.testing import Emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "emu-access-token"
@@ -29,7 +29,7 @@ def _env(**values: str) -> dict[str, str]:
 
 def b3n(*args: str, timeout: float = 30, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "_b3n.cli", *args], capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "b3n.cli", *args], capture_output=True, text=True, timeout=timeout,
         env=_env(**env), cwd=ROOT,
     )
 
@@ -92,7 +92,7 @@ def test_whoami(base_url: str, emulator: Emulator) -> None:
 
 def test_emulator_command_serves_until_interrupted() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "_b3n.cli", "emulator", "--port", "0", "--no-quirks"],
+        [sys.executable, "-m", "b3n.cli", "emulator", "--port", "0", "--no-quirks"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT,
     )
     try:
@@ -128,7 +128,7 @@ class Run:
 
 @pytest.fixture
 def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    from _b3n.cli import main
+    from b3n.cli import main
 
     def _run(*argv: str, **env: str) -> Run:
         for key in ("B3N_API_KEY", "B3N_BASE_URL", "B3N_ACCESS_TOKEN", "B3N_USER_ID"):

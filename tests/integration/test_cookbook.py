@@ -59,7 +59,7 @@ def _run_script(name: str, extra_env: dict[str, str] | None = None) -> Run:
 @pytest.fixture(scope="module")
 def runs() -> Iterator[dict[str, Run]]:
     """Offline runs keyed by script name, and simulated live runs keyed ``live:<name>``."""
-    from _b3n.emulator import Emulator
+    from b3n.testing import Emulator
 
     with Emulator() as relay, ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         live_env = {"B3N_API_KEY": "sk-live-simulation", "B3N_BASE_URL": relay.base_url}

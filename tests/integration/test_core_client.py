@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from _b3n import AsyncB3nClient, B3nClient
-from _b3n import errors as e
-from _b3n.chat import ChatChunk, tool_spec
-from _b3n.emulator import Emulator
-from _b3n.transport import B3nStreamTimeoutError
+from b3n import AsyncB3nClient, B3nClient
+from b3n import _errors as e
+from b3n._chat import ChatChunk, tool_spec
+from b3n._transport import B3nStreamTimeoutError
+from b3n.testing import Emulator
 
 WEATHER = tool_spec(
     "get_weather", "Get the weather for a city",
@@ -43,8 +43,8 @@ def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep backoff real but short so fault tests stay fast."""
     import functools
 
-    from _b3n import transport
-    from _b3n.retry import RetryPolicy
+    from b3n import _transport as transport
+    from b3n._retry import RetryPolicy
 
     monkeypatch.setattr(transport, "RetryPolicy", functools.partial(RetryPolicy, base_delay=0.01, max_delay=0.05))
 

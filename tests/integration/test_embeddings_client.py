@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from _b3n import AsyncB3nClient, B3nClient
-from _b3n.emulator import Emulator
-from _b3n.emulator.embeddings import EmbeddingEngine
-from _b3n.errors import B3nAuthenticationError, B3nInvalidRequestError, B3nServerError
+from b3n import AsyncB3nClient, B3nClient
+from b3n._errors import B3nAuthenticationError, B3nInvalidRequestError, B3nServerError
+from b3n.testing import Emulator
+from b3n.testing.embeddings import EmbeddingEngine
 
 TEXTS_10K = [f"chunk {i} of the corpus" for i in range(10_000)]
 ENGINE = EmbeddingEngine()

@@ -13,8 +13,8 @@ from langchain_core.exceptions import ModelAuthenticationError, ModelRateLimitEr
 from langchain_core.vectorstores import InMemoryVectorStore
 from llama_index.core import Document, VectorStoreIndex
 
-from _b3n.emulator import Emulator
-from _b3n.errors import B3nAuthenticationError, B3nInvalidRequestError
+from b3n._errors import B3nAuthenticationError, B3nInvalidRequestError
+from b3n.testing import Emulator
 from langchain_b3n.embeddings import B3nEmbeddings
 from llama_index_b3n.embeddings import B3nEmbedding
 

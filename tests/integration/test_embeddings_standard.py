@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from langchain_tests.integration_tests import EmbeddingsIntegrationTests
 
-from _b3n.emulator import Emulator
+from b3n.testing import Emulator
 from langchain_b3n.embeddings import B3nEmbeddings
 
 

@@ -24,7 +24,7 @@ import pytest
 from openai import OpenAI
 from pydantic import BaseModel
 
-from _b3n.emulator import Emulator
+from b3n.testing import Emulator
 
 KEY = "sk-emulator-test"
 ROOT = Path(__file__).resolve().parents[2]
@@ -800,7 +800,7 @@ def test_start_stop_lifecycle() -> None:
 def test_python_dash_m_cli() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "_b3n.emulator", "--port", "0"],
+        [sys.executable, "-m", "b3n.testing", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from openai import OpenAI
 
-from _b3n.emulator import Emulator
+from b3n.testing import Emulator
 
 KEY = "sk-emulator-test"
 INTS = {

@@ -83,9 +83,9 @@ from typing import Any
 import pytest
 from langchain_core import exceptions as lc
 
-from _b3n import errors as e
-from _b3n.emulator import Emulator
-from _b3n.transport import B3nStreamTimeoutError
+from b3n import _errors as e
+from b3n._transport import B3nStreamTimeoutError
+from b3n.testing import Emulator
 
 KEY = "sk-faultmatrix0123456789abcdefghijklmnopqrstuvwxyzABCD"
 PROMPT = "Tell me a story about a fox and a dog who meet in the forest"
@@ -160,14 +160,14 @@ def _li_embedding(ctx: Ctx) -> Any:
 
 
 def _client(ctx: Ctx) -> Any:
-    from _b3n import B3nClient
+    from b3n import B3nClient
 
     return B3nClient(api_key=KEY, base_url=ctx.base_url, max_retries=ctx.max_retries, timeout=ctx.timeout,
                      stream_idle_timeout=ctx.idle)
 
 
 def _aclient(ctx: Ctx) -> Any:
-    from _b3n import AsyncB3nClient
+    from b3n import AsyncB3nClient
 
     return AsyncB3nClient(api_key=KEY, base_url=ctx.base_url, max_retries=ctx.max_retries, timeout=ctx.timeout,
                           stream_idle_timeout=ctx.idle)
@@ -393,8 +393,8 @@ CELLS = [
 @pytest.fixture(autouse=True)
 def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep backoff real but short (Retry-After values are still honoured as sent)."""
-    from _b3n import transport
-    from _b3n.retry import RetryPolicy
+    from b3n import _transport as transport
+    from b3n._retry import RetryPolicy
 
     monkeypatch.setattr(transport, "RetryPolicy", functools.partial(RetryPolicy, base_delay=0.01, max_delay=0.05))
 
@@ -406,7 +406,7 @@ async def baseline(shape: Shape, emulator: Emulator, tmp: Path) -> Any:
     """The fault-free result of ``shape`` (the emulator is deterministic), computed once per session."""
     if shape.id not in BASELINE:
         if "speech" not in AUDIO:
-            from _b3n import B3nClient
+            from b3n import B3nClient
 
             AUDIO["speech"] = B3nClient(api_key=KEY, base_url=emulator.base_url).audio.speech(SPEECH)
         BASELINE[shape.id] = await shape.run(Ctx(emulator.base_url, tmp / "baseline"))
@@ -425,7 +425,7 @@ def closed_port_url() -> str:
 
 
 def test_matrix_covers_every_fault_kind_and_class() -> None:
-    from _b3n.emulator.faults import FAULT_KINDS
+    from b3n.testing.faults import FAULT_KINDS
 
     injected = {f.kind for f in FAULTS if f.kind}
     assert FAULT_KINDS - injected == {"empty_choices"}  # a 200 without choices: see test_core_client

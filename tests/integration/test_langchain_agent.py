@@ -13,7 +13,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Tool
 from langchain_core.tools import tool
 from pydantic import BaseModel
 
-from _b3n.emulator import Emulator
+from b3n.testing import Emulator
 from langchain_b3n import ChatB3n
 
 MODELS = ["gpt-4o-mini", "claude-3-5-sonnet-latest", "gemini-1.5-flash-latest"]

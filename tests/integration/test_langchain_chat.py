@@ -25,9 +25,9 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 
-from _b3n import errors as e
-from _b3n.chat import B3nAdaptationWarning
-from _b3n.emulator import Emulator
+from b3n import _errors as e
+from b3n._chat import B3nAdaptationWarning
+from b3n.testing import Emulator
 from langchain_b3n import ChatB3n
 from langchain_b3n._messages import TOOL_CALL_EXTRAS
 from langchain_b3n.chat_models import B3nStructuredOutputWarning
@@ -497,7 +497,7 @@ async def test_interrupted_stream_carries_the_partial_output(make: Any, emulator
 def test_stream_idle_timeout_raises_a_hybrid_timeout_with_partial(make: Any, emulator: Emulator) -> None:
     from langchain_core.exceptions import ModelTimeoutError
 
-    from _b3n.transport import B3nStreamTimeoutError
+    from b3n._transport import B3nStreamTimeoutError
 
     emulator.inject("stall", after=2, delay=2.0)
     llm = make(GPT, stream_idle_timeout=0.3)

@@ -16,8 +16,8 @@ import pytest
 from langchain_core.exceptions import ModelInvalidRequestError
 from langchain_core.messages import HumanMessage
 
-from _b3n.emulator import Emulator
-from _b3n.errors import B3nBadRequestError, B3nInvalidRequestError
+from b3n._errors import B3nBadRequestError, B3nInvalidRequestError
+from b3n.testing import Emulator
 from langchain_b3n import ChatB3n
 
 

@@ -14,7 +14,7 @@ import pytest
 from langchain_core.messages import AIMessage
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 
-from _b3n.emulator import Emulator
+from b3n.testing import Emulator
 from langchain_b3n import ChatB3n
 from tests.langchain_catalog_flags import CatalogFlags
 

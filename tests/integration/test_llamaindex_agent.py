@@ -20,7 +20,7 @@ from llama_index.core.agent.workflow import (
 )
 from llama_index.core.memory import ChatMemoryBuffer
 
-from _b3n.emulator import Emulator
+from b3n.testing import Emulator
 from llama_index_b3n import B3n
 
 # LlamaIndex's workflow internals inspect pydantic objects and trigger pydantic deprecation warnings.

@@ -7,7 +7,7 @@ import time
 from llama_index.core.callbacks import CallbackManager, CBEventType, LlamaDebugHandler
 from llama_index.core.storage.kvstore import SimpleKVStore
 
-from _b3n.emulator import Emulator
+from b3n.testing import Emulator
 from llama_index_b3n import B3nEmbedding
 
 TEXTS = [f"document number {i} about topic {i % 7}" for i in range(40)]

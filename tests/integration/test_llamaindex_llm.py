@@ -23,13 +23,13 @@ from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel, Field
 
-from _b3n.emulator import Emulator
-from _b3n.errors import (
+from b3n._errors import (
     B3nAuthenticationError,
     B3nConfigurationError,
     B3nInvalidRequestError,
     B3nStreamInterruptedError,
 )
+from b3n.testing import Emulator
 from llama_index_b3n import B3n
 
 GPT, CLAUDE, GEMINI, O1 = "gpt-4o-mini", "claude-3-5-sonnet-latest", "gemini-1.5-flash-latest", "o1-mini"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from llama_index.core import Document, VectorStoreIndex
 
-from _b3n.emulator import Emulator
+from b3n.testing import Emulator
 from llama_index_b3n import B3n, B3nEmbedding
 
 DOCS = [

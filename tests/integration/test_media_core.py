@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from _b3n import AsyncB3nClient, B3nClient
-from _b3n.emulator import Emulator
-from _b3n.errors import (
+from b3n import AsyncB3nClient, B3nClient
+from b3n._errors import (
     B3nInvalidRequestError,
     B3nModelNotAvailableError,
     B3nRateLimitError,
     B3nServerError,
     B3nStreamInterruptedError,
 )
-from _b3n.media import TRANSCRIPTION_MAX_BYTES
+from b3n._media import TRANSCRIPTION_MAX_BYTES
+from b3n.testing import Emulator
 
 
 def assert_png(data: bytes) -> tuple[int, int]:

@@ -9,9 +9,9 @@ from langchain_core.documents.base import Blob
 from langchain_core.exceptions import ModelInvalidRequestError
 from langchain_core.messages import ToolMessage
 
-from _b3n import B3nClient
-from _b3n.emulator import Emulator
-from _b3n.errors import B3nInvalidRequestError
+from b3n import B3nClient
+from b3n._errors import B3nInvalidRequestError
+from b3n.testing import Emulator
 from langchain_b3n import B3nAudioLoader, B3nImageGeneration, B3nSpeechToText, B3nTextToSpeech, B3nWhisperParser
 from tests.integration.test_media_core import assert_png
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from _b3n import B3nClient
-from _b3n.emulator import Emulator
-from _b3n.errors import B3nInvalidRequestError
+from b3n import B3nClient
+from b3n._errors import B3nInvalidRequestError
+from b3n.testing import Emulator
 from llama_index_b3n import B3nAudioReader, B3nToolSpec
 from tests.integration.test_media_core import assert_png
 

@@ -17,7 +17,7 @@ from langchain_core.exceptions import ModelRefusalError
 from llama_index.core.llms import ChatMessage
 from pydantic import BaseModel
 
-from _b3n import B3nClient
+from b3n import B3nClient
 from langchain_b3n import ChatB3n
 from llama_index_b3n import B3n
 

@@ -32,8 +32,8 @@ from typing import Any
 
 import pytest
 
-from _b3n import errors as e
-from _b3n.emulator import Emulator
+from b3n import _errors as e
+from b3n.testing import Emulator
 
 CANARY = "LEAKCANARY"
 FAKE_KEY = f"sk-{CANARY}key0123456789abcdefghijklmnopqrstuvwxyzABCD"
@@ -68,7 +68,7 @@ def token_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _speech_file(url: str, tmp: Path) -> Path:
-    from _b3n import B3nClient
+    from b3n import B3nClient
 
     path = tmp / "hello.mp3"
     if not path.exists():
@@ -150,8 +150,8 @@ def _aclient(o: Any, url: str, tmp: Path) -> None:
 def _public() -> dict[str, Public]:
     from langchain_core.documents.base import Blob
 
-    from _b3n import AsyncB3nClient, B3nClient
-    from _b3n.config import resolve_config
+    from b3n import AsyncB3nClient, B3nClient
+    from b3n._config import resolve_config
     from langchain_b3n import (
         B3nAudioLoader,
         B3nEmbeddings,
@@ -300,7 +300,7 @@ def _closed_port_url() -> str:
 def _failures(url: str) -> list[tuple[str, Callable[[], Any]]]:
     from llama_index.core.llms import ChatMessage
 
-    from _b3n import AsyncB3nClient, B3nClient
+    from b3n import AsyncB3nClient, B3nClient
     from langchain_b3n import B3nEmbeddings, ChatB3n
     from llama_index_b3n import B3n
 
@@ -520,7 +520,7 @@ def _loopback_hosts() -> list[str]:
 
 @pytest.mark.parametrize("target_host", _loopback_hosts())
 def test_redirect_to_another_origin_never_carries_the_credentials(target_host: str) -> None:
-    from _b3n import AsyncB3nClient, B3nClient
+    from b3n import AsyncB3nClient, B3nClient
     from langchain_b3n import ChatB3n
 
     seen: list[dict[str, str]] = []

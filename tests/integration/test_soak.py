@@ -30,8 +30,8 @@ from typing import Any
 
 import pytest
 
-from _b3n.emulator import Emulator
-from _b3n.emulator.faults import Fault, FaultBook
+from b3n.testing import Emulator
+from b3n.testing.faults import Fault, FaultBook
 
 KEY = "sk-soak0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
 TOTAL = 5_000
@@ -67,7 +67,7 @@ class Fleet:
     expected_vectors: dict[str, list[float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from _b3n import AsyncB3nClient
+        from b3n import AsyncB3nClient
         from langchain_b3n import B3nEmbeddings, ChatB3n
         from llama_index_b3n import B3n, B3nEmbedding
 
@@ -189,10 +189,10 @@ class _CountingFaults(FaultBook):
 
 @pytest.fixture
 def soak_emulator(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
-    import _b3n.transport
-    from _b3n.retry import RetryPolicy
+    import b3n._transport
+    from b3n._retry import RetryPolicy
 
-    monkeypatch.setattr(_b3n.transport, "RetryPolicy", functools.partial(RetryPolicy, base_delay=0.005, max_delay=0.02))
+    monkeypatch.setattr(b3n._transport, "RetryPolicy", functools.partial(RetryPolicy, base_delay=0.005, max_delay=0.02))
     monkeypatch.setattr(emulator, "_faults", _CountingFaults(emulator._faults))
     return emulator
 

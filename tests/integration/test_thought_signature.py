@@ -18,10 +18,10 @@ import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 
-from _b3n import B3nClient
-from _b3n.chat import tool_call_to_wire
-from _b3n.emulator import Emulator
-from _b3n.errors import B3nBadRequestError
+from b3n import B3nClient
+from b3n._chat import tool_call_to_wire
+from b3n._errors import B3nBadRequestError
+from b3n.testing import Emulator
 from langchain_b3n import ChatB3n
 
 MODEL = "gemini-1.5-pro-latest"

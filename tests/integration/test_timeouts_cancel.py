@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from langchain_core import exceptions as lc
 
-from _b3n import errors as e
-from _b3n.emulator import Emulator
-from _b3n.transport import B3nStreamTimeoutError
+from b3n import _errors as e
+from b3n._transport import B3nStreamTimeoutError
+from b3n.testing import Emulator
 from tests.integration.test_fault_matrix import AUDIO, KEY, PROMPT, SHAPES, SPEECH, TEXTS, Ctx, Shape
 
 TIMEOUT = 0.3
@@ -36,8 +36,8 @@ def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Short real backoff, so the retry bounds below are about timeouts, not backoff."""
     import functools
 
-    from _b3n import transport
-    from _b3n.retry import RetryPolicy
+    from b3n import _transport as transport
+    from b3n._retry import RetryPolicy
 
     monkeypatch.setattr(transport, "RetryPolicy", functools.partial(RetryPolicy, base_delay=0.01, max_delay=0.05))
 
@@ -69,7 +69,7 @@ def blackhole() -> Iterator[str]:
 def speech_audio(emulator: Emulator) -> bytes:
     """Real speech bytes from the emulator (the transcription shapes upload them)."""
     if "speech" not in AUDIO:
-        from _b3n import B3nClient
+        from b3n import B3nClient
 
         AUDIO["speech"] = B3nClient(api_key=KEY, base_url=emulator.base_url).audio.speech(SPEECH)
         emulator.reset()
@@ -195,7 +195,7 @@ async def test_stalled_stream_raises_within_idle_timeout(shape: Shape, emulator:
 
 
 async def test_core_client_stream_idle_timeout_is_separate_from_timeout(emulator: Emulator) -> None:
-    from _b3n import AsyncB3nClient
+    from b3n import AsyncB3nClient
 
     emulator.inject("stall", route="chat", after=2, delay=30)
     client = AsyncB3nClient(api_key=KEY, base_url=emulator.base_url, timeout=30, stream_idle_timeout=TIMEOUT)
@@ -276,7 +276,7 @@ def _li_emb(base_url: str) -> Any:
 
 
 def _aclient(base_url: str) -> Any:
-    from _b3n import AsyncB3nClient
+    from b3n import AsyncB3nClient
 
     return AsyncB3nClient(api_key=KEY, base_url=base_url)
 

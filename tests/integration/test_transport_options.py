@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from _b3n.emulator import Emulator
-from _b3n.errors import B3nConnectionError
+from b3n._errors import B3nConnectionError
+from b3n.testing import Emulator
 
 
 def _closed_port() -> int:

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from _b3n import B3nClient, get_model_info
+from b3n import B3nClient, get_model_info
 
 API_KEY = os.environ.get("B3N_API_KEY", "")
 BASE_URL = os.environ.get("B3N_BASE_URL") or None

@@ -7,10 +7,10 @@ import warnings
 
 import pytest
 
-from _b3n import B3nClient, get_model_info
-from _b3n.catalog import MODELS
-from _b3n.config import DEFAULT_BASE_URL, resolve_config
-from _b3n.errors import B3nConfigurationError
+from b3n import B3nClient, get_model_info
+from b3n._catalog import MODELS
+from b3n._config import DEFAULT_BASE_URL, resolve_config
+from b3n._errors import B3nConfigurationError
 
 KEY = "sk-secretsecretsecret"
 
@@ -104,7 +104,7 @@ def test_unknown_models_get_permissive_family_defaults_and_overrides() -> None:
 def test_wrong_kind_of_http_client_is_refused() -> None:
     import httpx
 
-    from _b3n import AsyncB3nClient
+    from b3n import AsyncB3nClient
 
     with pytest.raises(B3nConfigurationError, match=r"httpx\.Client"):
         B3nClient(http_client=httpx.AsyncClient())

@@ -6,8 +6,8 @@ import pickle
 
 import pytest
 
-from _b3n import errors as e
-from _b3n.retry import RetryPolicy, parse_retry_after
+from b3n import _errors as e
+from b3n._retry import RetryPolicy, parse_retry_after
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-from _b3n.chat import (
+from b3n._chat import (
     B3nAdaptationWarning,
     build_chat_request,
     image_data_part,
@@ -15,7 +15,7 @@ from _b3n.chat import (
     tool_call_to_wire,
     tool_spec,
 )
-from _b3n.errors import B3nInvalidRequestError
+from b3n._errors import B3nInvalidRequestError
 
 USER = [{"role": "user", "content": "hi"}]
 TOOL = tool_spec("get_weather", "Weather in a city", {"type": "object", "properties": {"city": {"type": "string"}}})

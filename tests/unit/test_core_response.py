@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from _b3n.chat import parse_chat_completion
-from _b3n.errors import B3nInsufficientQuotaError, B3nResponseError
+from b3n._chat import parse_chat_completion
+from b3n._errors import B3nInsufficientQuotaError, B3nResponseError
 
 
 def _body(message: dict, **extra: object) -> dict:

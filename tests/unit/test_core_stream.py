@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from _b3n.chat import ChatChunk, StreamAssembler
+from b3n._chat import ChatChunk, StreamAssembler
 
 
 def _run(model: str, raws: list[dict[str, Any]]) -> tuple[list[ChatChunk], StreamAssembler]:

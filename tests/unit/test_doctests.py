@@ -8,14 +8,14 @@ import pkgutil
 
 import pytest
 
-import _b3n
+import b3n
 import langchain_b3n
 import llama_index_b3n
 
 
 def _modules() -> list[str]:
     names: list[str] = []
-    for package in (_b3n, langchain_b3n, llama_index_b3n):
+    for package in (b3n, langchain_b3n, llama_index_b3n):
         names.append(package.__name__)
         for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             if not info.name.endswith("__main__"):

@@ -9,7 +9,7 @@ import sys
 import pytest
 from langchain_core.exceptions import ModelInvalidRequestError
 
-from _b3n.errors import B3nConfigurationError, B3nInvalidRequestError
+from b3n._errors import B3nConfigurationError, B3nInvalidRequestError
 from langchain_b3n.embeddings import B3nEmbeddings
 from llama_index_b3n.embeddings import B3nEmbedding
 

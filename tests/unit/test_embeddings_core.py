@@ -8,7 +8,7 @@ import struct
 
 import pytest
 
-from _b3n.embeddings import (
+from b3n._embeddings import (
     MAX_BATCH_SIZE,
     AsyncLimiter,
     build_embedding_request,
@@ -18,7 +18,7 @@ from _b3n.embeddings import (
     parse_embedding_response,
     plan_batches,
 )
-from _b3n.errors import B3nInvalidRequestError, B3nRateLimitError, B3nResponseError
+from b3n._errors import B3nInvalidRequestError, B3nRateLimitError, B3nResponseError
 
 
 def _b64(values: list[float]) -> str:

@@ -8,12 +8,12 @@ from typing import Any, Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from _b3n.emulator.chat_request import Tool, parse_chat_request
-from _b3n.emulator.embeddings import EmbeddingEngine, embeddings_body
-from _b3n.emulator.errors import ApiError
-from _b3n.emulator.model import ChatOutcome, complete, complete_body
-from _b3n.emulator.quirks import build_chunks, build_completion
-from _b3n.emulator.tools import parse_literal_call, synthesize_arguments
+from b3n.testing.chat_request import Tool, parse_chat_request
+from b3n.testing.embeddings import EmbeddingEngine, embeddings_body
+from b3n.testing.errors import ApiError
+from b3n.testing.model import ChatOutcome, complete, complete_body
+from b3n.testing.quirks import build_chunks, build_completion
+from b3n.testing.tools import parse_literal_call, synthesize_arguments
 
 
 def user(text: Any) -> dict[str, Any]:
@@ -413,7 +413,7 @@ def test_json_schema_answer_after_tools_reports_the_results() -> None:
 
 
 def test_gemini_calls_carry_a_thought_signature() -> None:
-    from _b3n.emulator.signatures import thought_signature
+    from b3n.testing.signatures import thought_signature
 
     prompt = [user("What is the weather in Paris and magic_function(5)?")]
     body = {"model": "gemini-1.5-pro-latest", "messages": prompt, "tools": [fn(WEATHER), fn(MAGIC)]}
@@ -433,7 +433,7 @@ def test_gemini_calls_carry_a_thought_signature() -> None:
 
 
 def test_signature_book_checks_the_current_turn_only() -> None:
-    from _b3n.emulator.signatures import SignatureBook, thought_signature
+    from b3n.testing.signatures import SignatureBook, thought_signature
 
     book = SignatureBook(limit=2)
     sig = thought_signature("call_a")
@@ -821,8 +821,8 @@ def test_react_langchain_classic_format() -> None:
 def test_docstring_examples_run() -> None:
     import doctest
 
-    import _b3n.emulator as package
-    from _b3n.emulator import model, server, tools
+    import b3n.testing as package
+    from b3n.testing import model, server, tools
 
     for module in (package, server, model, tools):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

@@ -23,9 +23,9 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
-from _b3n.chat import ChatChunk, StreamAssembler, ToolCallDelta, Usage, parse_chat_completion
-from _b3n.chat.request import build_chat_request
-from _b3n.errors import B3nInvalidRequestError
+from b3n._chat import ChatChunk, StreamAssembler, ToolCallDelta, Usage, parse_chat_completion
+from b3n._chat.request import build_chat_request
+from b3n._errors import B3nInvalidRequestError
 from langchain_b3n._messages import (
     TOOL_CALL_EXTRAS,
     StreamMapper,

@@ -13,7 +13,7 @@ from langchain_core.runnables import RunnableBinding, RunnableSequence
 from langchain_core.tools import tool
 from pydantic import BaseModel, Field, ValidationError
 
-from _b3n.errors import B3nConfigurationError, B3nInvalidRequestError
+from b3n._errors import B3nConfigurationError, B3nInvalidRequestError
 from langchain_b3n import ChatB3n
 from langchain_b3n.chat_models import B3nStructuredOutputWarning
 

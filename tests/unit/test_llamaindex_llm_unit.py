@@ -26,10 +26,10 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
-from _b3n.chat.request import B3nAdaptationWarning
-from _b3n.chat.structured import B3nStructuredOutputError
-from _b3n.chat.types import ChatChunk, ToolCallDelta, Usage
-from _b3n.errors import B3nConfigurationError, B3nInvalidRequestError
+from b3n._chat.request import B3nAdaptationWarning
+from b3n._chat.structured import B3nStructuredOutputError
+from b3n._chat.types import ChatChunk, ToolCallDelta, Usage
+from b3n._errors import B3nConfigurationError, B3nInvalidRequestError
 from llama_index_b3n import B3n
 from llama_index_b3n._messages import StreamState, to_wire_message, to_wire_messages
 

@@ -10,10 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from _b3n.account import ACCOUNT_CREDENTIAL_HELP, parse_account, parse_models
-from _b3n.cli import build_parser
-from _b3n.errors import B3nAuthenticationError, B3nInvalidRequestError, B3nResponseError
-from _b3n.media import (
+from b3n._account import ACCOUNT_CREDENTIAL_HELP, parse_account, parse_models
+from b3n._errors import B3nAuthenticationError, B3nInvalidRequestError, B3nResponseError
+from b3n._media import (
     TRANSCRIPTION_MAX_BYTES,
     GeneratedImage,
     Transcription,
@@ -26,6 +25,7 @@ from _b3n.media import (
     sniff_audio_extension,
     subtitles_to_text,
 )
+from b3n.cli import build_parser
 
 # ----------------------------------------------------------------------------- images
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-import _b3n
-from _b3n import errors as core_errors
-from _b3n.catalog import MODELS
-from _b3n.catalog_table import (
+import b3n
+from b3n import _errors as core_errors
+from b3n._catalog import MODELS
+from b3n._catalog_table import (
     END_MARKER,
     START_MARKER,
     extract_between_markers,
@@ -49,7 +49,7 @@ def _section(text: str, heading: str) -> str:
 
 def test_readme_model_table_is_generated_from_the_catalog(readme: str) -> None:
     assert extract_between_markers(readme) == render_catalog_table().strip("\n"), (
-        "README's model table is out of date: run python -m _b3n.catalog_table --write README.md"
+        "README's model table is out of date: run python -m b3n._catalog_table --write README.md"
     )
 
 
@@ -113,7 +113,7 @@ def test_every_cookbook_script_is_documented_and_exists(readme: str) -> None:
 
 
 def test_documented_env_vars_and_extras_exist(readme: str) -> None:
-    from _b3n import config
+    from b3n import _config as config
 
     for var in ("B3N_API_KEY", "B3N_BASE_URL", "B3N_ACCESS_TOKEN", "B3N_USER_ID"):
         assert var in readme and var in vars(config).values()
@@ -127,7 +127,7 @@ def test_documented_error_classes_exist(readme: str) -> None:
     names = set(re.findall(r"`(B3n\w+Error)`", section))
     assert len(names) >= 12
     for name in names:
-        cls = getattr(_b3n, name)
+        cls = getattr(b3n, name)
         assert issubclass(cls, core_errors.B3nError), name
         retried = getattr(cls, "retryable", False)
         row = next(line for line in section.splitlines() if line.startswith("| ") and f"`{name}`" in line.split(" | ")[0])
@@ -152,7 +152,7 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Complete
 
 @pytest.fixture(scope="module")
 def example_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
-    from _b3n.emulator import Emulator
+    from b3n.testing import Emulator
 
     readme = README.read_text(encoding="utf-8")
     with Emulator() as emu:

@@ -1,6 +1,6 @@
 """Chat completions: request building, response parsing and stream assembly, shared by both facades."""
 
-from _b3n.chat.request import (
+from b3n._chat.request import (
     B3nAdaptationWarning,
     ChatRequest,
     build_chat_request,
@@ -11,9 +11,9 @@ from _b3n.chat.request import (
     tool_call_to_wire,
     tool_spec,
 )
-from _b3n.chat.response import parse_chat_completion, parse_usage
-from _b3n.chat.stream import StreamAssembler, completion_to_chunks
-from _b3n.chat.types import ChatChunk, ChatCompletion, ToolCall, ToolCallDelta, Usage
+from b3n._chat.response import parse_chat_completion, parse_usage
+from b3n._chat.stream import StreamAssembler, completion_to_chunks
+from b3n._chat.types import ChatChunk, ChatCompletion, ToolCall, ToolCallDelta, Usage
 
 __all__ = [
     "B3nAdaptationWarning",

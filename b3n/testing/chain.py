@@ -5,7 +5,7 @@ every step to the tool it asks for (arithmetic symbols count as the operation's 
 asks for a ``multiply`` tool). :func:`step_text_with_result` rewrites a later step so that the
 previous step's result becomes one of its arguments.
 
->>> from _b3n.emulator.chat_request import Tool
+>>> from b3n.testing.chat_request import Tool
 >>> ints = {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
 ...         "required": ["a", "b"]}
 >>> tools = [Tool("add", "Add two integers.", ints), Tool("multiply", "Multiply two integers.", ints)]

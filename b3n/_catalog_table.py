@@ -1,7 +1,7 @@
-"""Render the model catalog (``_b3n.catalog.MODELS``) as Markdown tables for the README.
+"""Render the model catalog (``b3n._catalog.MODELS``) as Markdown tables for the README.
 
-The README's model table is generated, never hand-edited: ``python -m _b3n.catalog_table``
-prints it, ``python -m _b3n.catalog_table --write README.md`` replaces the text between the
+The README's model table is generated, never hand-edited: ``python -m b3n._catalog_table``
+prints it, ``python -m b3n._catalog_table --write README.md`` replaces the text between the
 ``<!-- catalog:start -->`` / ``<!-- catalog:end -->`` markers, and ``tests/unit/test_readme.py``
 fails when the README and the catalog disagree.
 
@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from _b3n.catalog import MODELS, ModelInfo
+from b3n._catalog import MODELS, ModelInfo
 
 START_MARKER = "<!-- catalog:start -->"
 END_MARKER = "<!-- catalog:end -->"
@@ -103,7 +103,7 @@ def render_chat_table(models: Mapping[str, ModelInfo]) -> str:
 
 
 def _other_details(info: ModelInfo) -> str:
-    from _b3n import media  # the limits the media services enforce before sending
+    from b3n import _media as media  # the limits the media services enforce before sending
 
     if info.kind == "embedding":
         dims = f"{info.embedding_dimensions} dimensions"
@@ -151,7 +151,7 @@ def render_catalog_table(models: Mapping[str, ModelInfo] | None = None) -> str:
     """Both tables as one Markdown block (what goes between the README markers)."""
     models = MODELS if models is None else models
     return (
-        "Generated from `_b3n.catalog.MODELS` by `python -m _b3n.catalog_table --write README.md`; "
+        "Generated from `b3n._catalog.MODELS` by `python -m b3n._catalog_table --write README.md`; "
         "do not edit by hand.\n\n"
         "**Chat models** (✅ supported, — not supported):\n\n"
         f"{render_chat_table(models)}\n\n"
@@ -186,8 +186,8 @@ def extract_between_markers(text: str, start: str = START_MARKER, end: str = END
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m _b3n.catalog_table [--write README.md | --check README.md]``."""
-    parser = argparse.ArgumentParser(prog="python -m _b3n.catalog_table", description=__doc__.split("\n")[0])
+    """``python -m b3n._catalog_table [--write README.md | --check README.md]``."""
+    parser = argparse.ArgumentParser(prog="python -m b3n._catalog_table", description=__doc__.split("\n")[0])
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--write", metavar="FILE", help="replace the table between the catalog markers in FILE")
     group.add_argument("--check", metavar="FILE", help="exit 1 if FILE's table differs from the catalog")
@@ -201,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check:
         current = extract_between_markers(Path(args.check).read_text(encoding="utf-8"))
         if current != table.strip("\n"):
-            print(f"{args.check}: the model table is out of date; run python -m _b3n.catalog_table --write "
+            print(f"{args.check}: the model table is out of date; run python -m b3n._catalog_table --write "
                   f"{args.check}", file=sys.stderr)
             return 1
         print(f"{args.check}: the model table matches the catalog.")

@@ -1,7 +1,7 @@
 """``B3nClient`` / ``AsyncB3nClient``: every B3n endpoint behind one object.
 
 Example (offline, against the bundled emulator):
-    >>> from _b3n.emulator import Emulator
+    >>> from b3n.testing import Emulator
     >>> with Emulator() as emu:
     ...     client = B3nClient(api_key="sk-test", base_url=emu.base_url)
     ...     reply = client.chat.create("gpt-4o-mini", [{"role": "user", "content": "say 1"}])
@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING, TypeVar
 import httpx
 from pydantic import SecretStr
 
-from _b3n.chat.service import AsyncChatService, ChatService
-from _b3n.config import DEFAULT_QUOTA_PER_USD, B3nConfig, resolve_config
-from _b3n.errors import B3nConfigurationError
-from _b3n.transport import AsyncTransport, SyncTransport
+from b3n._chat.service import AsyncChatService, ChatService
+from b3n._config import DEFAULT_QUOTA_PER_USD, B3nConfig, resolve_config
+from b3n._errors import B3nConfigurationError
+from b3n._transport import AsyncTransport, SyncTransport
 
 if TYPE_CHECKING:
-    from _b3n.account import AccountService, AsyncAccountService, AsyncModelsService, ModelsService
-    from _b3n.embeddings import AsyncEmbeddingsService, EmbeddingsService
-    from _b3n.media import AsyncAudioService, AsyncImagesService, AudioService, ImagesService
+    from b3n._account import AccountService, AsyncAccountService, AsyncModelsService, ModelsService
+    from b3n._embeddings import AsyncEmbeddingsService, EmbeddingsService
+    from b3n._media import AsyncAudioService, AsyncImagesService, AudioService, ImagesService
 
 _HttpT = TypeVar("_HttpT", httpx.Client, httpx.AsyncClient)
 
@@ -84,7 +84,7 @@ class B3nClient(_ClientBase):
     ``http_client`` (an ``httpx.Client``) replaces the shared pool.
 
     Example:
-        >>> from _b3n.emulator import Emulator
+        >>> from b3n.testing import Emulator
         >>> with Emulator() as emu:
         ...     client = B3nClient(api_key="sk-test", base_url=emu.base_url)
         ...     client.chat.create("gpt-4o-mini", [{"role": "user", "content": "say 1"}]).content
@@ -104,31 +104,31 @@ class B3nClient(_ClientBase):
 
     @cached_property
     def embeddings(self) -> EmbeddingsService:
-        from _b3n.embeddings import EmbeddingsService
+        from b3n._embeddings import EmbeddingsService
 
         return EmbeddingsService(self.transport)
 
     @cached_property
     def images(self) -> ImagesService:
-        from _b3n.media import ImagesService
+        from b3n._media import ImagesService
 
         return ImagesService(self.transport)
 
     @cached_property
     def audio(self) -> AudioService:
-        from _b3n.media import AudioService
+        from b3n._media import AudioService
 
         return AudioService(self.transport)
 
     @cached_property
     def models(self) -> ModelsService:
-        from _b3n.account import ModelsService
+        from b3n._account import ModelsService
 
         return ModelsService(self.transport)
 
     @cached_property
     def account(self) -> AccountService:
-        from _b3n.account import AccountService
+        from b3n._account import AccountService
 
         return AccountService(self.transport)
 
@@ -138,7 +138,7 @@ class AsyncB3nClient(_ClientBase):
 
     Example:
         >>> import asyncio
-        >>> from _b3n.emulator import Emulator
+        >>> from b3n.testing import Emulator
         >>> with Emulator() as emu:
         ...     client = AsyncB3nClient(api_key="sk-test", base_url=emu.base_url)
         ...     reply = asyncio.run(client.chat.create("gpt-4o-mini", [{"role": "user", "content": "say 1"}]))
@@ -159,30 +159,30 @@ class AsyncB3nClient(_ClientBase):
 
     @cached_property
     def embeddings(self) -> AsyncEmbeddingsService:
-        from _b3n.embeddings import AsyncEmbeddingsService
+        from b3n._embeddings import AsyncEmbeddingsService
 
         return AsyncEmbeddingsService(self.transport)
 
     @cached_property
     def images(self) -> AsyncImagesService:
-        from _b3n.media import AsyncImagesService
+        from b3n._media import AsyncImagesService
 
         return AsyncImagesService(self.transport)
 
     @cached_property
     def audio(self) -> AsyncAudioService:
-        from _b3n.media import AsyncAudioService
+        from b3n._media import AsyncAudioService
 
         return AsyncAudioService(self.transport)
 
     @cached_property
     def models(self) -> AsyncModelsService:
-        from _b3n.account import AsyncModelsService
+        from b3n._account import AsyncModelsService
 
         return AsyncModelsService(self.transport)
 
     @cached_property
     def account(self) -> AsyncAccountService:
-        from _b3n.account import AsyncAccountService
+        from b3n._account import AsyncAccountService
 
         return AsyncAccountService(self.transport)

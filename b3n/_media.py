@@ -6,8 +6,8 @@ parsing are plain functions shared by the blocking and asyncio services.
 
 Example (offline, against the bundled emulator):
     >>> import tempfile, pathlib
-    >>> from _b3n import B3nClient
-    >>> from _b3n.emulator import Emulator
+    >>> from b3n import B3nClient
+    >>> from b3n.testing import Emulator
     >>> with Emulator() as emu, tempfile.TemporaryDirectory() as tmp:
     ...     client = B3nClient(api_key="sk-test", base_url=emu.base_url)
     ...     audio = client.audio.speech("Hello from B3n")
@@ -31,14 +31,15 @@ from typing import IO, Any, Literal, get_args
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from _b3n.catalog import Kind, get_model_info
-from _b3n.errors import (
+from b3n._catalog import Kind, get_model_info
+from b3n._errors import (
     B3nAPIStatusError,
     B3nInvalidRequestError,
     B3nResponseError,
     B3nStreamInterruptedError,
+    B3nStreamTimeoutError,
 )
-from _b3n.transport import USER_AGENT, AsyncTransport, B3nStreamTimeoutError, SyncTransport
+from b3n._transport import USER_AGENT, AsyncTransport, SyncTransport
 
 # ----------------------------------------------------------------------------- limits and enums
 
@@ -300,7 +301,7 @@ def build_image_request(
         >>> build_image_request("a red fox", n=2)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        _b3n.errors.B3nInvalidRequestError: dall-e-3 makes one image per call (n=1); got n=2. ...
+        b3n._errors.B3nInvalidRequestError: dall-e-3 makes one image per call (n=1); got n=2. ...
     """
     _check_model_kind(model, "image", "image generation", "'dall-e-3'")
     if not isinstance(prompt, str) or not prompt.strip():
@@ -366,8 +367,8 @@ class ImagesService:
     """``client.images``: DALL-E 3 image generation (blocking).
 
     Example:
-        >>> from _b3n import B3nClient
-        >>> from _b3n.emulator import Emulator
+        >>> from b3n import B3nClient
+        >>> from b3n.testing import Emulator
         >>> with Emulator() as emu:
         ...     result = B3nClient(api_key="sk-test", base_url=emu.base_url).images.generate("a white cat")
         >>> len(result.images), result.images[0].url.endswith(".png")
@@ -381,8 +382,8 @@ class ImagesService:
         """Generate an image; ``params`` are those of :func:`build_image_request`.
 
         Example:
-            >>> from _b3n import B3nClient
-            >>> from _b3n.emulator import Emulator
+            >>> from b3n import B3nClient
+            >>> from b3n.testing import Emulator
             >>> with Emulator() as emu:
             ...     result = B3nClient(api_key="sk-test", base_url=emu.base_url).images.generate("a red fox")
             ...     len(result.images), result.images[0].url is not None
@@ -415,8 +416,8 @@ class AsyncImagesService:
 
     Example:
         >>> import asyncio
-        >>> from _b3n import AsyncB3nClient
-        >>> from _b3n.emulator import Emulator
+        >>> from b3n import AsyncB3nClient
+        >>> from b3n.testing import Emulator
         >>> with Emulator() as emu:
         ...     client = AsyncB3nClient(api_key="sk-test", base_url=emu.base_url)
         ...     result = asyncio.run(client.images.generate("a cat", response_format="b64_json"))
@@ -471,7 +472,7 @@ def build_speech_request(
         >>> build_speech_request("")
         Traceback (most recent call last):
         ...
-        _b3n.errors.B3nInvalidRequestError: The text to speak is empty; pass at least one non-space character.
+        b3n._errors.B3nInvalidRequestError: The text to speak is empty; pass at least one non-space character.
     """
     if not isinstance(input, str):
         raise _invalid(f"The text to speak must be a str, got {type(input).__name__}.")
@@ -850,8 +851,8 @@ class AudioService:
     """``client.audio``: text to speech and transcription (blocking).
 
     Example:
-        >>> from _b3n import B3nClient
-        >>> from _b3n.emulator import Emulator
+        >>> from b3n import B3nClient
+        >>> from b3n.testing import Emulator
         >>> with Emulator() as emu:
         ...     client = B3nClient(api_key="sk-test", base_url=emu.base_url)
         ...     audio = client.audio.speech("Hello there.", response_format="wav")
@@ -916,8 +917,8 @@ class AsyncAudioService:
 
     Example:
         >>> import asyncio
-        >>> from _b3n import AsyncB3nClient
-        >>> from _b3n.emulator import Emulator
+        >>> from b3n import AsyncB3nClient
+        >>> from b3n.testing import Emulator
         >>> with Emulator() as emu:
         ...     client = AsyncB3nClient(api_key="sk-test", base_url=emu.base_url)
         ...     audio = asyncio.run(client.audio.speech("Hi.", response_format="mp3"))

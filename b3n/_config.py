@@ -1,7 +1,7 @@
 """Configuration: explicit argument, else environment, else defaults.
 
 Example:
-    >>> from _b3n.config import resolve_config
+    >>> from b3n import resolve_config
     >>> cfg = resolve_config(api_key="sk-test", base_url="http://127.0.0.1:8000/v1")
     >>> cfg.base_url
     'http://127.0.0.1:8000/v1'
@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from _b3n.errors import B3nConfigurationError
+from b3n._errors import B3nConfigurationError
 
 DEFAULT_BASE_URL = "https://api.b3n.fun/v1"
 ENV_API_KEY = "B3N_API_KEY"

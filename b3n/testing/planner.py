@@ -6,13 +6,13 @@ calls from the user's prompt, the ``tool_choice`` and the calls already made in 
 * named tools (or tools whose name / description matches the prompt) are called, in parallel unless
   ``parallel_tool_calls`` is false — then one per request until each has run;
 * sequential prompts ('… Then add 5 to the result.') call one tool per step, feeding each step the
-  previous result (:mod:`_b3n.emulator.chain`);
+  previous result (:mod:`b3n.testing.chain`);
 * under ``tool_choice="required"`` the model must call something: once the requested tools have
   run it calls a tool it has *not* called yet this turn (e.g. the structured-output tool of
   LangChain's ``create_agent(response_format=...)``), filled from the tool results;
 * under ``"auto"`` it answers in text once nothing is left to call.
 
->>> from _b3n.emulator.chat_request import parse_chat_request
+>>> from b3n.testing.chat_request import parse_chat_request
 >>> ints = {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}}
 >>> tools = [{"type": "function", "function": {"name": n, "parameters": ints}} for n in ("multiply", "add")]
 >>> req = parse_chat_request({"model": "gpt-4o-mini", "tools": tools, "messages": [

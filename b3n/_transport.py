@@ -5,8 +5,8 @@ One pooled ``httpx.Client`` per (verify, proxy) in the process, and one
 that uses that configuration. A client supplied by the user is used as given.
 
 Example (against the bundled emulator):
-    >>> from _b3n.emulator import Emulator
-    >>> from _b3n.config import resolve_config
+    >>> from b3n.testing import Emulator
+    >>> from b3n import resolve_config
     >>> with Emulator() as emu:
     ...     t = SyncTransport(resolve_config(api_key="sk-test", base_url=emu.base_url))
     ...     t.request("GET", "/models").json()["object"]
@@ -29,20 +29,22 @@ from typing import Any, Literal
 import httpx
 from httpx_sse import EventSource
 
-from _b3n._version import __version__
-from _b3n.config import B3nConfig
-from _b3n.errors import (
+from b3n._config import B3nConfig
+from b3n._errors import (
     B3nAPIStatusError,
     B3nConnectionError,
     B3nError,
     B3nInvalidRequestError,
     B3nResponseError,
     B3nStreamInterruptedError,
+    B3nStreamTimeoutError,
     B3nTimeoutError,
+    StreamEndedEarly,
     error_from_response,
     error_from_stream_payload,
 )
-from _b3n.retry import RetryPolicy, parse_retry_after
+from b3n._retry import RetryPolicy, parse_retry_after
+from b3n._version import __version__
 
 logger = logging.getLogger("b3n")
 
@@ -54,14 +56,6 @@ USER_AGENT = f"b3n-integrations/{__version__}"
 # ~0.4 s with 20; see tests/benchmarks and encode/httpcore#1035). New connections are cheap next to
 # an LLM call, and 20 (httpx's default) covers steady concurrency.
 _LIMITS = httpx.Limits(max_connections=512, max_keepalive_connections=20, keepalive_expiry=30.0)
-
-
-class B3nStreamTimeoutError(B3nStreamInterruptedError, TimeoutError):
-    """A stream went silent for longer than the idle timeout after delivering content."""
-
-
-class StreamEndedEarly(B3nStreamInterruptedError):
-    """The connection closed cleanly without ``data: [DONE]``."""
 
 
 # ----------------------------------------------------------------------------- pools

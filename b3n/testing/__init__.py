@@ -17,7 +17,7 @@ Use it in your own tests
 .. code-block:: python
 
     import pytest
-    from _b3n.emulator import Emulator
+    from b3n.testing import Emulator
 
     @pytest.fixture(scope="module")
     def emu():
@@ -52,7 +52,7 @@ A runnable example with the standard library only:
 ...     len(data), len(data[0]["embedding"])
 (2, 1536)
 
-From the command line: ``python -m _b3n.emulator --port 8000`` (or ``b3n emulator --port 8000``),
+From the command line: ``python -m b3n.testing --port 8000`` (or ``b3n emulator --port 8000``),
 then point any OpenAI-compatible client at ``http://127.0.0.1:8000/v1`` with any API key.
 
 What the scripted model does (in short): replies are never empty; "say X" answers "X"; simple

@@ -1,10 +1,10 @@
 """The deterministic scripted chat model: same request → same outcome.
 
-:func:`complete` turns a validated :class:`~_b3n.emulator.chat_request.ChatRequest` into a
+:func:`complete` turns a validated :class:`~b3n.testing.chat_request.ChatRequest` into a
 :class:`ChatOutcome` (text or tool calls, finish reason, token counts). Response shaping per model
-family lives in :mod:`_b3n.emulator.quirks`.
+family lives in :mod:`b3n.testing.quirks`.
 
->>> from _b3n.emulator.chat_request import parse_chat_request
+>>> from b3n.testing.chat_request import parse_chat_request
 >>> req = parse_chat_request({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "say 1"}]})
 >>> complete(req).text
 '1'

@@ -30,8 +30,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from _b3n.chat.response import THINK_CLOSE, THINK_OPEN, new_call_id, parse_usage
-from _b3n.chat.types import ChatChunk, ChatCompletion, ToolCall, ToolCallDelta, Usage
+from b3n._chat.response import THINK_CLOSE, THINK_OPEN, new_call_id, parse_usage
+from b3n._chat.types import ChatChunk, ChatCompletion, ToolCall, ToolCallDelta, Usage
 
 _WS = " \t\r\n"
 

@@ -21,11 +21,11 @@
   size, so similarity maths stays finite (a zero vector would give NaN cosine similarities) and the
   job never fails because one chunk was empty;
 - ``dimensions`` (3-series and unknown models) is checked before any request: ``text-embedding-ada-002``
-  has a fixed size and is refused with :class:`~_b3n.errors.B3nInvalidRequestError`.
+  has a fixed size and is refused with :class:`~b3n._errors.B3nInvalidRequestError`.
 
 Example (offline, against the bundled emulator):
-    >>> from _b3n import B3nClient
-    >>> from _b3n.emulator import Emulator
+    >>> from b3n import B3nClient
+    >>> from b3n.testing import Emulator
     >>> with Emulator() as emu:
     ...     client = B3nClient(api_key="sk-test", base_url=emu.base_url)
     ...     vectors = client.embeddings.create(["hello", "world", ""], dimensions=8)
@@ -51,9 +51,9 @@ from typing import Any, Literal
 
 import httpx
 
-from _b3n.catalog import ModelInfo, get_model_info
-from _b3n.errors import B3nInvalidRequestError, B3nResponseError, error_from_stream_payload
-from _b3n.transport import AsyncTransport, SyncTransport
+from b3n._catalog import ModelInfo, get_model_info
+from b3n._errors import B3nInvalidRequestError, B3nResponseError, error_from_stream_payload
+from b3n._transport import AsyncTransport, SyncTransport
 
 logger = logging.getLogger("b3n")
 
@@ -304,7 +304,7 @@ def _fit_dimensions(vector: list[float], dimensions: int | None, model: str) -> 
 def parse_embedding_response(body: Any, request: EmbeddingRequest, wire_bytes: int = 0) -> EmbeddingResponse:
     """Normalise an ``/embeddings`` body: order by ``index``, decode base64, coerce to float.
 
-    Raises :class:`~_b3n.errors.B3nResponseError` when the body cannot be a reply to ``request``.
+    Raises :class:`~b3n._errors.B3nResponseError` when the body cannot be a reply to ``request``.
     """
     model = request.model
     if not isinstance(body, dict):
@@ -441,8 +441,8 @@ class EmbeddingsService:
     """``client.embeddings``: blocking embeddings (batched, optionally concurrent over threads).
 
     Example:
-        >>> from _b3n import B3nClient
-        >>> from _b3n.emulator import Emulator
+        >>> from b3n import B3nClient
+        >>> from b3n.testing import Emulator
         >>> with Emulator() as emu:
         ...     vectors = B3nClient(api_key="sk-test", base_url=emu.base_url).embeddings.create(["a", "b"])
         >>> len(vectors), len(vectors[0])
@@ -532,8 +532,8 @@ class AsyncEmbeddingsService:
 
     Example:
         >>> import asyncio
-        >>> from _b3n import AsyncB3nClient
-        >>> from _b3n.emulator import Emulator
+        >>> from b3n import AsyncB3nClient
+        >>> from b3n.testing import Emulator
         >>> with Emulator() as emu:
         ...     client = AsyncB3nClient(api_key="sk-test", base_url=emu.base_url)
         ...     vectors = asyncio.run(client.embeddings.create(["a"], dimensions=8))

@@ -24,8 +24,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from _b3n.chat.types import ChatCompletion, ToolCall, Usage
-from _b3n.errors import B3nResponseError, error_from_stream_payload
+from b3n._chat.types import ChatCompletion, ToolCall, Usage
+from b3n._errors import B3nResponseError, error_from_stream_payload
 
 THINK_OPEN = "<thinking>"
 THINK_CLOSE = "</thinking>"

@@ -28,8 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from _b3n.catalog import ModelInfo, get_model_info
-from _b3n.errors import B3nInvalidRequestError
+from b3n._catalog import ModelInfo, get_model_info
+from b3n._errors import B3nInvalidRequestError
 
 VALID_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _TOOL_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")

@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from _b3n.errors import B3nResponseError
+from b3n._errors import B3nResponseError
 
 _NAME_BAD = re.compile(r"[^a-zA-Z0-9_-]")
 _FENCE = re.compile(r"^```[a-zA-Z0-9_-]*\s*\n?(.*?)\n?```\s*$", re.DOTALL)

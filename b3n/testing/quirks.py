@@ -9,7 +9,7 @@ Styles:
   tool-call deltas without ``index``.
 * ``gemini``: no ``model`` key (flash) or ``""``, trailing ``" \\n"`` on text, whole tool calls in one
   index-less delta, ``finish_reason: "stop"`` even for tool calls, and a thought signature on every
-  tool call (``extra_content.google.thought_signature``, see :mod:`_b3n.emulator.signatures`).
+  tool call (``extra_content.google.thought_signature``, see :mod:`b3n.testing.signatures`).
 """
 
 from __future__ import annotations

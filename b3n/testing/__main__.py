@@ -1,4 +1,4 @@
-"""``python -m _b3n.emulator --port 8000``: run the B3n emulator in the foreground."""
+"""``python -m b3n.testing --port 8000``: run the B3n emulator in the foreground."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from . import serve
 
 def main(argv: list[str] | None = None) -> None:
     """Parse command-line options and serve until Ctrl-C."""
-    parser = argparse.ArgumentParser(prog="python -m _b3n.emulator", description="Local B3n relay emulator")
+    parser = argparse.ArgumentParser(prog="python -m b3n.testing", description="Local B3n relay emulator")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (0 = any free port)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--no-quirks", action="store_true", help="clean OpenAI behaviour for every model")

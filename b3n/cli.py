@@ -1,7 +1,7 @@
 """The ``b3n`` command: serve the emulator, list models, show the balance, chat from the terminal.
 
 Example:
-    >>> from _b3n.cli import build_parser
+    >>> from b3n.cli import build_parser
     >>> build_parser().parse_args(["chat", "gpt-4o-mini", "say 1", "--no-stream"]).stream
     False
 """
@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from _b3n._version import __version__
-from _b3n.config import DEFAULT_BASE_URL, ENV_ACCESS_TOKEN, ENV_API_KEY, ENV_BASE_URL, ENV_USER_ID
-from _b3n.errors import B3nError
+from b3n._config import DEFAULT_BASE_URL, ENV_ACCESS_TOKEN, ENV_API_KEY, ENV_BASE_URL, ENV_USER_ID
+from b3n._errors import B3nError
+from b3n._version import __version__
 
 EXIT_ERROR = 2
 
@@ -81,13 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _client(args: argparse.Namespace, **extra: Any) -> Any:
-    from _b3n.client import B3nClient
+    from b3n._client import B3nClient
 
     return B3nClient(api_key=args.api_key, base_url=args.base_url, timeout=args.timeout, **extra)
 
 
 def _cmd_emulator(args: argparse.Namespace, out: TextIO) -> int:
-    from _b3n.emulator import serve
+    from b3n.testing import serve
 
     try:
         serve(port=args.port, quirks=args.quirks)

@@ -7,12 +7,12 @@ from typing import Any
 
 import httpx
 
-from _b3n.chat.request import ChatRequest, build_chat_request
-from _b3n.chat.response import parse_chat_completion
-from _b3n.chat.stream import StreamAssembler, completion_to_chunks
-from _b3n.chat.types import ChatChunk, ChatCompletion
-from _b3n.errors import B3nResponseError, B3nStreamInterruptedError
-from _b3n.transport import AsyncTransport, StreamEndedEarly, SyncTransport
+from b3n._chat.request import ChatRequest, build_chat_request
+from b3n._chat.response import parse_chat_completion
+from b3n._chat.stream import StreamAssembler, completion_to_chunks
+from b3n._chat.types import ChatChunk, ChatCompletion
+from b3n._errors import B3nResponseError, B3nStreamInterruptedError, StreamEndedEarly
+from b3n._transport import AsyncTransport, SyncTransport
 
 PATH = "/chat/completions"
 
@@ -37,8 +37,8 @@ class ChatService:
     """``client.chat``: blocking chat completions.
 
     Example:
-        >>> from _b3n import B3nClient
-        >>> from _b3n.emulator import Emulator
+        >>> from b3n import B3nClient
+        >>> from b3n.testing import Emulator
         >>> with Emulator() as emu:
         ...     chat = B3nClient(api_key="sk-test", base_url=emu.base_url).chat
         ...     reply = chat.create("claude-3-5-sonnet-latest", [{"role": "user", "content": "say 1"}])
@@ -89,8 +89,8 @@ class AsyncChatService:
 
     Example:
         >>> import asyncio
-        >>> from _b3n import AsyncB3nClient
-        >>> from _b3n.emulator import Emulator
+        >>> from b3n import AsyncB3nClient
+        >>> from b3n.testing import Emulator
         >>> async def main(url: str) -> str:
         ...     chat = AsyncB3nClient(api_key="sk-test", base_url=url).chat
         ...     stream = chat.stream("gpt-4o-mini", [{"role": "user", "content": "say 1"}])

@@ -1,4 +1,4 @@
-"""Lazy public exports shared by ``_b3n`` and the two facades (PEP 562 module ``__getattr__``).
+"""Lazy public exports shared by ``b3n`` and the two facades (PEP 562 module ``__getattr__``).
 
 Importing a facade stays cheap: a public name's module is imported on first access.
 
@@ -16,7 +16,7 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
-#: the error classes every facade re-exports from ``_b3n``.
+#: the error classes every facade re-exports from ``b3n``.
 ERROR_NAMES: tuple[str, ...] = (
     "B3nError",
     "B3nAPIStatusError",

@@ -6,8 +6,8 @@ token) plus the numeric user id, not the ``sk-`` key. Balances are converted to 
 dollars with ``config.quota_per_usd`` (one-api's 500 000 units per dollar by default).
 
 Example (offline, against the bundled emulator):
-    >>> from _b3n import B3nClient
-    >>> from _b3n.emulator import Emulator
+    >>> from b3n import B3nClient
+    >>> from b3n.testing import Emulator
     >>> with Emulator() as emu:
     ...     client = B3nClient(api_key="sk-test", base_url=emu.base_url,
     ...                        access_token="emu-access-token", user_id=1)
@@ -24,15 +24,15 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from _b3n.catalog import MODELS, ModelInfo
-from _b3n.config import ENV_ACCESS_TOKEN, ENV_USER_ID, B3nConfig
-from _b3n.errors import (
+from b3n._catalog import MODELS, ModelInfo
+from b3n._config import ENV_ACCESS_TOKEN, ENV_USER_ID, B3nConfig
+from b3n._errors import (
     B3nAuthenticationError,
     B3nInsufficientQuotaError,
     B3nPermissionDeniedError,
     B3nResponseError,
 )
-from _b3n.transport import AsyncTransport, SyncTransport
+from b3n._transport import AsyncTransport, SyncTransport
 
 MODELS_PATH = "/models"
 ACCOUNT_PATH = "/api/user/self"
@@ -222,8 +222,8 @@ class ModelsService:
     """``client.models``: what the relay serves to this key.
 
     Example:
-        >>> from _b3n import B3nClient
-        >>> from _b3n.emulator import Emulator
+        >>> from b3n import B3nClient
+        >>> from b3n.testing import Emulator
         >>> with Emulator() as emu:
         ...     ids = [m.id for m in B3nClient(api_key="sk-test", base_url=emu.base_url).models.list()]
         >>> "gpt-4o-mini" in ids
@@ -243,8 +243,8 @@ class AsyncModelsService:
 
     Example:
         >>> import asyncio
-        >>> from _b3n import AsyncB3nClient
-        >>> from _b3n.emulator import Emulator
+        >>> from b3n import AsyncB3nClient
+        >>> from b3n.testing import Emulator
         >>> with Emulator() as emu:
         ...     models = asyncio.run(AsyncB3nClient(api_key="sk-test", base_url=emu.base_url).models.list())
         >>> len(models) > 10
@@ -263,8 +263,8 @@ class AccountService:
     """``client.account``: the user behind the system access token, and the balance.
 
     Example:
-        >>> from _b3n import B3nClient
-        >>> from _b3n.emulator import Emulator
+        >>> from b3n import B3nClient
+        >>> from b3n.testing import Emulator
         >>> with Emulator() as emu:
         ...     client = B3nClient(base_url=emu.base_url, access_token="emu-access-token", user_id=1)
         ...     me = client.account.whoami()
@@ -292,8 +292,8 @@ class AsyncAccountService:
 
     Example:
         >>> import asyncio
-        >>> from _b3n import AsyncB3nClient
-        >>> from _b3n.emulator import Emulator
+        >>> from b3n import AsyncB3nClient
+        >>> from b3n.testing import Emulator
         >>> with Emulator() as emu:
         ...     client = AsyncB3nClient(base_url=emu.base_url, access_token="emu-access-token", user_id=1)
         ...     me = asyncio.run(client.account.whoami())

@@ -150,6 +150,14 @@ class B3nStreamInterruptedError(B3nError):
         self.partial = partial
 
 
+class B3nStreamTimeoutError(B3nStreamInterruptedError, TimeoutError):
+    """A stream went silent for longer than the idle timeout after delivering content."""
+
+
+class StreamEndedEarly(B3nStreamInterruptedError):
+    """The connection closed cleanly without ``data: [DONE]``."""
+
+
 def extract_request_id(text: str | None, headers: Mapping[str, str] | None = None) -> str | None:
     """The relay's request id, from ``... (request id: X)`` in a message or a response header."""
     if text:

@@ -1,0 +1,206 @@
+"""``b3n``: the B3n-AI client core of b3n-integrations (imports neither LangChain nor LlamaIndex).
+
+Everything that is true of B3n whatever the framework lives here: configuration, transport,
+retries, errors, wire normalisation, the model catalog, chat / embeddings / media / account
+calls, and the local emulator (:mod:`b3n.testing`). Modules are private (``b3n._transport``,
+...); every class and every type a public call returns is importable from this package, and
+``__all__`` below is the whole public surface. ``langchain_b3n`` and ``llama_index_b3n``
+re-export what their users need.
+
+Example:
+    >>> from b3n import B3nClient, get_model_info
+    >>> get_model_info("gpt-4o-mini").image_inputs
+    True
+    >>> from b3n.testing import Emulator
+    >>> with Emulator() as emu:
+    ...     client = B3nClient(api_key="sk-test", base_url=emu.base_url)
+    ...     client.chat.create("gpt-4o-mini", [{"role": "user", "content": "say 1"}]).content
+    '1'
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from b3n._exports import ERROR_NAMES, resolve_lazy
+from b3n._version import __version__
+
+if TYPE_CHECKING:
+    from b3n._account import (
+        AccountInfo,
+        AccountService,
+        AsyncAccountService,
+        AsyncModelsService,
+        ModelEntry,
+        ModelsService,
+    )
+    from b3n._catalog import MODELS, ModelInfo, get_model_info
+    from b3n._chat import (
+        B3nAdaptationWarning,
+        ChatChunk,
+        ChatCompletion,
+        ToolCall,
+        ToolCallDelta,
+        Usage,
+    )
+    from b3n._chat.service import AsyncChatService, ChatService
+    from b3n._chat.structured import B3nStructuredOutputError
+    from b3n._client import AsyncB3nClient, B3nClient
+    from b3n._config import DEFAULT_BASE_URL, B3nConfig, resolve_config
+    from b3n._embeddings import AsyncEmbeddingsService, EmbeddingResponse, EmbeddingsService, EmbeddingUsage
+    from b3n._errors import (
+        B3nAPIStatusError,
+        B3nAuthenticationError,
+        B3nBadRequestError,
+        B3nConfigurationError,
+        B3nConflictError,
+        B3nConnectionError,
+        B3nError,
+        B3nInsufficientQuotaError,
+        B3nInvalidRequestError,
+        B3nModelNotAvailableError,
+        B3nNotFoundError,
+        B3nPermissionDeniedError,
+        B3nRateLimitError,
+        B3nResponseError,
+        B3nServerError,
+        B3nStreamInterruptedError,
+        B3nStreamTimeoutError,
+        B3nTimeoutError,
+    )
+    from b3n._media import (
+        AsyncAudioService,
+        AsyncImagesService,
+        AudioService,
+        GeneratedImage,
+        ImageQuality,
+        ImageResponseFormat,
+        ImageResult,
+        ImageSize,
+        ImagesService,
+        ImageStyle,
+        SpeechFormat,
+        TimestampGranularity,
+        Transcription,
+        TranscriptionFormat,
+        TranscriptionSegment,
+        TranscriptionWord,
+        Voice,
+    )
+
+#: public name -> the private module that defines it (imported on first use: ``import b3n`` stays cheap).
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(
+        ("AccountInfo", "AccountService", "AsyncAccountService", "AsyncModelsService", "ModelEntry", "ModelsService"),
+        "b3n._account",
+    ),
+    **dict.fromkeys(("MODELS", "ModelInfo", "get_model_info"), "b3n._catalog"),
+    **dict.fromkeys(
+        ("B3nAdaptationWarning", "ChatChunk", "ChatCompletion", "ToolCall", "ToolCallDelta", "Usage"), "b3n._chat"
+    ),
+    **dict.fromkeys(("AsyncChatService", "ChatService"), "b3n._chat.service"),
+    "B3nStructuredOutputError": "b3n._chat.structured",
+    **dict.fromkeys(("AsyncB3nClient", "B3nClient"), "b3n._client"),
+    **dict.fromkeys(("DEFAULT_BASE_URL", "B3nConfig", "resolve_config"), "b3n._config"),
+    **dict.fromkeys(
+        ("AsyncEmbeddingsService", "EmbeddingResponse", "EmbeddingUsage", "EmbeddingsService"), "b3n._embeddings"
+    ),
+    **dict.fromkeys(ERROR_NAMES, "b3n._errors"),
+    **dict.fromkeys(
+        (
+            "AsyncAudioService",
+            "AsyncImagesService",
+            "AudioService",
+            "GeneratedImage",
+            "ImageQuality",
+            "ImageResponseFormat",
+            "ImageResult",
+            "ImageSize",
+            "ImageStyle",
+            "ImagesService",
+            "SpeechFormat",
+            "TimestampGranularity",
+            "Transcription",
+            "TranscriptionFormat",
+            "TranscriptionSegment",
+            "TranscriptionWord",
+            "Voice",
+        ),
+        "b3n._media",
+    ),
+}
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "MODELS",
+    "AccountInfo",
+    "AccountService",
+    "AsyncAccountService",
+    "AsyncAudioService",
+    "AsyncB3nClient",
+    "AsyncChatService",
+    "AsyncEmbeddingsService",
+    "AsyncImagesService",
+    "AsyncModelsService",
+    "AudioService",
+    "B3nAPIStatusError",
+    "B3nAdaptationWarning",
+    "B3nAuthenticationError",
+    "B3nBadRequestError",
+    "B3nClient",
+    "B3nConfig",
+    "B3nConfigurationError",
+    "B3nConflictError",
+    "B3nConnectionError",
+    "B3nError",
+    "B3nInsufficientQuotaError",
+    "B3nInvalidRequestError",
+    "B3nModelNotAvailableError",
+    "B3nNotFoundError",
+    "B3nPermissionDeniedError",
+    "B3nRateLimitError",
+    "B3nResponseError",
+    "B3nServerError",
+    "B3nStreamInterruptedError",
+    "B3nStreamTimeoutError",
+    "B3nStructuredOutputError",
+    "B3nTimeoutError",
+    "ChatChunk",
+    "ChatCompletion",
+    "ChatService",
+    "EmbeddingResponse",
+    "EmbeddingUsage",
+    "EmbeddingsService",
+    "GeneratedImage",
+    "ImageQuality",
+    "ImageResponseFormat",
+    "ImageResult",
+    "ImageSize",
+    "ImageStyle",
+    "ImagesService",
+    "ModelEntry",
+    "ModelInfo",
+    "ModelsService",
+    "SpeechFormat",
+    "TimestampGranularity",
+    "ToolCall",
+    "ToolCallDelta",
+    "Transcription",
+    "TranscriptionFormat",
+    "TranscriptionSegment",
+    "TranscriptionWord",
+    "Usage",
+    "Voice",
+    "__version__",
+    "get_model_info",
+    "resolve_config",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's private module on first use, so ``import b3n`` (and the facades) stay cheap."""
+    return resolve_lazy(globals(), _LAZY, name)
+
+
+def __dir__() -> list[str]:
+    return __all__
