@@ -23,6 +23,41 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+#: the extra that installs each optional package a cookbook script imports (the `cookbook` extra has them all).
+EXTRA_FOR_MODULE = {
+    "langchain_core": "langchain",
+    "llama_index": "llama-index",
+    "langchain": "cookbook",
+    "langgraph": "cookbook",
+    "tqdm": "test",
+}
+#: the package's own dependencies: a plain ``pip install -e .`` brings them.
+_CORE_MODULES = frozenset({"b3n", "langchain_b3n", "llama_index_b3n", "httpx", "httpx_sse", "pydantic"})
+
+
+def missing_dependency_message(module: str, script: str) -> str:
+    """One line for a script that stopped because ``module`` is not installed: which extra to install."""
+    top = module.split(".")[0]
+    if top in _CORE_MODULES:
+        return (f"{script} needs {top!r}, which is not installed: install the package first, from the repository "
+                'root: pip install -e ".[cookbook]"')
+    extra = EXTRA_FOR_MODULE.get(top, "cookbook")
+    return (f"{script} needs the {top!r} package (the {extra!r} extra), which is not installed. Every cookbook "
+            'script runs after: pip install -e ".[cookbook]"  (or: pip install "b3n-integrations[cookbook]")')
+
+
+def _explain_missing_dependency(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+    name = getattr(exc, "name", None)
+    if issubclass(kind, ModuleNotFoundError) and isinstance(name, str) and name:
+        sys.stderr.write(missing_dependency_message(name, Path(sys.argv[0]).name or "this script") + "\n")
+        return
+    sys.__excepthook__(kind, exc, tb)
+
+
+# A script run from the command line that misses an optional dependency says which extra to install,
+# instead of a traceback (the interpreter still exits with status 1).
+sys.excepthook = _explain_missing_dependency
+
 try:
     import b3n  # noqa: F401
 except ImportError:  # a source checkout that was not pip-installed: use the packages next to cookbook/

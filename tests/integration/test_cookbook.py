@@ -212,3 +212,35 @@ def test_account(runs: dict[str, Run]) -> None:
     assert chat_line is not None and "gpt-4o-mini" in chat_line.group(1) and "claude-3-5-sonnet-latest" in chat_line.group(1)
     assert re.search(r"^ +embedding: .*text-embedding-3-small", out, re.MULTILINE)
 
+
+
+_HIDE_AND_RUN = """
+import runpy, sys
+for name in sys.argv[2:]:
+    sys.modules[name] = None          # as if the package were not installed: importing it raises ModuleNotFoundError
+script = sys.argv[1]
+sys.argv = [script]
+sys.path.insert(0, {cookbook!r})
+runpy.run_path(script, run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize(
+    ("script", "hidden", "extra"),
+    [
+        ("langchain_agent.py", ["langchain", "langgraph"], "cookbook"),
+        ("llamaindex_rag.py", ["llama_index"], "llama-index"),
+    ],
+)
+def test_a_missing_optional_dependency_names_the_extra_instead_of_a_traceback(
+    script: str, hidden: list[str], extra: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("B3N_")}
+    done = subprocess.run(
+        [sys.executable, "-c", _HIDE_AND_RUN.format(cookbook=str(COOKBOOK)), str(COOKBOOK / script), *hidden],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert f"{script} needs the '{hidden[0]}' package (the '{extra}' extra)" in done.stderr, done.stderr
+    assert 'pip install -e ".[cookbook]"' in done.stderr

@@ -1,4 +1,5 @@
-"""The README stays true: its model table is the catalog's, and its code examples run against the emulator."""
+"""The README and the docs stay true: the model table is the catalog's, the first command installs what the cookbook
+needs, and every code example (README, ``docs/*.md``, ``CONTRIBUTING.md``) runs against the emulator."""
 
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ from b3n._catalog_table import (
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
+CONTRIBUTING = ROOT / "CONTRIBUTING.md"
+EMULATOR_DOC = ROOT / "docs" / "emulator.md"
+#: every document whose ```python blocks must run against the emulator.
+DOCUMENTS = [README, CONTRIBUTING, *sorted((ROOT / "docs").glob("*.md"))]
 COOKBOOK = ROOT / "cookbook"
 
 
@@ -97,13 +102,82 @@ def test_two_setup_commands_come_first(readme: str) -> None:
     assert "python -m pytest -q" in blocks[1]
 
 
+def _extras() -> dict[str, list[str]]:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return {"": project["dependencies"], **project["optional-dependencies"]}
+
+
+def _dist_name(requirement: str) -> str:
+    return re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _installed_by(extra: str) -> set[str]:
+    """Distribution names ``pip install -e .[extra]`` brings in directly (extras of our own resolved)."""
+    extras, names, todo = _extras(), set(), ["", extra]
+    while todo:
+        for requirement in extras[todo.pop()]:
+            own = re.fullmatch(r"b3n-integrations\[([\w,-]+)\]", requirement.replace(" ", ""))
+            if own:
+                todo.extend(own.group(1).split(","))
+            else:
+                names.add(_dist_name(requirement))
+    return names
+
+
+def _cookbook_third_party_modules() -> set[str]:
+    import ast
+
+    own = {"b3n", "langchain_b3n", "llama_index_b3n", "_setup", "__future__"}
+    modules = set()
+    for path in COOKBOOK.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                modules.add(node.module.split(".")[0])
+    return {m for m in modules if m not in own and m not in sys.stdlib_module_names}
+
+
+def test_the_first_command_installs_what_every_cookbook_script_imports(readme: str) -> None:
+    from importlib.metadata import packages_distributions
+
+    first = re.findall(r"```bash\n(.*?)```", readme, flags=re.DOTALL)[0]
+    extra = re.search(r'pip install -e "\.\[([\w-]+)\]"', first)
+    assert extra is not None, first
+    installed = _installed_by(extra.group(1))
+    providers = packages_distributions()
+    modules = _cookbook_third_party_modules()
+    assert {"langchain", "llama_index", "langchain_core"} <= modules
+    missing = [m for m in sorted(modules)
+               if not {d.lower().replace("_", "-") for d in providers.get(m, [])} & installed]
+    assert not missing, f"pip install -e .[{extra.group(1)}] does not install {missing} (imported by cookbook/)"
+
+
 def test_required_sections_and_markers(readme: str) -> None:
-    for heading in ("Install", "Quickstart", "Models and capabilities", "Configuration", "Relay quirks handled for you",
-                    "Errors and retries", "Test your own code against the emulator", "The `b3n` command",
-                    "Architecture", "Performance", "Development and live tests"):
+    for heading in ("Install", "Quickstart", "Cookbook", "Models and capabilities", "Configuration",
+                    "Relay quirks handled for you", "Errors and retries", "Test your own code against the emulator",
+                    "The `b3n` command", "Performance", "Contributing",
+                    # sections other work fills in
+                    "Relays in the wild", "Security", "Large corpora", "Token counting, cost and OpenAI parity"):
         assert f"\n## {heading}\n" in readme, heading
-    assert "<!-- bench:start -->" in readme and "<!-- bench:end -->" in readme
-    assert "B3N_API_KEY=sk-... python -m pytest tests/live -q" in readme
+    for moved in ("Architecture", "Development and live tests"):
+        assert f"\n## {moved}\n" not in readme, f"{moved} lives in CONTRIBUTING.md"
+    assert "(docs/emulator.md)" in readme and "(CONTRIBUTING.md)" in readme
+    contributing = CONTRIBUTING.read_text(encoding="utf-8")
+    for heading in ("Architecture", "Folder tree", "Development and live tests", "Where things moved"):
+        assert f"\n## {heading}\n" in contributing, heading
+    assert "B3N_API_KEY=sk-... python -m pytest tests/live -q" in contributing
+    assert "inject(kind, route=" in EMULATOR_DOC.read_text(encoding="utf-8")
+
+
+def test_performance_is_a_short_summary_linking_the_results(readme: str) -> None:
+    section = _section(readme, "Performance")
+    prose = [line for line in section.splitlines() if line.strip() and not line.startswith("## ")]
+    assert len(prose) <= 3, prose
+    assert "(tests/benchmarks/results.md)" in section
+    assert (ROOT / "tests" / "benchmarks" / "results.md").is_file()
 
 
 def test_every_cookbook_script_is_documented_and_exists(readme: str) -> None:
@@ -143,7 +217,12 @@ def _snippets(text: str) -> list[str]:
     return [b for b in _python_blocks(text) if not b.startswith("# conftest.py")]
 
 
-SNIPPETS = _snippets(README.read_text(encoding="utf-8"))
+def _all_snippets() -> list[tuple[str, str]]:
+    return [(f"{doc.relative_to(ROOT)}#{i}", block) for doc in DOCUMENTS
+            for i, block in enumerate(_snippets(doc.read_text(encoding="utf-8")))]
+
+
+SNIPPETS = _all_snippets()
 
 
 def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -154,18 +233,17 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Complete
 def example_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
     from b3n.testing import Emulator
 
-    readme = README.read_text(encoding="utf-8")
     with Emulator() as emu:
         clean = {k: v for k, v in os.environ.items() if not k.startswith("B3N_")}
         clean["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
         env = {**clean, "B3N_API_KEY": "sk-readme-test", "B3N_BASE_URL": emu.base_url,
                "B3N_ACCESS_TOKEN": emu.access_token, "B3N_USER_ID": str(emu.user_id)}
         jobs: dict[str, tuple[list[str], dict[str, str], Path]] = {}
-        for i, snippet in enumerate(_snippets(readme)):
+        for i, (_, snippet) in enumerate(SNIPPETS):
             cwd = tmp_path_factory.mktemp(f"snippet{i}")
             (cwd / "snippet.py").write_text(snippet, encoding="utf-8")
             jobs[f"snippet{i}"] = ([sys.executable, "snippet.py"], env, cwd)
-        block = next(b for b in _python_blocks(readme) if b.startswith("# conftest.py"))
+        block = next(b for b in _python_blocks(EMULATOR_DOC.read_text(encoding="utf-8")) if b.startswith("# conftest.py"))
         conftest, _, tests = block.partition("# test_my_chain.py\n")
         cwd = tmp_path_factory.mktemp("fixture_example")
         (cwd / "conftest.py").write_text(conftest, encoding="utf-8")
@@ -178,15 +256,16 @@ def example_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
 
 
 def test_readme_has_runnable_snippets() -> None:
-    assert len(SNIPPETS) >= 4
+    assert sum(name.startswith("README.md#") for name, _ in SNIPPETS) >= 4
 
 
-@pytest.mark.parametrize("index", range(len(SNIPPETS)), ids=[f"snippet{i}" for i in range(len(SNIPPETS))])
+@pytest.mark.parametrize("index", range(len(SNIPPETS)), ids=[name for name, _ in SNIPPETS])
 def test_readme_snippet_runs_against_the_emulator(
     index: int, example_runs: dict[str, subprocess.CompletedProcess[str]]
 ) -> None:
     done = example_runs[f"snippet{index}"]
-    assert done.returncode == 0, f"README snippet failed:\n{SNIPPETS[index]}\n--- stderr ---\n{done.stderr}"
+    name, snippet = SNIPPETS[index]
+    assert done.returncode == 0, f"{name} failed:\n{snippet}\n--- stderr ---\n{done.stderr}"
 
 
 def test_readme_emulator_fixture_example_passes(example_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
