@@ -78,7 +78,7 @@ from langchain_b3n import B3nSpeechToText, B3nTextToSpeech
 
 heading("LangChain tools")
 tts = B3nTextToSpeech(api_key=api_key, base_url=base_url, output_dir=str(out_dir))
-stt = B3nSpeechToText(api_key=api_key, base_url=base_url)
+stt = B3nSpeechToText(api_key=api_key, base_url=base_url, root_dir=str(out_dir))  # the only folder it may read
 path = tts.invoke({"text": "Tools can talk too."})
 print(f"{tts.name} wrote {Path(path).name}; {stt.name} heard: {stt.invoke({'file_path': path})!r}")
 

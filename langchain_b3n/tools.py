@@ -9,13 +9,14 @@ Example (offline, against the bundled emulator):
     >>> from b3n.testing import Emulator
     >>> with Emulator() as emu, tempfile.TemporaryDirectory() as tmp:
     ...     tts = B3nTextToSpeech(api_key="sk-test", base_url=emu.base_url, output_dir=tmp)
-    ...     stt = B3nSpeechToText(api_key="sk-test", base_url=emu.base_url)
+    ...     stt = B3nSpeechToText(api_key="sk-test", base_url=emu.base_url, root_dir=tmp)
     ...     stt.invoke({"file_path": tts.invoke({"text": "Hello there"})})
     'Hello there'
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,12 @@ import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.tools import BaseTool, ToolException
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator
 
 from b3n._client import AsyncB3nClient, B3nClient
 from b3n._config import ENV_API_KEY, ENV_BASE_URL, resolve_config
 from b3n._errors import B3nError, B3nInvalidRequestError
+from b3n._file_access import AllowedAudioFiles, normalize_extensions
 from b3n._media import SPEECH_MAX_CHARS, ImageQuality, ImageSize, ImageStyle, SpeechFormat, Voice
 from langchain_b3n.errors import B3nLCInvalidRequestError, to_langchain_error
 
@@ -253,29 +255,59 @@ class SpeechToTextInput(BaseModel):
 class B3nSpeechToText(_B3nTool):
     """Transcribe an audio file with Whisper; returns the text.
 
+    The model chooses the path, so the tool only reads audio files (``allowed_extensions``) inside
+    ``root_dir`` (default: the current directory when the tool is made), after resolving symlinks
+    and ``..``; anything else (``/proc/self/environ``, ``~/.ssh/...``, ``.env``, a FIFO) is refused
+    with one message that does not say whether the path exists, and nothing is sent.
+
     Example:
-        >>> B3nSpeechToText(api_key="sk-test").name
-        'b3n_speech_to_text'
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as audio_dir:
+        ...     tool = B3nSpeechToText(api_key="sk-test", root_dir=audio_dir)
+        ...     try:
+        ...         tool.invoke({"file_path": "/proc/self/environ"})
+        ...     except B3nToolInputError as err:
+        ...         print(str(err).split(":")[0])
+        Refused '/proc/self/environ'
     """
 
     name: str = "b3n_speech_to_text"
     description: str = (
-        "Transcribe speech in an audio file to text. Input: the path of the audio file. Returns the text."
+        "Transcribe speech in an audio file to text. Input: the path of the audio file (in the allowed "
+        "audio directory). Returns the text."
     )
     args_schema: type[BaseModel] = SpeechToTextInput
     model: str = "whisper-1"
     prompt: str | None = None
     """Optional text to guide spelling and style (names, jargon)."""
     temperature: float | None = None
+    root_dir: str = Field(default_factory=os.getcwd)
+    """The only directory the tool reads audio from; relative paths are taken relative to it."""
+    allowed_extensions: tuple[str, ...] = normalize_extensions(None)
+    """Audio extensions the tool may read (a subset of the formats Whisper accepts)."""
+
+    @field_validator("root_dir", mode="before")
+    @classmethod
+    def _absolute_root(cls, value: Any) -> Any:
+        return os.path.abspath(os.fspath(value)) if isinstance(value, (str, os.PathLike)) else value
+
+    @field_validator("allowed_extensions", mode="before")
+    @classmethod
+    def _check_extensions(cls, value: Any) -> tuple[str, ...]:
+        return normalize_extensions(value)
 
     def _params(self, language: str | None) -> dict[str, Any]:
         return {"model": self.model, "language": language, "prompt": self.prompt, "temperature": self.temperature}
+
+    def _audio(self, file_path: str) -> tuple[str, bytes]:
+        return AllowedAudioFiles(self.root_dir, self.allowed_extensions).read(file_path)
 
     def _run(
         self, file_path: str, language: str | None = None, run_manager: CallbackManagerForToolRun | None = None
     ) -> str:
         try:
-            return self.client.audio.transcribe(file_path, **self._params(language)).text
+            name, data = self._audio(file_path)
+            return self.client.audio.transcribe(data, filename=name, **self._params(language)).text
         except B3nError as exc:
             raise _tool_error(exc) from None
 
@@ -286,7 +318,8 @@ class B3nSpeechToText(_B3nTool):
         run_manager: AsyncCallbackManagerForToolRun | None = None,
     ) -> str:
         try:
-            return (await self.async_client.audio.transcribe(file_path, **self._params(language))).text
+            name, data = self._audio(file_path)
+            return (await self.async_client.audio.transcribe(data, filename=name, **self._params(language))).text
         except B3nError as exc:
             raise _tool_error(exc) from None
 

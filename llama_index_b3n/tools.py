@@ -15,7 +15,7 @@ Example (offline, against the bundled emulator):
 # No ``from __future__ import annotations``: LlamaIndex builds the tool schemas from the runtime
 # signatures (the Literal enums tell the model which sizes and voices exist).
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from pydantic import SecretStr
 
 from b3n._client import AsyncB3nClient, B3nClient
 from b3n._config import resolve_config
+from b3n._file_access import AllowedAudioFiles
 from b3n._media import ImageQuality, ImageSize, ImageStyle, Voice, build_speech_request
 
 
@@ -42,6 +43,10 @@ class B3nToolSpec(BaseToolSpec):
         output_dir: where images (when ``save_images``) and speech files go (default ``<tmp>/b3n``).
         image_model / tts_model / stt_model: the models to use; voice / audio_format: speech defaults.
         save_images: save generated images to ``output_dir`` and return the path instead of the URL.
+        root_dir: the only directory ``transcribe_audio`` reads from (default: the current directory when the
+            spec is made); the model picks the path, so anything outside it, special files and files without
+            an allowed audio extension are refused with one message that does not say whether they exist.
+        allowed_extensions: audio extensions ``transcribe_audio`` may read (default: all Whisper formats).
 
     Example:
         >>> spec = B3nToolSpec(api_key="sk-test")
@@ -72,6 +77,8 @@ class B3nToolSpec(BaseToolSpec):
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
         http_async_client: httpx.AsyncClient | None = None,
+        root_dir: str | Path | None = None,
+        allowed_extensions: Sequence[str] | None = None,
     ) -> None:
         config = resolve_config(
             api_key=api_key, base_url=api_base, timeout=timeout, max_retries=max_retries,
@@ -86,6 +93,7 @@ class B3nToolSpec(BaseToolSpec):
         self.stt_model = stt_model
         self.voice = voice
         self.audio_format = audio_format
+        self.audio_files = AllowedAudioFiles(root_dir, allowed_extensions)
         build_speech_request("check", **self._speech_params(None))  # bad voice/format/model: fail now
 
     def __repr__(self) -> str:
@@ -156,16 +164,22 @@ class B3nToolSpec(BaseToolSpec):
     def transcribe_audio(self, file_path: str, language: str | None = None) -> str:
         """Transcribe the speech in an audio file (mp3, wav, m4a, ogg, flac, webm; at most 25 MB) to text.
 
+        file_path is in the allowed audio directory (absolute, or relative to it).
+
         language is an optional ISO-639-1 code such as en.
         """
-        return self.client.audio.transcribe(file_path, model=self.stt_model, language=language).text
+        name, data = self.audio_files.read(file_path)
+        return self.client.audio.transcribe(data, filename=name, model=self.stt_model, language=language).text
 
     async def atranscribe_audio(self, file_path: str, language: str | None = None) -> str:
         """Transcribe the speech in an audio file (mp3, wav, m4a, ogg, flac, webm; at most 25 MB) to text.
 
+        file_path is in the allowed audio directory (absolute, or relative to it).
+
         language is an optional ISO-639-1 code such as en.
         """
-        result = await self.async_client.audio.transcribe(file_path, model=self.stt_model, language=language)
+        name, data = self.audio_files.read(file_path)
+        result = await self.async_client.audio.transcribe(data, filename=name, model=self.stt_model, language=language)
         return result.text
 
 

@@ -25,7 +25,7 @@ def conf(base_url: str, api_key: str) -> dict[str, str]:
 
 def test_tts_then_stt_round_trip(conf: dict[str, str], emulator: Emulator, tmp_path: Path) -> None:
     tts = B3nTextToSpeech(**conf, output_dir=str(tmp_path), model="tts-1-hd")
-    stt = B3nSpeechToText(**conf)
+    stt = B3nSpeechToText(**conf, root_dir=str(tmp_path))
     path = tts.invoke({"text": TEXT, "voice": "onyx"})
     assert Path(path).parent == tmp_path and path.endswith(".mp3")
     sent = emulator.last_request("speech")
@@ -38,7 +38,7 @@ def test_tts_then_stt_round_trip(conf: dict[str, str], emulator: Emulator, tmp_p
 async def test_tts_then_stt_round_trip_async(conf: dict[str, str], emulator: Emulator, tmp_path: Path) -> None:
     path = await B3nTextToSpeech(**conf, output_dir=str(tmp_path), audio_format="wav").ainvoke({"text": TEXT})
     assert path.endswith(".wav")
-    assert await B3nSpeechToText(**conf).ainvoke({"file_path": path}) == TEXT
+    assert await B3nSpeechToText(**conf, root_dir=str(tmp_path)).ainvoke({"file_path": path}) == TEXT
     assert emulator.count("speech") == 1 and emulator.count("transcriptions") == 1
 
 
@@ -72,8 +72,8 @@ def test_tool_limits_raise_hybrid_errors_before_sending(conf: dict[str, str], em
     with pytest.raises(ModelInvalidRequestError) as info:
         B3nTextToSpeech(**conf, output_dir=str(tmp_path)).invoke({"text": "x" * 4097})
     assert isinstance(info.value, B3nInvalidRequestError) and "4096" in str(info.value)
-    with pytest.raises(ModelInvalidRequestError, match="does not exist"):
-        B3nSpeechToText(**conf).invoke({"file_path": str(tmp_path / "missing.mp3")})
+    with pytest.raises(ModelInvalidRequestError, match="only transcribes existing regular audio files"):
+        B3nSpeechToText(**conf, root_dir=str(tmp_path)).invoke({"file_path": str(tmp_path / "missing.mp3")})
     with pytest.raises(ModelInvalidRequestError, match="empty"):
         B3nImageGeneration(**conf).invoke({"prompt": " "})
     with pytest.raises(ModelInvalidRequestError, match="speed"):

@@ -17,7 +17,7 @@ TEXT = "The meeting moved to Thursday. Please update the calendar."
 
 @pytest.fixture
 def spec(base_url: str, api_key: str, tmp_path: Path) -> B3nToolSpec:
-    return B3nToolSpec(api_key=api_key, api_base=base_url, output_dir=tmp_path)
+    return B3nToolSpec(api_key=api_key, api_base=base_url, output_dir=tmp_path, root_dir=tmp_path)
 
 
 def test_tool_list(spec: B3nToolSpec, api_key: str) -> None:

@@ -174,7 +174,7 @@ def _public() -> dict[str, Public]:
             lambda u, t: B3nTextToSpeech(base_url=u, output_dir=str(t), **lc),
             lambda o, u, t: Path(o.invoke({"text": "Hello."})).stat().st_size > 0),
         "B3nSpeechToText": Public(
-            lambda u, t: B3nSpeechToText(base_url=u, **lc),
+            lambda u, t: B3nSpeechToText(base_url=u, root_dir=str(t), **lc),
             lambda o, u, t: o.invoke({"file_path": str(_speech_file(u, t))})),
         "B3nWhisperParser": Public(
             lambda u, t: B3nWhisperParser(base_url=u, **lc),
@@ -189,7 +189,7 @@ def _public() -> dict[str, Public]:
         "B3n": Public(lambda u, t: B3n(model="gpt-4o-mini", api_base=u, **lc), _li_chat, lazy=True),
         "B3nEmbedding": Public(lambda u, t: B3nEmbedding(api_base=u, **lc), _li_embedding),
         "B3nToolSpec": Public(
-            lambda u, t: B3nToolSpec(api_base=u, output_dir=t, **lc),
+            lambda u, t: B3nToolSpec(api_base=u, output_dir=t, root_dir=t, **lc),
             lambda o, u, t: o.generate_image("a fox") and o.transcribe_audio(str(_speech_file(u, t)))),
         "B3nAudioReader": Public(
             lambda u, t: B3nAudioReader(api_base=u, **lc),

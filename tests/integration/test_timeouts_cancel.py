@@ -139,7 +139,7 @@ def _tool_calls(base_url: str, tmp: Path, audio: Path) -> list[tuple[str, Callab
          lambda: asyncio.to_thread(B3nImageGeneration(**lc_kw).invoke, {"prompt": "a fox"})),
         ("B3nTextToSpeech.ainvoke", lambda: B3nTextToSpeech(**lc_kw, output_dir=str(tmp)).ainvoke({"text": "hi"})),
         ("B3nSpeechToText.invoke",
-         lambda: asyncio.to_thread(B3nSpeechToText(**lc_kw).invoke, {"file_path": str(audio)})),
+         lambda: asyncio.to_thread(B3nSpeechToText(**lc_kw, root_dir=str(tmp)).invoke, {"file_path": str(audio)})),
         ("B3nWhisperParser.parse",
          lambda: asyncio.to_thread(B3nWhisperParser(**lc_kw).parse, Blob.from_path(audio))),
         ("B3nAudioLoader.aload", lambda: B3nAudioLoader(str(audio), **lc_kw).aload()),
