@@ -56,3 +56,19 @@ def base_url(emulator: Emulator) -> str:
 @pytest.fixture
 def api_key() -> str:
     return TEST_KEY
+
+
+RELAY_PROFILES = ("docs", "one-api", "new-api-2412", "new-api")
+
+
+@pytest.fixture(scope="session")
+def relay_servers() -> Iterator[dict[str, Emulator]]:
+    """One emulator per relay profile (``docs``, ``one-api``, ``new-api-2412``, ``new-api``) for the session."""
+    from b3n.testing import Emulator
+
+    servers = {name: Emulator(relay=name).start() for name in RELAY_PROFILES}
+    try:
+        yield servers
+    finally:
+        for emu in servers.values():
+            emu.stop()

@@ -8,7 +8,9 @@ same request always gets the same answer (ids included; only ``created`` follows
 
 Each model family is served with the quirks the real relay shows (dated model names for gpt-*,
 two choices for Claude tool calls, index-less Gemini tool-call deltas, ...); pass ``quirks=False``
-for clean OpenAI behaviour. Faults (429, 5xx HTML pages, dropped connections, cut or malformed
+for clean OpenAI behaviour. ``relay="one-api" | "new-api-2412" | "new-api"`` (default ``"docs"``)
+serves Claude and Gemini the way those relay versions translate them, as switchable quirks (see
+:mod:`b3n.testing.relays`). Faults (429, 5xx HTML pages, dropped connections, cut or malformed
 streams, stalls, ...) can be injected per route to test retries and error handling.
 
 Use it in your own tests
@@ -92,10 +94,11 @@ from .server import Emulator, RecordedRequest
 __all__ = ["Emulator", "RecordedRequest", "serve"]
 
 
-def serve(port: int = 8000, host: str = "127.0.0.1", quirks: bool = True) -> None:
+def serve(port: int = 8000, host: str = "127.0.0.1", quirks: bool = True, relay: str = "docs") -> None:
     """Run an emulator in the foreground until Ctrl-C, printing its base URL."""
-    emu = Emulator(quirks=quirks, host=host, port=port).start()
-    print(f"B3n emulator listening on {emu.base_url} (quirks {'on' if quirks else 'off'}); Ctrl-C to stop", flush=True)
+    emu = Emulator(quirks=quirks, relay=relay, host=host, port=port).start()
+    print(f"B3n emulator listening on {emu.base_url} (quirks {'on' if quirks else 'off'}, relay {relay}); "
+          "Ctrl-C to stop", flush=True)
     try:
         while True:
             time.sleep(3600)

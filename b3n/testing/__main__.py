@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from . import serve
+from .relays import PROFILES
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -13,8 +14,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (0 = any free port)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--no-quirks", action="store_true", help="clean OpenAI behaviour for every model")
+    parser.add_argument("--relay", choices=sorted(PROFILES), default="docs",
+                        help="relay profile: how Claude and Gemini are translated (default docs)")
     args = parser.parse_args(argv)
-    serve(port=args.port, host=args.host, quirks=not args.no_quirks)
+    serve(port=args.port, host=args.host, quirks=not args.no_quirks, relay=args.relay)
 
 
 if __name__ == "__main__":

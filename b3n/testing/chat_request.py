@@ -413,8 +413,12 @@ def _positive_int(body: dict[str, Any], key: str) -> int | None:
     return int(value)
 
 
-def parse_chat_request(body: Any, *, quirks: bool = True) -> ChatRequest:
-    """Validate a chat completion body and return a :class:`ChatRequest` (raises :class:`ApiError`)."""
+def parse_chat_request(body: Any, *, quirks: bool = True, gemini_json_mode: bool = False) -> ChatRequest:
+    """Validate a chat completion body and return a :class:`ChatRequest` (raises :class:`ApiError`).
+
+    ``gemini_json_mode``: the relay maps ``response_format`` onto Gemini's JSON mode (see
+    :mod:`b3n.testing.relays`); otherwise Claude and Gemini ignore it when ``quirks`` is on.
+    """
     if not isinstance(body, dict):
         raise invalid("Invalid request body: expected a JSON object.")
     model, family = check_model(body.get("model"), "chat")
@@ -532,7 +536,7 @@ def parse_chat_request(body: Any, *, quirks: bool = True) -> ChatRequest:
         req.parallel_tool_calls = ptc
 
     rf = _parse_response_format(body)
-    honours_format = not quirks or family not in ("claude", "gemini")
+    honours_format = not quirks or family not in ("claude", "gemini") or (family == "gemini" and gemini_json_mode)
     if rf is not None and honours_format:
         if rf.type == "json_object" and not any("json" in m.text.lower() for m in messages):
             raise invalid(

@@ -24,6 +24,14 @@ FAULT_KINDS = frozenset(
         "stall",
         "bad_json",
         "empty_choices",
+        # relay token / quota errors and new-api's mid-stream error (see b3n.testing.relays)
+        "token_exhausted",
+        "token_expired",
+        "token_disabled",
+        "token_invalid",
+        "token_missing",
+        "user_quota",
+        "midstream_error",
     }
 )
 ANY_ROUTE = "*"

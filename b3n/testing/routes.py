@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import account, audio, embeddings, images
+from . import account, audio, embeddings, images, relays
 from .catalog import MODELS, family_of, owner_of
 from .chat_request import parse_chat_request
 from .errors import ApiError, invalid
@@ -114,6 +114,7 @@ class Context:
     user_id: int
     total_requests: int
     signatures: SignatureBook = field(default_factory=SignatureBook)
+    relay_quirks: frozenset[str] = frozenset()
 
 
 def require_json(ctx: Context) -> Any:
@@ -125,18 +126,24 @@ def require_json(ctx: Context) -> Any:
 
 
 def handle_chat(ctx: Context) -> Reply | StreamReply:
-    req = parse_chat_request(require_json(ctx), quirks=ctx.quirks)
-    if ctx.quirks and req.family == "gemini":
+    relay = ctx.relay_quirks  # empty for the "docs" profile
+    body, forcing_dropped = relays.rewrite_request(require_json(ctx), relay)
+    req = parse_chat_request(body, quirks=ctx.quirks, gemini_json_mode=relays.honours_gemini_json_mode(relay))
+    if ctx.quirks and req.family == "gemini" and not relay:
         ctx.signatures.check(req)
     outcome = complete(req, quirks=ctx.quirks, reply_chunks=ctx.reply_chunks)
+    outcome = relays.rewrite_outcome(req, outcome, relay, forcing_dropped)
     for call in outcome.tool_calls:
-        if call.signature is not None:
+        if call.signature is not None and not relay:
             ctx.signatures.remember(call.id, call.signature)
     created = int(time.time())
     if req.stream:
-        chunks = build_chunks(req, outcome, quirks=ctx.quirks, created=created)
+        chunks = relays.build_chunks(req, outcome, relay, created) if ctx.quirks else None
+        if chunks is None:
+            chunks = build_chunks(req, outcome, quirks=ctx.quirks, created=created)
         return StreamReply([sse_event(c) for c in chunks], "text/event-stream")
-    return json_reply(build_completion(req, outcome, quirks=ctx.quirks, created=created))
+    shaped = relays.build_completion(req, outcome, relay, created) if ctx.quirks else None
+    return json_reply(shaped or build_completion(req, outcome, quirks=ctx.quirks, created=created))
 
 
 def handle_embeddings(ctx: Context) -> Reply:

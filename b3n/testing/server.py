@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from . import routes
+from . import relays, routes
 from .account import strip_bearer
 from .embeddings import EmbeddingEngine
 from .errors import (
@@ -259,6 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
                 user_id=emu.user_id,
                 total_requests=emu.total_requests,
                 signatures=emu._signatures,
+                relay_quirks=frozenset(emu.relay_quirks) if emu.quirks else frozenset(),
             )
             if fault is not None and fault.kind == "empty_choices":
                 return routes.empty_choices_reply(key, ctx)
@@ -294,6 +295,9 @@ class _Handler(BaseHTTPRequestHandler):
             return routes.json_reply(insufficient_quota().body(request_id), 403)
         if kind == "auth":
             return routes.json_reply(invalid_token().body(request_id), 401)
+        if kind in relays.TOKEN_ERRORS:
+            err = relays.token_error(kind, self.server.emulator.relay_quirks)
+            return routes.json_reply(err.body(request_id), err.status)
         if kind == "model_unavailable":
             model = parsed.get("model", "") if isinstance(parsed, dict) else ""
             return routes.json_reply(model_not_found(str(model)).body(request_id), 503)
@@ -350,7 +354,7 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.sse:
             pieces.append(b"data: [DONE]\n\n")
         strike = None
-        if fault is not None and fault.kind in ("stream_cut", "malformed_chunk", "stall"):
+        if fault is not None and fault.kind in ("stream_cut", "malformed_chunk", "stall", "midstream_error"):
             strike = min(fault.after, len(pieces) - 1 if reply.sse else len(pieces))
         for i, piece in enumerate([*pieces, None]):
             if fault is not None and i == strike:
@@ -359,6 +363,10 @@ class _Handler(BaseHTTPRequestHandler):
                     return
                 if fault.kind == "malformed_chunk" and reply.sse:
                     self._write_chunk(b"data: {not json\n\n")
+                elif fault.kind == "midstream_error":  # new-api: plain JSON after the SSE headers, then the end
+                    self._write_chunk(relays.midstream_error_body(request_id))
+                    self._write(b"0\r\n\r\n")
+                    return
                 elif fault.kind == "stall" and reply.sse:  # non-SSE bodies stalled before the first byte
                     self._wait(fault.delay)
             if piece is None:
@@ -420,6 +428,7 @@ class Emulator:
     def __init__(
         self,
         quirks: bool = True,
+        relay: str = "docs",
         latency: float = 0.0,
         api_key: str | None = None,
         access_token: str = "emu-access-token",
@@ -428,6 +437,9 @@ class Emulator:
         port: int = 0,
     ) -> None:
         self.quirks = quirks
+        #: the relay profile (see :mod:`b3n.testing.relays`); ``relay_quirks`` can be edited per quirk.
+        self.relay = relay
+        self.relay_quirks: set[str] = set(relays.check_relay(relay))
         self.latency = latency
         self.api_key = api_key
         self.access_token = access_token
@@ -577,7 +589,9 @@ class Emulator:
 
         Kinds: rate_limit (retry_after=), server_error (status=), quota, auth, model_unavailable,
         drop, stream_cut (after=), malformed_chunk (after=), slow_first_byte (delay=),
-        stall (after=, delay=), bad_json, empty_choices.
+        stall (after=, delay=), bad_json, empty_choices; relay errors shaped by the profile: token_exhausted,
+        token_expired, token_disabled, token_invalid, token_missing, user_quota, and midstream_error (after=:
+        new-api's plain-JSON error body after the SSE headers).
         """
         self._faults.inject(kind, _fault_route(route), times, params)
 
@@ -615,7 +629,7 @@ class Emulator:
 
     def __repr__(self) -> str:
         state = f"{self.base_url}" if self._server is not None else "stopped"
-        return f"<Emulator {state} quirks={self.quirks}>"
+        return f"<Emulator {state} quirks={self.quirks} relay={self.relay}>"
 
 
 def _fault_route(route: str) -> str:

@@ -428,7 +428,10 @@ def test_matrix_covers_every_fault_kind_and_class() -> None:
     from b3n.testing.faults import FAULT_KINDS
 
     injected = {f.kind for f in FAULTS if f.kind}
-    assert FAULT_KINDS - injected == {"empty_choices"}  # a 200 without choices: see test_core_client
+    from b3n.testing.relays import TOKEN_ERRORS
+
+    relay_kinds = {*TOKEN_ERRORS, "midstream_error"}  # relay-shaped errors: see test_relay_profiles / test_relay_errors
+    assert FAULT_KINDS - injected == {"empty_choices", *relay_kinds}  # a 200 without choices: see test_core_client
     assert len(CELLS) >= 300
     for group in ("json", "audio", "sse", "audio_stream"):
         assert any(s.group == group for s in SHAPES)
