@@ -45,6 +45,7 @@ Use it in your own tests
 A runnable example with the standard library only:
 
 >>> import json, urllib.request
+>>> from b3n.testing import Emulator
 >>> with Emulator() as emu:
 ...     req = urllib.request.Request(
 ...         emu.base_url + "/embeddings",
@@ -76,6 +77,10 @@ Observing and steering the server:
 * ``emu.counts`` / ``emu.count("chat")`` / ``emu.total_requests`` — requests per route;
   ``emu.requests`` / ``emu.last_request("chat")`` — what was sent (headers, parsed JSON body);
   ``emu.disconnects`` / ``emu.active_requests``; ``emu.reset()`` clears counts, requests and faults.
+* ``emu.traffic.set_latency("embeddings", 0.3, jitter=0.05, per_input=0.001)`` and
+  ``emu.traffic.set_limit(concurrent=8, per_minute=None, retry_after=1)`` make it behave like a real
+  relay: per-route latency that grows with the batch, and 429s beyond a per-key limit (see
+  ``b3n.testing.traffic``; ``emu.traffic.rejected`` / ``.peak_concurrency`` / ``.timeline`` observe it).
 * ``emu.latency = 0.05``, ``emu.quirks = False``, ``emu.reply_chunks = 200`` take effect at once.
 * ``emu.inject(kind, route="chat", times=1, **params)`` queues a fault for the next requests to a
   route (``"*"`` = any route); ``emu.set_fault_rate(kind, rate, route=..., seed=...)`` applies one at
@@ -87,17 +92,48 @@ Observing and steering the server:
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import time
+from typing import TYPE_CHECKING, Any
 
-from .server import Emulator, RecordedRequest
+if TYPE_CHECKING:
+    from .server import Emulator, RecordedRequest
+    from .traffic import Latency, RateLimit, Traffic
 
-__all__ = ["Emulator", "RecordedRequest", "serve"]
+__all__ = ["Emulator", "Latency", "RateLimit", "RecordedRequest", "Traffic", "serve"]
+
+# Loaded on first use, so that `b3n --help` or importing b3n.testing.traffic stays cheap.
+_LAZY = {"Emulator": ".server", "RecordedRequest": ".server", "Latency": ".traffic", "RateLimit": ".traffic",
+         "Traffic": ".traffic"}
 
 
-def serve(port: int = 8000, host: str = "127.0.0.1", quirks: bool = True, relay: str = "docs") -> None:
-    """Run an emulator in the foreground until Ctrl-C, printing its base URL."""
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def serve(
+    port: int = 8000,
+    host: str = "127.0.0.1",
+    quirks: bool = True,
+    relay: str = "docs",
+    traffic: argparse.Namespace | None = None,
+) -> None:
+    """Run an emulator in the foreground until Ctrl-C, printing its base URL.
+
+    ``traffic``: parsed ``--latency`` / ``--limit-*`` options (see :func:`b3n.testing.traffic.add_arguments`).
+    """
+    from .server import Emulator
+    from .traffic import configure
+
     emu = Emulator(quirks=quirks, relay=relay, host=host, port=port).start()
-    print(f"B3n emulator listening on {emu.base_url} (quirks {'on' if quirks else 'off'}, relay {relay}); "
+    shaped = configure(emu.traffic, traffic) if traffic is not None else ""
+    extra = f"; {shaped}" if shaped else ""
+    print(f"B3n emulator listening on {emu.base_url} (quirks {'on' if quirks else 'off'}, relay {relay}{extra}); "
           "Ctrl-C to stop", flush=True)
     try:
         while True:

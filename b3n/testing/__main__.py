@@ -6,6 +6,7 @@ import argparse
 
 from . import serve
 from .relays import PROFILES
+from .traffic import add_arguments
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -16,8 +17,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-quirks", action="store_true", help="clean OpenAI behaviour for every model")
     parser.add_argument("--relay", choices=sorted(PROFILES), default="docs",
                         help="relay profile: how Claude and Gemini are translated (default docs)")
+    add_arguments(parser)
     args = parser.parse_args(argv)
-    serve(port=args.port, host=args.host, quirks=not args.no_quirks, relay=args.relay)
+    serve(port=args.port, host=args.host, quirks=not args.no_quirks, relay=args.relay, traffic=args)
 
 
 if __name__ == "__main__":

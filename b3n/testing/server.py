@@ -30,6 +30,7 @@ from .errors import (
 )
 from .faults import ANY_ROUTE, Fault, FaultBook, html_error_page
 from .signatures import SignatureBook
+from .traffic import Ticket, Traffic
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 _POLL = 0.02
@@ -188,6 +189,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         record = RecordedRequest(route=key, method=method, path=path, headers=headers, json=None, body_size=0)
         emu._begin(record)
+        ticket: Ticket | None = None
         try:
             try:
                 try:
@@ -205,6 +207,15 @@ class _Handler(BaseHTTPRequestHandler):
                 record.json = _form_summary(headers, raw)
             else:
                 record.json = parsed
+            if known:  # the relay's latency and per-key limit (emu.traffic; off by default)
+                ticket = emu.traffic.admit(key, headers, parsed)
+                if not ticket.admitted:
+                    body, extra = emu.traffic.rejection(ticket, request_id)
+                    record.status = 429
+                    self._send(routes.Reply(429, body, headers=extra), request_id, None)
+                    return
+                if ticket.delay:
+                    self._wait(ticket.delay)
             fault = emu._faults.take(key) if known else None
             record.fault = fault.kind if fault else None
             reply = self._reply(emu, key, known, method, path, headers, raw, parsed, fault, request_id)
@@ -220,6 +231,8 @@ class _Handler(BaseHTTPRequestHandler):
             emu._internal_error(traceback.format_exc())
             self.close_connection = True
         finally:
+            if ticket is not None:
+                emu.traffic.release(ticket)
             emu._end()
 
     def _reply(
@@ -455,6 +468,7 @@ class Emulator:
         self._disconnects = 0
         self._active = 0
         self._faults = FaultBook()
+        self.traffic = Traffic()  # latency per route and per-key rate limits (see b3n.testing.traffic)
         self._engine = EmbeddingEngine()
         self._signatures = SignatureBook()  # Gemini thought signatures issued (kept across reset())
         self._server: _Server | None = None
@@ -574,7 +588,7 @@ class Emulator:
             return self._active
 
     def reset(self) -> None:
-        """Clear counts, recorded requests, faults, disconnects and recorded server errors."""
+        """Clear counts, recorded requests, faults, traffic settings, disconnects and recorded server errors."""
         with self._lock:
             self._counts.clear()
             self._requests.clear()
@@ -582,6 +596,7 @@ class Emulator:
             self._disconnects = 0
             self.server_errors.clear()
         self._faults.clear()
+        self.traffic.clear()
 
     # -- faults -----------------------------------------------------------------------------------
     def inject(self, kind: str, *, route: str = "chat", times: int = 1, **params: Any) -> None:
