@@ -87,6 +87,7 @@ if TYPE_CHECKING:
         TranscriptionWord,
         Voice,
     )
+    from b3n._tokens import B3nTokenizer, TokenCounter, token_counter
 
 #: public name -> the private module that defines it (imported on first use: ``import b3n`` stays cheap).
 _LAZY: dict[str, str] = {
@@ -128,6 +129,7 @@ _LAZY: dict[str, str] = {
         ),
         "b3n._media",
     ),
+    **dict.fromkeys(("B3nTokenizer", "TokenCounter", "token_counter"), "b3n._tokens"),
 }
 
 __all__ = [
@@ -165,6 +167,7 @@ __all__ = [
     "B3nStreamTimeoutError",
     "B3nStructuredOutputError",
     "B3nTimeoutError",
+    "B3nTokenizer",
     "ChatChunk",
     "ChatCompletion",
     "ChatService",
@@ -183,6 +186,7 @@ __all__ = [
     "ModelsService",
     "SpeechFormat",
     "TimestampGranularity",
+    "TokenCounter",
     "ToolCall",
     "ToolCallDelta",
     "Transcription",
@@ -194,6 +198,7 @@ __all__ = [
     "__version__",
     "get_model_info",
     "resolve_config",
+    "token_counter",
 ]
 
 

@@ -44,7 +44,8 @@ from b3n._chat import ChatCompletion, ChatRequest, build_chat_request, normalize
 from b3n._chat.structured import json_schema_format
 from b3n._client import AsyncB3nClient, B3nClient
 from b3n._config import B3nConfig, resolve_config
-from b3n._errors import B3nError
+from b3n._errors import B3nConfigurationError, B3nError
+from b3n._tokens import token_counter
 from b3n._version import __version__
 from langchain_b3n._messages import StreamMapper, check_image_blocks, completion_to_message, messages_to_wire
 from langchain_b3n._profile import profile_from_info
@@ -78,6 +79,7 @@ _CONFIG_FIELDS = frozenset(
 )
 #: call kwargs that never reach the payload.
 _INTERNAL_KWARGS = ("stream", "ls_structured_output_format", "structured_output_format")
+_ROLE_NAMES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
 
 
 class B3nStructuredOutputWarning(UserWarning):
@@ -418,6 +420,64 @@ class ChatB3n(BaseChatModel):
             for key, value in (output.get("token_usage") or {}).items():
                 totals[key] = totals.get(key, 0) + value
         return {"token_usage": totals, "model_name": model_name}
+
+    # ------------------------------------------------------------------ token counting
+
+    def get_token_ids(self, text: str) -> list[int]:
+        """tiktoken ids of ``text`` for this model, when its encoding file is on this machine.
+
+        Counting never needs ids (see :meth:`get_num_tokens`); without the encoding file this raises
+        ``B3nConfigurationError`` saying how to make it available.
+        """
+        if self.custom_get_token_ids is not None:
+            return self.custom_get_token_ids(text)
+        ids = token_counter(self.model_name).token_ids(text)
+        if ids is None:
+            raise to_langchain_error(
+                B3nConfigurationError(
+                    f"No tokenizer file for {self.model_name!r} on this machine, so token ids are unavailable "
+                    "(counts are estimated instead). Install tiktoken (pip install 'b3n-integrations[tokens]') "
+                    "and fill its cache once with network access, or point TIKTOKEN_CACHE_DIR at a copy."
+                )
+            )
+        return ids
+
+    def get_num_tokens(self, text: str) -> int:
+        """Tokens in ``text`` for this model: tiktoken's count for GPT models when its file is on this
+        machine, else a calibrated estimate (Claude and Gemini always; see the README). Never does I/O.
+
+        Example:
+            >>> ChatB3n(model="claude-3-5-sonnet-latest").get_num_tokens("Hello, world!") > 0
+            True
+        """
+        if self.custom_get_token_ids is not None:
+            return len(self.custom_get_token_ids(text))
+        return token_counter(self.model_name).count_text(text)
+
+    def get_num_tokens_from_messages(self, messages: list[BaseMessage], tools: Sequence[Any] | None = None) -> int:
+        """Prompt tokens of ``messages`` (and ``tools``) as OpenAI bills them; works for every B3n model.
+
+        Usable as ``trim_messages(..., token_counter=llm)``; never does I/O and never raises on content
+        it cannot send (such blocks are counted as text).
+
+        Example:
+            >>> from langchain_core.messages import HumanMessage, SystemMessage
+            >>> llm = ChatB3n(model="gemini-1.5-flash-latest")
+            >>> llm.get_num_tokens_from_messages([SystemMessage("Be terse."), HumanMessage("hi")]) > 5
+            True
+        """
+        counter = token_counter(self.model_name)
+        try:
+            wire: list[dict[str, Any]] = messages_to_wire(messages)
+        except (B3nError, ValueError, TypeError):
+            wire = [{"role": _ROLE_NAMES.get(m.type, m.type), "content": m.text} for m in messages]
+        wire_tools: list[dict[str, Any]] = []
+        for tool in tools or ():
+            try:
+                wire_tools.append(convert_to_openai_tool(tool))
+            except (ValueError, TypeError, NotImplementedError):
+                continue
+        return counter.count_messages(wire, wire_tools or None)
 
     # ------------------------------------------------------------------ generation
 

@@ -18,6 +18,7 @@ from b3n._version import __version__
 
 if TYPE_CHECKING:
     from b3n._client import AsyncB3nClient, B3nClient
+    from b3n._tokens import B3nTokenizer
     from b3n.testing import Emulator
     from llama_index_b3n.embeddings import B3nEmbedding
     from llama_index_b3n.llms import B3n
@@ -30,6 +31,7 @@ _LAZY = {
     "B3nToolSpec": "llama_index_b3n.tools",
     "B3nAudioReader": "llama_index_b3n.readers",
     "B3nClient": "b3n",
+    "B3nTokenizer": "b3n",
     "AsyncB3nClient": "b3n",
     "Emulator": "b3n.testing",
 }
