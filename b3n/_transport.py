@@ -19,6 +19,7 @@ import asyncio
 import atexit
 import json
 import logging
+import os
 import threading
 import time
 import weakref
@@ -81,6 +82,28 @@ def close_shared_clients() -> None:
 
 
 atexit.register(close_shared_clients)
+
+#: pools a forked child inherited: kept referenced, never used nor closed (see ``_fresh_pools_after_fork``).
+_inherited_pools: list[object] = []
+
+
+def _fresh_pools_after_fork() -> None:
+    """In a forked child (gunicorn ``--preload``, multiprocessing's fork): new pools and a new lock.
+
+    The inherited clients share their sockets with the parent, so using them would cross the two
+    processes' answers. They are not closed either: closing takes httpcore's pool lock, which a
+    parent thread may have held at the fork, and would tear down TLS state the parent still uses.
+    The old lock may have been inherited held, so it is replaced, never acquired.
+    """
+    global _pool_lock, _sync_pools, _async_pools
+    _inherited_pools.append((_sync_pools, _async_pools))
+    _pool_lock = threading.Lock()
+    _sync_pools = {}
+    _async_pools = weakref.WeakKeyDictionary()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_pools_after_fork)
 
 
 def shared_sync_client(config: B3nConfig) -> httpx.Client:
@@ -151,7 +174,7 @@ class _Base:
     def url(self, path: str, *, at_origin: bool = False) -> str:
         if path.startswith(("http://", "https://")):
             return path
-        return (self.config.origin if at_origin else self.config.base_url) + path
+        return (self.config.relay_root if at_origin else self.config.base_url) + path
 
     def headers(self, credential: Credential) -> dict[str, str]:
         cached = self._headers.get(credential)
