@@ -1,6 +1,7 @@
 """The model list (``GET /v1/models``) and account info (``GET /api/user/self``).
 
-The account endpoint lives at the origin, not under ``/v1``, and takes the *system
+The account endpoint lives next to ``/v1`` (the base URL without its ``/v1``, path prefix kept:
+``config.relay_root``), not under it, and takes the *system
 access token* (B3n console: Account -> Personal center -> Account options -> System
 token) plus the numeric user id, not the ``sk-`` key. Balances are converted to US
 dollars with ``config.quota_per_usd`` (one-api's 500 000 units per dollar by default).
@@ -207,7 +208,7 @@ def _json(response: httpx.Response) -> Any:
         raise B3nResponseError(
             f"B3n answered {response.request.url.path} with a body that is not JSON "
             f"({response.headers.get('content-type', '?')}): {response.text[:200]!r}. "
-            "Check base_url (the account API lives at the origin of the /v1 URL)."
+            "Check base_url (the account API is base_url without its /v1, plus /api/user/self)."
         ) from None
 
 

@@ -96,9 +96,25 @@ class B3nConfig:
 
     @property
     def origin(self) -> str:
-        """``scheme://host[:port]`` of the base URL (the account API lives there)."""
+        """``scheme://host[:port]`` of the base URL."""
         parts = urlsplit(self.base_url)
         return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def relay_root(self) -> str:
+        """The base URL without its trailing ``/v1``: where the relay's ``/api/...`` routes (the account) live.
+
+        Same origin and same path prefix as ``base_url``, so the access token never leaves the path the
+        user configured (a relay behind a gateway at ``https://gw.example/b3n/v1`` is asked at
+        ``https://gw.example/b3n/api/user/self``, not at another service's ``/api/user/self``).
+
+        Example:
+            >>> B3nConfig(base_url="https://gw.example/b3n/v1").relay_root
+            'https://gw.example/b3n'
+            >>> B3nConfig().relay_root
+            'https://api.b3n.fun'
+        """
+        return self.base_url[: -len("/v1")] if self.base_url.endswith("/v1") else self.base_url
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickles never carry credentials: they are re-read from the environment on load.
