@@ -202,6 +202,29 @@ def _parse_body(body: bytes | str) -> tuple[str | None, str | None, str | None, 
     return (stripped[:300] or None), None, None, False
 
 
+#: quota errors by code or message (one-api ``model/token.go``, new-api ``relay/relay-text.go``): a token
+#: whose quota is used up answers 401 (one-api) or 403 ``pre_consume_token_quota_failed`` (new-api).
+_QUOTA_CODES = frozenset({"insufficient_user_quota", "pre_consume_token_quota_failed"})
+_QUOTA_MARKERS = ("额度不足", "额度已用尽")
+#: token problems by message (one-api / new-api ``model/token.go`` ValidateUserToken), with what to do.
+_TOKEN_PROBLEMS = (
+    ("未提供令牌", "No API key reached B3n (未提供令牌: no token provided). Set B3N_API_KEY or pass api_key."),
+    ("该令牌已过期", "This API key has expired (该令牌已过期). Extend its expiry on the Token page of the B3n "
+     "console, or create a new key."),
+    ("该令牌状态不可用", "This API key is disabled (该令牌状态不可用). Enable it on the Token page of the B3n "
+     "console, or use another key."),
+    ("无效的令牌", "B3n does not know this API key (无效的令牌: invalid token). Check B3N_API_KEY / api_key: an sk- "
+     "key from the Token page of the B3n console (the account endpoint takes the system access token instead)."),
+)
+
+
+def _token_problem(message: str) -> str | None:
+    for marker, hint in _TOKEN_PROBLEMS:
+        if marker in message:
+            return hint
+    return None
+
+
 _NO_CHANNEL_MARKERS = ("无可用渠道", "no available channel", "model_not_found", "does not exist", "not found")
 
 
@@ -227,9 +250,17 @@ def error_from_response(
     }
     what = f"model {model!r}" if model else "this model"
     cls: type[B3nAPIStatusError]
-    if code == "insufficient_user_quota" or "额度不足" in relay or ("insufficient" in low and "quota" in low):
+    token_problem = _token_problem(relay)
+    if code in _QUOTA_CODES or any(m in relay for m in _QUOTA_MARKERS) or ("insufficient" in low and "quota" in low):
         cls = B3nInsufficientQuotaError
-        hint = "Your B3n quota is used up. Top up in the B3n console, then check the balance with `b3n whoami`."
+        if "用户额度" not in relay and ("令牌" in relay or code == "pre_consume_token_quota_failed"):
+            hint = ("This API key (token) has no quota left, although the account may still have some: raise the "
+                    "token's quota (or make it unlimited) on the Token page of the B3n console, or use another key.")
+        else:
+            hint = "Your B3n quota is used up. Top up in the B3n console, then check the balance with `b3n whoami`."
+    elif status in (401, 403) and token_problem is not None:
+        cls = B3nAuthenticationError
+        hint = token_problem
     elif code == "model_not_found" or any(m in low for m in _NO_CHANNEL_MARKERS[:3]) or (
         status in (404, 503) and "model" in low and any(m in low for m in _NO_CHANNEL_MARKERS[3:])
     ):

@@ -28,7 +28,6 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Literal
 
 import httpx
-from httpx_sse import EventSource
 
 from b3n._config import B3nConfig
 from b3n._errors import (
@@ -45,6 +44,7 @@ from b3n._errors import (
     error_from_stream_payload,
 )
 from b3n._retry import RetryPolicy, parse_retry_after
+from b3n._sse import aiter_sse_data, iter_sse_data
 from b3n._version import __version__
 
 logger = logging.getLogger("b3n")
@@ -286,6 +286,13 @@ def _parse_event(data: str, model: str | None) -> dict[str, Any] | None:
 
 
 def _interrupted(exc: Exception, url: str) -> B3nStreamInterruptedError:
+    if isinstance(exc, B3nError):  # the relay reported an error mid-stream: keep its message and request id
+        return B3nStreamInterruptedError(
+            f"The B3n stream from {_path(url)} broke after it started: {exc.message} Not retried (that could "
+            "duplicate output); the partial output is on `.partial`.",
+            status_code=exc.status_code, error_type=exc.error_type, code=exc.code, request_id=exc.request_id,
+            body=exc.body,
+        )
     if isinstance(exc, httpx.TimeoutException):
         return B3nStreamTimeoutError(
             f"The B3n stream from {_path(url)} went silent for longer than the idle timeout after it started. "
@@ -426,8 +433,7 @@ class SyncTransport(_Base):
                     if "text/event-stream" not in response.headers.get("content-type", "text/event-stream"):
                         body = response.read()
                         raise _not_a_stream(url, response, body)
-                    for event in EventSource(response).iter_sse():
-                        data = event.data
+                    for data in iter_sse_data(response, model):
                         if data == "[DONE]":
                             return
                         if not data:
@@ -556,8 +562,7 @@ class AsyncTransport(_Base):
                     if "text/event-stream" not in response.headers.get("content-type", "text/event-stream"):
                         body = await response.aread()
                         raise _not_a_stream(url, response, body)
-                    async for event in EventSource(response).aiter_sse():
-                        data = event.data
+                    async for data in aiter_sse_data(response, model):
                         if data == "[DONE]":
                             return
                         if not data:
