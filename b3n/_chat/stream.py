@@ -45,6 +45,7 @@ class StreamAssembler:
         "_finished",
         "_held_ws",
         "_id",
+        "_lead_ws",
         "_reasoning",
         "_refusal",
         "_think",
@@ -71,7 +72,9 @@ class StreamAssembler:
         self._refusal: list[str] = []
         self._calls: list[ToolCall] = []
         self._wire_to_ours: dict[int, int] = {}
-        self._held_ws = ""
+        # whitespace pieces held back (joined once, when text follows): whitespace-only deltas stay linear
+        self._held_ws: list[str] = []
+        self._lead_ws: list[str] = []
         # thinking-tag state: "start" (undecided), "in" (inside <thinking>), "out" (normal text)
         self._think = "start"
         self._think_buf = ""
@@ -139,18 +142,22 @@ class StreamAssembler:
         if self._think == "out":
             return text, ""
         if self._think == "start":
-            self._think_buf += text
-            probe = self._think_buf.lstrip()
-            if not probe:
-                return "", ""
+            if not self._think_buf:  # only whitespace so far: keep it aside, never re-scan it
+                probe = text.lstrip()
+                self._lead_ws.append(text[: len(text) - len(probe)])
+                if not probe:
+                    return "", ""
+                text = probe
+            self._think_buf += text  # starts with text, and stays shorter than THINK_OPEN while undecided
+            probe = self._think_buf
             if probe.startswith(THINK_OPEN):
                 self._think = "in"
-                text, self._think_buf = probe[len(THINK_OPEN) :], ""
+                text, self._think_buf, self._lead_ws = probe[len(THINK_OPEN) :], "", []
             elif THINK_OPEN.startswith(probe):
                 return "", ""  # could still become "<thinking>"
             else:
                 self._think = "out"
-                text, self._think_buf = self._think_buf, ""
+                text, self._think_buf, self._lead_ws = "".join(self._lead_ws) + probe, "", []
                 return text, ""
         # inside <thinking>
         self._think_buf += text
@@ -171,10 +178,13 @@ class StreamAssembler:
     def _hold_trailing_ws(self, content: str) -> str:
         if not content:
             return ""
-        content = self._held_ws + content
         stripped = content.rstrip(_WS)
-        self._held_ws = content[len(stripped) :]
-        return stripped
+        if not stripped:
+            self._held_ws.append(content)
+            return ""
+        held = "".join(self._held_ws)
+        self._held_ws = [content[len(stripped) :]]
+        return held + stripped
 
     def _tool_delta(self, raw: Mapping[str, Any]) -> ToolCallDelta:
         fn = raw.get("function")
@@ -223,14 +233,14 @@ class StreamAssembler:
     def finish(self) -> ChatChunk:
         """The terminal chunk: finish reason, model, id and usage, delivered exactly once."""
         self._finished = True
-        if self._think_buf:
+        if self._think_buf or self._lead_ws:
             # an unterminated <thinking> or an undecided prefix
             if self._think == "in":
                 self._reasoning.append(self._think_buf)
             else:
-                self._content.append(self._think_buf.rstrip(_WS))
-            self._think_buf = ""
-        self._held_ws = ""
+                self._content.append(("".join(self._lead_ws) + self._think_buf).rstrip(_WS))
+            self._think_buf, self._lead_ws = "", []
+        self._held_ws = []
         if self._calls and self.finish_reason in (None, "stop"):
             self.finish_reason = "tool_calls"
         for call in self._calls:
