@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     emu = sub.add_parser("emulator", help="serve the local B3n emulator (offline relay)", parents=[],
                          description="Serve the bundled B3n emulator on loopback until Ctrl-C.")
     emu.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free port)")
+    emu.add_argument("--host", default="127.0.0.1",
+                     help="address to bind (default 127.0.0.1; anything else is reachable by others and warns)")
     emu.add_argument("--no-quirks", dest="quirks", action="store_false",
                      help="behave like plain OpenAI (no Claude/Gemini/o1 response quirks)")
     emu.add_argument("--relay", choices=["docs", "one-api", "new-api-2412", "new-api"], default="docs",
@@ -95,7 +97,7 @@ def _cmd_emulator(args: argparse.Namespace, out: TextIO) -> int:
     from b3n.testing import serve
 
     try:
-        serve(port=args.port, quirks=args.quirks, relay=args.relay, traffic=args)
+        serve(port=args.port, host=args.host, quirks=args.quirks, relay=args.relay, traffic=args)
     except OSError as exc:  # typically: the port is taken
         sys.stderr.write(f"b3n emulator: error: cannot listen on port {args.port} ({exc.strerror or exc}); "
                          "pick another with --port N (or --port 0 for any free port)\n")

@@ -94,7 +94,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 import time
+import warnings
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -127,10 +129,16 @@ def serve(
 
     ``traffic``: parsed ``--latency`` / ``--limit-*`` options (see :func:`b3n.testing.traffic.add_arguments`).
     """
+    from .exposure import EmulatorExposedWarning, exposure_warning
     from .server import Emulator
     from .traffic import configure
 
-    emu = Emulator(quirks=quirks, relay=relay, host=host, port=port).start()
+    exposed = exposure_warning(host)
+    if exposed:
+        print(f"Warning: {exposed}", file=sys.stderr, flush=True)
+    with warnings.catch_warnings():  # said once, above, without a warnings-module traceback line
+        warnings.simplefilter("ignore", EmulatorExposedWarning)
+        emu = Emulator(quirks=quirks, relay=relay, host=host, port=port).start()
     shaped = configure(emu.traffic, traffic) if traffic is not None else ""
     extra = f"; {shaped}" if shaped else ""
     print(f"B3n emulator listening on {emu.base_url} (quirks {'on' if quirks else 'off'}, relay {relay}{extra}); "

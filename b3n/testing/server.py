@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +29,7 @@ from .errors import (
     new_request_id,
     rate_limited,
 )
+from .exposure import EmulatorExposedWarning, exposure_warning
 from .faults import ANY_ROUTE, Fault, FaultBook, html_error_page
 from .signatures import SignatureBook
 from .traffic import Ticket, Traffic
@@ -122,13 +124,15 @@ class _Handler(BaseHTTPRequestHandler):
                 line = self.rfile.readline(1024)
                 size = int(line.split(b";", 1)[0].strip() or b"0", 16)
                 if size == 0:
-                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                        pass
-                    return bytes(out)
+                    for _ in range(100):  # trailer lines, bounded
+                        if self.rfile.readline(1024) in (b"\r\n", b"\n", b""):
+                            return bytes(out)
+                    raise ValueError("too many trailer lines")
+                if size < 0 or len(out) + size > MAX_BODY_BYTES:  # checked before reading (or allocating)
+                    self.close_connection = True
+                    raise ApiError(413, f"Request body too large (a {size}-byte chunk)", type="server_error")
                 out += self.rfile.read(size)
                 self.rfile.readline(8)
-                if len(out) > MAX_BODY_BYTES:
-                    raise ApiError(413, "Request body too large", type="server_error")
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -481,6 +485,9 @@ class Emulator:
         """Bind the port and serve in a background daemon thread; returns ``self``."""
         if self._server is not None:
             raise RuntimeError("emulator already started")
+        exposed = exposure_warning(self.host)
+        if exposed:
+            warnings.warn(exposed, EmulatorExposedWarning, stacklevel=2)
         server = _Server((self.host, self._requested_port), self)
         self._server = server
         self._port = int(server.server_address[1])
