@@ -19,6 +19,7 @@ from b3n._version import __version__
 if TYPE_CHECKING:
     from b3n._client import AsyncB3nClient, B3nClient
     from b3n.testing import Emulator
+    from langchain_b3n.callbacks import B3nCostCallbackHandler, get_b3n_callback
     from langchain_b3n.chat_models import ChatB3n
     from langchain_b3n.document_loaders import B3nAudioLoader, B3nWhisperParser
     from langchain_b3n.embeddings import B3nEmbeddings
@@ -32,6 +33,8 @@ _LAZY = {
     "B3nSpeechToText": "langchain_b3n.tools",
     "B3nWhisperParser": "langchain_b3n.document_loaders",
     "B3nAudioLoader": "langchain_b3n.document_loaders",
+    "get_b3n_callback": "langchain_b3n.callbacks",
+    "B3nCostCallbackHandler": "langchain_b3n.callbacks",
     "B3nClient": "b3n",
     "AsyncB3nClient": "b3n",
     "Emulator": "b3n.testing",

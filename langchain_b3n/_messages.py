@@ -48,6 +48,7 @@ from langchain_core.outputs import ChatGenerationChunk
 
 from b3n._chat import ChatChunk, ChatCompletion, Usage, image_data_part, image_url_part, text_part, tool_call_to_wire
 from b3n._errors import B3nInvalidRequestError
+from b3n._pricing import CallCost
 
 PROVIDER = "b3n"
 #: ``AIMessage.additional_kwargs`` key holding vendor tool-call extras by call id.
@@ -269,19 +270,28 @@ def usage_metadata(usage: Usage) -> UsageMetadata:
         "output_tokens": usage.completion_tokens,
         "total_tokens": usage.total_tokens,
     }
+    details: dict[str, int] = {}
     if usage.cached_tokens is not None:
-        meta["input_token_details"] = InputTokenDetails(cache_read=usage.cached_tokens)
+        details["cache_read"] = usage.cached_tokens
+    if usage.cache_creation_tokens is not None:
+        details["cache_creation"] = usage.cache_creation_tokens
+    if details:
+        meta["input_token_details"] = InputTokenDetails(**details)  # type: ignore[typeddict-item]
     if usage.reasoning_tokens is not None:
         meta["output_token_details"] = OutputTokenDetails(reasoning=usage.reasoning_tokens)
     return cast("UsageMetadata", meta)
 
 
-def _metadata(model: str | None, finish_reason: str | None, rid: str | None, fingerprint: str | None) -> dict[str, Any]:
+def _metadata(
+    model: str | None, finish_reason: str | None, rid: str | None, fingerprint: str | None, cost: CallCost | None = None
+) -> dict[str, Any]:
     meta: dict[str, Any] = {"model_provider": PROVIDER, "model_name": model, "finish_reason": finish_reason}
     if rid:
         meta["id"] = rid
     if fingerprint:
         meta["system_fingerprint"] = fingerprint
+    if cost is not None:
+        meta["cost"] = cost.as_dict()
     return meta
 
 
@@ -320,7 +330,7 @@ def completion_to_message(completion: ChatCompletion) -> AIMessage:
         additional_kwargs=kwargs,
         usage_metadata=usage_metadata(completion.usage) if completion.usage else None,
         response_metadata=_metadata(
-            completion.model, completion.finish_reason, completion.id, completion.system_fingerprint
+            completion.model, completion.finish_reason, completion.id, completion.system_fingerprint, completion.cost
         ),
         id=completion.id or None,
     )
@@ -330,7 +340,7 @@ def _final_generation(chunk: ChatChunk) -> ChatGenerationChunk:
     message = AIMessageChunk(
         content="",
         usage_metadata=usage_metadata(chunk.usage) if chunk.usage else None,
-        response_metadata=_metadata(chunk.model, chunk.finish_reason, chunk.id, chunk.system_fingerprint),
+        response_metadata=_metadata(chunk.model, chunk.finish_reason, chunk.id, chunk.system_fingerprint, chunk.cost),
         chunk_position="last",
     )
     return ChatGenerationChunk(message=message)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from b3n._client import AsyncB3nClient, B3nClient
     from b3n._tokens import B3nTokenizer
     from b3n.testing import Emulator
+    from llama_index_b3n.callbacks import B3nCostHandler
     from llama_index_b3n.embeddings import B3nEmbedding
     from llama_index_b3n.llms import B3n
     from llama_index_b3n.readers import B3nAudioReader
@@ -30,6 +31,7 @@ _LAZY = {
     "B3nEmbedding": "llama_index_b3n.embeddings",
     "B3nToolSpec": "llama_index_b3n.tools",
     "B3nAudioReader": "llama_index_b3n.readers",
+    "B3nCostHandler": "llama_index_b3n.callbacks",
     "B3nClient": "b3n",
     "B3nTokenizer": "b3n",
     "AsyncB3nClient": "b3n",

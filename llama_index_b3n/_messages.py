@@ -201,6 +201,8 @@ def completion_to_response(completion: ChatCompletion) -> ChatResponse:
     extra = usage_kwargs(usage)
     extra["model"] = completion.model
     extra["finish_reason"] = completion.finish_reason
+    if completion.cost is not None:
+        extra["cost"] = completion.cost.as_dict()
     return ChatResponse(message=message, raw=completion.raw, additional_kwargs=extra)
 
 
@@ -248,6 +250,8 @@ class StreamState:
         extra = usage_kwargs(usage)
         extra["model"] = chunk.model
         extra["finish_reason"] = chunk.finish_reason
+        if chunk.cost is not None:
+            extra["cost"] = chunk.cost.as_dict()
         raw = {
             "id": chunk.id,
             "model": chunk.model,

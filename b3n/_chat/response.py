@@ -57,8 +57,19 @@ def parse_usage(raw: Any) -> Usage | None:
     details = raw.get("completion_tokens_details")
     reasoning = _int(details.get("reasoning_tokens")) if isinstance(details, Mapping) else None
     pdetails = raw.get("prompt_tokens_details")
-    cached = _int(pdetails.get("cached_tokens")) if isinstance(pdetails, Mapping) else None
-    return Usage(prompt, completion, total, reasoning, cached)
+    pdetails = pdetails if isinstance(pdetails, Mapping) else {}
+    cached = _first_int(pdetails.get("cached_tokens"), raw.get("cache_read_input_tokens"))
+    created = _first_int(pdetails.get("cache_creation_tokens"), pdetails.get("cached_creation_tokens"),
+                         raw.get("cache_creation_input_tokens"))
+    return Usage(prompt, completion, total, reasoning, cached, created)
+
+
+def _first_int(*values: Any) -> int | None:
+    for value in values:
+        number = _int(value)
+        if number is not None:
+            return number
+    return None
 
 
 def text_of(content: Any) -> str:

@@ -12,6 +12,7 @@ from b3n._chat.response import parse_chat_completion
 from b3n._chat.stream import StreamAssembler, completion_to_chunks
 from b3n._chat.types import ChatChunk, ChatCompletion
 from b3n._errors import B3nResponseError, B3nStreamInterruptedError, StreamEndedEarly
+from b3n._pricing import PRICE_BOOK
 from b3n._transport import AsyncTransport, SyncTransport
 
 PATH = "/chat/completions"
@@ -64,7 +65,10 @@ class ChatService:
         if payload.get("stream"):
             payload = {k: v for k, v in payload.items() if k not in ("stream", "stream_options")}
         response = self._transport.request("POST", PATH, json_body=payload, model=request.model)
-        return parse_chat_completion(_json(response, request.model), request.model)
+        completion = parse_chat_completion(_json(response, request.model), request.model)
+        if completion.usage is not None:
+            completion.cost = PRICE_BOOK.table(self._transport).cost(request.model, completion.usage)
+        return completion
 
     def send_stream(self, request: ChatRequest) -> Iterator[ChatChunk]:
         if request.emulate_stream or not request.payload.get("stream"):
@@ -81,7 +85,10 @@ class ChatService:
                 raise _with_partial(exc, assembler) from None
         except B3nStreamInterruptedError as exc:
             raise _with_partial(exc, assembler) from None
-        yield assembler.finish()
+        final = assembler.finish()
+        if final.usage is not None:
+            final.cost = PRICE_BOOK.table(self._transport).cost(request.model, final.usage)
+        yield final
 
 
 class AsyncChatService:
@@ -114,7 +121,10 @@ class AsyncChatService:
         if payload.get("stream"):
             payload = {k: v for k, v in payload.items() if k not in ("stream", "stream_options")}
         response = await self._transport.request("POST", PATH, json_body=payload, model=request.model)
-        return parse_chat_completion(_json(response, request.model), request.model)
+        completion = parse_chat_completion(_json(response, request.model), request.model)
+        if completion.usage is not None:
+            completion.cost = (await PRICE_BOOK.atable(self._transport)).cost(request.model, completion.usage)
+        return completion
 
     async def send_stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         if request.emulate_stream or not request.payload.get("stream"):
@@ -132,4 +142,7 @@ class AsyncChatService:
                 raise _with_partial(exc, assembler) from None
         except B3nStreamInterruptedError as exc:
             raise _with_partial(exc, assembler) from None
-        yield assembler.finish()
+        final = assembler.finish()
+        if final.usage is not None:
+            final.cost = (await PRICE_BOOK.atable(self._transport)).cost(request.model, final.usage)
+        yield final

@@ -298,6 +298,7 @@ def completion_to_chunks(completion: ChatCompletion) -> list[ChatChunk]:
             id=completion.id,
             usage=completion.usage,
             system_fingerprint=completion.system_fingerprint,
+            cost=completion.cost,
         )
     )
     return chunks

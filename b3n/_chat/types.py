@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from b3n._pricing import CallCost
 
 
 @dataclass(slots=True)
 class Usage:
-    """Token counts. ``reasoning_tokens`` and ``cached_tokens`` are None when the relay sent none."""
+    """Token counts. ``reasoning_tokens``, ``cached_tokens`` (prompt-cache reads) and
+    ``cache_creation_tokens`` (prompt-cache writes) are None when the relay sent none."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
     reasoning_tokens: int | None = None
     cached_tokens: int | None = None
+    cache_creation_tokens: int | None = None
 
     def as_dict(self) -> dict[str, int]:
         out = {
@@ -31,6 +36,8 @@ class Usage:
             out["reasoning_tokens"] = self.reasoning_tokens
         if self.cached_tokens is not None:
             out["cached_tokens"] = self.cached_tokens
+        if self.cache_creation_tokens is not None:
+            out["cache_creation_tokens"] = self.cache_creation_tokens
         return out
 
 
@@ -77,6 +84,8 @@ class ChatCompletion:
     created: int | None = None
     refusal: str | None = None
     raw: dict[str, Any] | None = None
+    #: what the call cost (tokens, quota units, US dollars), when the relay reported usage.
+    cost: CallCost | None = None
 
 
 @dataclass(slots=True)
@@ -115,3 +124,5 @@ class ChatChunk:
     id: str | None = None
     usage: Usage | None = None
     system_fingerprint: str | None = None
+    #: on the terminal chunk: what the call cost, when the relay reported usage.
+    cost: CallCost | None = None

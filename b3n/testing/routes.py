@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import account, audio, embeddings, images, relays
+from . import account, audio, embeddings, images, pricing, relays
 from .catalog import MODELS, family_of, owner_of
 from .chat_request import parse_chat_request
 from .errors import ApiError, invalid
@@ -24,6 +24,7 @@ SPEECH = "POST /v1/audio/speech"
 TRANSCRIPTIONS = "POST /v1/audio/transcriptions"
 MODELS_ROUTE = "GET /v1/models"
 ACCOUNT = "GET /api/user/self"
+PRICING = "GET /api/pricing"
 FILES = "GET /files"
 
 SHORT_NAMES: dict[str, str] = {
@@ -34,6 +35,7 @@ SHORT_NAMES: dict[str, str] = {
     "transcriptions": TRANSCRIPTIONS,
     "models": MODELS_ROUTE,
     "account": ACCOUNT,
+    "pricing": PRICING,
     "files": FILES,
 }
 _EXACT: dict[tuple[str, str], str] = {
@@ -44,6 +46,7 @@ _EXACT: dict[tuple[str, str], str] = {
     ("POST", "/v1/audio/transcriptions"): TRANSCRIPTIONS,
     ("GET", "/v1/models"): MODELS_ROUTE,
     ("GET", "/api/user/self"): ACCOUNT,
+    ("GET", "/api/pricing"): PRICING,
 }
 JSON_ROUTES = frozenset({CHAT, EMBEDDINGS, IMAGES, SPEECH})
 MODELS_CREATED = 1_700_000_000
@@ -115,6 +118,9 @@ class Context:
     total_requests: int
     signatures: SignatureBook = field(default_factory=SignatureBook)
     relay_quirks: frozenset[str] = frozenset()
+    #: the price list rows (None: no /api/pricing route, like one-api) and group ratios.
+    pricing: list[dict[str, Any]] | None = None
+    group_ratio: dict[str, float] = field(default_factory=dict)
 
 
 def require_json(ctx: Context) -> Any:
@@ -204,6 +210,12 @@ def handle_files(ctx: Context) -> Reply:
     return Reply(200, png, "image/png", {"Cache-Control": "public, max-age=3600"})
 
 
+def handle_pricing(ctx: Context) -> Reply:
+    if ctx.pricing is None:
+        raise ApiError(404, f"Invalid URL ({ctx.method} {ctx.path})", code="invalid_url")
+    return json_reply(pricing.pricing_body(ctx.pricing, ctx.group_ratio))
+
+
 HANDLERS = {
     CHAT: handle_chat,
     EMBEDDINGS: handle_embeddings,
@@ -212,6 +224,7 @@ HANDLERS = {
     TRANSCRIPTIONS: handle_transcriptions,
     MODELS_ROUTE: handle_models,
     ACCOUNT: handle_account,
+    PRICING: handle_pricing,
     FILES: handle_files,
 }
 

@@ -31,6 +31,7 @@ from .errors import (
 )
 from .exposure import EmulatorExposedWarning, exposure_warning
 from .faults import ANY_ROUTE, Fault, FaultBook, html_error_page
+from .pricing import Billing, default_pricing
 from .signatures import SignatureBook
 from .traffic import Ticket, Traffic
 
@@ -227,6 +228,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._abort()
                 return
             record.status = reply.status
+            if key == routes.CHAT and reply.status == 200:
+                emu.billing.record(parsed, reply.pieces if isinstance(reply, routes.StreamReply) else [reply.body])
             self._send(reply, request_id, fault)
         except _ClientGone:
             emu._disconnected()
@@ -277,6 +280,8 @@ class _Handler(BaseHTTPRequestHandler):
                 total_requests=emu.total_requests,
                 signatures=emu._signatures,
                 relay_quirks=frozenset(emu.relay_quirks) if emu.quirks else frozenset(),
+                pricing=emu.pricing,
+                group_ratio=emu.group_ratio,
             )
             if fault is not None and fault.kind == "empty_choices":
                 return routes.empty_choices_reply(key, ctx)
@@ -475,6 +480,11 @@ class Emulator:
         self.traffic = Traffic()  # latency per route and per-key rate limits (see b3n.testing.traffic)
         self._engine = EmbeddingEngine()
         self._signatures = SignatureBook()  # Gemini thought signatures issued (kept across reset())
+        #: new-api's price list served at GET /api/pricing (None: 404, like one-api); see b3n.testing.pricing.
+        self.pricing: list[dict[str, Any]] | None = default_pricing()
+        self.group_ratio: dict[str, float] = {"default": 1.0}
+        #: the usage of every chat response served (cleared by reset()).
+        self.billing = Billing()
         self._server: _Server | None = None
         self._port: int | None = None
         self._thread: threading.Thread | None = None
@@ -602,6 +612,7 @@ class Emulator:
             self._total = 0
             self._disconnects = 0
             self.server_errors.clear()
+        self.billing.clear()
         self._faults.clear()
         self.traffic.clear()
 

@@ -208,7 +208,7 @@ PUBLIC_NAMES = [
 
 
 #: exported classes that never hold a credential (no key, no token, no client).
-CREDENTIAL_FREE = frozenset({"Emulator", "B3nTokenizer"})
+CREDENTIAL_FREE = frozenset({"Emulator", "B3nTokenizer", "B3nCostCallbackHandler", "B3nCostHandler"})
 
 
 def test_the_sweep_covers_every_public_class() -> None:
