@@ -92,6 +92,8 @@ class B3nConfig:
     quota_per_usd: float = DEFAULT_QUOTA_PER_USD
     #: cap on a server-requested Retry-After, seconds.
     max_retry_after: float = 60.0
+    #: repeat billed calls (image generation, speech) after failures that may have been processed.
+    retry_billed: bool = False
     extra: tuple[tuple[str, str], ...] = field(default=())
 
     @property
@@ -157,6 +159,7 @@ def resolve_config(
     verify: bool | str = True,
     proxy: str | None = None,
     quota_per_usd: float = DEFAULT_QUOTA_PER_USD,
+    retry_billed: bool = False,
 ) -> B3nConfig:
     """Build a :class:`B3nConfig`: explicit argument > environment > default."""
     url = normalize_base_url(base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL)
@@ -177,6 +180,7 @@ def resolve_config(
         verify=verify,
         proxy=proxy,
         quota_per_usd=quota_per_usd,
+        retry_billed=retry_billed,
     )
     warn_if_insecure(cfg)
     return cfg

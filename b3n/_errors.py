@@ -3,7 +3,29 @@
 Every error carries what a person needs to act: the HTTP status, the one-api error
 ``type`` and ``code``, the relay's request id (quote it to B3n support), and a message
 that says what to do. Framework facades re-export these classes (LangChain adds its
-own standard exception types on top).
+own standard exception types on top). Whether an error is retried is decided in
+``b3n._retry`` (``retryable`` below reads it); ``*`` marks the retried classes::
+
+    B3nError
+    ├── B3nConfigurationError (ValueError)      not configured for this call (key, base_url, ...)
+    ├── B3nInvalidRequestError (ValueError)     refused before sending: cannot succeed as written
+    ├── B3nAPIStatusError                       the relay answered an error status
+    │   ├── B3nBadRequestError                  400 / other 4xx
+    │   ├── B3nAuthenticationError              401
+    │   ├── B3nPermissionDeniedError            403
+    │   │   └── B3nInsufficientQuotaError       403 / insufficient_user_quota
+    │   ├── B3nNotFoundError                    404: no such route
+    │   ├── B3nModelNotAvailableError           no channel serves the model
+    │   ├── B3nRateLimitError *                 429
+    │   ├── B3nConflictError *                  408 / 409
+    │   └── B3nServerError *                    5xx, HTML error pages
+    ├── B3nTimeoutError * (TimeoutError)        no answer in time
+    ├── B3nConnectionError * (ConnectionError)  no connection, or it broke before the answer
+    ├── B3nPossiblyBilledError                  a billed call failed after it may have been processed
+    ├── B3nResponseError                        a 200 whose body cannot be understood
+    └── B3nStreamInterruptedError               a stream broke after delivering content (.partial)
+        ├── B3nStreamTimeoutError (TimeoutError)    ... went silent for longer than the idle timeout
+        └── StreamEndedEarly                        ... closed without [DONE]
 
 Example:
     >>> err = error_from_response(429, b'{"error": {"message": "busy (request id: 2024)", "code": "x"}}', {})
@@ -23,11 +45,22 @@ _TAG_RE = re.compile(r"<[^>]+>")
 _TITLE_RE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
+class _RetryableFlag:
+    """``retryable`` on a class or an instance: read from the one retry policy in ``b3n._retry``."""
+
+    def __get__(self, instance: object, owner: type[B3nError]) -> bool:
+        from b3n._retry import is_retryable
+
+        return is_retryable(owner)
+
+
 class B3nError(Exception):
     """Base class of every error raised by b3n-integrations."""
 
-    #: whether retrying the same request may succeed.
-    retryable: bool = False
+    #: whether retrying the same request may succeed (decided by ``b3n._retry``).
+    retryable: bool = _RetryableFlag()  # type: ignore[assignment]
+    #: False only when the request provably never reached the server (no connection was made).
+    request_sent: bool = True
 
     def __init__(
         self,
@@ -80,6 +113,11 @@ class B3nInvalidRequestError(B3nError, ValueError):
 class B3nAPIStatusError(B3nError):
     """The relay answered with an error status."""
 
+    #: seconds the relay asked us to wait (``retry-after-ms`` / ``Retry-After``), when it said.
+    retry_after: float | None = None
+    #: the relay reported this error inside a 200 stream (after trying its channels): never retried.
+    inside_stream: bool = False
+
 
 class B3nBadRequestError(B3nAPIStatusError):
     """400 (or another 4xx): the relay or the upstream model rejected the request."""
@@ -108,31 +146,49 @@ class B3nModelNotAvailableError(B3nAPIStatusError):
 class B3nRateLimitError(B3nAPIStatusError):
     """429: too many requests; retried automatically with backoff."""
 
-    retryable = True
 
 
 class B3nConflictError(B3nAPIStatusError):
     """408/409: retried automatically."""
 
-    retryable = True
 
 
 class B3nServerError(B3nAPIStatusError):
     """5xx (including HTML error pages from the CDN); retried automatically."""
 
-    retryable = True
 
 
 class B3nTimeoutError(B3nError, TimeoutError):
     """No response (or no stream chunk) within the configured timeout."""
 
-    retryable = True
 
 
 class B3nConnectionError(B3nError, ConnectionError):
     """The connection could not be made or broke before a response arrived."""
 
-    retryable = True
+
+
+class B3nPossiblyBilledError(B3nError):
+    """A billed call (image generation, speech) failed after the relay may have processed it.
+
+    Not retried, so you are never billed twice without asking: check the B3n console's usage log,
+    then call again, or pass ``retry_billed=True`` to retry these automatically. ``cause`` holds the
+    underlying error (a timeout, a dropped connection, a 5xx, ...); status, code and request id are
+    copied from it.
+    """
+
+    def __init__(self, message: str, *, cause: B3nError | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.cause = cause
+
+    @classmethod
+    def from_error(cls, error: B3nError) -> B3nPossiblyBilledError:
+        return cls(
+            f"{error.message} Not retried: the request may already have been processed and billed. Check the "
+            "usage log in the B3n console before calling again, or pass retry_billed=True to retry automatically.",
+            cause=error, status_code=error.status_code, error_type=error.error_type, code=error.code,
+            request_id=error.request_id, body=error.body,
+        )
 
 
 class B3nResponseError(B3nError):
@@ -307,4 +363,6 @@ def error_from_stream_payload(data: Mapping[str, Any], *, model: str | None = No
             status = raw_status
         elif err.get("code") == "insufficient_user_quota":
             status = 403
-    return error_from_response(status, json.dumps(dict(data), ensure_ascii=False), {}, model=model)
+    error = error_from_response(status, json.dumps(dict(data), ensure_ascii=False), {}, model=model)
+    error.inside_stream = True
+    return error

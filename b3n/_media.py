@@ -17,14 +17,13 @@ Example (offline, against the bundled emulator):
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
+import functools
 import os
 import re
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Literal, get_args
 
@@ -34,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from b3n._catalog import Kind, get_model_info
 from b3n._errors import (
     B3nAPIStatusError,
+    B3nError,
     B3nInvalidRequestError,
     B3nResponseError,
     B3nStreamInterruptedError,
@@ -504,15 +504,6 @@ def _check_audio_response(response: httpx.Response) -> None:
         )
 
 
-async def _acheck_audio_response(response: httpx.Response) -> None:
-    ctype = response.headers.get("content-type", "")
-    if ctype.startswith("application/json") or ctype.startswith("text/html"):
-        body = await response.aread()
-        raise B3nResponseError(
-            f"B3n answered the speech request with {ctype} instead of audio: {body[:200]!r}. Try again."
-        )
-
-
 def _speech_target(path: str | os.PathLike[str], fmt: str) -> Path:
     target = Path(path).expanduser()
     if target.is_dir():
@@ -525,11 +516,11 @@ def _part_file(target: Path) -> Path:
     return target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
 
 
-def _interrupted_cls(exc: httpx.HTTPError) -> type[B3nStreamInterruptedError]:
+def _interrupted_cls(exc: Exception) -> type[B3nStreamInterruptedError]:
     return B3nStreamTimeoutError if isinstance(exc, httpx.TimeoutException) else B3nStreamInterruptedError
 
 
-def _audio_cut(exc: httpx.HTTPError, target: Path) -> B3nStreamInterruptedError:
+def _audio_cut(exc: Exception, error: B3nError, *, target: Path) -> B3nStreamInterruptedError:
     what = "went silent" if isinstance(exc, httpx.TimeoutException) else f"broke off ({type(exc).__name__})"
     return _interrupted_cls(exc)(
         f"The speech audio for {target.name} {what} before it was complete; the partial file was removed. "
@@ -537,17 +528,12 @@ def _audio_cut(exc: httpx.HTTPError, target: Path) -> B3nStreamInterruptedError:
     )
 
 
-def _audio_stream_cut(exc: httpx.HTTPError) -> B3nStreamInterruptedError:
+def _audio_stream_cut(exc: Exception, error: B3nError) -> B3nStreamInterruptedError:
     what = "went silent" if isinstance(exc, httpx.TimeoutException) else f"broke off ({type(exc).__name__})"
     return _interrupted_cls(exc)(
         f"The speech audio stream {what} after it started; the chunks already yielded are incomplete. "
         "Not retried (that could duplicate audio); call it again."
     )
-
-
-def _cut_retry_delay(transport: SyncTransport | AsyncTransport, attempt: int, exc: httpx.HTTPError) -> float | None:
-    """Backoff before re-requesting audio that broke off before its first byte (None: do not retry)."""
-    return transport.retry_delay(attempt, transport.map_exception(exc, SPEECH_PATH), None)
 
 
 def _speech_format(payload: Mapping[str, Any]) -> str:
@@ -871,34 +857,31 @@ class AudioService:
         _check_audio_response(response)
         return response.content
 
+    def iter_speech(self, input: str, **params: Any) -> Iterator[bytes]:
+        """Yield the speech audio in chunks as it arrives."""
+        payload = build_speech_request(input, **params)
+        return self._transport.iter_bytes(
+            "POST", SPEECH_PATH, json_body=payload, model=payload["model"], what="the speech request",
+            interrupted=_audio_stream_cut,
+        )
+
     def speech_to_file(self, path: str | os.PathLike[str], input: str, **params: Any) -> Path:
         """Stream the speech for ``input`` into ``path`` (a file, or a directory to pick a name in)."""
         payload = build_speech_request(input, **params)
         target = _speech_target(path, _speech_format(payload))
-        attempt = 0
-        while True:
-            part = _part_file(target)
-            received = False
-            try:
-                with self._transport.stream(
-                    "POST", SPEECH_PATH, json_body=payload, model=payload["model"]
-                ) as response:
-                    _check_audio_response(response)
-                    with part.open("wb") as out:
-                        for chunk in response.iter_bytes():
-                            received = True
-                            out.write(chunk)
-                os.replace(part, target)
-                return target
-            except httpx.HTTPError as exc:
-                delay = None if received else _cut_retry_delay(self._transport, attempt, exc)
-                if delay is None:
-                    raise _audio_cut(exc, target) from None
-            finally:
-                if part.exists():
-                    part.unlink()
-            time.sleep(delay)
-            attempt += 1
+        part = _part_file(target)
+        try:
+            with part.open("wb") as out:
+                for chunk in self._transport.iter_bytes(
+                    "POST", SPEECH_PATH, json_body=payload, model=payload["model"], what="the speech request",
+                    interrupted=functools.partial(_audio_cut, target=target),
+                ):
+                    out.write(chunk)
+            os.replace(part, target)
+        finally:
+            if part.exists():
+                part.unlink()
+        return target
 
     def transcribe(self, file: AudioInput, *, filename: str | None = None, **params: Any) -> Transcription:
         """Transcribe an audio file (path, bytes or binary file object; at most 25 MB).
@@ -936,56 +919,31 @@ class AsyncAudioService:
         _check_audio_response(response)
         return response.content
 
-    async def iter_speech(self, input: str, **params: Any) -> AsyncIterator[bytes]:
+    def iter_speech(self, input: str, **params: Any) -> AsyncIterator[bytes]:
         """Yield the speech audio in chunks as it arrives."""
         payload = build_speech_request(input, **params)
-        attempt = 0
-        while True:
-            received = False
-            try:
-                async with self._transport.stream(
-                    "POST", SPEECH_PATH, json_body=payload, model=payload["model"]
-                ) as resp:
-                    await _acheck_audio_response(resp)
-                    async for chunk in resp.aiter_bytes():
-                        received = True
-                        yield chunk
-                return
-            except httpx.HTTPError as exc:
-                delay = None if received else _cut_retry_delay(self._transport, attempt, exc)
-                if delay is None:
-                    raise _audio_stream_cut(exc) from None
-            await asyncio.sleep(delay)
-            attempt += 1
+        return self._transport.iter_bytes(
+            "POST", SPEECH_PATH, json_body=payload, model=payload["model"], what="the speech request",
+            interrupted=_audio_stream_cut,
+        )
 
     async def speech_to_file(self, path: str | os.PathLike[str], input: str, **params: Any) -> Path:
         """Stream the speech for ``input`` into ``path`` (a file, or a directory to pick a name in)."""
         payload = build_speech_request(input, **params)
         target = _speech_target(path, _speech_format(payload))
-        attempt = 0
-        while True:
-            part = _part_file(target)
-            received = False
-            try:
-                async with self._transport.stream(
-                    "POST", SPEECH_PATH, json_body=payload, model=payload["model"]
-                ) as response:
-                    await _acheck_audio_response(response)
-                    with part.open("wb") as out:
-                        async for chunk in response.aiter_bytes():
-                            received = True
-                            out.write(chunk)
-                os.replace(part, target)
-                return target
-            except httpx.HTTPError as exc:
-                delay = None if received else _cut_retry_delay(self._transport, attempt, exc)
-                if delay is None:
-                    raise _audio_cut(exc, target) from None
-            finally:
-                if part.exists():
-                    part.unlink()
-            await asyncio.sleep(delay)
-            attempt += 1
+        part = _part_file(target)
+        try:
+            with part.open("wb") as out:
+                async for chunk in self._transport.iter_bytes(
+                    "POST", SPEECH_PATH, json_body=payload, model=payload["model"], what="the speech request",
+                    interrupted=functools.partial(_audio_cut, target=target),
+                ):
+                    out.write(chunk)
+            os.replace(part, target)
+        finally:
+            if part.exists():
+                part.unlink()
+        return target
 
     async def transcribe(self, file: AudioInput, *, filename: str | None = None, **params: Any) -> Transcription:
         """Transcribe an audio file (path, bytes or binary file object; at most 25 MB)."""

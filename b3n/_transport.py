@@ -1,4 +1,4 @@
-"""HTTP transport: pooled httpx clients, auth headers, retries, SSE, typed errors.
+"""HTTP transport: pooled httpx clients, auth headers, one attempt of each kind of call, SSE, typed errors.
 
 One pooled ``httpx.Client`` per (verify, proxy) in the process, and one
 ``httpx.AsyncClient`` per (event loop, verify, proxy), shared by every model instance
@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import itertools
 import json
 import logging
 import os
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
 
 import httpx
 
@@ -43,11 +45,12 @@ from b3n._errors import (
     error_from_response,
     error_from_stream_payload,
 )
-from b3n._retry import RetryPolicy, parse_retry_after
+from b3n._retry import RetryPolicy, afirst, aretrying, first, request_was_sent, retry_after_from_headers, retrying
 from b3n._sse import aiter_sse_data, iter_sse_data
 from b3n._version import __version__
 
 logger = logging.getLogger("b3n")
+T = TypeVar("T")
 
 Credential = Literal["api_key", "access_token", "none"]
 USER_AGENT = f"b3n-integrations/{__version__}"
@@ -161,10 +164,20 @@ def encode_json(payload: Any) -> bytes:
         ) from None
 
 
-class _Base:
+class TransportBase:
+    """What the blocking and the asyncio transport share: URLs, headers, timeouts, error mapping, logs.
+
+    The retry loop itself is ``b3n._retry.retrying`` / ``aretrying``; the transports only say what
+    one attempt is.
+    """
+
     def __init__(self, config: B3nConfig) -> None:
         self.config = config
-        self.policy = RetryPolicy(max_retries=config.max_retries, max_retry_after=config.max_retry_after)
+        self.policy = RetryPolicy(
+            max_retries=config.max_retries,
+            max_retry_after=config.max_retry_after,
+            retry_billed=config.retry_billed,
+        )
         self._headers: dict[Credential, dict[str, str]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
@@ -197,20 +210,39 @@ class _Base:
         connect = min(10.0, total) if total is not None else 10.0
         return httpx.Timeout(connect=connect, read=read, write=total, pool=total)
 
-    def error_for(self, response: httpx.Response, body: bytes, model: str | None) -> B3nAPIStatusError:
-        return error_from_response(response.status_code, body, response.headers, model=model)
+    def prepare(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        files: Any = None,
+        data: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        credential: Credential = "api_key",
+        at_origin: bool = False,
+        model: str | None = None,
+        timeout: float | None = None,
+        accept: str | None = None,
+        billed: bool = False,
+    ) -> PreparedCall:
+        """Everything every attempt of one call sends (built once; the body is encoded once)."""
+        headers = self.headers(credential)
+        content = encode_json(json_body) if json_body is not None else None
+        if content is not None:
+            headers = {**headers, "Content-Type": "application/json"}
+        if accept is not None:
+            headers = {**headers, "Accept": accept}
+        return PreparedCall(
+            method=method, url=self.url(path, at_origin=at_origin), content=content, files=files, data=data,
+            params=params, headers=headers, timeout=self.timeout(stream=accept == SSE, override=timeout),
+            model=model, billed=billed,
+        )
 
-    def retry_delay(self, attempt: int, error: B3nError, response: httpx.Response | None) -> float | None:
-        """Seconds to wait before retrying, or None when this error must not be retried."""
-        if attempt >= self.policy.max_retries or not error.retryable:
-            return None
-        retry_after = None
-        if response is not None:
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
-            ms = response.headers.get("retry-after-ms")
-            if ms and ms.replace(".", "", 1).isdigit():
-                retry_after = float(ms) / 1000
-        return self.policy.delay(attempt, retry_after)
+    def status_error(self, response: httpx.Response, body: bytes, model: str | None) -> B3nAPIStatusError:
+        error = error_from_response(response.status_code, body, response.headers, model=model)
+        error.retry_after = retry_after_from_headers(response.headers)
+        return error
 
     @staticmethod
     def map_exception(exc: Exception, url: str) -> B3nError:
@@ -218,35 +250,58 @@ class _Base:
             return exc
         if isinstance(exc, httpx.TimeoutException):
             kind = type(exc).__name__
-            return B3nTimeoutError(
+            error: B3nError = B3nTimeoutError(
                 f"B3n did not answer in time ({kind}) calling {_path(url)}. Raise timeout=..., or check the network."
             )
-        if isinstance(exc, httpx.TransportError) and not isinstance(exc, (httpx.ConnectError, httpx.ProxyError)):
-            return B3nConnectionError(
+        elif isinstance(exc, httpx.TransportError) and request_was_sent(exc):
+            error = B3nConnectionError(
                 f"The connection to B3n at {_host(url)} broke before the response was complete "
                 f"({type(exc).__name__}: {exc}). Try again later; if it keeps happening, check your network "
                 "and proxy (something may be cutting long requests)."
             )
-        if isinstance(exc, httpx.TransportError):
-            return B3nConnectionError(
+        elif isinstance(exc, httpx.TransportError):
+            error = B3nConnectionError(
                 f"Could not talk to B3n at {_host(url)} ({type(exc).__name__}: {exc}). "
                 "Check base_url, your network and proxy settings."
             )
-        return B3nError(f"Unexpected error calling {_path(url)}: {exc!r}")
+        else:
+            return B3nError(f"Unexpected error calling {_path(url)}: {exc!r}")
+        error.request_sent = request_was_sent(exc)
+        return error
 
-    def log(self, method: str, url: str, status: int | str, started: float, attempt: int) -> None:
+    def log(self, call: PreparedCall, outcome: int | str, started: float, attempt: int) -> None:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %s in %.1f ms (attempt %d)",
-                method,
-                _path(url),
-                status,
+                call.method,
+                _path(call.url),
+                outcome,
                 (time.perf_counter() - started) * 1000,
                 attempt + 1,
             )
 
 
-def _outcome(response: httpx.Response | None, exc: Exception) -> int | str:
+SSE = "text/event-stream"
+
+
+@dataclass(frozen=True)
+class PreparedCall:
+    """One call, ready to send as many times as the retry policy allows."""
+
+    method: str
+    url: str
+    content: bytes | None
+    files: Any
+    data: Mapping[str, Any] | None
+    params: Mapping[str, Any] | None
+    headers: Mapping[str, str]
+    timeout: httpx.Timeout
+    model: str | None
+    #: repeating it may bill again (image generation, speech): see ``b3n._retry``.
+    billed: bool
+
+
+def _failure_label(response: httpx.Response | None, exc: Exception) -> int | str:
     """What a failed attempt logs: the error status, else the exception (a 2xx whose body broke)."""
     if response is not None and response.status_code >= 400:
         return response.status_code
@@ -285,7 +340,10 @@ def _parse_event(data: str, model: str | None) -> dict[str, Any] | None:
     return payload
 
 
-def _interrupted(exc: Exception, url: str) -> B3nStreamInterruptedError:
+def stream_cut(exc: Exception, error: B3nError, url: str) -> B3nError:
+    """What a stream that broke after delivering content raises (it is never retried)."""
+    if isinstance(error, B3nStreamInterruptedError):
+        return error
     if isinstance(exc, B3nError):  # the relay reported an error mid-stream: keep its message and request id
         return B3nStreamInterruptedError(
             f"The B3n stream from {_path(url)} broke after it started: {exc.message} Not retried (that could "
@@ -311,17 +369,41 @@ def _not_a_stream(url: str, response: httpx.Response, body: bytes) -> B3nRespons
     )
 
 
+def _is_event_stream(response: httpx.Response) -> bool:
+    return SSE in str(response.headers.get("content-type", SSE))
+
+
+def _is_document(response: httpx.Response) -> bool:
+    """A JSON or HTML answer where a binary body (audio) was expected."""
+    return str(response.headers.get("content-type", "")).startswith(("application/json", "text/html"))
+
+
+def _not_binary(what: str, response: httpx.Response, body: bytes) -> B3nResponseError:
+    return B3nResponseError(
+        f"B3n answered {what} with {response.headers.get('content-type')} instead of audio: {body[:200]!r}. "
+        "Try again."
+    )
+
+
 def _ended_early(url: str) -> StreamEndedEarly:
     return StreamEndedEarly(
         f"The B3n stream from {_path(url)} ended without [DONE]. The partial output is on `.partial`."
     )
 
 
+CutHandler = Callable[[Exception, B3nError], B3nError]
+
+
 # ----------------------------------------------------------------------------- sync
 
 
-class SyncTransport(_Base):
-    """Blocking transport. Thread-safe (httpx.Client is)."""
+class SyncTransport(TransportBase):
+    """Blocking transport. Thread-safe (httpx.Client is).
+
+    Three ways to call, each one retry loop (``b3n._retry.retrying``) around one kind of attempt:
+    :meth:`request` (the whole body, read inside the attempt), :meth:`iter_sse` (SSE events) and
+    :meth:`iter_bytes` (a binary body in chunks); streams are retried until their first item only.
+    """
 
     def __init__(self, config: B3nConfig, client: httpx.Client | None = None) -> None:
         super().__init__(config)
@@ -344,123 +426,115 @@ class SyncTransport(_Base):
         at_origin: bool = False,
         model: str | None = None,
         timeout: float | None = None,
+        billed: bool = False,
     ) -> httpx.Response:
         """Send a request with retries; return the (fully read) successful response.
 
         A body cut off or stalled before it was complete is retried like a failure before the
         response: nothing has reached the caller yet, so nothing can be duplicated.
         """
-        with self.stream(
+        call = self.prepare(
             method, path, json_body=json_body, files=files, data=data, params=params, credential=credential,
-            at_origin=at_origin, model=model, timeout=timeout, read_body=True,
-        ) as response:
-            pass
-        return _detach_stream(response)
+            at_origin=at_origin, model=model, timeout=timeout, billed=billed,
+        )
+        return first(self._retrying(call, self._whole_body))
 
-    @contextmanager
-    def stream(
+    def iter_sse(self, path: str, payload: Mapping[str, Any], *, model: str | None = None) -> Iterator[dict[str, Any]]:
+        """POST ``payload`` and yield each SSE ``data`` object until ``[DONE]``.
+
+        Retries (per policy) only until the first event has been yielded.
+        """
+        call = self.prepare("POST", path, json_body=payload, model=model, accept=SSE)
+        return self._retrying(call, self._sse_events)
+
+    def iter_bytes(
         self,
         method: str,
         path: str,
         *,
         json_body: Any = None,
-        files: Any = None,
-        data: Mapping[str, Any] | None = None,
-        params: Mapping[str, Any] | None = None,
-        credential: Credential = "api_key",
-        at_origin: bool = False,
         model: str | None = None,
-        timeout: float | None = None,
-        sse: bool = False,
-        read_body: bool = False,
-    ) -> Iterator[httpx.Response]:
-        """Open a response whose status is 2xx, retrying until the headers arrive.
+        billed: bool = False,
+        what: str = "the request",
+        interrupted: CutHandler | None = None,
+    ) -> Iterator[bytes]:
+        """Yield a binary body in chunks as it arrives; retried (per policy) until the first chunk.
 
-        With ``read_body=True`` the whole body is read inside the retry loop too.
+        A JSON or HTML answer is a ``B3nResponseError``; ``interrupted`` words the error of a body that
+        broke after its first chunk.
         """
-        url = self.url(path, at_origin=at_origin)
-        headers = self.headers(credential)
-        content = encode_json(json_body) if json_body is not None else None
-        if content is not None:
-            headers = {**headers, "Content-Type": "application/json"}
-        if sse:
-            headers = {**headers, "Accept": "text/event-stream"}
-        tmo = self.timeout(stream=sse, override=timeout)
-        attempt = 0
-        while True:
-            started = time.perf_counter()
-            response: httpx.Response | None = None
-            try:
-                request = self.client.build_request(
-                    method, url, content=content, files=files, data=data, params=params, headers=headers, timeout=tmo
-                )
-                response = self.client.send(request, stream=True)
-                if response.status_code >= 400:
-                    body = response.read()
-                    response.close()
-                    raise self.error_for(response, body, model)
-                if read_body:
-                    response.read()
-            except Exception as exc:
-                if response is not None and not response.is_closed:
-                    response.close()
-                error = self.map_exception(exc, url)
-                self.log(method, url, _outcome(response, exc), started, attempt)
-                delay = self.retry_delay(attempt, error, response)
-                if delay is None:
-                    raise error from None
-                time.sleep(delay)
-                attempt += 1
-                continue
-            self.log(method, url, response.status_code, started, attempt)
-            try:
-                yield response
-            finally:
+        call = self.prepare(method, path, json_body=json_body, model=model, billed=billed)
+        return self._retrying(call, lambda c, attempt: self._binary_chunks(c, attempt, what), interrupted)
+
+    def _retrying(
+        self,
+        call: PreparedCall,
+        attempt: Callable[[PreparedCall, int], Iterator[T]],
+        interrupted: CutHandler | None = None,
+    ) -> Iterator[T]:
+        numbers = itertools.count()
+        return retrying(
+            self.policy,
+            lambda: attempt(call, next(numbers)),
+            to_error=lambda exc: self.map_exception(exc, call.url),
+            interrupted=interrupted or (lambda exc, error: stream_cut(exc, error, call.url)),
+            billed=call.billed,
+        )
+
+    @contextmanager
+    def _open(self, call: PreparedCall, attempt: int) -> Iterator[httpx.Response]:
+        """Send one attempt; yield the response once its status is 2xx (an error status raises)."""
+        started = time.perf_counter()
+        response: httpx.Response | None = None
+        try:
+            client = self.client
+            request = client.build_request(
+                call.method, call.url, content=call.content, files=call.files, data=call.data, params=call.params,
+                headers=call.headers, timeout=call.timeout,
+            )
+            response = client.send(request, stream=True)
+            if response.status_code >= 400:
+                raise self.status_error(response, response.read(), call.model)
+            self.log(call, response.status_code, started, attempt)
+            yield response
+        except Exception as exc:
+            self.log(call, _failure_label(response, exc), started, attempt)
+            raise
+        finally:
+            if response is not None:
                 response.close()
-            return
 
-    def iter_sse(self, path: str, payload: Mapping[str, Any], *, model: str | None = None) -> Iterator[dict[str, Any]]:
-        """POST ``payload`` and yield each SSE ``data`` object until ``[DONE]``.
+    def _whole_body(self, call: PreparedCall, attempt: int) -> Iterator[httpx.Response]:
+        with self._open(call, attempt) as response:
+            response.read()
+        yield _detach_stream(response)
 
-        Retries (per policy) only until the first chunk has been yielded.
-        """
-        url = self.url(path)
-        attempt = 0
-        while True:
-            yielded = False
-            try:
-                with self.stream("POST", path, json_body=payload, model=model, sse=True) as response:
-                    if "text/event-stream" not in response.headers.get("content-type", "text/event-stream"):
-                        body = response.read()
-                        raise _not_a_stream(url, response, body)
-                    for data in iter_sse_data(response, model):
-                        if data == "[DONE]":
-                            return
-                        if not data:
-                            continue
-                        parsed = _parse_event(data, model)
-                        if parsed is not None:
-                            yielded = True
-                            yield parsed
-                    raise _ended_early(url)
-            except B3nStreamInterruptedError:
-                raise
-            except Exception as exc:
-                if yielded:
-                    raise _interrupted(exc, url) from None
-                error = self.map_exception(exc, url)
-                delay = self.retry_delay(attempt, error, None) if not isinstance(exc, B3nError) else None
-                if delay is None:
-                    raise error from None
-                time.sleep(delay)
-                attempt += 1
+    def _sse_events(self, call: PreparedCall, attempt: int) -> Iterator[dict[str, Any]]:
+        with self._open(call, attempt) as response:
+            if not _is_event_stream(response):
+                raise _not_a_stream(call.url, response, response.read())
+            for data in iter_sse_data(response, call.model):
+                if data == "[DONE]":
+                    return
+                if not data:
+                    continue
+                parsed = _parse_event(data, call.model)
+                if parsed is not None:
+                    yield parsed
+            raise _ended_early(call.url)
+
+    def _binary_chunks(self, call: PreparedCall, attempt: int, what: str) -> Iterator[bytes]:
+        with self._open(call, attempt) as response:
+            if _is_document(response):
+                raise _not_binary(what, response, response.read())
+            yield from response.iter_bytes()
 
 
 # ----------------------------------------------------------------------------- async
 
 
-class AsyncTransport(_Base):
-    """asyncio transport; real async I/O (no thread offloading)."""
+class AsyncTransport(TransportBase):
+    """asyncio transport; real async I/O (no thread offloading). The twin of :class:`SyncTransport`."""
 
     def __init__(self, config: B3nConfig, client: httpx.AsyncClient | None = None) -> None:
         super().__init__(config)
@@ -483,103 +557,93 @@ class AsyncTransport(_Base):
         at_origin: bool = False,
         model: str | None = None,
         timeout: float | None = None,
+        billed: bool = False,
     ) -> httpx.Response:
-        async with self.stream(
+        call = self.prepare(
             method, path, json_body=json_body, files=files, data=data, params=params, credential=credential,
-            at_origin=at_origin, model=model, timeout=timeout, read_body=True,
-        ) as response:
-            pass
-        return _detach_stream(response)
+            at_origin=at_origin, model=model, timeout=timeout, billed=billed,
+        )
+        return await afirst(self._retrying(call, self._whole_body))
 
-    @asynccontextmanager
-    async def stream(
+    def iter_sse(
+        self, path: str, payload: Mapping[str, Any], *, model: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        call = self.prepare("POST", path, json_body=payload, model=model, accept=SSE)
+        return self._retrying(call, self._sse_events)
+
+    def iter_bytes(
         self,
         method: str,
         path: str,
         *,
         json_body: Any = None,
-        files: Any = None,
-        data: Mapping[str, Any] | None = None,
-        params: Mapping[str, Any] | None = None,
-        credential: Credential = "api_key",
-        at_origin: bool = False,
         model: str | None = None,
-        timeout: float | None = None,
-        sse: bool = False,
-        read_body: bool = False,
-    ) -> AsyncIterator[httpx.Response]:
-        url = self.url(path, at_origin=at_origin)
-        headers = self.headers(credential)
-        content = encode_json(json_body) if json_body is not None else None
-        if content is not None:
-            headers = {**headers, "Content-Type": "application/json"}
-        if sse:
-            headers = {**headers, "Accept": "text/event-stream"}
-        tmo = self.timeout(stream=sse, override=timeout)
-        client = self.client
-        attempt = 0
-        while True:
-            started = time.perf_counter()
-            response: httpx.Response | None = None
-            try:
-                request = client.build_request(
-                    method, url, content=content, files=files, data=data, params=params, headers=headers, timeout=tmo
-                )
-                response = await client.send(request, stream=True)
-                if response.status_code >= 400:
-                    body = await response.aread()
-                    await response.aclose()
-                    raise self.error_for(response, body, model)
-                if read_body:
-                    await response.aread()
-            except Exception as exc:
-                if response is not None and not response.is_closed:
-                    await response.aclose()
-                error = self.map_exception(exc, url)
-                self.log(method, url, _outcome(response, exc), started, attempt)
-                delay = self.retry_delay(attempt, error, response)
-                if delay is None:
-                    raise error from None
-                await asyncio.sleep(delay)
-                attempt += 1
-                continue
-            self.log(method, url, response.status_code, started, attempt)
-            try:
-                yield response
-            finally:
-                await response.aclose()
-            return
+        billed: bool = False,
+        what: str = "the request",
+        interrupted: CutHandler | None = None,
+    ) -> AsyncIterator[bytes]:
+        call = self.prepare(method, path, json_body=json_body, model=model, billed=billed)
+        return self._retrying(call, lambda c, attempt: self._binary_chunks(c, attempt, what), interrupted)
 
-    async def iter_sse(
-        self, path: str, payload: Mapping[str, Any], *, model: str | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
-        url = self.url(path)
-        attempt = 0
-        while True:
-            yielded = False
-            try:
-                async with self.stream("POST", path, json_body=payload, model=model, sse=True) as response:
-                    if "text/event-stream" not in response.headers.get("content-type", "text/event-stream"):
-                        body = await response.aread()
-                        raise _not_a_stream(url, response, body)
-                    async for data in aiter_sse_data(response, model):
-                        if data == "[DONE]":
-                            return
-                        if not data:
-                            continue
-                        parsed = _parse_event(data, model)
-                        if parsed is not None:
-                            yielded = True
-                            yield parsed
-                    raise _ended_early(url)
-            except B3nStreamInterruptedError:
-                raise
-            except Exception as exc:
-                if yielded:
-                    raise _interrupted(exc, url) from None
-                error = self.map_exception(exc, url)
-                delay = self.retry_delay(attempt, error, None) if not isinstance(exc, B3nError) else None
-                if delay is None:
-                    raise error from None
-                await asyncio.sleep(delay)
-                attempt += 1
+    def _retrying(
+        self,
+        call: PreparedCall,
+        attempt: Callable[[PreparedCall, int], AsyncIterator[T]],
+        interrupted: CutHandler | None = None,
+    ) -> AsyncIterator[T]:
+        numbers = itertools.count()
+        return aretrying(
+            self.policy,
+            lambda: attempt(call, next(numbers)),
+            to_error=lambda exc: self.map_exception(exc, call.url),
+            interrupted=interrupted or (lambda exc, error: stream_cut(exc, error, call.url)),
+            billed=call.billed,
+        )
+
+    @asynccontextmanager
+    async def _open(self, call: PreparedCall, attempt: int) -> AsyncIterator[httpx.Response]:
+        started = time.perf_counter()
+        response: httpx.Response | None = None
+        try:
+            client = self.client
+            request = client.build_request(
+                call.method, call.url, content=call.content, files=call.files, data=call.data, params=call.params,
+                headers=call.headers, timeout=call.timeout,
+            )
+            response = await client.send(request, stream=True)
+            if response.status_code >= 400:
+                raise self.status_error(response, await response.aread(), call.model)
+            self.log(call, response.status_code, started, attempt)
+            yield response
+        except Exception as exc:
+            self.log(call, _failure_label(response, exc), started, attempt)
+            raise
+        finally:
+            if response is not None:
+                await response.aclose()
+
+    async def _whole_body(self, call: PreparedCall, attempt: int) -> AsyncIterator[httpx.Response]:
+        async with self._open(call, attempt) as response:
+            await response.aread()
+        yield _detach_stream(response)
+
+    async def _sse_events(self, call: PreparedCall, attempt: int) -> AsyncIterator[dict[str, Any]]:
+        async with self._open(call, attempt) as response:
+            if not _is_event_stream(response):
+                raise _not_a_stream(call.url, response, await response.aread())
+            async for data in aiter_sse_data(response, call.model):
+                if data == "[DONE]":
+                    return
+                if not data:
+                    continue
+                parsed = _parse_event(data, call.model)
+                if parsed is not None:
+                    yield parsed
+            raise _ended_early(call.url)
+
+    async def _binary_chunks(self, call: PreparedCall, attempt: int, what: str) -> AsyncIterator[bytes]:
+        async with self._open(call, attempt) as response:
+            if _is_document(response):
+                raise _not_binary(what, response, await response.aread())
+            async for chunk in response.aiter_bytes():
+                yield chunk

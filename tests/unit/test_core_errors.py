@@ -80,5 +80,9 @@ def test_backoff_grows_with_jitter_and_retry_after_is_capped() -> None:
     assert all(0.25 <= policy.delay(0) <= 0.5 for _ in range(50))
     assert all(2.0 <= policy.delay(3) <= 4.0 for _ in range(50))
     assert policy.delay(0, retry_after=100) == 10
-    assert not policy.should_retry_status(503, "model_not_found")
-    assert policy.should_retry_status(503) and policy.should_retry_status(429) and not policy.should_retry_status(400)
+
+    def retried(status: int, body: bytes = b"{}") -> bool:
+        return isinstance(policy.decide(0, e.error_from_response(status, body, {}), billed=False), float)
+
+    assert not retried(503, b'{"error": {"message": "no", "code": "model_not_found"}}')
+    assert retried(503) and retried(429) and retried(408) and retried(520) and not retried(400)
