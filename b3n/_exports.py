@@ -38,6 +38,25 @@ ERROR_NAMES: tuple[str, ...] = (
     "B3nTimeoutError",
 )
 
+#: the core types a facade user gets back from public calls (``llm.catalog_info()``, ``llm.client.images``,
+#: ``client.audio.transcribe``, ``client.account.whoami``, an error's ``.partial``, ...), re-exported by both facades.
+RETURNED_TYPE_NAMES: tuple[str, ...] = (
+    "AccountInfo",
+    "B3nConfig",
+    "ChatChunk",
+    "ChatCompletion",
+    "EmbeddingResponse",
+    "GeneratedImage",
+    "ImageResult",
+    "ModelEntry",
+    "ModelInfo",
+    "ToolCall",
+    "Transcription",
+    "TranscriptionSegment",
+    "TranscriptionWord",
+    "Usage",
+)
+
 
 def resolve_lazy(namespace: dict[str, Any], exports: Mapping[str, str], name: str) -> Any:
     """Import ``name`` from its module in ``exports``, cache it in ``namespace`` and return it."""

@@ -13,17 +13,33 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from b3n._exports import ERROR_NAMES, resolve_lazy
+from b3n._exports import ERROR_NAMES, RETURNED_TYPE_NAMES, resolve_lazy
 from b3n._version import __version__
 
 if TYPE_CHECKING:
+    from b3n import (
+        AccountInfo,
+        B3nConfig,
+        ChatChunk,
+        ChatCompletion,
+        EmbeddingResponse,
+        GeneratedImage,
+        ImageResult,
+        ModelEntry,
+        ModelInfo,
+        ToolCall,
+        Transcription,
+        TranscriptionSegment,
+        TranscriptionWord,
+        Usage,
+    )
     from b3n._client import AsyncB3nClient, B3nClient
     from b3n.testing import Emulator
     from langchain_b3n.callbacks import B3nCostCallbackHandler, get_b3n_callback
-    from langchain_b3n.chat_models import ChatB3n
+    from langchain_b3n.chat_models import B3nStructuredOutputWarning, ChatB3n
     from langchain_b3n.document_loaders import B3nAudioLoader, B3nWhisperParser
     from langchain_b3n.embeddings import B3nEmbeddings
-    from langchain_b3n.tools import B3nImageGeneration, B3nSpeechToText, B3nTextToSpeech
+    from langchain_b3n.tools import B3nImageGeneration, B3nSpeechToText, B3nTextToSpeech, B3nToolInputError
 
 _LAZY = {
     "ChatB3n": "langchain_b3n.chat_models",
@@ -38,8 +54,11 @@ _LAZY = {
     "B3nClient": "b3n",
     "AsyncB3nClient": "b3n",
     "Emulator": "b3n.testing",
+    "B3nStructuredOutputWarning": "langchain_b3n.chat_models",
+    "B3nToolInputError": "langchain_b3n.tools",
 }
 _LAZY.update(dict.fromkeys(ERROR_NAMES, "b3n"))
+_LAZY.update(dict.fromkeys(RETURNED_TYPE_NAMES, "b3n"))
 
 __all__ = ["__version__", *sorted(_LAZY)]
 

@@ -346,7 +346,7 @@ def _final_generation(chunk: ChatChunk) -> ChatGenerationChunk:
     return ChatGenerationChunk(message=message)
 
 
-class StreamMapper:
+class StreamConverter:
     """Per-stream translation of normalised ``ChatChunk`` events into ``ChatGenerationChunk``s.
 
     The terminal event becomes an empty chunk carrying usage and the response metadata, so
@@ -357,10 +357,10 @@ class StreamMapper:
 
     Example:
         >>> from b3n import ToolCallDelta
-        >>> mapper = StreamMapper()
-        >>> a = mapper.map(ChatChunk(content="I'll call f."))
-        >>> b = mapper.map(ChatChunk(tool_calls=[ToolCallDelta(0, "c1", "f", '{"x": 1}')]))
-        >>> end = mapper.map(ChatChunk(final=True, finish_reason="tool_calls", model="m"))
+        >>> converter = StreamConverter()
+        >>> a = converter.convert(ChatChunk(content="I'll call f."))
+        >>> b = converter.convert(ChatChunk(tool_calls=[ToolCallDelta(0, "c1", "f", '{"x": 1}')]))
+        >>> end = converter.convert(ChatChunk(final=True, finish_reason="tool_calls", model="m"))
         >>> full = a.message + b.message + end.message
         >>> full.content, full.tool_calls[0]["args"], full.response_metadata["finish_reason"]
         ("I'll call f.", {'x': 1}, 'tool_calls')
@@ -391,7 +391,7 @@ class StreamMapper:
             self._kind = "tool_call"
         return index
 
-    def map(self, chunk: ChatChunk) -> ChatGenerationChunk:
+    def convert(self, chunk: ChatChunk) -> ChatGenerationChunk:
         if chunk.final:
             return _final_generation(chunk)
         kwargs: dict[str, Any] = {}

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
-from typing import Any, Literal, cast
+from typing import Any, ClassVar, Literal, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LangSmithParams, LanguageModelInput, ModelProfile
@@ -33,21 +33,18 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.prompt_values import ChatPromptValue, PromptValue
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
-from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_function, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
-from typing_extensions import Self
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from b3n._catalog import ModelInfo, get_model_info
 from b3n._chat import ChatCompletion, ChatRequest, build_chat_request, normalize_tool_choice
 from b3n._chat.structured import json_schema_format
-from b3n._client import AsyncB3nClient, B3nClient
-from b3n._config import B3nConfig, resolve_config
 from b3n._errors import B3nConfigurationError, B3nError
 from b3n._tokens import token_counter
 from b3n._version import __version__
-from langchain_b3n._messages import StreamMapper, check_image_blocks, completion_to_message, messages_to_wire
+from langchain_b3n._base import B3nSettings
+from langchain_b3n._messages import StreamConverter, check_image_blocks, completion_to_message, messages_to_wire
 from langchain_b3n._profile import profile_from_info
 from langchain_b3n.errors import (
     B3nLCInvalidRequestError,
@@ -61,22 +58,6 @@ from langchain_b3n.errors import (
 
 StructuredMethod = Literal["function_calling", "json_mode", "json_schema"]
 _METHODS: tuple[str, ...] = ("function_calling", "json_mode", "json_schema")
-#: fields the cached config / clients / catalog entries are built from.
-_CONFIG_FIELDS = frozenset(
-    {
-        "api_key",
-        "base_url",
-        "timeout",
-        "stream_idle_timeout",
-        "max_retries",
-        "default_headers",
-        "verify",
-        "proxy",
-        "http_client",
-        "http_async_client",
-        "capabilities",
-    }
-)
 #: call kwargs that never reach the payload.
 _INTERNAL_KWARGS = ("stream", "ls_structured_output_format", "structured_output_format")
 _ROLE_NAMES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
@@ -96,7 +77,7 @@ def _known_init_names(cls: type[BaseChatModel]) -> frozenset[str]:
     return frozenset(names)
 
 
-class ChatB3n(BaseChatModel):
+class ChatB3n(B3nSettings, BaseChatModel):
     """A B3n-AI chat model (any model the relay serves) for LangChain.
 
     Construction needs no key and does no I/O; a missing key fails at the first call with
@@ -133,16 +114,6 @@ class ChatB3n(BaseChatModel):
 
     model_name: str = Field(default="gpt-4o-mini", alias="model")
     """Model id as B3n names it."""
-    api_key: SecretStr | None = Field(default_factory=secret_from_env("B3N_API_KEY", default=None))
-    """B3n API key (``sk-...``); env ``B3N_API_KEY``."""
-    base_url: str | None = Field(default_factory=from_env("B3N_BASE_URL", default=None))
-    """Base URL ending in ``/v1``; env ``B3N_BASE_URL``, default ``https://api.b3n.fun/v1``."""
-    timeout: float | None = 60.0
-    """Seconds for connecting, waiting for a response and each read."""
-    stream_idle_timeout: float | None = None
-    """Seconds of silence allowed between two stream chunks (default: ``timeout``)."""
-    max_retries: int = 2
-    """Retries of safe failures (connection, timeout, 408/409/429/5xx) with backoff."""
     temperature: float | None = None
     max_tokens: int | None = None
     top_p: float | None = None
@@ -155,22 +126,13 @@ class ChatB3n(BaseChatModel):
     """Ask for token usage on streams (``stream_options.include_usage``)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Extra payload fields sent with every request."""
-    default_headers: dict[str, str] | None = None
-    verify: bool | str = True
-    """TLS verification: a bool or a CA bundle path."""
-    proxy: str | None = None
     capabilities: dict[str, Any] | None = None
-    """Overrides of the catalog entry (field names of ``b3n._catalog.ModelInfo``)."""
-    http_client: Any | None = Field(default=None, exclude=True)
-    """An ``httpx.Client`` to use instead of the shared pool."""
-    http_async_client: Any | None = Field(default=None, exclude=True)
-    """An ``httpx.AsyncClient`` to use instead of the shared pool."""
+    """Overrides of the catalog entry (field names of ``b3n.ModelInfo``)."""
 
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True, protected_namespaces=())
 
-    _config: B3nConfig | None = PrivateAttr(default=None)
-    _client: B3nClient | None = PrivateAttr(default=None)
-    _async_client: AsyncB3nClient | None = PrivateAttr(default=None)
+    b3n_cache_fields: ClassVar[frozenset[str]] = frozenset({"capabilities"})
+
     _infos: dict[str, ModelInfo] = PrivateAttr(default_factory=dict)
 
     # ------------------------------------------------------------------ construction
@@ -214,41 +176,8 @@ class ChatB3n(BaseChatModel):
         return self
 
     def _reset_caches(self) -> None:
-        self._config = None
-        self._client = None
-        self._async_client = None
+        super()._reset_caches()
         self._infos = {}
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        super().__setattr__(name, value)
-        if name in _CONFIG_FIELDS:
-            self._reset_caches()
-
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        copied = super().model_copy(update=update, deep=deep)
-        if update and not _CONFIG_FIELDS.isdisjoint(update):
-            copied._reset_caches()
-        return copied
-
-    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
-        memo = {} if memo is None else memo
-        for cached in (self._config, self._client, self._async_client):
-            if cached is not None:
-                memo[id(cached)] = None  # copies build their own client (a user http_client may not deep-copy)
-        return super().__deepcopy__(memo)
-
-    def __getstate__(self) -> dict[Any, Any]:
-        # Pickles never carry the key (re-read from B3N_API_KEY on load) nor live clients.
-        state = super().__getstate__()
-        fields = {**state["__dict__"], "api_key": None, "http_client": None, "http_async_client": None}
-        private = {**(state.get("__pydantic_private__") or {}), "_config": None, "_client": None,
-                   "_async_client": None}
-        return {**state, "__dict__": fields, "__pydantic_private__": private}
-
-    def __setstate__(self, state: dict[Any, Any]) -> None:
-        super().__setstate__(state)
-        if self.api_key is None:
-            self.__dict__["api_key"] = secret_from_env("B3N_API_KEY", default=None)()
 
     @property
     def _llm_type(self) -> str:
@@ -315,34 +244,6 @@ class ChatB3n(BaseChatModel):
             info = get_model_info(name, self.capabilities)
             self._infos[name] = info
         return info
-
-    def _b3n_config(self) -> B3nConfig:
-        if self._config is None:
-            self._config = resolve_config(
-                api_key=self.api_key,
-                base_url=self.base_url,
-                timeout=self.timeout,
-                stream_idle_timeout=self.stream_idle_timeout,
-                max_retries=self.max_retries,
-                default_headers=self.default_headers,
-                verify=self.verify,
-                proxy=self.proxy,
-            )
-        return self._config
-
-    @property
-    def client(self) -> B3nClient:
-        """The shared blocking ``B3nClient`` (built on first use)."""
-        if self._client is None:
-            self._client = B3nClient.from_config(self._b3n_config(), self.http_client)
-        return self._client
-
-    @property
-    def async_client(self) -> AsyncB3nClient:
-        """The shared ``AsyncB3nClient`` (built on first use)."""
-        if self._async_client is None:
-            self._async_client = AsyncB3nClient.from_config(self._b3n_config(), self.http_async_client)
-        return self._async_client
 
     def _default_extra(self, call_kwargs: dict[str, Any]) -> dict[str, Any]:
         """Extra payload fields: ``model_kwargs``, ``top_p``/``seed``, then what the call passed."""
@@ -503,9 +404,9 @@ class ChatB3n(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         request = self._request(messages, stop, kwargs, stream=True)
-        mapper = StreamMapper(v1=self.output_version == "v1")
+        converter = StreamConverter(v1=self.output_version == "v1")
         for chunk in self.client.chat.send_stream(request):
-            generation = mapper.map(chunk)
+            generation = converter.convert(chunk)
             if run_manager is not None:
                 run_manager.on_llm_new_token(generation.text, chunk=generation)
             yield generation
@@ -532,9 +433,9 @@ class ChatB3n(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         request = self._request(messages, stop, kwargs, stream=True)
-        mapper = StreamMapper(v1=self.output_version == "v1")
+        converter = StreamConverter(v1=self.output_version == "v1")
         async for chunk in self.async_client.chat.send_stream(request):
-            generation = mapper.map(chunk)
+            generation = converter.convert(chunk)
             if run_manager is not None:
                 await run_manager.on_llm_new_token(generation.text, chunk=generation)
             yield generation

@@ -26,9 +26,10 @@ from langchain_core.documents.base import Blob
 from pydantic import SecretStr
 
 from b3n._client import AsyncB3nClient, B3nClient
-from b3n._config import B3nConfig, resolve_config
 from b3n._errors import B3nError, B3nInvalidRequestError
 from b3n._media import AudioInput, Transcription, TranscriptionFormat, check_transcription_options
+from b3n._settings import api_key_from_env
+from langchain_b3n._base import B3nSettings
 from langchain_b3n.errors import to_langchain_error
 
 PathLike = str | os.PathLike[str]
@@ -64,8 +65,11 @@ class B3nWhisperParser(BaseBlobParser):
         response_format: TranscriptionFormat = "verbose_json",
         split_segments: bool = False,
         timeout: float | None = 120.0,
+        stream_idle_timeout: float | None = None,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
+        verify: bool | str = True,
+        proxy: str | None = None,
         http_client: httpx.Client | None = None,
         http_async_client: httpx.AsyncClient | None = None,
     ) -> None:
@@ -77,18 +81,30 @@ class B3nWhisperParser(BaseBlobParser):
         self.split_segments = split_segments
         try:
             check_transcription_options(split_segments=split_segments, **self._params())  # now, not at the 1st file
-            self._config: B3nConfig = resolve_config(
-                api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
-                default_headers=default_headers,
-            )
         except B3nError as exc:
             raise to_langchain_error(exc) from None
-        self._client = B3nClient(config=self._config, http_client=http_client)
-        self._async_client = AsyncB3nClient(config=self._config, http_client=http_async_client)
+        # the connection settings every LangChain class of this package shares (built once, pickled safely)
+        self._settings = B3nSettings(
+            api_key=SecretStr(api_key) if isinstance(api_key, str) else api_key or api_key_from_env(),
+            base_url=base_url, timeout=timeout,
+            stream_idle_timeout=stream_idle_timeout, max_retries=max_retries,
+            default_headers=dict(default_headers) if default_headers else None, verify=verify, proxy=proxy,
+            http_client=http_client, http_async_client=http_async_client,
+        )
+
+    @property
+    def client(self) -> B3nClient:
+        """The blocking :class:`~b3n.B3nClient` for these settings (built on first use)."""
+        return self._settings.client
+
+    @property
+    def async_client(self) -> AsyncB3nClient:
+        """The :class:`~b3n.AsyncB3nClient` for these settings (built on first use)."""
+        return self._settings.async_client
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(model={self.model!r}, base_url={self._config.base_url!r}, "
+            f"{type(self).__name__}(model={self.model!r}, base_url={self._settings.b3n_config().base_url!r}, "
             f"language={self.language!r}, response_format={self.response_format!r}, "
             f"split_segments={self.split_segments!r})"
         )
@@ -108,7 +124,7 @@ class B3nWhisperParser(BaseBlobParser):
         """Transcribe ``blob`` and yield its Document(s)."""
         audio, name = self._audio(blob)
         try:
-            transcription = self._client.audio.transcribe(audio, filename=name, **self._params())
+            transcription = self.client.audio.transcribe(audio, filename=name, **self._params())
         except B3nError as exc:
             raise to_langchain_error(exc) from None
         yield from _documents(transcription, blob.source, self.split_segments)
@@ -117,7 +133,7 @@ class B3nWhisperParser(BaseBlobParser):
         """asyncio twin of :meth:`lazy_parse` (real async I/O)."""
         audio, name = self._audio(blob)
         try:
-            transcription = await self._async_client.audio.transcribe(audio, filename=name, **self._params())
+            transcription = await self.async_client.audio.transcribe(audio, filename=name, **self._params())
         except B3nError as exc:
             raise to_langchain_error(exc) from None
         for doc in _documents(transcription, blob.source, self.split_segments):

@@ -17,15 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-import httpx
 from langchain_core.embeddings import Embeddings
-from langchain_core.utils import from_env, secret_from_env
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import ConfigDict, Field, PrivateAttr
 
-from b3n._client import AsyncB3nClient, B3nClient
-from b3n._config import ENV_API_KEY, ENV_BASE_URL, resolve_config
 from b3n._embeddings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_TOKENS,
@@ -37,10 +33,11 @@ from b3n._embeddings import (
     check_job_options,
 )
 from b3n._errors import B3nError
+from langchain_b3n._base import B3nSettings
 from langchain_b3n.errors import alangchain_errors, langchain_errors, to_langchain_error
 
 
-class B3nEmbeddings(BaseModel, Embeddings):
+class B3nEmbeddings(B3nSettings, Embeddings):
     """Embeddings from B3n (``text-embedding-3-small`` by default; also ``-3-large`` and ``ada-002``).
 
     Texts are sent in batches of at most ``batch_size`` items and an estimated
@@ -78,63 +75,34 @@ class B3nEmbeddings(BaseModel, Embeddings):
     """Show a tqdm progress bar for ``embed_documents`` / ``aembed_documents`` (needs ``pip install tqdm``)."""
     encoding_format: Literal["auto", "float", "base64"] = "auto"
     """``auto``: ask for base64 (smaller, faster) and accept JSON lists from relays that ignore it."""
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env(ENV_API_KEY, default=None), repr=False
-    )
-    """B3n API key (``sk-...``); default: ``B3N_API_KEY``."""
-    base_url: str | None = Field(default_factory=from_env(ENV_BASE_URL, default=None))
-    """Default: ``B3N_BASE_URL``, else ``https://api.b3n.fun/v1``."""
-    timeout: float | None = 60.0
-    max_retries: int = 2
-    default_headers: dict[str, str] | None = None
-    verify: bool | str = True
-    """TLS verification: True, False or a CA bundle path."""
-    proxy: str | None = None
-    """HTTP(S) proxy URL (environment proxies apply too)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Extra payload fields sent with every request (e.g. ``{"user": "id-123"}``)."""
-    http_client: httpx.Client | None = Field(default=None, exclude=True, repr=False)
-    """Use this ``httpx.Client`` instead of the shared pool (the caller owns it)."""
-    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
-    """Use this ``httpx.AsyncClient`` instead of the shared pool (the caller owns it)."""
 
-    _client: B3nClient = PrivateAttr()
-    _async_client: AsyncB3nClient = PrivateAttr()
-    _limiter: AsyncLimiter = PrivateAttr()
+    b3n_cache_fields: ClassVar[frozenset[str]] = frozenset({"max_concurrency"})
+
+    _limiter: AsyncLimiter | None = PrivateAttr(default=None)
 
     def __init__(self, **kwargs: Any) -> None:
-        """Validate, then resolve the configuration; bad settings raise typed B3n errors (no I/O)."""
+        """Validate the settings and job options; bad ones raise typed B3n errors (no I/O)."""
         super().__init__(**kwargs)
         try:
             check_job_options(self.batch_size, self.max_batch_tokens, self.max_concurrency)
             check_dimensions(self.model, self.dimensions)
-            self._build_clients()
         except B3nError as exc:
             raise to_langchain_error(exc) from None
         if self.show_progress_bar:
             _require_tqdm()
 
-    def _build_clients(self) -> None:
-        config = resolve_config(
-            api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries,
-            default_headers=self.default_headers, verify=self.verify, proxy=self.proxy,
-        )
-        self._client = B3nClient(config=config, http_client=self.http_client)
-        self._async_client = AsyncB3nClient(config=config, http_client=self.http_async_client)
-        self._limiter = AsyncLimiter(self.max_concurrency)
+    def _reset_caches(self) -> None:
+        super()._reset_caches()
+        self._limiter = None
 
-    def __getstate__(self) -> dict[Any, Any]:
-        state = super().__getstate__()
-        fields = dict(state["__dict__"])
-        fields["api_key"] = None  # pickles never carry the key
-        fields["http_client"] = fields["http_async_client"] = None
-        return {**state, "__dict__": fields, "__pydantic_private__": None}
-
-    def __setstate__(self, state: dict[Any, Any]) -> None:
-        super().__setstate__(state)
-        if self.api_key is None:
-            self.__dict__["api_key"] = secret_from_env(ENV_API_KEY, default=None)()
-        self._build_clients()
+    @property
+    def limiter(self) -> AsyncLimiter:
+        """Bounds this instance's async requests in flight to ``max_concurrency`` (built on first use)."""
+        if self._limiter is None:
+            self._limiter = AsyncLimiter(self.max_concurrency)
+        return self._limiter
 
     def _job(self) -> dict[str, Any]:
         return {
@@ -151,25 +119,25 @@ class B3nEmbeddings(BaseModel, Embeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed ``texts``; one vector per text, in order."""
         with self._progress(len(texts)) as on_progress:
-            return self._client.embeddings.create(texts, on_progress=on_progress, **self._job())
+            return self.client.embeddings.create(texts, on_progress=on_progress, **self._job())
 
     @langchain_errors
     def embed_query(self, text: str) -> list[float]:
         """Embed one query text."""
-        return self._client.embeddings.create([text], **self._job())[0]
+        return self.client.embeddings.create([text], **self._job())[0]
 
     @alangchain_errors
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed ``texts`` with real async I/O, at most ``max_concurrency`` requests at a time."""
         with self._progress(len(texts)) as on_progress:
-            return await self._async_client.embeddings.create(
-                texts, on_progress=on_progress, limiter=self._limiter, **self._job()
+            return await self.async_client.embeddings.create(
+                texts, on_progress=on_progress, limiter=self.limiter, **self._job()
             )
 
     @alangchain_errors
     async def aembed_query(self, text: str) -> list[float]:
         """Embed one query text (async)."""
-        vectors = await self._async_client.embeddings.create([text], limiter=self._limiter, **self._job())
+        vectors = await self.async_client.embeddings.create([text], limiter=self.limiter, **self._job())
         return vectors[0]
 
     @contextmanager

@@ -21,17 +21,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.tools import BaseTool, ToolException
-from langchain_core.utils import from_env, secret_from_env
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from b3n._client import AsyncB3nClient, B3nClient
-from b3n._config import ENV_API_KEY, ENV_BASE_URL, resolve_config
 from b3n._errors import B3nError, B3nInvalidRequestError
 from b3n._file_access import AllowedAudioFiles, normalize_extensions
 from b3n._media import SPEECH_MAX_CHARS, ImageQuality, ImageSize, ImageStyle, SpeechFormat, Voice
+from langchain_b3n._base import B3nSettings
 from langchain_b3n.errors import B3nLCInvalidRequestError, to_langchain_error
 
 
@@ -51,63 +48,16 @@ def _tool_error(exc: B3nError) -> B3nError:
     return to_langchain_error(exc)
 
 
-class _B3nTool(BaseTool):
+class _B3nTool(B3nSettings, BaseTool):
     """Client configuration shared by the B3n media tools (the key never shows in repr or dumps)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
 
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env(ENV_API_KEY, default=None), repr=False, exclude=True
-    )
-    """B3n API key (``sk-...``); default: ``B3N_API_KEY``."""
-    base_url: str | None = Field(default_factory=from_env(ENV_BASE_URL, default=None))
-    """Default: ``B3N_BASE_URL``, else ``https://api.b3n.fun/v1``."""
     timeout: float | None = 120.0
-    max_retries: int = 2
-    default_headers: dict[str, str] | None = None
-    http_client: httpx.Client | None = Field(default=None, exclude=True, repr=False)
-    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
+    """Seconds for connecting, waiting for a response and each read (media calls are slow)."""
 
-    _client: B3nClient | None = PrivateAttr(default=None)
-    _async_client: AsyncB3nClient | None = PrivateAttr(default=None)
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._build_clients()
-
-    def _build_clients(self) -> None:
-        try:
-            config = resolve_config(
-                api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries,
-                default_headers=self.default_headers,
-            )
-        except B3nError as exc:
-            raise _tool_error(exc) from None
-        self._client = B3nClient(config=config, http_client=self.http_client)
-        self._async_client = AsyncB3nClient(config=config, http_client=self.http_async_client)
-
-    def __getstate__(self) -> dict[Any, Any]:
-        # Pickles never carry the key (re-read from B3N_API_KEY on load) nor live clients.
-        state = super().__getstate__()
-        fields = {**state["__dict__"], "api_key": None, "http_client": None, "http_async_client": None}
-        private = {**(state.get("__pydantic_private__") or {}), "_client": None, "_async_client": None}
-        return {**state, "__dict__": fields, "__pydantic_private__": private}
-
-    def __setstate__(self, state: dict[Any, Any]) -> None:
-        super().__setstate__(state)
-        if self.api_key is None:
-            self.__dict__["api_key"] = secret_from_env(ENV_API_KEY, default=None)()
-        self._build_clients()
-
-    @property
-    def client(self) -> B3nClient:
-        assert self._client is not None
-        return self._client
-
-    @property
-    def async_client(self) -> AsyncB3nClient:
-        assert self._async_client is not None
-        return self._async_client
+    def _b3n_error(self, exc: B3nError) -> Exception:
+        return _tool_error(exc)
 
 
 def _output_dir(value: str | None) -> Path:

@@ -13,10 +13,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from b3n._exports import ERROR_NAMES, resolve_lazy
+from b3n._exports import ERROR_NAMES, RETURNED_TYPE_NAMES, resolve_lazy
 from b3n._version import __version__
 
 if TYPE_CHECKING:
+    from b3n import (
+        AccountInfo,
+        B3nConfig,
+        B3nStructuredOutputError,
+        ChatChunk,
+        ChatCompletion,
+        EmbeddingResponse,
+        GeneratedImage,
+        ImageResult,
+        ModelEntry,
+        ModelInfo,
+        ToolCall,
+        Transcription,
+        TranscriptionSegment,
+        TranscriptionWord,
+        Usage,
+    )
     from b3n._client import AsyncB3nClient, B3nClient
     from b3n._tokens import B3nTokenizer
     from b3n.testing import Emulator
@@ -36,8 +53,10 @@ _LAZY = {
     "B3nTokenizer": "b3n",
     "AsyncB3nClient": "b3n",
     "Emulator": "b3n.testing",
+    "B3nStructuredOutputError": "b3n",
 }
 _LAZY.update(dict.fromkeys(ERROR_NAMES, "b3n"))
+_LAZY.update(dict.fromkeys(RETURNED_TYPE_NAMES, "b3n"))
 
 __all__ = ["__version__", *sorted(_LAZY)]
 

@@ -8,7 +8,7 @@ Example:
     >>> from llama_index.core.base.llms.types import ChatMessage, ToolCallBlock
     >>> msg = ChatMessage(role="assistant", blocks=[ToolCallBlock(tool_call_id="c1", tool_name="add",
     ...                                                           tool_kwargs={"a": 1})])
-    >>> to_wire_messages([msg])[0]["tool_calls"][0]["function"]
+    >>> messages_to_wire([msg])[0]["tool_calls"][0]["function"]
     {'name': 'add', 'arguments': '{"a": 1}'}
 """
 
@@ -98,7 +98,7 @@ def _extras_by_id(raw: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
-def to_wire_message(message: ChatMessage, index: int = 0) -> dict[str, Any]:
+def message_to_wire(message: ChatMessage, index: int = 0) -> dict[str, Any]:
     """One ``ChatMessage`` as an OpenAI-format dict (the core validates and adapts it further)."""
     role = _ROLE_MAP.get(message.role) if isinstance(message.role, MessageRole) else None
     if role is None:
@@ -157,9 +157,9 @@ def to_wire_message(message: ChatMessage, index: int = 0) -> dict[str, Any]:
     return out
 
 
-def to_wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
+def messages_to_wire(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
     """All messages as OpenAI-format dicts."""
-    return [to_wire_message(m, i) for i, m in enumerate(messages)]
+    return [message_to_wire(m, i) for i, m in enumerate(messages)]
 
 
 # ----------------------------------------------------------------------------- results -> LlamaIndex
@@ -206,8 +206,20 @@ def completion_to_response(completion: ChatCompletion) -> ChatResponse:
     return ChatResponse(message=message, raw=completion.raw, additional_kwargs=extra)
 
 
-class StreamState:
-    """Turns normalised :class:`ChatChunk` events into cumulative ``ChatResponse`` objects."""
+class StreamConverter:
+    """Per-stream conversion of normalised ``ChatChunk`` events into cumulative ``ChatResponse`` objects.
+
+    The same job, and the same name, as ``langchain_b3n``'s ``StreamConverter`` (which yields
+    ``ChatGenerationChunk``s instead); ``convert`` is called once per core chunk.
+
+    Example:
+        >>> from b3n import ChatChunk
+        >>> converter = StreamConverter()
+        >>> first = converter.convert(ChatChunk(content="Hel"))
+        >>> second = converter.convert(ChatChunk(content="lo"))
+        >>> second.message.content, second.delta
+        ('Hello', 'lo')
+    """
 
     __slots__ = ("calls", "refusal", "text", "thinking")
 
@@ -217,7 +229,7 @@ class StreamState:
         self.refusal = ""
         self.calls: list[ToolCall] = []
 
-    def update(self, chunk: ChatChunk) -> ChatResponse:
+    def convert(self, chunk: ChatChunk) -> ChatResponse:
         if chunk.final:
             return self._final(chunk)
         self.text += chunk.content

@@ -17,8 +17,7 @@ Example (offline, against the bundled emulator):
 
 from __future__ import annotations
 
-import os
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
@@ -27,8 +26,6 @@ from llama_index.core.callbacks.schema import CBEventType, EventPayload
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.events.embedding import EmbeddingEndEvent, EmbeddingStartEvent
 
-from b3n._client import AsyncB3nClient, B3nClient
-from b3n._config import ENV_API_KEY, resolve_config
 from b3n._embeddings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_TOKENS,
@@ -39,11 +36,12 @@ from b3n._embeddings import (
     check_dimensions,
     check_job_options,
 )
+from llama_index_b3n._base import B3nSettings
 
 dispatcher = get_dispatcher(__name__)
 
 
-class B3nEmbedding(BaseEmbedding):
+class B3nEmbedding(B3nSettings, BaseEmbedding):
     """Embeddings from B3n (``text-embedding-3-small`` by default; also ``-3-large`` and ``ada-002``).
 
     ``embed_batch_size`` texts go in one request (split further if they exceed an estimated
@@ -73,20 +71,11 @@ class B3nEmbedding(BaseEmbedding):
     encoding_format: EncodingFormat = Field(
         default="auto", description="auto: ask for base64, accept JSON lists from relays that ignore it."
     )
-    api_key: SecretStr | None = Field(default=None, exclude=True, repr=False, description="B3n API key.")
-    api_base: str | None = Field(default=None, description="Default: B3N_BASE_URL, else https://api.b3n.fun/v1.")
-    timeout: float | None = Field(default=60.0, description="Seconds per request.")
-    max_retries: int = Field(default=2, description="Retries per request on 429/5xx/timeouts.")
-    default_headers: dict[str, str] | None = Field(default=None, description="Extra HTTP headers.")
-    verify: bool | str = Field(default=True, description="TLS verification: True, False or a CA bundle path.")
-    proxy: str | None = Field(default=None, description="HTTP(S) proxy URL (environment proxies apply too).")
     additional_kwargs: dict[str, Any] = Field(default_factory=dict, description="Extra payload fields.")
 
-    _client: B3nClient = PrivateAttr()
-    _async_client: AsyncB3nClient = PrivateAttr()
-    _limiter: AsyncLimiter = PrivateAttr()
-    _http_client: httpx.Client | None = PrivateAttr(default=None)
-    _async_http_client: httpx.AsyncClient | None = PrivateAttr(default=None)
+    b3n_cache_fields: ClassVar[frozenset[str]] = frozenset({"max_concurrency"})
+
+    _limiter: AsyncLimiter | None = PrivateAttr(default=None)
 
     def __init__(
         self,
@@ -104,11 +93,9 @@ class B3nEmbedding(BaseEmbedding):
         async_http_client: httpx.AsyncClient | None = None,
         **kwargs: Any,
     ) -> None:
-        if api_key is None:
-            api_key = os.environ.get(ENV_API_KEY) or None
         fields: dict[str, Any] = {
             "model_name": model_name,
-            "api_key": SecretStr(api_key) if isinstance(api_key, str) else api_key,
+            "api_key": api_key,
             "api_base": api_base,
             "dimensions": dimensions,
             "embed_batch_size": embed_batch_size,
@@ -116,19 +103,23 @@ class B3nEmbedding(BaseEmbedding):
             "timeout": timeout,
             "max_retries": max_retries,
             "default_headers": default_headers,
+            "http_client": http_client,
+            "async_http_client": async_http_client,
         }
         super().__init__(**fields, **kwargs)
         check_job_options(self.embed_batch_size, self.max_batch_tokens, self.max_concurrency)
         check_dimensions(self.model_name, self.dimensions)
-        config = resolve_config(
-            api_key=self.api_key, base_url=self.api_base, timeout=self.timeout, max_retries=self.max_retries,
-            default_headers=self.default_headers, verify=self.verify, proxy=self.proxy,
-        )
-        self._http_client = http_client
-        self._async_http_client = async_http_client
-        self._client = B3nClient(config=config, http_client=http_client)
-        self._async_client = AsyncB3nClient(config=config, http_client=async_http_client)
-        self._limiter = AsyncLimiter(self.max_concurrency)
+
+    def _reset_caches(self) -> None:
+        super()._reset_caches()
+        self._limiter = None
+
+    @property
+    def limiter(self) -> AsyncLimiter:
+        """Bounds this instance's async requests in flight to ``max_concurrency`` (built on first use)."""
+        if self._limiter is None:
+            self._limiter = AsyncLimiter(self.max_concurrency)
+        return self._limiter
 
     @classmethod
     def class_name(cls) -> str:
@@ -137,11 +128,6 @@ class B3nEmbedding(BaseEmbedding):
     def to_payload(self) -> dict[str, Any]:
         """What observability callbacks see: model and batching, never credentials."""
         return {**super().to_payload(), "dimensions": self.dimensions}
-
-    def __getstate__(self) -> dict[Any, Any]:
-        state = super().__getstate__()
-        fields = {k: v for k, v in state["__dict__"].items() if k != "api_key"}  # pickles never carry the key
-        return {**state, "__dict__": fields}
 
     # ------------------------------------------------------------------ calls
 
@@ -157,22 +143,22 @@ class B3nEmbedding(BaseEmbedding):
         }
 
     def _get_query_embedding(self, query: str) -> Embedding:
-        return self._client.embeddings.create([query], **self._job())[0]
+        return self.client.embeddings.create([query], **self._job())[0]
 
     async def _aget_query_embedding(self, query: str) -> Embedding:
-        return (await self._async_client.embeddings.create([query], limiter=self._limiter, **self._job()))[0]
+        return (await self.async_client.embeddings.create([query], limiter=self.limiter, **self._job()))[0]
 
     def _get_text_embedding(self, text: str) -> Embedding:
-        return self._client.embeddings.create([text], **self._job())[0]
+        return self.client.embeddings.create([text], **self._job())[0]
 
     async def _aget_text_embedding(self, text: str) -> Embedding:
-        return (await self._async_client.embeddings.create([text], limiter=self._limiter, **self._job()))[0]
+        return (await self.async_client.embeddings.create([text], limiter=self.limiter, **self._job()))[0]
 
     def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        return self._client.embeddings.create(texts, **self._job())
+        return self.client.embeddings.create(texts, **self._job())
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        return await self._async_client.embeddings.create(texts, limiter=self._limiter, **self._job())
+        return await self.async_client.embeddings.create(texts, limiter=self.limiter, **self._job())
 
     @dispatcher.span
     def get_text_embedding_batch(

@@ -17,10 +17,8 @@ Example (offline, against the bundled emulator):
 from __future__ import annotations
 
 import logging
-import os
-import pickle
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import httpx
 from llama_index.core.base.llms.generic_utils import (
@@ -52,10 +50,9 @@ from llama_index.core.types import PydanticProgramMode
 from b3n._catalog import ModelInfo, get_model_info
 from b3n._chat.request import ChatRequest, build_chat_request, tool_spec
 from b3n._chat.structured import B3nStructuredOutputError, extract_json, json_schema_format, strict_json_schema
-from b3n._client import AsyncB3nClient, B3nClient
-from b3n._config import ENV_API_KEY, ENV_BASE_URL, B3nConfig, normalize_base_url, resolve_config
 from b3n._errors import B3nConfigurationError
-from llama_index_b3n._messages import StreamState, completion_to_response, to_wire_messages
+from llama_index_b3n._base import B3nSettings
+from llama_index_b3n._messages import StreamConverter, completion_to_response, messages_to_wire
 
 if TYPE_CHECKING:
     from llama_index.core.program.utils import FlexibleModel
@@ -66,24 +63,12 @@ logger = logging.getLogger(__name__)
 
 Model = TypeVar("Model", bound=BaseModel)
 
-#: call parameters that map onto named arguments of the core's ``build_chat_request``.
-_NAMED = ("temperature", "max_tokens", "stop", "tools", "tool_choice", "parallel_tool_calls", "response_format")
+#: call parameters that become named arguments of the core's ``build_chat_request`` (the rest go in ``extra``).
+_REQUEST_ARGUMENTS = ("temperature", "max_tokens", "stop", "tools", "tool_choice", "parallel_tool_calls",
+                      "response_format")
 
 
-#: private attributes never pickled: the key (re-read from the environment) and live clients.
-_TRANSIENT = frozenset({"_api_key", "_client", "_aclient", "_client_key", "_aclient_key", "_http_client",
-                        "_async_http_client"})
-
-
-def _picklable(value: Any) -> bool:
-    try:
-        pickle.dumps(value)
-    except Exception:
-        return False
-    return True
-
-
-class B3n(FunctionCallingLLM):
+class B3n(B3nSettings, FunctionCallingLLM):
     """A B3n-AI chat model (GPT, o1, Claude, Gemini, ... behind one relay) for LlamaIndex.
 
     Construction does no I/O and needs no key; a missing key fails at the first call
@@ -108,33 +93,18 @@ class B3n(FunctionCallingLLM):
         default=None, ge=0.0, le=2.0, description="Sampling temperature (unset: model default)."
     )
     max_tokens: int | None = Field(default=None, gt=0, description="Maximum tokens to generate (unset: model default).")
-    api_base: str = Field(default="", description=f"Base URL (else {ENV_BASE_URL}, else https://api.b3n.fun/v1).")
-    timeout: float = Field(default=60.0, gt=0, description="Seconds allowed for connecting, answering and each read.")
-    max_retries: int = Field(default=2, ge=0, description="Retries of transient failures (429, 5xx, network).")
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="Extra request fields sent on every call (e.g. seed, top_p)."
     )
-    default_headers: dict[str, str] | None = Field(default=None, description="Extra HTTP headers on every request.")
     stream_usage: bool = Field(default=True, description="Ask for token usage at the end of streams.")
-    stream_idle_timeout: float | None = Field(
-        default=None, gt=0, description="Seconds of silence allowed between stream chunks (unset: timeout)."
-    )
-    verify: bool | str = Field(default=True, description="TLS verification: True, False or a CA bundle path.")
-    proxy: str | None = Field(default=None, description="HTTP(S) proxy URL (environment proxies apply too).")
     capabilities: dict[str, Any] | None = Field(
         default=None, description="Overrides of the catalog entry, e.g. {'tool_calling': True}."
     )
     strict: bool = Field(default=False, description="Send tool and response schemas in OpenAI strict mode.")
 
-    _api_key: SecretStr | None = PrivateAttr(default=None)
-    _http_client: httpx.Client | None = PrivateAttr(default=None)
-    _async_http_client: httpx.AsyncClient | None = PrivateAttr(default=None)
-    _client: B3nClient | None = PrivateAttr(default=None)
-    _aclient: AsyncB3nClient | None = PrivateAttr(default=None)
-    _client_key: tuple[Any, ...] | None = PrivateAttr(default=None)
-    _aclient_key: tuple[Any, ...] | None = PrivateAttr(default=None)
+    b3n_cache_fields: ClassVar[frozenset[str]] = frozenset({"model", "capabilities"})
+
     _info: ModelInfo | None = PrivateAttr(default=None)
-    _info_key: tuple[Any, ...] | None = PrivateAttr(default=None)
 
     def __init__(
         self,
@@ -143,7 +113,7 @@ class B3n(FunctionCallingLLM):
         api_base: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
-        timeout: float = 60.0,
+        timeout: float | None = 60.0,
         max_retries: int = 2,
         additional_kwargs: dict[str, Any] | None = None,
         default_headers: dict[str, str] | None = None,
@@ -157,16 +127,18 @@ class B3n(FunctionCallingLLM):
         pydantic_program_mode: PydanticProgramMode = PydanticProgramMode.DEFAULT,
         **kwargs: Any,
     ) -> None:
-        base = api_base or os.environ.get(ENV_BASE_URL) or "https://api.b3n.fun/v1"
         super().__init__(
             model=model,
+            api_key=api_key,
+            api_base=api_base,
             temperature=temperature,
             max_tokens=max_tokens,
-            api_base=normalize_base_url(base),
             timeout=timeout,
             max_retries=max_retries,
             additional_kwargs=dict(additional_kwargs or {}),
             default_headers=default_headers,
+            http_client=http_client,
+            async_http_client=async_http_client,
             stream_usage=stream_usage,
             capabilities=capabilities,
             strict=strict,
@@ -175,12 +147,6 @@ class B3n(FunctionCallingLLM):
             pydantic_program_mode=pydantic_program_mode,
             **kwargs,
         )
-        if isinstance(api_key, SecretStr):
-            api_key = api_key.get_secret_value()
-        key = api_key or os.environ.get(ENV_API_KEY)
-        self._api_key = SecretStr(key) if key else None
-        self._http_client = http_client
-        self._async_http_client = async_http_client
         for reserved in ("model", "messages", "stream"):
             if reserved in self.additional_kwargs:
                 raise B3nConfigurationError(
@@ -192,29 +158,21 @@ class B3n(FunctionCallingLLM):
     def class_name(cls) -> str:
         return "B3n_LLM"
 
-    # ------------------------------------------------------------------ secrets and serialisation
-
-    def __getstate__(self) -> dict[Any, Any]:
-        # Copies (the base class prunes the live dicts): the key and the clients never go into a pickle.
-        state = dict(BaseModel.__getstate__(self))
-        state["__dict__"] = {k: v for k, v in state["__dict__"].items() if _picklable(v)}
-        private = state.get("__pydantic_private__") or {}
-        state["__pydantic_private__"] = {k: (None if k in _TRANSIENT else v) for k, v in private.items()}
-        return state
-
     # ------------------------------------------------------------------ catalog and clients
 
+    def _reset_caches(self) -> None:
+        super()._reset_caches()
+        self._info = None
+
     def _model_info(self, model: str | None = None) -> ModelInfo:
-        name = model or self.model
-        key = (name, id(self.capabilities))
-        if self._info is not None and key == self._info_key:
+        if (model is None or model == self.model) and self._info is not None:
             return self._info
         try:
-            info = get_model_info(name, self.capabilities)
+            info = get_model_info(model or self.model, self.capabilities)
         except ValueError as exc:
             raise B3nConfigurationError(f"capabilities: {exc}") from None
         if model is None or model == self.model:
-            self._info, self._info_key = info, key
+            self._info = info
         return info
 
     @property
@@ -234,50 +192,12 @@ class B3n(FunctionCallingLLM):
             system_role=MessageRole.SYSTEM,
         )
 
-    def _config_key(self) -> tuple[Any, ...]:
-        headers = self.default_headers
-        return (
-            self.api_base,
-            self.timeout,
-            self.max_retries,
-            tuple(headers.items()) if headers else None,
-            self.stream_idle_timeout,
-            self.verify,
-            self.proxy,
-        )
-
-    def _config(self) -> B3nConfig:
-        return resolve_config(
-            api_key=self._api_key,
-            base_url=self.api_base,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            default_headers=self.default_headers,
-            stream_idle_timeout=self.stream_idle_timeout,
-            verify=self.verify,
-            proxy=self.proxy,
-        )
-
-    def _get_client(self) -> B3nClient:
-        key = self._config_key()
-        if self._client is None or key != self._client_key:
-            self._client = B3nClient(config=self._config(), http_client=self._http_client)
-            self._client_key = key
-        return self._client
-
-    def _get_aclient(self) -> AsyncB3nClient:
-        key = self._config_key()
-        if self._aclient is None or key != self._aclient_key:
-            self._aclient = AsyncB3nClient(config=self._config(), http_client=self._async_http_client)
-            self._aclient_key = key
-        return self._aclient
-
     # ------------------------------------------------------------------ request building
 
     def _request(self, messages: Sequence[ChatMessage], stream: bool, kwargs: dict[str, Any]) -> ChatRequest:
         params = {**self.additional_kwargs, **kwargs} if self.additional_kwargs else dict(kwargs)
         model = params.pop("model", None) or self.model
-        named = {k: params.pop(k) for k in _NAMED if k in params}
+        named = {k: params.pop(k) for k in _REQUEST_ARGUMENTS if k in params}
         named.setdefault("temperature", self.temperature)
         named.setdefault("max_tokens", self.max_tokens)
         stream_options = params.pop("stream_options", None)
@@ -286,7 +206,7 @@ class B3n(FunctionCallingLLM):
             include_usage = bool(stream_options["include_usage"])
         return build_chat_request(
             model,
-            to_wire_messages(messages),
+            messages_to_wire(messages),
             info=self._model_info(model),
             stream=stream,
             include_usage=include_usage,
@@ -303,7 +223,7 @@ class B3n(FunctionCallingLLM):
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._request(messages, False, kwargs)
-        return completion_to_response(self._get_client().chat.send(request))
+        return completion_to_response(self.client.chat.send(request))
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
@@ -312,12 +232,12 @@ class B3n(FunctionCallingLLM):
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         request = self._request(messages, True, kwargs)
-        chunks = self._get_client().chat.send_stream(request)
+        chunks = self.client.chat.send_stream(request)
 
         def gen() -> ChatResponseGen:
-            state = StreamState()
+            converter = StreamConverter()
             for chunk in chunks:
-                yield state.update(chunk)
+                yield converter.convert(chunk)
 
         return gen()
 
@@ -327,7 +247,7 @@ class B3n(FunctionCallingLLM):
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._request(messages, False, kwargs)
-        return completion_to_response(await self._get_aclient().chat.send(request))
+        return completion_to_response(await self.async_client.chat.send(request))
 
     @llm_chat_callback()
     async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
@@ -335,12 +255,12 @@ class B3n(FunctionCallingLLM):
 
     async def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
         request = self._request(messages, True, kwargs)
-        chunks = self._get_aclient().chat.send_stream(request)
+        chunks = self.async_client.chat.send_stream(request)
 
         async def gen() -> ChatResponseAsyncGen:
-            state = StreamState()
+            converter = StreamConverter()
             async for chunk in chunks:
-                yield state.update(chunk)
+                yield converter.convert(chunk)
 
         return gen()
 

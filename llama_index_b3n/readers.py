@@ -27,8 +27,8 @@ from llama_index.core.schema import Document
 from pydantic import SecretStr
 
 from b3n._client import AsyncB3nClient, B3nClient
-from b3n._config import resolve_config
 from b3n._media import Transcription, TranscriptionFormat, check_transcription_options
+from llama_index_b3n._base import B3nSettings
 
 
 class B3nAudioReader(BaseReader):
@@ -57,9 +57,13 @@ class B3nAudioReader(BaseReader):
         response_format: TranscriptionFormat = "verbose_json",
         split_segments: bool = False,
         timeout: float | None = 120.0,
+        stream_idle_timeout: float | None = None,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
+        verify: bool | str = True,
+        proxy: str | None = None,
         http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
         http_async_client: httpx.AsyncClient | None = None,
     ) -> None:
         self.model = model
@@ -69,16 +73,28 @@ class B3nAudioReader(BaseReader):
         self.response_format = response_format
         self.split_segments = split_segments
         check_transcription_options(split_segments=split_segments, **self._params())
-        config = resolve_config(
-            api_key=api_key, base_url=api_base, timeout=timeout, max_retries=max_retries,
-            default_headers=default_headers,
+        # the connection settings every LlamaIndex class of this package shares (built once, pickled safely);
+        # http_async_client is the earlier name of async_http_client
+        self._settings = B3nSettings(
+            api_key=api_key, api_base=api_base, timeout=timeout, stream_idle_timeout=stream_idle_timeout,
+            max_retries=max_retries, default_headers=dict(default_headers) if default_headers else None,
+            verify=verify, proxy=proxy, http_client=http_client,
+            async_http_client=async_http_client or http_async_client,
         )
-        self._client = B3nClient(config=config, http_client=http_client)
-        self._async_client = AsyncB3nClient(config=config, http_client=http_async_client)
+
+    @property
+    def client(self) -> B3nClient:
+        """The blocking :class:`~b3n.B3nClient` for these settings (built on first use)."""
+        return self._settings.client
+
+    @property
+    def async_client(self) -> AsyncB3nClient:
+        """The :class:`~b3n.AsyncB3nClient` for these settings (built on first use)."""
+        return self._settings.async_client
 
     def __repr__(self) -> str:
         return (
-            f"B3nAudioReader(model={self.model!r}, api_base={self._client.config.base_url!r}, "
+            f"B3nAudioReader(model={self.model!r}, api_base={self._settings.api_base!r}, "
             f"language={self.language!r}, split_segments={self.split_segments!r})"
         )
 
@@ -100,14 +116,14 @@ class B3nAudioReader(BaseReader):
     ) -> list[Document]:
         """Transcribe ``file``; ``extra_info`` is merged into each Document's metadata."""
         path = Path(file).expanduser()
-        return self._documents(self._client.audio.transcribe(path, **self._params()), path, extra_info)
+        return self._documents(self.client.audio.transcribe(path, **self._params()), path, extra_info)
 
     async def aload_data(
         self, file: str | os.PathLike[str], extra_info: Mapping[str, Any] | None = None, **_: Any
     ) -> list[Document]:
         """asyncio twin of :meth:`load_data` (real async I/O)."""
         path = Path(file).expanduser()
-        transcription = await self._async_client.audio.transcribe(path, **self._params())
+        transcription = await self.async_client.audio.transcribe(path, **self._params())
         return self._documents(transcription, path, extra_info)
 
 

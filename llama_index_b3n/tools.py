@@ -24,9 +24,9 @@ from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSp
 from pydantic import SecretStr
 
 from b3n._client import AsyncB3nClient, B3nClient
-from b3n._config import resolve_config
 from b3n._file_access import AllowedAudioFiles
 from b3n._media import ImageQuality, ImageSize, ImageStyle, Voice, build_speech_request
+from llama_index_b3n._base import B3nSettings
 
 
 def _output_dir(value: str | Path | None) -> Path:
@@ -73,19 +73,25 @@ class B3nToolSpec(BaseToolSpec):
         voice: str = "alloy",
         audio_format: str = "mp3",
         timeout: float | None = 120.0,
+        stream_idle_timeout: float | None = None,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
+        verify: bool | str = True,
+        proxy: str | None = None,
         http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
         http_async_client: httpx.AsyncClient | None = None,
         root_dir: str | Path | None = None,
         allowed_extensions: Sequence[str] | None = None,
     ) -> None:
-        config = resolve_config(
-            api_key=api_key, base_url=api_base, timeout=timeout, max_retries=max_retries,
-            default_headers=default_headers,
+        # the connection settings every LlamaIndex class of this package shares (built once, pickled safely);
+        # http_async_client is the earlier name of async_http_client
+        self._settings = B3nSettings(
+            api_key=api_key, api_base=api_base, timeout=timeout, stream_idle_timeout=stream_idle_timeout,
+            max_retries=max_retries, default_headers=dict(default_headers) if default_headers else None,
+            verify=verify, proxy=proxy, http_client=http_client,
+            async_http_client=async_http_client or http_async_client,
         )
-        self.client = B3nClient(config=config, http_client=http_client)
-        self.async_client = AsyncB3nClient(config=config, http_client=http_async_client)
         self.output_dir = output_dir
         self.save_images = save_images
         self.image_model = image_model
@@ -96,9 +102,19 @@ class B3nToolSpec(BaseToolSpec):
         self.audio_files = AllowedAudioFiles(root_dir, allowed_extensions)
         build_speech_request("check", **self._speech_params(None))  # bad voice/format/model: fail now
 
+    @property
+    def client(self) -> B3nClient:
+        """The blocking :class:`~b3n.B3nClient` the tools use."""
+        return self._settings.client
+
+    @property
+    def async_client(self) -> AsyncB3nClient:
+        """The :class:`~b3n.AsyncB3nClient` the async tools use."""
+        return self._settings.async_client
+
     def __repr__(self) -> str:
         return (
-            f"B3nToolSpec(api_base={self.client.config.base_url!r}, image_model={self.image_model!r}, "
+            f"B3nToolSpec(api_base={self._settings.api_base!r}, image_model={self.image_model!r}, "
             f"tts_model={self.tts_model!r}, stt_model={self.stt_model!r})"
         )
 

@@ -101,7 +101,7 @@ async def test_async_calls_run_concurrently_on_one_shared_client(make: Any, emul
     replies = await asyncio.gather(*(llm.ainvoke(f"say {i}") for i in range(5)))
     assert [r.content for r in replies] == [str(i) for i in range(5)]
     assert asyncio.get_running_loop().time() - started < 0.8
-    assert llm._async_client is not None
+    assert llm._b3n_async_client is not None
 
 
 def test_one_client_per_instance_and_shared_pool(make: Any) -> None:

@@ -1,7 +1,7 @@
 """ChatB3n message translation: LangChain messages -> wire dicts, core results -> LangChain messages.
 
 The stream tests feed raw relay chunk shapes (the quirks of b3n-api.md §4.2 and anchors §4.2)
-through the real core ``StreamAssembler`` and then through the adapter's ``StreamMapper``,
+through the real core ``StreamAssembler`` and then through the adapter's ``StreamConverter``,
 i.e. exactly the pipeline ``ChatB3n._stream`` runs, minus HTTP.
 """
 
@@ -28,7 +28,7 @@ from b3n._chat.request import build_chat_request
 from b3n._errors import B3nInvalidRequestError
 from langchain_b3n._messages import (
     TOOL_CALL_EXTRAS,
-    StreamMapper,
+    StreamConverter,
     completion_to_message,
     message_to_wire,
     messages_to_wire,
@@ -324,15 +324,15 @@ def test_missing_model_falls_back_and_reasoning_refusal_and_bad_args() -> None:
 def _run(
     raw_chunks: list[dict[str, Any]], model: str, *, v1: bool = False
 ) -> tuple[AIMessageChunk, list[AIMessageChunk]]:
-    """Raw relay chunks -> core StreamAssembler -> StreamMapper -> merged AIMessageChunk."""
+    """Raw relay chunks -> core StreamAssembler -> StreamConverter -> merged AIMessageChunk."""
     assembler = StreamAssembler(model)
-    mapper = StreamMapper(v1=v1)
+    converter = StreamConverter(v1=v1)
     out: list[AIMessageChunk] = []
     for raw in raw_chunks:
         chunk = assembler.feed(raw)
         if chunk is not None:
-            out.append(mapper.map(chunk).message)  # type: ignore[arg-type]
-    out.append(mapper.map(assembler.finish()).message)  # type: ignore[arg-type]
+            out.append(converter.convert(chunk).message)  # type: ignore[arg-type]
+    out.append(converter.convert(assembler.finish()).message)  # type: ignore[arg-type]
     full = out[0]
     for piece in out[1:]:
         full = full + piece
@@ -502,11 +502,11 @@ def test_claude_thinking_tags_become_reasoning() -> None:
 
 def test_emulated_stream_chunk_with_everything_maps_in_v1() -> None:
     """o1-style: one content chunk with reasoning, text and a call, then the terminal chunk."""
-    mapper = StreamMapper(v1=True)
-    first = mapper.map(
+    converter = StreamConverter(v1=True)
+    first = converter.convert(
         ChatChunk(content="ok", reasoning="r", tool_calls=[ToolCallDelta(0, "c1", "f", '{"a": 1}')])
     ).message
-    last = mapper.map(ChatChunk(final=True, finish_reason="tool_calls", model="o1-mini", usage=Usage(1, 2, 3))).message
+    last = converter.convert(ChatChunk(final=True, finish_reason="tool_calls", model="o1-mini", usage=Usage(1, 2, 3))).message
     full = first + last
     assert [b["type"] for b in full.content_blocks] == ["reasoning", "text", "tool_call"]
     assert full.tool_calls[0]["args"] == {"a": 1}

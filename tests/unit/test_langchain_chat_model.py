@@ -49,7 +49,7 @@ def test_construction_needs_no_key_and_does_no_io() -> None:
     llm = ChatB3n(model="claude-3-5-sonnet-latest")
     assert llm.model_name == "claude-3-5-sonnet-latest"
     assert llm.api_key is None
-    assert llm._client is None and llm._async_client is None
+    assert llm._b3n_client is None and llm._b3n_async_client is None
 
 
 def test_aliases_and_defaults() -> None:

@@ -31,7 +31,7 @@ from b3n._chat.structured import B3nStructuredOutputError
 from b3n._chat.types import ChatChunk, ToolCallDelta, Usage
 from b3n._errors import B3nConfigurationError, B3nInvalidRequestError
 from llama_index_b3n import B3n
-from llama_index_b3n._messages import StreamState, to_wire_message, to_wire_messages
+from llama_index_b3n._messages import StreamConverter, message_to_wire, messages_to_wire
 
 KEY = "sk-unit0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
 # 1x1 transparent PNG
@@ -59,7 +59,7 @@ TOOLS = [FunctionTool.from_defaults(fn=multiply), FunctionTool.from_defaults(fn=
 def test_is_a_function_calling_llm_and_needs_no_key_or_io() -> None:
     llm = B3n(model="gemini-1.5-pro-latest")
     assert isinstance(llm, FunctionCallingLLM)
-    assert llm._api_key is None
+    assert llm.api_key is None
     assert llm.api_base == "https://api.b3n.fun/v1"
 
 
@@ -109,10 +109,10 @@ def test_env_supplies_key_and_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("B3N_API_KEY", KEY)
     monkeypatch.setenv("B3N_BASE_URL", "http://127.0.0.1:9/v1/")
     llm = B3n()
-    assert llm._api_key is not None and llm._api_key.get_secret_value() == KEY
+    assert llm.api_key is not None and llm.api_key.get_secret_value() == KEY
     assert llm.api_base == "http://127.0.0.1:9/v1"
     explicit = B3n(api_key="sk-explicit", api_base="https://example.test/v1")
-    assert explicit._api_key is not None and explicit._api_key.get_secret_value() == "sk-explicit"
+    assert explicit.api_key is not None and explicit.api_key.get_secret_value() == "sk-explicit"
     assert explicit.api_base == "https://example.test/v1"
 
 
@@ -136,10 +136,10 @@ def test_key_never_leaks_into_repr_dicts_payload_or_pickles(monkeypatch: pytest.
     assert KEY.encode() not in blob
     restored = pickle.loads(blob)
     assert restored.model == "gpt-4o-mini" and restored.default_headers == {"X-Team": "a"}
-    assert restored._api_key is None  # not in the pickle, and no env var set
+    assert restored.api_key is None  # not in the pickle, and no env var set
     monkeypatch.setenv("B3N_API_KEY", KEY)
     again = pickle.loads(blob)
-    assert again._api_key is not None and again._api_key.get_secret_value() == KEY
+    assert again.api_key is not None and again.api_key.get_secret_value() == KEY
 
 
 def test_round_trips_through_to_dict() -> None:
@@ -166,7 +166,7 @@ def test_text_system_and_tool_history_translate_to_openai_dicts() -> None:
         ChatMessage(role="tool", content="12", additional_kwargs={"tool_call_id": "call_1"}),
         ChatMessage(role="tool", content="3", additional_kwargs={"tool_call_id": "call_2"}),
     ]
-    wire = to_wire_messages(history)
+    wire = messages_to_wire(history)
     assert wire[0] == {"role": "system", "content": "Be terse."}
     assert wire[1] == {"role": "user", "content": "What is 3 * 4?"}
     assert wire[2] == {
@@ -188,15 +188,15 @@ def test_vendor_tool_call_extras_are_echoed_back() -> None:
         additional_kwargs={"tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"},
                                            "extra_content": {"google": {"thought_signature": "sig"}}}]},
     )
-    call = to_wire_message(msg)["tool_calls"][0]
+    call = message_to_wire(msg)["tool_calls"][0]
     assert call["extra_content"] == {"google": {"thought_signature": "sig"}}
     assert call["function"] == {"name": "f", "arguments": "{}"}
 
 
 def test_chatbot_and_model_roles_map_to_assistant_and_names_pass_through() -> None:
-    assert to_wire_message(ChatMessage(role=MessageRole.CHATBOT, content="hi"))["role"] == "assistant"
-    assert to_wire_message(ChatMessage(role=MessageRole.MODEL, content="hi"))["role"] == "assistant"
-    named = to_wire_message(ChatMessage(role="user", content="hi", additional_kwargs={"name": "ann"}))
+    assert message_to_wire(ChatMessage(role=MessageRole.CHATBOT, content="hi"))["role"] == "assistant"
+    assert message_to_wire(ChatMessage(role=MessageRole.MODEL, content="hi"))["role"] == "assistant"
+    named = message_to_wire(ChatMessage(role="user", content="hi", additional_kwargs={"name": "ann"}))
     assert named == {"role": "user", "content": "hi", "name": "ann"}
 
 
@@ -212,7 +212,7 @@ def test_image_blocks_become_image_url_parts(tmp_path: Path) -> None:
             ImageBlock(path=path),
         ],
     )
-    wire = to_wire_message(msg)
+    wire = message_to_wire(msg)
     assert wire["content"][0] == {"type": "text", "text": "Describe these."}
     assert wire["content"][1] == {"type": "image_url", "image_url": {"url": "https://example.com/cat.jpg", "detail": "low"}}
     data_url = "data:image/png;base64," + base64.b64encode(PNG).decode()
@@ -222,9 +222,9 @@ def test_image_blocks_become_image_url_parts(tmp_path: Path) -> None:
 
 def test_unsupported_blocks_and_misplaced_images_are_refused() -> None:
     with pytest.raises(B3nInvalidRequestError, match="AudioBlock"):
-        to_wire_message(ChatMessage(role="user", blocks=[AudioBlock(audio=b"RIFF....", format="wav")]))
+        message_to_wire(ChatMessage(role="user", blocks=[AudioBlock(audio=b"RIFF....", format="wav")]))
     with pytest.raises(B3nInvalidRequestError, match="only user messages"):
-        to_wire_message(ChatMessage(role="assistant", blocks=[ImageBlock(url="https://example.com/a.png")]))
+        message_to_wire(ChatMessage(role="assistant", blocks=[ImageBlock(url="https://example.com/a.png")]))
 
 
 def test_text_only_model_refuses_images_before_sending() -> None:
@@ -394,13 +394,13 @@ def test_parse_structured_reports_bad_replies() -> None:
 # ----------------------------------------------------------------------------- stream state
 
 
-def test_stream_state_builds_cumulative_messages() -> None:
-    state = StreamState()
-    first = state.update(ChatChunk(reasoning="Hmm. "))
+def test_stream_converter_builds_cumulative_messages() -> None:
+    converter = StreamConverter()
+    first = converter.convert(ChatChunk(reasoning="Hmm. "))
     assert first.additional_kwargs == {"thinking_delta": "Hmm. "}
     assert first.delta == ""
-    r1 = state.update(ChatChunk(content="Let me ", tool_calls=[ToolCallDelta(0, "c1", "multiply", '{"a": 3')]))
-    r2 = state.update(ChatChunk(content="check.", tool_calls=[ToolCallDelta(0, None, None, ', "b": 4}'),
+    r1 = converter.convert(ChatChunk(content="Let me ", tool_calls=[ToolCallDelta(0, "c1", "multiply", '{"a": 3')]))
+    r2 = converter.convert(ChatChunk(content="check.", tool_calls=[ToolCallDelta(0, None, None, ', "b": 4}'),
                                                              ToolCallDelta(1, "c2", "add", "{}")]))
     assert (r1.delta, r1.message.content) == ("Let me ", "Let me ")
     assert (r2.delta, r2.message.content) == ("check.", "Let me check.")
@@ -411,7 +411,7 @@ def test_stream_state_builds_cumulative_messages() -> None:
     ]
     thinking = [b for b in r2.message.blocks if isinstance(b, ThinkingBlock)]
     assert thinking[0].content == "Hmm. "
-    end = state.update(ChatChunk(final=True, finish_reason="tool_calls", model="gpt-4o-mini", id="x",
+    end = converter.convert(ChatChunk(final=True, finish_reason="tool_calls", model="gpt-4o-mini", id="x",
                                  usage=Usage(5, 7, 12, reasoning_tokens=3)))
     assert end.delta == ""
     assert end.message.content == "Let me check."

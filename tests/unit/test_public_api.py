@@ -83,3 +83,51 @@ def test_docstring_examples_import_only_public_paths() -> None:
             if private.search(line) or (path.parts[-2] == "cookbook" and re.search(r"\b(from|import) b3n\._", line)):
                 offenders.append(f"{path.relative_to(ROOT)}:{lineno}: {line.strip()}")
     assert not offenders, "\n".join(offenders)
+
+
+# ----------------------------------------------------------------------------- the facades (langchain-mistralai style)
+
+_ERRORS = {
+    "B3nAPIStatusError", "B3nAuthenticationError", "B3nBadRequestError", "B3nConfigurationError", "B3nConflictError",
+    "B3nConnectionError", "B3nError", "B3nInsufficientQuotaError", "B3nInvalidRequestError",
+    "B3nModelNotAvailableError", "B3nNotFoundError", "B3nPermissionDeniedError", "B3nRateLimitError",
+    "B3nResponseError", "B3nServerError", "B3nStreamInterruptedError", "B3nStreamTimeoutError", "B3nTimeoutError",
+}
+#: what a facade user gets back from public calls (catalog entries, media results, account info, partials).
+_RETURNED = {
+    "AccountInfo", "B3nConfig", "ChatChunk", "ChatCompletion", "EmbeddingResponse", "GeneratedImage", "ImageResult",
+    "ModelEntry", "ModelInfo", "ToolCall", "Transcription", "TranscriptionSegment", "TranscriptionWord", "Usage",
+}
+EXPECTED_LANGCHAIN_ALL = {
+    "__version__", "AsyncB3nClient", "B3nAudioLoader", "B3nClient", "B3nEmbeddings", "B3nImageGeneration",
+    "B3nSpeechToText", "B3nStructuredOutputWarning", "B3nTextToSpeech", "B3nToolInputError", "B3nWhisperParser",
+    "ChatB3n", "Emulator", *_ERRORS, *_RETURNED,
+}
+EXPECTED_LLAMA_INDEX_ALL = {
+    "__version__", "AsyncB3nClient", "B3n", "B3nAudioReader", "B3nClient", "B3nEmbedding", "B3nStructuredOutputError",
+    "B3nToolSpec", "Emulator", *_ERRORS, *_RETURNED,
+}
+
+
+def test_langchain_b3n_all_is_pinned() -> None:
+    import langchain_b3n
+
+    assert set(langchain_b3n.__all__) == EXPECTED_LANGCHAIN_ALL
+    assert len(langchain_b3n.__all__) == len(set(langchain_b3n.__all__))
+
+
+def test_llama_index_b3n_all_is_pinned() -> None:
+    import llama_index_b3n
+
+    assert set(llama_index_b3n.__all__) == EXPECTED_LLAMA_INDEX_ALL
+    assert len(llama_index_b3n.__all__) == len(set(llama_index_b3n.__all__))
+
+
+def test_facades_star_import_and_hand_out_the_core_types() -> None:
+    code = ("from langchain_b3n import *; import b3n; "
+            "assert ModelInfo is b3n.ModelInfo and Transcription is b3n.Transcription; "
+            "from llama_index_b3n import *; assert AccountInfo is b3n.AccountInfo and ImageResult is b3n.ImageResult; "
+            "print(type(ChatB3n().catalog_info()).__name__, type(B3n().model_info).__name__)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["ModelInfo", "ModelInfo"]

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -272,3 +273,61 @@ def test_readme_emulator_fixture_example_passes(example_runs: dict[str, subproce
     done = example_runs["fixture_example"]
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"\b2 passed\b", done.stdout), done.stdout
+
+
+# ----------------------------------------------------------------------------- the configuration table
+
+
+def _configuration_arguments(readme: str) -> set[str]:
+    rows = [line for line in _section(readme, "Configuration").splitlines() if line.startswith("| `")]
+    return set(re.findall(r"`(\w+)`", " ".join(row.split(" | ")[0] for row in rows)))
+
+
+def test_configuration_table_lists_exactly_the_settings_of_both_bases(readme: str) -> None:
+    from langchain_b3n._base import SETTINGS_FIELDS as LANGCHAIN
+    from llama_index_b3n._base import HTTP_CLIENT_ARGS
+    from llama_index_b3n._base import SETTINGS_FIELDS as LLAMA_INDEX
+
+    assert _configuration_arguments(readme) == LANGCHAIN | LLAMA_INDEX | set(HTTP_CLIENT_ARGS) | {
+        "access_token", "user_id"}
+
+
+_SETTINGS = {"api_key": "sk-table", "timeout": 7.0, "stream_idle_timeout": 3.0, "max_retries": 1,
+             "default_headers": {"X-Team": "a"}, "verify": False, "proxy": "http://127.0.0.1:3128"}
+
+
+def _langchain_classes() -> list[Any]:
+    import langchain_b3n as lc
+
+    return [lc.ChatB3n, lc.B3nEmbeddings, lc.B3nImageGeneration, lc.B3nTextToSpeech, lc.B3nSpeechToText,
+            lc.B3nWhisperParser, lambda **kw: lc.B3nAudioLoader("a.mp3", **kw).parser]
+
+
+def _llama_index_classes() -> list[Any]:
+    import llama_index_b3n as li
+
+    return [li.B3n, li.B3nEmbedding, li.B3nToolSpec, li.B3nAudioReader]
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_every_class_takes_every_setting_in_the_table(framework: str) -> None:
+    import httpx
+
+    url_name = "base_url" if framework == "langchain" else "api_base"
+    async_name = "http_async_client" if framework == "langchain" else "async_http_client"
+    classes = _langchain_classes() if framework == "langchain" else _llama_index_classes()
+    mine = httpx.Client()
+    try:
+        for make in classes:
+            obj = make(**_SETTINGS, **{url_name: "http://127.0.0.1:9/v1", "http_client": mine,
+                                       async_name: httpx.AsyncClient()})
+            config = obj.client.config
+            got = {"api_key": config.api_key.get_secret_value() if config.api_key else None,
+                   "timeout": config.timeout, "stream_idle_timeout": config.stream_idle_timeout,
+                   "max_retries": config.max_retries, "default_headers": dict(config.default_headers),
+                   "verify": config.verify, "proxy": config.proxy}
+            assert got == _SETTINGS, make
+            assert config.base_url == "http://127.0.0.1:9/v1"
+            assert obj.client.transport.client is mine, make
+    finally:
+        mine.close()

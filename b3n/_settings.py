@@ -1,0 +1,159 @@
+"""What the two frameworks' settings bases share: config from fields, lazy clients, one invalidation rule, pickling.
+
+``langchain_b3n._base.B3nSettings`` and ``llama_index_b3n._base.B3nSettings`` declare the
+connection fields in their framework's words (``base_url`` / ``api_base``, ...) and subclass
+:class:`ClientSettings`, which does the rest once:
+
+- **config**: :meth:`ClientSettings.b3n_config` builds the :class:`~b3n.B3nConfig` from the
+  fields (explicit value > environment > default) and is checked at construction, so a bad
+  setting fails there with a typed error and no I/O;
+- **one cache rule**: the config and the two clients are built on first use and dropped when any
+  settings field changes (assignment, or ``model_copy(update=...)``); a deep copy builds its own;
+- **pickling**: a pickle never carries the API key, nor a live client; on load the key is read
+  from ``B3N_API_KEY`` again.
+
+Example:
+    >>> from langchain_b3n import B3nEmbeddings
+    >>> emb = B3nEmbeddings(api_key="sk-test", base_url="http://127.0.0.1:9/v1")
+    >>> emb.client is emb.client, emb.client.config.base_url
+    (True, 'http://127.0.0.1:9/v1')
+    >>> emb.base_url = "http://127.0.0.1:10/v1"      # a settings change drops the built client
+    >>> emb.client.config.base_url
+    'http://127.0.0.1:10/v1'
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import BaseModel, PrivateAttr, SecretStr
+
+from b3n._client import AsyncB3nClient, B3nClient
+from b3n._config import ENV_API_KEY, B3nConfig, resolve_config
+from b3n._errors import B3nError
+
+#: private attributes that hold what is built from the settings (never pickled, dropped on a change).
+_BUILT = ("_b3n_config", "_b3n_client", "_b3n_async_client")
+
+
+def _is_live(value: Any) -> bool:
+    return isinstance(value, httpx.Client | httpx.AsyncClient | B3nClient | AsyncB3nClient)
+
+
+def api_key_from_env() -> SecretStr | None:
+    """``B3N_API_KEY`` as a secret, or None when unset or empty."""
+    value = os.environ.get(ENV_API_KEY)
+    return SecretStr(value) if value else None
+
+
+class ClientSettings(BaseModel):
+    """Config, lazily built clients, invalidation and pickle policy for a settings base (see the module)."""
+
+    #: names of the fields the config and clients are built from (the framework base sets it).
+    b3n_settings_fields: ClassVar[frozenset[str]] = frozenset()
+    #: further fields whose change drops the caches (a subclass adds its own, e.g. ``capabilities``).
+    b3n_cache_fields: ClassVar[frozenset[str]] = frozenset()
+
+    _b3n_config: B3nConfig | None = PrivateAttr(default=None)
+    _b3n_client: B3nClient | None = PrivateAttr(default=None)
+    _b3n_async_client: AsyncB3nClient | None = PrivateAttr(default=None)
+
+    def __init__(self, /, **data: Any) -> None:
+        super().__init__(**data)
+        try:
+            self.b3n_config()  # bad settings fail now (typed, no I/O), not at the first call
+        except B3nError as exc:
+            raise self._b3n_error(exc) from None
+
+    # -- what the framework base provides ------------------------------------------------------
+
+    def _b3n_config_args(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`b3n.resolve_config` taken from the fields."""
+        raise NotImplementedError
+
+    def _b3n_http_clients(self) -> tuple[httpx.Client | None, httpx.AsyncClient | None]:
+        """The user's own httpx clients, if any."""
+        return None, None
+
+    def _b3n_error(self, exc: B3nError) -> Exception:
+        """The error to raise for a core error at construction (a framework may wrap it)."""
+        return exc
+
+    # -- built on first use ---------------------------------------------------------------------
+
+    def b3n_config(self) -> B3nConfig:
+        """The :class:`~b3n.B3nConfig` these settings describe (built once, until a setting changes)."""
+        if self._b3n_config is None:
+            self._b3n_config = resolve_config(**self._b3n_config_args())
+        return self._b3n_config
+
+    @property
+    def client(self) -> B3nClient:
+        """The blocking :class:`~b3n.B3nClient` for these settings (built on first use)."""
+        if self._b3n_client is None:
+            self._b3n_client = B3nClient(config=self.b3n_config(), http_client=self._b3n_http_clients()[0])
+        return self._b3n_client
+
+    @property
+    def async_client(self) -> AsyncB3nClient:
+        """The :class:`~b3n.AsyncB3nClient` for these settings (built on first use)."""
+        if self._b3n_async_client is None:
+            self._b3n_async_client = AsyncB3nClient(
+                config=self.b3n_config(), http_client=self._b3n_http_clients()[1]
+            )
+        return self._b3n_async_client
+
+    def _reset_caches(self) -> None:
+        """Drop everything built from the settings (a subclass extends it for its own caches)."""
+        for name in _BUILT:
+            setattr(self, name, None)
+
+    # -- the one invalidation rule ----------------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in self.b3n_settings_fields or name in self.b3n_cache_fields:
+            self._reset_caches()
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Any:
+        copied = super().model_copy(update=update, deep=deep)
+        if update and not (self.b3n_settings_fields | self.b3n_cache_fields).isdisjoint(update):
+            copied._reset_caches()
+        return copied
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Any:
+        memo = {} if memo is None else memo
+        for name in _BUILT:
+            built = getattr(self, name)
+            if built is not None:
+                memo[id(built)] = None  # a copy builds its own clients (a user's http_client may not deep-copy)
+        for value in (*self.__dict__.values(), *(self.__pydantic_private__ or {}).values()):
+            if isinstance(value, httpx.Client | httpx.AsyncClient):
+                memo[id(value)] = value  # shared, as a shallow copy would
+        return super().__deepcopy__(memo)
+
+    # -- pickle policy ------------------------------------------------------------------------
+
+    def __getstate__(self) -> dict[Any, Any]:
+        state = super().__getstate__()
+        fields = {k: (None if _is_live(v) else v) for k, v in state["__dict__"].items() if k != "api_key"}
+        private = {k: (None if k in _BUILT or _is_live(v) else v)
+                   for k, v in (state.get("__pydantic_private__") or {}).items()}
+        return {**state, "__dict__": fields, "__pydantic_private__": private}
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        state = copy.copy(state)
+        fields = dict(state["__dict__"])
+        if "api_key" in type(self).model_fields:
+            fields["api_key"] = api_key_from_env()
+        state["__dict__"] = fields
+        super().__setstate__(state)
+        if "api_key" in type(self).model_fields:
+            self.__dict__["api_key"] = fields["api_key"]
+
+
+__all__ = ["ClientSettings", "api_key_from_env"]

@@ -1,0 +1,82 @@
+"""``B3nSettings``: the connection settings every LangChain class of this package shares.
+
+``ChatB3n``, ``B3nEmbeddings`` and the media tools inherit it; ``B3nWhisperParser`` (not a
+pydantic model) holds one. Building the :class:`~b3n.B3nConfig`, the lazily built clients, the
+one cache-invalidation rule and the pickle policy come from ``b3n._settings.ClientSettings``.
+
+Example:
+    >>> from langchain_b3n import ChatB3n
+    >>> llm = ChatB3n(api_key="sk-test", base_url="http://127.0.0.1:9/v1", max_retries=0)
+    >>> llm.b3n_config().max_retries, "sk-test" in repr(llm)
+    (0, False)
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import httpx
+from langchain_core.utils import from_env, secret_from_env
+from pydantic import ConfigDict, Field, SecretStr
+
+from b3n._config import ENV_API_KEY, ENV_BASE_URL
+from b3n._errors import B3nError
+from b3n._settings import ClientSettings
+from langchain_b3n.errors import to_langchain_error
+
+#: the settings every LangChain class takes (the README's configuration table is checked against it).
+SETTINGS_FIELDS = frozenset({
+    "api_key", "base_url", "timeout", "stream_idle_timeout", "max_retries", "default_headers", "verify", "proxy",
+    "http_client", "http_async_client",
+})
+
+
+class B3nSettings(ClientSettings):
+    """Connection settings: key, URL, timeouts, retries, headers, TLS, proxy and your own httpx clients.
+
+    Example:
+        >>> settings = B3nSettings(api_key="sk-test", base_url="http://127.0.0.1:9/v1", timeout=5)
+        >>> settings.client.config.timeout, "sk-test" in repr(settings)
+        (5.0, False)
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
+
+    b3n_settings_fields: ClassVar[frozenset[str]] = SETTINGS_FIELDS
+
+    api_key: SecretStr | None = Field(default_factory=secret_from_env(ENV_API_KEY, default=None), repr=False)
+    """B3n API key (``sk-...``); default: ``B3N_API_KEY``."""
+    base_url: str | None = Field(default_factory=from_env(ENV_BASE_URL, default=None))
+    """Base URL ending in ``/v1``; default: ``B3N_BASE_URL``, else ``https://api.b3n.fun/v1``."""
+    timeout: float | None = 60.0
+    """Seconds for connecting, waiting for a response and each read."""
+    stream_idle_timeout: float | None = None
+    """Seconds of silence allowed between two stream chunks (default: ``timeout``)."""
+    max_retries: int = 2
+    """Retries of safe failures (connection, timeout, 408/409/429/5xx) with backoff."""
+    default_headers: dict[str, str] | None = None
+    """Extra HTTP headers on every request."""
+    verify: bool | str = True
+    """TLS verification: True, False or a CA bundle path."""
+    proxy: str | None = None
+    """HTTP(S) proxy URL (environment proxies apply too)."""
+    http_client: httpx.Client | None = Field(default=None, exclude=True, repr=False)
+    """Use this ``httpx.Client`` instead of the shared pool (the caller owns it)."""
+    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
+    """Use this ``httpx.AsyncClient`` instead of the shared pool (the caller owns it)."""
+
+    def _b3n_config_args(self) -> dict[str, Any]:
+        return {
+            "api_key": self.api_key, "base_url": self.base_url, "timeout": self.timeout,
+            "stream_idle_timeout": self.stream_idle_timeout, "max_retries": self.max_retries,
+            "default_headers": self.default_headers, "verify": self.verify, "proxy": self.proxy,
+        }
+
+    def _b3n_http_clients(self) -> tuple[httpx.Client | None, httpx.AsyncClient | None]:
+        return self.http_client, self.http_async_client
+
+    def _b3n_error(self, exc: B3nError) -> Exception:
+        return to_langchain_error(exc)
+
+
+__all__ = ["SETTINGS_FIELDS", "B3nSettings"]

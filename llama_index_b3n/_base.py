@@ -1,0 +1,91 @@
+"""``B3nSettings``: the connection settings every LlamaIndex class of this package shares.
+
+``B3n`` and ``B3nEmbedding`` inherit it; ``B3nToolSpec`` and ``B3nAudioReader`` (not pydantic
+models) hold one. Building the :class:`~b3n.B3nConfig`, the lazily built clients, the one
+cache-invalidation rule and the pickle policy come from ``b3n._settings.ClientSettings``.
+
+Example:
+    >>> from llama_index_b3n import B3n
+    >>> llm = B3n(api_key="sk-test", api_base="http://127.0.0.1:9/v1/", max_retries=0)
+    >>> llm.api_base, llm.b3n_config().max_retries, "sk-test" in llm.to_json() + repr(llm)
+    ('http://127.0.0.1:9/v1', 0, False)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar
+
+import httpx
+from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+
+from b3n._config import DEFAULT_BASE_URL, ENV_BASE_URL, normalize_base_url
+from b3n._settings import ClientSettings, api_key_from_env
+
+#: the settings every LlamaIndex class takes (the README's configuration table is checked against it).
+SETTINGS_FIELDS = frozenset({
+    "api_key", "api_base", "timeout", "stream_idle_timeout", "max_retries", "default_headers", "verify", "proxy",
+})
+#: constructor arguments that are settings but not fields (live objects, never serialised).
+HTTP_CLIENT_ARGS = ("http_client", "async_http_client")
+
+
+class B3nSettings(ClientSettings):
+    """Connection settings: key, URL, timeouts, retries, headers, TLS, proxy and your own httpx clients.
+
+    ``http_client`` / ``async_http_client`` (your own ``httpx.Client`` / ``httpx.AsyncClient``) are
+    constructor arguments, kept out of ``to_dict()`` and pickles.
+
+    Example:
+        >>> settings = B3nSettings(api_key="sk-test", api_base="http://127.0.0.1:9/v1", timeout=5)
+        >>> settings.client.config.timeout, "sk-test" in repr(settings)
+        (5.0, False)
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
+
+    b3n_settings_fields: ClassVar[frozenset[str]] = SETTINGS_FIELDS
+
+    api_key: SecretStr | None = Field(default=None, exclude=True, repr=False, description="B3n API key (sk-...).")
+    api_base: str = Field(default=DEFAULT_BASE_URL, description=f"Base URL (else {ENV_BASE_URL}, else the default).")
+    timeout: float | None = Field(default=60.0, description="Seconds for connecting, answering and each read.")
+    stream_idle_timeout: float | None = Field(
+        default=None, description="Seconds of silence allowed between stream chunks (unset: timeout)."
+    )
+    max_retries: int = Field(default=2, description="Retries of transient failures (429, 5xx, network).")
+    default_headers: dict[str, str] | None = Field(default=None, description="Extra HTTP headers on every request.")
+    verify: bool | str = Field(default=True, description="TLS verification: True, False or a CA bundle path.")
+    proxy: str | None = Field(default=None, description="HTTP(S) proxy URL (environment proxies apply too).")
+
+    _http_client: httpx.Client | None = PrivateAttr(default=None)
+    _async_http_client: httpx.AsyncClient | None = PrivateAttr(default=None)
+
+    def __init__(
+        self,
+        /,
+        *,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+        **data: Any,
+    ) -> None:
+        key = data.get("api_key")
+        if isinstance(key, SecretStr):
+            key = key.get_secret_value()
+        data["api_key"] = SecretStr(key) if key else api_key_from_env()
+        data["api_base"] = normalize_base_url(data.get("api_base") or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL)
+        super().__init__(**data)
+        self._http_client = http_client
+        self._async_http_client = async_http_client
+
+    def _b3n_config_args(self) -> dict[str, Any]:
+        return {
+            "api_key": self.api_key, "base_url": self.api_base, "timeout": self.timeout,
+            "stream_idle_timeout": self.stream_idle_timeout, "max_retries": self.max_retries,
+            "default_headers": self.default_headers, "verify": self.verify, "proxy": self.proxy,
+        }
+
+    def _b3n_http_clients(self) -> tuple[httpx.Client | None, httpx.AsyncClient | None]:
+        return self._http_client, self._async_http_client
+
+
+__all__ = ["HTTP_CLIENT_ARGS", "SETTINGS_FIELDS", "B3nSettings"]
