@@ -396,8 +396,8 @@ async def test_cut_stream_raises_with_the_partial_output(make_llm: Callable[...,
 def test_one_client_per_config_and_shared_pools(make_llm: Callable[..., B3n]) -> None:
     a, b = make_llm(GPT), make_llm(CLAUDE)
     a.chat(_user("say 1"))
-    client = a._get_client()
-    assert a._get_client() is client  # cached on the instance
-    assert b._get_client().transport.client is client.transport.client  # one pool per process
+    client = a.client
+    assert a.client is client  # cached on the instance
+    assert b.client.transport.client is client.transport.client  # one pool per process
     a.timeout = 5.0  # a config change builds a new client
-    assert a._get_client() is not client and a._get_client().config.timeout == 5.0
+    assert a.client is not client and a.client.config.timeout == 5.0
