@@ -101,11 +101,11 @@ _RETURNED = {
 EXPECTED_LANGCHAIN_ALL = {
     "__version__", "AsyncB3nClient", "B3nAudioLoader", "B3nClient", "B3nEmbeddings", "B3nImageGeneration",
     "B3nSpeechToText", "B3nStructuredOutputWarning", "B3nTextToSpeech", "B3nToolInputError", "B3nWhisperParser",
-    "ChatB3n", "Emulator", *_ERRORS, *_RETURNED,
+    "ChatB3n", "Emulator", "B3nCostCallbackHandler", "get_b3n_callback", *_ERRORS, *_RETURNED,
 }
 EXPECTED_LLAMA_INDEX_ALL = {
     "__version__", "AsyncB3nClient", "B3n", "B3nAudioReader", "B3nClient", "B3nEmbedding", "B3nStructuredOutputError",
-    "B3nToolSpec", "Emulator", *_ERRORS, *_RETURNED,
+    "B3nToolSpec", "Emulator", "B3nCostHandler", "B3nTokenizer", *_ERRORS, *_RETURNED,
 }
 
 
