@@ -283,9 +283,16 @@ def usage_metadata(usage: Usage) -> UsageMetadata:
 
 
 def _metadata(
-    model: str | None, finish_reason: str | None, rid: str | None, fingerprint: str | None, cost: CallCost | None = None
+    model: str | None,
+    finish_reason: str | None,
+    rid: str | None,
+    fingerprint: str | None,
+    cost: CallCost | None = None,
+    usage: Usage | None = None,
 ) -> dict[str, Any]:
     meta: dict[str, Any] = {"model_provider": PROVIDER, "model_name": model, "finish_reason": finish_reason}
+    if usage is not None and usage.estimated:  # the relay sent no usage: counted locally
+        meta["usage_estimated"] = True
     if rid:
         meta["id"] = rid
     if fingerprint:
@@ -330,7 +337,8 @@ def completion_to_message(completion: ChatCompletion) -> AIMessage:
         additional_kwargs=kwargs,
         usage_metadata=usage_metadata(completion.usage) if completion.usage else None,
         response_metadata=_metadata(
-            completion.model, completion.finish_reason, completion.id, completion.system_fingerprint, completion.cost
+            completion.model, completion.finish_reason, completion.id, completion.system_fingerprint,
+            completion.cost, completion.usage,
         ),
         id=completion.id or None,
     )
@@ -340,7 +348,9 @@ def _final_generation(chunk: ChatChunk) -> ChatGenerationChunk:
     message = AIMessageChunk(
         content="",
         usage_metadata=usage_metadata(chunk.usage) if chunk.usage else None,
-        response_metadata=_metadata(chunk.model, chunk.finish_reason, chunk.id, chunk.system_fingerprint, chunk.cost),
+        response_metadata=_metadata(
+            chunk.model, chunk.finish_reason, chunk.id, chunk.system_fingerprint, chunk.cost, chunk.usage
+        ),
         chunk_position="last",
     )
     return ChatGenerationChunk(message=message)

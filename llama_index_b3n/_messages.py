@@ -166,7 +166,12 @@ def messages_to_wire(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
 
 
 def usage_kwargs(usage: Usage | None) -> dict[str, Any]:
-    return usage.as_dict() if usage is not None else {}
+    if usage is None:
+        return {}
+    out: dict[str, Any] = dict(usage.as_dict())
+    if usage.estimated:  # the relay sent no usage: counted locally
+        out["usage_estimated"] = True
+    return out
 
 
 def _assistant(

@@ -19,9 +19,14 @@ TEST_ACCESS_TOKEN = "emu-access-token"
 @pytest.fixture(autouse=True, scope="session")
 def _hermetic_env() -> Iterator[None]:
     """Tests never pick up a developer's real B3n credentials (live tests read them first)."""
+    import tempfile
+
     saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("B3N_")}
     os.environ.setdefault("LANGCHAIN_TRACING_V2", "false")
-    yield
+    with tempfile.TemporaryDirectory(prefix="b3n-cache-") as cache:  # never the user's `b3n probe` cache
+        os.environ["B3N_CACHE_DIR"] = cache
+        yield
+        os.environ.pop("B3N_CACHE_DIR", None)
     os.environ.update(saved)
 
 

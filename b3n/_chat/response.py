@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from b3n._chat.relay import normalize_finish_reason, normalize_model, strips_trailing_whitespace
 from b3n._chat.types import ChatCompletion, ToolCall, Usage
 from b3n._errors import B3nResponseError, error_from_stream_payload
 
@@ -154,7 +155,7 @@ def parse_chat_completion(body: Any, requested_model: str) -> ChatCompletion:
         if isinstance(message.get("refusal"), str) and message["refusal"]:
             refusal = message["refusal"]
         if finish is None and choice.get("finish_reason"):
-            finish = str(choice["finish_reason"])
+            finish = normalize_finish_reason(choice["finish_reason"])
     content = "\n\n".join(t.strip() for t in texts) if len(texts) > 1 else (texts[0] if texts else "")
     thought, content = split_thinking(content)
     if thought:
@@ -165,8 +166,8 @@ def parse_chat_completion(body: Any, requested_model: str) -> ChatCompletion:
     fingerprint = body.get("system_fingerprint")
     return ChatCompletion(
         id=str(body.get("id") or "chatcmpl-" + uuid.uuid4().hex),
-        model=str(body.get("model") or requested_model),
-        content=content.rstrip(),
+        model=normalize_model(body.get("model"), requested_model),
+        content=content.rstrip() if strips_trailing_whitespace(requested_model) else content,
         reasoning="\n\n".join(reasoning_parts) or None,
         tool_calls=tool_calls,
         finish_reason=finish,

@@ -1,21 +1,37 @@
-"""Chat calls: send a prepared request, parse it, or stream it as normalised chunks."""
+"""Chat calls: send a prepared request, parse it, or stream it as normalised chunks.
+
+Relay behaviours (see :mod:`b3n._chat.relay`) are handled here, once for both frameworks:
+
+- Claude assistant tool-call turns always carry text;
+- a Gemini tool history the relay cannot carry (400 "valid role") is re-sent once as text turns, and
+  that is remembered for the base URL and model (or known up front from ``b3n probe``);
+- a Gemini stream with tools that arrives empty (the relay dropped the function calls) is served
+  from one non-streamed call as chunks, remembered likewise;
+- a stream without usage gets a local estimate (``Usage.estimated``);
+- a forced tool call (``tool_choice`` naming a tool) that the relay did not pass on is recovered:
+  JSON in the reply's text, else one corrective request asking for the JSON (in Gemini JSON mode).
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 
+from b3n._chat import relay
+from b3n._chat.probe_cache import known_behaviour
 from b3n._chat.request import ChatRequest, build_chat_request
 from b3n._chat.response import parse_chat_completion
 from b3n._chat.stream import StreamAssembler, completion_to_chunks
-from b3n._chat.types import ChatChunk, ChatCompletion
-from b3n._errors import B3nResponseError, B3nStreamInterruptedError, StreamEndedEarly
+from b3n._chat.types import ChatChunk, ChatCompletion, Usage
+from b3n._errors import B3nBadRequestError, B3nResponseError, B3nStreamInterruptedError, StreamEndedEarly
 from b3n._pricing import PRICE_BOOK
 from b3n._transport import AsyncTransport, SyncTransport
 
 PATH = "/chat/completions"
+logger = logging.getLogger("b3n")
 
 
 def _json(response: httpx.Response, model: str) -> Any:
@@ -32,6 +48,91 @@ def _json(response: httpx.Response, model: str) -> Any:
 def _with_partial(exc: B3nStreamInterruptedError, assembler: StreamAssembler) -> B3nStreamInterruptedError:
     exc.partial = assembler.result()
     return exc
+
+
+def _non_stream(payload: dict[str, Any]) -> dict[str, Any]:
+    if payload.get("stream"):
+        return {k: v for k, v in payload.items() if k not in ("stream", "stream_options")}
+    return payload
+
+
+class _Adapt:
+    """Per-client relay adaptation state: the base URL that keys what was learned."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def knows(self, model: str, what: str) -> bool:
+        return relay.MEMORY.knows(self.base_url, model, what) or known_behaviour(self.base_url, model, what)
+
+    def learn(self, model: str, what: str, why: str) -> None:
+        if not relay.MEMORY.knows(self.base_url, model, what):
+            logger.warning("B3n relay at %s: %s for %s; adapted for the rest of this process.", self.base_url,
+                           why, model)
+        relay.MEMORY.learn(self.base_url, model, what)
+
+    def prepare(self, request: ChatRequest) -> dict[str, Any]:
+        """The payload with every adaptation already known for this relay and model."""
+        payload = request.payload
+        fam = relay.family(request.model)
+        messages = payload["messages"]
+        if fam == "claude" and relay.has_tool_history(messages):
+            payload = {**payload, "messages": relay.claude_tool_turn_content(messages)}
+        elif fam == "gemini" and relay.has_tool_history(messages) and self.knows(request.model,
+                                                                                 relay.TEXT_TOOL_HISTORY):
+            payload = {**payload, "messages": relay.text_tool_history(messages)}
+        return payload
+
+    def tool_history_retry(self, request: ChatRequest, payload: dict[str, Any],
+                           exc: B3nBadRequestError) -> dict[str, Any] | None:
+        """The payload to re-send once when a Gemini upstream refused the tool turns, else None."""
+        messages = payload["messages"]
+        if relay.family(request.model) != "gemini" or not relay.has_tool_history(messages):
+            return None
+        if not relay.is_tool_role_rejection(exc.message):
+            return None
+        self.learn(request.model, relay.TEXT_TOOL_HISTORY, "Gemini tool turns are not translated (400)")
+        return {**payload, "messages": relay.text_tool_history(messages)}
+
+    def streams_tool_calls(self, request: ChatRequest, payload: dict[str, Any]) -> bool:
+        """False when this relay is known to drop Gemini function calls from streams (and tools are bound)."""
+        if not payload.get("tools") or relay.family(request.model) != "gemini":
+            return True
+        return not self.knows(request.model, relay.STREAM_TOOL_CALLS_DROPPED)
+
+    def serve_stream_from_call(self, request: ChatRequest, payload: dict[str, Any]) -> bool:
+        if not self.streams_tool_calls(request, payload):
+            return True
+        # a forced tool call on Claude / Gemini may need the structured fallback: one whole reply
+        return relay.forced_tool(payload) is not None and relay.family(request.model) != "openai"
+
+    def dropped_stream_calls(self, request: ChatRequest, payload: dict[str, Any], assembler: StreamAssembler) -> bool:
+        """A Gemini stream with tools bound that delivered nothing at all: the relay dropped the calls."""
+        if not payload.get("tools") or relay.family(request.model) != "gemini" or assembler.has_output:
+            return False
+        self.learn(request.model, relay.STREAM_TOOL_CALLS_DROPPED, "streams drop Gemini function calls")
+        return True
+
+    def usage(self, request: ChatRequest, payload: dict[str, Any], assembler: StreamAssembler) -> Usage | None:
+        if assembler.usage is not None or not request.include_usage:
+            return assembler.usage
+        return relay.estimate_usage(request.model, payload, assembler.result())
+
+    def needs_structured_fallback(self, payload: dict[str, Any], completion: ChatCompletion) -> dict[str, Any] | None:
+        tool = relay.forced_tool(payload)
+        if tool is None or completion.tool_calls:
+            return None
+        return tool
+
+    def json_mode(self, request: ChatRequest) -> bool:
+        return relay.family(request.model) == "gemini" and not self.knows(request.model, "gemini_json_mode_ignored")
+
+
+def _add_usage(first: Usage | None, second: Usage | None) -> Usage | None:
+    if first is None or second is None:
+        return first or second
+    return Usage(first.prompt_tokens + second.prompt_tokens, first.completion_tokens + second.completion_tokens,
+                 first.total_tokens + second.total_tokens, estimated=first.estimated or second.estimated)
 
 
 class ChatService:
@@ -51,6 +152,7 @@ class ChatService:
 
     def __init__(self, transport: SyncTransport) -> None:
         self._transport = transport
+        self._adapt = _Adapt(transport.config.base_url)
 
     def create(self, model: str, messages: list[dict[str, Any]], **params: Any) -> ChatCompletion:
         """One chat completion. ``params`` are those of :func:`build_chat_request`."""
@@ -60,32 +162,69 @@ class ChatService:
         """Stream a chat completion as normalised chunks (the last one has ``final=True``)."""
         return self.send_stream(build_chat_request(model, messages, stream=True, **params))
 
-    def send(self, request: ChatRequest) -> ChatCompletion:
-        payload = request.payload
-        if payload.get("stream"):
-            payload = {k: v for k, v in payload.items() if k not in ("stream", "stream_options")}
+    def _post(self, request: ChatRequest, payload: dict[str, Any]) -> ChatCompletion:
         response = self._transport.request("POST", PATH, json_body=payload, model=request.model)
         completion = parse_chat_completion(_json(response, request.model), request.model)
         if completion.usage is not None:
             completion.cost = PRICE_BOOK.table(self._transport).cost(request.model, completion.usage)
         return completion
 
+    def send(self, request: ChatRequest) -> ChatCompletion:
+        payload = _non_stream(self._adapt.prepare(request))
+        try:
+            completion = self._post(request, payload)
+        except B3nBadRequestError as exc:
+            retry = self._adapt.tool_history_retry(request, payload, exc)
+            if retry is None:
+                raise
+            payload = retry
+            completion = self._post(request, payload)
+        tool = self._adapt.needs_structured_fallback(payload, completion)
+        if tool is None:
+            return completion
+        arguments = relay.json_arguments(completion.content)
+        if arguments is None:
+            fix = relay.corrective_payload(payload, tool, completion.content, self._adapt.json_mode(request))
+            second = self._post(request, fix)
+            arguments = relay.json_arguments(second.content)
+            completion.usage = _add_usage(completion.usage, second.usage)
+            if completion.usage is not None:
+                completion.cost = PRICE_BOOK.table(self._transport).cost(request.model, completion.usage)
+            if arguments is None:
+                return completion
+        return relay.synthesize_call(completion, tool, arguments)
+
     def send_stream(self, request: ChatRequest) -> Iterator[ChatChunk]:
-        if request.emulate_stream or not request.payload.get("stream"):
+        payload = self._adapt.prepare(request)
+        if request.emulate_stream or not payload.get("stream") or self._adapt.serve_stream_from_call(request, payload):
             yield from completion_to_chunks(self.send(request))
             return
         assembler = StreamAssembler(request.model)
-        try:
-            for raw in self._transport.iter_sse(PATH, request.payload, model=request.model):
-                chunk = assembler.feed(raw)
-                if chunk is not None:
-                    yield chunk
-        except StreamEndedEarly as exc:
-            if assembler.finish_reason is None:
+        retried = False
+        while True:
+            try:
+                for raw in self._transport.iter_sse(PATH, payload, model=request.model):
+                    chunk = assembler.feed(raw)
+                    if chunk is not None:
+                        yield chunk
+            except B3nBadRequestError as exc:
+                retry = None if retried else self._adapt.tool_history_retry(request, payload, exc)
+                if retry is None:
+                    raise
+                payload, retried = retry, True
+                continue
+            except StreamEndedEarly as exc:
+                if assembler.finish_reason is None:
+                    raise _with_partial(exc, assembler) from None
+            except B3nStreamInterruptedError as exc:
                 raise _with_partial(exc, assembler) from None
-        except B3nStreamInterruptedError as exc:
-            raise _with_partial(exc, assembler) from None
+            break
+        if self._adapt.dropped_stream_calls(request, payload, assembler):
+            yield from completion_to_chunks(self.send(request))
+            return
+        usage = self._adapt.usage(request, payload, assembler)
         final = assembler.finish()
+        final.usage = usage
         if final.usage is not None:
             final.cost = PRICE_BOOK.table(self._transport).cost(request.model, final.usage)
         yield final
@@ -109,6 +248,7 @@ class AsyncChatService:
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport
+        self._adapt = _Adapt(transport.config.base_url)
 
     async def create(self, model: str, messages: list[dict[str, Any]], **params: Any) -> ChatCompletion:
         return await self.send(build_chat_request(model, messages, **params))
@@ -116,33 +256,71 @@ class AsyncChatService:
     def stream(self, model: str, messages: list[dict[str, Any]], **params: Any) -> AsyncIterator[ChatChunk]:
         return self.send_stream(build_chat_request(model, messages, stream=True, **params))
 
-    async def send(self, request: ChatRequest) -> ChatCompletion:
-        payload = request.payload
-        if payload.get("stream"):
-            payload = {k: v for k, v in payload.items() if k not in ("stream", "stream_options")}
+    async def _post(self, request: ChatRequest, payload: dict[str, Any]) -> ChatCompletion:
         response = await self._transport.request("POST", PATH, json_body=payload, model=request.model)
         completion = parse_chat_completion(_json(response, request.model), request.model)
         if completion.usage is not None:
             completion.cost = (await PRICE_BOOK.atable(self._transport)).cost(request.model, completion.usage)
         return completion
 
+    async def send(self, request: ChatRequest) -> ChatCompletion:
+        payload = _non_stream(self._adapt.prepare(request))
+        try:
+            completion = await self._post(request, payload)
+        except B3nBadRequestError as exc:
+            retry = self._adapt.tool_history_retry(request, payload, exc)
+            if retry is None:
+                raise
+            payload = retry
+            completion = await self._post(request, payload)
+        tool = self._adapt.needs_structured_fallback(payload, completion)
+        if tool is None:
+            return completion
+        arguments = relay.json_arguments(completion.content)
+        if arguments is None:
+            fix = relay.corrective_payload(payload, tool, completion.content, self._adapt.json_mode(request))
+            second = await self._post(request, fix)
+            arguments = relay.json_arguments(second.content)
+            completion.usage = _add_usage(completion.usage, second.usage)
+            if completion.usage is not None:
+                completion.cost = (await PRICE_BOOK.atable(self._transport)).cost(request.model, completion.usage)
+            if arguments is None:
+                return completion
+        return relay.synthesize_call(completion, tool, arguments)
+
     async def send_stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        if request.emulate_stream or not request.payload.get("stream"):
+        payload = self._adapt.prepare(request)
+        if request.emulate_stream or not payload.get("stream") or self._adapt.serve_stream_from_call(request, payload):
             for chunk in completion_to_chunks(await self.send(request)):
                 yield chunk
             return
         assembler = StreamAssembler(request.model)
-        try:
-            async for raw in self._transport.iter_sse(PATH, request.payload, model=request.model):
-                piece = assembler.feed(raw)
-                if piece is not None:
-                    yield piece
-        except StreamEndedEarly as exc:
-            if assembler.finish_reason is None:
+        retried = False
+        while True:
+            try:
+                async for raw in self._transport.iter_sse(PATH, payload, model=request.model):
+                    piece = assembler.feed(raw)
+                    if piece is not None:
+                        yield piece
+            except B3nBadRequestError as exc:
+                retry = None if retried else self._adapt.tool_history_retry(request, payload, exc)
+                if retry is None:
+                    raise
+                payload, retried = retry, True
+                continue
+            except StreamEndedEarly as exc:
+                if assembler.finish_reason is None:
+                    raise _with_partial(exc, assembler) from None
+            except B3nStreamInterruptedError as exc:
                 raise _with_partial(exc, assembler) from None
-        except B3nStreamInterruptedError as exc:
-            raise _with_partial(exc, assembler) from None
+            break
+        if self._adapt.dropped_stream_calls(request, payload, assembler):
+            for chunk in completion_to_chunks(await self.send(request)):
+                yield chunk
+            return
+        usage = self._adapt.usage(request, payload, assembler)
         final = assembler.finish()
+        final.usage = usage
         if final.usage is not None:
             final.cost = (await PRICE_BOOK.atable(self._transport)).cost(request.model, final.usage)
         yield final

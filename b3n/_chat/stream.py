@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from b3n._chat.relay import normalize_finish_reason, normalize_model, strips_trailing_whitespace
 from b3n._chat.response import THINK_CLOSE, THINK_OPEN, new_call_id, parse_usage
 from b3n._chat.types import ChatChunk, ChatCompletion, ToolCall, ToolCallDelta, Usage
 
@@ -48,6 +49,7 @@ class StreamAssembler:
         "_lead_ws",
         "_reasoning",
         "_refusal",
+        "_strip_ws",
         "_think",
         "_think_buf",
         "_wire_to_ours",
@@ -79,6 +81,7 @@ class StreamAssembler:
         self._think = "start"
         self._think_buf = ""
         self._finished = False
+        self._strip_ws = strips_trailing_whitespace(requested_model)
 
     # -------------------------------------------------------------- feeding
 
@@ -87,7 +90,7 @@ class StreamAssembler:
         if self._id is None and raw.get("id"):
             self._id = str(raw["id"])
         model = raw.get("model")
-        if model and self.model is None:
+        if model and self.model is None and normalize_model(model, ""):
             self.model = str(model)
         if raw.get("system_fingerprint") and self.fingerprint is None:
             self.fingerprint = str(raw["system_fingerprint"])
@@ -125,7 +128,7 @@ class StreamAssembler:
                         if isinstance(raw_call, Mapping):
                             deltas.append(self._tool_delta(raw_call))
             if choice.get("finish_reason") and self.finish_reason is None:
-                self.finish_reason = str(choice["finish_reason"])
+                self.finish_reason = normalize_finish_reason(choice["finish_reason"])
         if reasoning:
             self._reasoning.append(reasoning)
         if refusal:
@@ -178,6 +181,8 @@ class StreamAssembler:
     def _hold_trailing_ws(self, content: str) -> str:
         if not content:
             return ""
+        if not self._strip_ws:
+            return content
         stripped = content.rstrip(_WS)
         if not stripped:
             self._held_ws.append(content)
@@ -238,18 +243,21 @@ class StreamAssembler:
             if self._think == "in":
                 self._reasoning.append(self._think_buf)
             else:
-                self._content.append(("".join(self._lead_ws) + self._think_buf).rstrip(_WS))
+                pending = "".join(self._lead_ws) + self._think_buf
+                self._content.append(pending.rstrip(_WS) if self._strip_ws else pending)
             self._think_buf, self._lead_ws = "", []
         self._held_ws = []
         if self._calls and self.finish_reason in (None, "stop"):
             self.finish_reason = "tool_calls"
+        elif self.finish_reason is None:  # a complete stream ([DONE]) without any finish reason (one-api Gemini)
+            self.finish_reason = "stop"
         for call in self._calls:
             if not call.arguments:
                 call.arguments = "{}"
         return ChatChunk(
             final=True,
             finish_reason=self.finish_reason,
-            model=self.model or self.requested_model,
+            model=normalize_model(self.model, self.requested_model),
             id=self._id,
             usage=self.usage,
             system_fingerprint=self.fingerprint,
@@ -263,7 +271,7 @@ class StreamAssembler:
         """Everything received so far as one completion (used for interrupted streams too)."""
         return ChatCompletion(
             id=self._id or "",
-            model=self.model or self.requested_model,
+            model=normalize_model(self.model, self.requested_model),
             content="".join(self._content),
             reasoning="".join(self._reasoning) or None,
             tool_calls=[ToolCall(c.id, c.name, c.arguments or "{}", c.extra) for c in self._calls],

@@ -25,6 +25,8 @@ class Usage:
     reasoning_tokens: int | None = None
     cached_tokens: int | None = None
     cache_creation_tokens: int | None = None
+    #: counted locally because the relay sent no usage (streams through one-api, for instance).
+    estimated: bool = False
 
     def as_dict(self) -> dict[str, int]:
         out = {

@@ -107,6 +107,10 @@ def _json_object_reply(req: ChatRequest, reply: str) -> str:
 
 def _schema_reply(req: ChatRequest, schema: dict[str, Any], reply: str) -> str:
     turn = current_turn(req.messages)
+    if not turn.results and len(req.messages) > 1 and req.messages[-1].role == "user":
+        earlier = current_turn(req.messages[:-1])  # a format-only follow-up ("reply with only JSON ...")
+        if earlier.results:
+            turn = earlier
     if turn.results:  # answering after tool calls: report their results
         return json.dumps(instance_from_results(schema, turn, reply=reply), ensure_ascii=False)
     user_text = last_user_text(req.messages)

@@ -153,16 +153,18 @@ def plain_reply(model: str, messages: list[Message]) -> str:
 
 
 def tool_results_reply(messages: list[Message]) -> str:
-    """Text that uses every tool result since the last assistant tool call."""
+    """Text that uses every tool result of the current turn (since the latest user message)."""
     names: dict[str, str] = {}
     for msg in messages:
         for call in msg.tool_calls:
             names[call.id] = call.name
+    # every result since the latest user message (calls made one per step are all reported)
     trailing: list[Message] = []
     for msg in reversed(messages):
-        if msg.role != "tool":
+        if msg.role == "user":
             break
-        trailing.append(msg)
+        if msg.role == "tool":
+            trailing.append(msg)
     trailing.reverse()
     parts: list[str] = []
     for msg in trailing:

@@ -16,6 +16,7 @@ from .model import complete
 from .multipart import parse_multipart
 from .quirks import build_chunks, build_completion
 from .signatures import SignatureBook
+from .text_tools import read_text_tool_turns
 
 CHAT = "POST /v1/chat/completions"
 EMBEDDINGS = "POST /v1/embeddings"
@@ -135,6 +136,7 @@ def handle_chat(ctx: Context) -> Reply | StreamReply:
     relay = ctx.relay_quirks  # empty for the "docs" profile
     body, forcing_dropped = relays.rewrite_request(require_json(ctx), relay)
     req = parse_chat_request(body, quirks=ctx.quirks, gemini_json_mode=relays.honours_gemini_json_mode(relay))
+    req.messages = read_text_tool_turns(req.messages)
     if ctx.quirks and req.family == "gemini" and not relay:
         ctx.signatures.check(req)
     outcome = complete(req, quirks=ctx.quirks, reply_chunks=ctx.reply_chunks)

@@ -23,7 +23,13 @@ def test_gemini_empty_model_falls_back_to_requested() -> None:
 
 
 def test_gemini_trailing_whitespace_is_stripped() -> None:
-    assert parse_chat_completion(_body({"content": "1 \n"}), "g").content == "1"
+    assert parse_chat_completion(_body({"content": "1 \n"}), "gemini-1.5-flash-latest").content == "1"
+
+
+def test_trailing_newline_kept_for_models_that_do_not_add_it() -> None:
+    code = "```python\nprint(1)\n```\n"
+    assert parse_chat_completion(_body({"content": code}), "gpt-4o-mini").content == code
+    assert parse_chat_completion(_body({"content": code}), "claude-3-5-sonnet-latest").content == code
 
 
 def test_dated_openai_model_is_kept() -> None:
