@@ -77,6 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--user-id", help=f"numeric user id (env {ENV_USER_ID})")
     who.add_argument("--json", action="store_true", help="print JSON instead of text")
 
+    probe = sub.add_parser("probe", help="find out how your relay treats Claude, Gemini and GPT (a few cheap calls)",
+                           parents=[common],
+                           description="Send a few bounded calls per model family, print what the relay does, and "
+                                       "cache it so ChatB3n / B3n adapt up front (B3N_PROBE_CACHE=off ignores it).")
+    probe.add_argument("--model", action="append", dest="models", metavar="MODEL",
+                       help="model to probe (repeatable; default: gpt-4o-mini, claude-3-5-sonnet-latest, "
+                            "gemini-1.5-flash-latest)")
+    probe.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    probe.add_argument("--no-save", dest="save", action="store_false", help="do not write the cache")
+
     chat = sub.add_parser("chat", help="send one prompt and stream the answer", parents=[common])
     chat.add_argument("model", help="model name, e.g. gpt-4o-mini, claude-3-5-sonnet-latest")
     chat.add_argument("prompt", help="the user message ('-' reads it from stdin)")
@@ -176,7 +186,24 @@ def _cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-_COMMANDS = {"emulator": _cmd_emulator, "models": _cmd_models, "whoami": _cmd_whoami, "chat": _cmd_chat}
+def _cmd_probe(args: argparse.Namespace, out: TextIO) -> int:
+    from b3n._probe import DEFAULT_MODELS, probe
+
+    report = probe(_client(args), tuple(args.models or DEFAULT_MODELS), save=args.save)
+    if args.json:
+        out.write(json.dumps(report.as_dict(), indent=2) + "\n")
+    else:
+        out.write(report.table() + "\n")
+        if args.save:
+            from b3n._chat.probe_cache import cache_path
+
+            out.write(f"cached in {cache_path()}\n")
+    return 0
+
+
+_COMMANDS = {
+    "emulator": _cmd_emulator, "models": _cmd_models, "whoami": _cmd_whoami, "chat": _cmd_chat, "probe": _cmd_probe,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

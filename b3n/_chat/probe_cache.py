@@ -32,6 +32,8 @@ ADAPTATIONS: dict[str, tuple[str, str]] = {
     "gemini_text_tool_history": ("gemini", "tool_result_turns"),
     "gemini_stream_tool_calls_dropped": ("gemini", "stream_tool_calls"),
     "gemini_json_mode_ignored": ("gemini", "response_format"),
+    "claude_tool_choice_ignored": ("claude", "tool_choice"),
+    "gemini_tool_choice_ignored": ("gemini", "tool_choice"),
 }
 
 _lock = threading.Lock()

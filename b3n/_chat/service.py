@@ -124,6 +124,15 @@ class _Adapt:
             return None
         return tool
 
+    def upfront_structured(self, request: ChatRequest, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """The tool a named ``tool_choice`` forces when ``b3n probe`` found the relay ignores it (else None)."""
+        if not isinstance(payload.get("tool_choice"), dict):
+            return None
+        fam = relay.family(request.model)
+        if fam == "openai" or not self.knows(request.model, f"{fam}_tool_choice_ignored"):
+            return None
+        return relay.forced_tool(payload)
+
     def json_mode(self, request: ChatRequest) -> bool:
         return relay.family(request.model) == "gemini" and not self.knows(request.model, "gemini_json_mode_ignored")
 
@@ -171,6 +180,12 @@ class ChatService:
 
     def send(self, request: ChatRequest) -> ChatCompletion:
         payload = _non_stream(self._adapt.prepare(request))
+        upfront = self._adapt.upfront_structured(request, payload)
+        if upfront is not None:  # known to be ignored: ask for the JSON directly (one request)
+            fix = relay.corrective_payload(payload, upfront, "", self._adapt.json_mode(request))
+            direct = self._post(request, fix)
+            arguments = relay.json_arguments(direct.content)
+            return direct if arguments is None else relay.synthesize_call(direct, upfront, arguments)
         try:
             completion = self._post(request, payload)
         except B3nBadRequestError as exc:
@@ -265,6 +280,12 @@ class AsyncChatService:
 
     async def send(self, request: ChatRequest) -> ChatCompletion:
         payload = _non_stream(self._adapt.prepare(request))
+        upfront = self._adapt.upfront_structured(request, payload)
+        if upfront is not None:  # known to be ignored: ask for the JSON directly (one request)
+            fix = relay.corrective_payload(payload, upfront, "", self._adapt.json_mode(request))
+            direct = await self._post(request, fix)
+            arguments = relay.json_arguments(direct.content)
+            return direct if arguments is None else relay.synthesize_call(direct, upfront, arguments)
         try:
             completion = await self._post(request, payload)
         except B3nBadRequestError as exc:

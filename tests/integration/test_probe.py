@@ -1,0 +1,155 @@
+"""``b3n probe`` reports exactly each relay profile's behaviours, caches them, and the clients adapt up front."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from langchain.agents import create_agent
+from langchain_core.tools import tool
+from pydantic import BaseModel
+
+from b3n import B3nClient
+from b3n._chat import relay
+from b3n._probe import BEHAVIOURS, probe
+from b3n.cli import main
+from b3n.testing import Emulator
+from langchain_b3n import ChatB3n
+from llama_index_b3n import B3n
+
+ALL = dict.fromkeys(BEHAVIOURS, True)
+EXPECTED: dict[str, dict[str, dict[str, bool]]] = {
+    "docs": {
+        "openai": ALL,
+        "claude": {**ALL, "response_format": False},
+        "gemini": {**ALL, "response_format": False, "model_name": False},
+    },
+    "one-api": {
+        "openai": ALL,
+        "claude": {**ALL, "stream_usage": False, "tool_result_turns": False, "response_format": False},
+        "gemini": {**ALL, "tool_choice": False, "parallel_calls": False, "stream_tool_calls": False,
+                   "stream_usage": False, "tool_result_turns": False, "model_name": False},
+    },
+    "new-api-2412": {
+        "openai": ALL,
+        "claude": {**ALL, "tool_choice": False, "tool_result_turns": False, "response_format": False},
+        "gemini": {**ALL, "tool_choice": False, "parallel_calls": False, "tool_result_turns": False,
+                   "response_format": False, "model_name": False},
+    },
+    "new-api": {
+        "openai": ALL,
+        "claude": {**ALL, "tool_choice": False, "tool_result_turns": False, "response_format": False},
+        "gemini": {**ALL, "tool_choice": False},
+    },
+}
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("B3N_CACHE_DIR", str(tmp_path))  # the probe cache of this test only
+    relay.MEMORY.forget()
+
+
+@pytest.mark.parametrize("profile", list(EXPECTED))
+def test_probe_reports_exactly_the_profile(relay_servers: dict[str, Emulator], api_key: str, profile: str) -> None:
+    emu = relay_servers[profile]
+    emu.reset()
+    report = probe(B3nClient(api_key=api_key, base_url=emu.base_url))
+    assert report.families == EXPECTED[profile]
+    chat_calls = emu.count("chat")
+    assert chat_calls == report.requests == 18  # 6 bounded calls per family
+    assert all(r.json.get("max_tokens") == 64 for r in emu.requests if r.route.endswith("/chat/completions"))
+    assert report.prompt_tokens > 0 and report.usd > 0
+
+
+def test_cli_probe_json_and_cache(relay_servers: dict[str, Emulator], api_key: str, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    emu = relay_servers["new-api-2412"]
+    code = main(["probe", "--base-url", emu.base_url, "--api-key", api_key, "--model", "gemini-1.5-flash-latest",
+                 "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["families"] == {"gemini": EXPECTED["new-api-2412"]["gemini"]}
+    assert out["cost"]["requests"] == 6
+    cached = json.loads((tmp_path / "relay-probe.json").read_text())
+    assert cached[emu.base_url]["families"]["gemini"]["tool_result_turns"] is False
+    assert main(["probe", "--base-url", emu.base_url, "--api-key", api_key, "--model", "claude-3-5-sonnet-latest"]) == 0
+    table = capsys.readouterr().out
+    assert "tool_choice" in table and "NO" in table and "cached in" in table
+
+
+@tool
+def magic_function(input: int) -> int:
+    """Apply a magic function to an input."""
+    return input + 2
+
+
+@tool
+def get_weather(location: str) -> str:
+    """Get the current weather at a location."""
+    return f"It is sunny and 21 degrees in {location}."
+
+
+TASK = "What is magic_function(3)? And what is the weather in 'Paris'?"
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
+def test_chatb3n_reading_the_cache_sends_no_failing_request(
+    relay_servers: dict[str, Emulator], api_key: str, stream: bool
+) -> None:
+    emu = relay_servers["one-api"]
+    probe(B3nClient(api_key=api_key, base_url=emu.base_url), ["gemini-1.5-flash-latest"])
+    relay.MEMORY.forget()
+    emu.reset()
+    agent = create_agent(ChatB3n(model="gemini-1.5-flash-latest", api_key=api_key, base_url=emu.base_url),
+                         [magic_function, get_weather])
+    if stream:
+        list(agent.stream({"messages": [("user", TASK)]}, stream_mode="messages"))
+    else:
+        final = agent.invoke({"messages": [("user", TASK)]})["messages"][-1]
+        assert "5" in final.text and "sunny" in final.text
+    assert [r.status for r in emu.requests] == [200, 200, 200]  # one call per step, nothing refused
+    assert not any(r.json.get("stream") for r in emu.requests)  # streams known to drop calls: never tried
+    assert all(m["role"] != "tool" for r in emu.requests for m in r.json["messages"])  # text tool turns from the start
+
+
+class Joke(BaseModel):
+    """Joke to tell user."""
+
+    setup: str
+    punchline: str
+
+
+def test_structured_output_goes_straight_to_json_when_probe_found_tool_choice_ignored(
+    relay_servers: dict[str, Emulator], api_key: str
+) -> None:
+    emu = relay_servers["new-api"]
+    probe(B3nClient(api_key=api_key, base_url=emu.base_url), ["claude-3-5-sonnet-latest"])
+    emu.reset()
+    joke = ChatB3n(model="claude-3-5-sonnet-latest", api_key=api_key, base_url=emu.base_url).with_structured_output(
+        Joke
+    ).invoke("Tell me a joke about cats")
+    assert joke.punchline == "To keep an eye on the mouse."
+    assert emu.count("chat") == 1  # without the probe: 2 (the ignored tool_choice, then the JSON request)
+    assert "tools" not in emu.last_request("chat").json  # type: ignore[union-attr]
+
+
+def test_cache_switched_off(relay_servers: dict[str, Emulator], api_key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    emu = relay_servers["one-api"]
+    probe(B3nClient(api_key=api_key, base_url=emu.base_url), ["gemini-1.5-flash-latest"])
+    monkeypatch.setenv("B3N_PROBE_CACHE", "off")
+    relay.MEMORY.forget()
+    emu.reset()
+    llm = B3n(model="gemini-1.5-flash-latest", api_key=api_key, api_base=emu.base_url)
+    from llama_index.core.llms import ChatMessage
+
+    history = [
+        ChatMessage(role="user", content="What is magic_function(3)?"),
+        ChatMessage(role="assistant", content="", additional_kwargs={"tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "magic_function", "arguments": '{"input": 3}'}}]}),
+        ChatMessage(role="tool", content="5", additional_kwargs={"tool_call_id": "call_1"}),
+    ]
+    answer = llm.chat(history)
+    assert "5" in str(answer.message.content)
+    assert [r.status for r in emu.requests] == [400, 200]  # learned from the refusal instead
