@@ -60,6 +60,10 @@ def _chat_notes(info: ModelInfo) -> str:
         notes.append("`stream()` served from one call")
     if info.reasoning:
         notes.append("reasoning tokens in usage")
+    if info.reasoning_effort:
+        notes.append("`reasoning_effort`")
+    if info.prompt_caching:
+        notes.append("`cache_control` prompt caching")
     if info.vendor == "anthropic":
         notes.append("two-choice tool-call replies merged")
         notes.append(f"temperature ≤ {info.max_temperature:g}")
@@ -158,9 +162,12 @@ def render_catalog_table(models: Mapping[str, ModelInfo] | None = None) -> str:
         "**Embedding and media models:**\n\n"
         f"{render_other_table(models)}\n\n"
         "Model names the catalog does not know are allowed (the relay adds models all the time); they get "
-        "permissive defaults from their family prefix (`claude-*`, `gemini-*`, `o1*`/`o3*`/`o4*`, "
-        "`text-embedding-*`, ...), and every capability can be overridden per instance "
-        "(`capabilities={...}` on `ChatB3n` and `B3n`)."
+        "defaults from their family prefix (`o1*`/`o3*`/`o4*`/`gpt-5*` as current reasoning models with tools and "
+        "streaming, only `o1-preview*`/`o1-mini*` as the restricted early ones; `gpt-4.1*`, `gpt-4o*`, `claude-*` "
+        "(`-thinking` variants as reasoning models), `gemini-2.5*`, `gemini-*`, `text-embedding-*`, `*-tts`, "
+        "`*-transcribe`, ...), anything else is treated as a modern OpenAI-compatible chat model, and every "
+        "capability can be overridden per instance (`capabilities={...}` on `ChatB3n` and `B3n`). `b3n models` "
+        "shows where each model's capabilities come from (catalog, family rule or default)."
     )
 
 

@@ -115,18 +115,36 @@ def _cmd_emulator(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _capabilities(model: str) -> tuple[list[str], str]:
+    """The capability flags the package assumes for ``model`` and where they come from."""
+    from b3n._catalog import get_model_info
+
+    info = get_model_info(model)
+    if info.kind != "chat":
+        return [info.kind], info.source
+    flags = [name for name, on in (("tools", info.tool_calling), ("vision", info.image_inputs),
+                                   ("json_schema", info.json_schema), ("json_mode", info.json_mode),
+                                   ("stream", info.streaming), ("reasoning", info.reasoning)) if on]
+    return flags, info.source
+
+
 def _cmd_models(args: argparse.Namespace, out: TextIO) -> int:
     client = _client(args)
     client.config.require_api_key()
     entries = client.models.list()
     if args.json:
-        rows = [{"id": m.id, "owned_by": m.owned_by, "kind": m.kind} for m in entries]
+        rows = []
+        for m in entries:
+            flags, source = _capabilities(m.id)
+            rows.append({"id": m.id, "owned_by": m.owned_by, "kind": m.kind, "capabilities": flags,
+                         "capabilities_from": source})
         out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return 0
     width = max((len(m.id) for m in entries), default=5)
-    out.write(f"{'MODEL':<{width}}  {'KIND':<9}  OWNED BY\n")
+    out.write(f"{'MODEL':<{width}}  {'KIND':<9}  {'OWNED BY':<10}  {'CAPABILITIES':<44}  FROM\n")
     for m in sorted(entries, key=lambda e: e.id):
-        out.write(f"{m.id:<{width}}  {m.kind or '-':<9}  {m.owned_by or '-'}\n")
+        flags, source = _capabilities(m.id)
+        out.write(f"{m.id:<{width}}  {m.kind or '-':<9}  {m.owned_by or '-':<10}  {','.join(flags):<44}  {source}\n")
     return 0
 
 

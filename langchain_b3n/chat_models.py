@@ -126,6 +126,11 @@ class ChatB3n(B3nSettings, BaseChatModel):
     """Ask for token usage on streams (``stream_options.include_usage``)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Extra payload fields sent with every request."""
+    extra_body: dict[str, Any] | None = None
+    """Fields merged into every request body at the top level (as the OpenAI SDK's ``extra_body``)."""
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+    """Reasoning effort for models that take it (o-series, gpt-5, thinking models); dropped with a warning
+    elsewhere."""
     capabilities: dict[str, Any] | None = None
     """Overrides of the catalog entry (field names of ``b3n.ModelInfo``)."""
 
@@ -194,7 +199,7 @@ class ChatB3n(B3nSettings, BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {"model_name": self.model_name}
-        for key in ("temperature", "max_tokens", "top_p", "seed", "stop"):
+        for key in ("temperature", "max_tokens", "top_p", "seed", "stop", "reasoning_effort"):
             value = getattr(self, key)
             if value is not None:
                 params[key] = value
@@ -247,9 +252,11 @@ class ChatB3n(B3nSettings, BaseChatModel):
 
     def _default_extra(self, call_kwargs: dict[str, Any]) -> dict[str, Any]:
         """Extra payload fields: ``model_kwargs``, ``top_p``/``seed``, then what the call passed."""
-        if not (self.model_kwargs or self.top_p is not None or self.seed is not None):
+        if not (self.model_kwargs or self.top_p is not None or self.seed is not None or self.extra_body):
             return call_kwargs
         extra = dict(self.model_kwargs)
+        if self.extra_body:
+            extra["extra_body"] = {**self.extra_body, **(call_kwargs.pop("extra_body", None) or {})}
         if self.top_p is not None:
             extra.setdefault("top_p", self.top_p)
         if self.seed is not None:
@@ -271,6 +278,7 @@ class ChatB3n(B3nSettings, BaseChatModel):
         tool_choice = kwargs.pop("tool_choice", None)
         parallel = kwargs.pop("parallel_tool_calls", None)
         response_format = kwargs.pop("response_format", None)
+        reasoning_effort = kwargs.pop("reasoning_effort", self.reasoning_effort)
         if stop is None:
             stop = kwargs.pop("stop", None)
         else:
@@ -289,6 +297,7 @@ class ChatB3n(B3nSettings, BaseChatModel):
             response_format=response_format,
             stream=stream,
             include_usage=bool(stream_usage),
+            reasoning_effort=reasoning_effort,
             extra=extra,
         )
 

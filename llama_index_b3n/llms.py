@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast
 
 import httpx
 from llama_index.core.base.llms.generic_utils import (
@@ -65,7 +65,7 @@ Model = TypeVar("Model", bound=BaseModel)
 
 #: call parameters that become named arguments of the core's ``build_chat_request`` (the rest go in ``extra``).
 _REQUEST_ARGUMENTS = ("temperature", "max_tokens", "stop", "tools", "tool_choice", "parallel_tool_calls",
-                      "response_format")
+                      "response_format", "reasoning_effort")
 
 
 class B3n(B3nSettings, FunctionCallingLLM):
@@ -101,6 +101,11 @@ class B3n(B3nSettings, FunctionCallingLLM):
         default=None, description="Overrides of the catalog entry, e.g. {'tool_calling': True}."
     )
     strict: bool = Field(default=False, description="Send tool and response schemas in OpenAI strict mode.")
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = Field(
+        default=None,
+        description="Reasoning effort for models that take it (o-series, gpt-5, thinking models); dropped with a "
+        "warning elsewhere.",
+    )
 
     b3n_cache_fields: ClassVar[frozenset[str]] = frozenset({"model", "capabilities"})
 
@@ -200,6 +205,7 @@ class B3n(B3nSettings, FunctionCallingLLM):
         named = {k: params.pop(k) for k in _REQUEST_ARGUMENTS if k in params}
         named.setdefault("temperature", self.temperature)
         named.setdefault("max_tokens", self.max_tokens)
+        named.setdefault("reasoning_effort", self.reasoning_effort)
         stream_options = params.pop("stream_options", None)
         include_usage = self.stream_usage
         if isinstance(stream_options, Mapping) and "include_usage" in stream_options:

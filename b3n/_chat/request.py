@@ -9,6 +9,8 @@ helpers below), then call :func:`build_chat_request`, which validates the input
   dropped (warning), streaming served from one non-streamed call;
 - Claude: temperature clamped to 1 (warning); empty text parts never sent;
 - ``parallel_tool_calls`` sent only when set and forwarded for that model;
+- ``reasoning_effort`` sent to models that take it (o-series, gpt-5, thinking models), dropped with a warning
+  elsewhere; an ``extra_body`` dict is merged into the payload (as the OpenAI SDK does);
 - image parts refused for text-only models, tools refused for models without tools.
 
 Example:
@@ -298,12 +300,30 @@ def adapt_payload(payload: dict[str, Any], info: ModelInfo) -> bool:
     else:
         for key in ("tool_choice", "parallel_tool_calls"):
             payload.pop(key, None)
+    if "reasoning_effort" in payload and not info.reasoning_effort:
+        effort = payload.pop("reasoning_effort")
+        if effort is not None:
+            _warn(f"{name} takes no reasoning_effort; reasoning_effort={effort!r} was not sent.")
     emulate = False
     if payload.get("stream") and not info.streaming:
         payload.pop("stream")
         payload.pop("stream_options", None)
         emulate = True
     return emulate
+
+
+REASONING_EFFORTS = ("minimal", "low", "medium", "high")
+
+
+def _flatten_extra(extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Extra payload fields; an ``extra_body`` mapping (the OpenAI SDK's name) is merged in at the top level."""
+    out = {k: v for k, v in extra.items() if k != "extra_body"}
+    body = extra.get("extra_body")
+    if body is not None:
+        if not isinstance(body, Mapping):
+            raise B3nInvalidRequestError(f"extra_body must be a dict of request fields, got {type(body).__name__}.")
+        out.update(body)
+    return out
 
 
 def build_chat_request(
@@ -320,6 +340,7 @@ def build_chat_request(
     response_format: Mapping[str, Any] | None = None,
     stream: bool = False,
     include_usage: bool = True,
+    reasoning_effort: str | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> ChatRequest:
     """Validate and adapt one chat request. Raises :class:`B3nInvalidRequestError` before any I/O."""
@@ -351,8 +372,14 @@ def build_chat_request(
         raise B3nInvalidRequestError(f"tool_choice={tool_choice!r} was given but no tools are bound.")
     if response_format is not None:
         payload["response_format"] = dict(response_format)
+    if reasoning_effort is not None:
+        if reasoning_effort not in REASONING_EFFORTS:
+            raise B3nInvalidRequestError(
+                f"reasoning_effort={reasoning_effort!r} is not understood; use one of {list(REASONING_EFFORTS)}."
+            )
+        payload["reasoning_effort"] = reasoning_effort
     if extra:
-        for key, value in extra.items():
+        for key, value in _flatten_extra(extra).items():
             if key in ("messages", "model"):
                 raise B3nInvalidRequestError(f"{key!r} cannot be passed as an extra parameter.")
             payload[key] = value

@@ -27,18 +27,38 @@ MODELS: tuple[str, ...] = (
     "claude-3-5-haiku-latest",
     "gemini-1.5-flash-latest",
     "gemini-1.5-pro-latest",
+    # the families relays serve today
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "o1",
+    "o3",
+    "o3-mini",
+    "o4-mini",
+    "gpt-5",
+    "gpt-5-mini",
+    "claude-3-7-sonnet-20250219",
+    "claude-3-7-sonnet-20250219-thinking",
+    "claude-sonnet-4-20250514",
+    "claude-sonnet-4-20250514-thinking",
+    "claude-opus-4-20250514",
+    "gemini-2.0-flash",
+    "gemini-2.5-flash",
+    "gemini-2.5-pro",
     "dall-e-3",
+    "gpt-image-1",
     "text-embedding-ada-002",
     "text-embedding-3-small",
     "text-embedding-3-large",
     "tts-1",
     "tts-1-hd",
+    "gpt-4o-mini-tts",
     "whisper-1",
+    "gpt-4o-transcribe",
 )
 
 REVERSE_MODELS = frozenset({"gpt-4-all", "gpt-4o-all", "gpts", "search-gpts"})
 # Models that take no image input (a 400 when an image_url part is sent).
-TEXT_ONLY_MODELS = frozenset({"gpt-3.5-turbo", "gpt-4", "o1-preview", "o1-mini"})
+TEXT_ONLY_MODELS = frozenset({"gpt-3.5-turbo", "gpt-4", "o1-preview", "o1-mini", "o3-mini"})
 # o1 preview models: no system role, no streaming, no tools.
 O1_EARLY_MODELS = frozenset({"o1-preview", "o1-mini"})
 
@@ -59,7 +79,7 @@ EMBEDDING_DIMS: dict[str, int] = {
 }
 
 _CHAT_PREFIXES = ("gpt-", "claude-", "gemini-", "deepseek", "grok")
-_REASONING_PREFIXES = ("o1", "o3", "o4")
+_REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 
 ENDPOINT_OF_FAMILY: dict[Family, Endpoint] = {
     "openai": "chat",
@@ -88,11 +108,11 @@ def family_of(model: str) -> Family | None:
         return None
     if model in REVERSE_MODELS:
         return "reverse"
-    if model == "dall-e-3":
+    if model in ("dall-e-3", "gpt-image-1"):
         return "image"
-    if model in ("tts-1", "tts-1-hd"):
+    if model in ("tts-1", "tts-1-hd") or model.endswith("-tts"):
         return "tts"
-    if model == "whisper-1":
+    if model == "whisper-1" or model.endswith("-transcribe"):
         return "stt"
     if model.startswith("text-embedding-"):
         return "embedding"
@@ -136,6 +156,13 @@ def supports_images(model: str, family: Family) -> bool:
     if model in TEXT_ONLY_MODELS or is_early_o1(model):
         return False
     return not model.startswith("gpt-3.5")
+
+
+def takes_reasoning_effort(model: str, family: Family) -> bool:
+    """o-series / gpt-5 (not o1-preview / o1-mini), Claude ``-thinking`` variants and Gemini 2.5."""
+    if family == "reasoning":
+        return not is_early_o1(model)
+    return (family == "claude" and model.endswith("-thinking")) or model.startswith("gemini-2.5")
 
 
 def dated_name(model: str) -> str:

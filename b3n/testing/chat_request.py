@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import Family, check_model, is_early_o1, supports_images
+from .catalog import Family, check_model, is_early_o1, supports_images, takes_reasoning_effort
 from .errors import ApiError, invalid
 
 ROLES = ("system", "user", "assistant", "tool", "developer")
@@ -462,6 +462,20 @@ def parse_chat_request(body: Any, *, quirks: bool = True, gemini_json_mode: bool
                 "Only the default (1) value is supported.",
                 param="temperature",
                 code="unsupported_value",
+            )
+    effort = body.get("reasoning_effort")
+    if effort is not None:
+        if not takes_reasoning_effort(model, family):
+            raise invalid(
+                "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+                param="reasoning_effort",
+                code="unsupported_parameter",
+            )
+        if effort not in ("minimal", "low", "medium", "high"):
+            raise invalid(
+                f"Invalid value: {effort!r}. Supported values are: 'minimal', 'low', 'medium', and 'high'.",
+                param="reasoning_effort",
+                code="invalid_value",
             )
     top_p = body.get("top_p")
     if top_p is not None and (not _is_number(top_p) or not 0 <= top_p <= 1):

@@ -77,9 +77,11 @@ def test_models(base_url: str, api_key: str) -> None:
     proc = b3n("models", B3N_BASE_URL=base_url, B3N_API_KEY=api_key)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].split() == ["MODEL", "KIND", "OWNED", "BY"]
+    assert lines[0].split() == ["MODEL", "KIND", "OWNED", "BY", "CAPABILITIES", "FROM"]
     rows = {line.split()[0]: line.split()[1] for line in lines[1:]}
     assert rows["gpt-4o-mini"] == "chat" and rows["whisper-1"] == "stt" and rows["dall-e-3"] == "image"
+    o3 = next(line.split() for line in lines if line.startswith("o3 "))
+    assert o3[3] == "tools,vision,json_schema,json_mode,stream,reasoning" and o3[4] == "catalog"
 
 
 def test_whoami(base_url: str, emulator: Emulator) -> None:
@@ -176,7 +178,7 @@ def test_whoami_wrong_token_names_the_credential(run: Callable[..., Run], base_u
 def test_json_outputs(run: Callable[..., Run], base_url: str, api_key: str) -> None:
     models = json.loads(run("models", "--json", B3N_BASE_URL=base_url, B3N_API_KEY=api_key).stdout)
     assert {"id": "tts-1", "owned_by": next(m["owned_by"] for m in models if m["id"] == "tts-1"),
-            "kind": "tts"} in models
+            "kind": "tts", "capabilities": ["tts"], "capabilities_from": "catalog"} in models
     me = json.loads(run("whoami", "--json", "--base-url", base_url, "--access-token", TOKEN, "--user-id", "1").stdout)
     assert me["balance_usd"] == 10.0 and "access_token" not in me and "details" not in me
 

@@ -330,7 +330,7 @@ def test_speech_validation(http: httpx.Client) -> None:
 
 def test_sdk_models(sdk: OpenAI) -> None:
     ids = [m.id for m in sdk.models.list()]
-    assert "gpt-4o-mini" in ids and "whisper-1" in ids and len(ids) == 23
+    assert "gpt-4o-mini" in ids and "whisper-1" in ids and "o4-mini" in ids and len(ids) == 42
     assert sdk.models.retrieve("claude-3-5-sonnet-latest").owned_by == "anthropic"
     with pytest.raises(openai.NotFoundError):
         sdk.models.retrieve("no-such-model")
