@@ -26,14 +26,8 @@ from b3n._exports import ERROR_NAMES, resolve_lazy
 from b3n._version import __version__
 
 if TYPE_CHECKING:
-    from b3n._account import (
-        AccountInfo,
-        AccountService,
-        AsyncAccountService,
-        AsyncModelsService,
-        ModelEntry,
-        ModelsService,
-    )
+    from b3n._account import AccountInfo, AccountService, AsyncAccountService
+    from b3n._audio import AsyncAudioService, AudioService
     from b3n._catalog import MODELS, ModelInfo, get_model_info
     from b3n._chat import (
         B3nAdaptationWarning,
@@ -68,10 +62,8 @@ if TYPE_CHECKING:
         B3nStreamTimeoutError,
         B3nTimeoutError,
     )
-    from b3n._media import (
-        AsyncAudioService,
+    from b3n._images import (
         AsyncImagesService,
-        AudioService,
         GeneratedImage,
         ImageQuality,
         ImageResponseFormat,
@@ -79,22 +71,23 @@ if TYPE_CHECKING:
         ImageSize,
         ImagesService,
         ImageStyle,
-        SpeechFormat,
+    )
+    from b3n._models import AsyncModelsService, ModelEntry, ModelsService
+    from b3n._speech import SpeechFormat, Voice
+    from b3n._tokens import B3nTokenizer, TokenCounter, token_counter
+    from b3n._transcription import (
         TimestampGranularity,
         Transcription,
         TranscriptionFormat,
         TranscriptionSegment,
         TranscriptionWord,
-        Voice,
     )
-    from b3n._tokens import B3nTokenizer, TokenCounter, token_counter
 
 #: public name -> the private module that defines it (imported on first use: ``import b3n`` stays cheap).
 _LAZY: dict[str, str] = {
-    **dict.fromkeys(
-        ("AccountInfo", "AccountService", "AsyncAccountService", "AsyncModelsService", "ModelEntry", "ModelsService"),
-        "b3n._account",
-    ),
+    **dict.fromkeys(("AccountInfo", "AccountService", "AsyncAccountService"), "b3n._account"),
+    **dict.fromkeys(("AsyncAudioService", "AudioService"), "b3n._audio"),
+    **dict.fromkeys(("AsyncModelsService", "ModelEntry", "ModelsService"), "b3n._models"),
     **dict.fromkeys(("MODELS", "ModelInfo", "get_model_info"), "b3n._catalog"),
     **dict.fromkeys(
         ("B3nAdaptationWarning", "ChatChunk", "ChatCompletion", "ToolCall", "ToolCallDelta", "Usage"), "b3n._chat"
@@ -109,9 +102,7 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(ERROR_NAMES, "b3n._errors"),
     **dict.fromkeys(
         (
-            "AsyncAudioService",
             "AsyncImagesService",
-            "AudioService",
             "GeneratedImage",
             "ImageQuality",
             "ImageResponseFormat",
@@ -119,15 +110,13 @@ _LAZY: dict[str, str] = {
             "ImageSize",
             "ImageStyle",
             "ImagesService",
-            "SpeechFormat",
-            "TimestampGranularity",
-            "Transcription",
-            "TranscriptionFormat",
-            "TranscriptionSegment",
-            "TranscriptionWord",
-            "Voice",
         ),
-        "b3n._media",
+        "b3n._images",
+    ),
+    **dict.fromkeys(("SpeechFormat", "Voice"), "b3n._speech"),
+    **dict.fromkeys(
+        ("TimestampGranularity", "Transcription", "TranscriptionFormat", "TranscriptionSegment", "TranscriptionWord"),
+        "b3n._transcription",
     ),
     **dict.fromkeys(("B3nTokenizer", "TokenCounter", "token_counter"), "b3n._tokens"),
 }

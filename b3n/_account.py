@@ -1,4 +1,4 @@
-"""The model list (``GET /v1/models``) and account info (``GET /api/user/self``).
+"""Account info (``GET /api/user/self``): who the system token belongs to, and the balance.
 
 The account endpoint lives next to ``/v1`` (the base URL without its ``/v1``, path prefix kept:
 ``config.relay_root``), not under it, and takes the *system
@@ -13,8 +13,8 @@ Example (offline, against the bundled emulator):
     ...     client = B3nClient(api_key="sk-test", base_url=emu.base_url,
     ...                        access_token="emu-access-token", user_id=1)
     ...     me = client.account.whoami()
-    ...     any(m.id == "gpt-4o-mini" for m in client.models.list()), me.balance_usd >= 0
-    (True, True)
+    ...     me.balance_usd >= 0
+    True
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from b3n._catalog import MODELS, ModelInfo
 from b3n._config import ENV_ACCESS_TOKEN, ENV_USER_ID, B3nConfig
 from b3n._errors import (
     B3nAuthenticationError,
@@ -33,9 +32,8 @@ from b3n._errors import (
     B3nPermissionDeniedError,
     B3nResponseError,
 )
-from b3n._transport import AsyncTransport, SyncTransport
+from b3n._transport import AsyncTransport, SyncTransport, json_or_error
 
-MODELS_PATH = "/models"
 ACCOUNT_PATH = "/api/user/self"
 
 #: what to tell a person whose account call was refused.
@@ -50,54 +48,6 @@ ACCOUNT_CREDENTIAL_HELP = (
 _SECRET_FIELDS = frozenset({
     "password", "access_token", "sms_verification_code", "verification_code", "aff_code",
 })
-
-
-# ----------------------------------------------------------------------------- models
-
-
-class ModelEntry(BaseModel):
-    """One model the relay serves to this key, with the catalog's capabilities when it knows the model."""
-
-    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
-
-    id: str
-    object: str = "model"
-    owned_by: str | None = None
-    created: int | None = None
-    info: ModelInfo | None = Field(default=None, repr=False)
-
-    @property
-    def kind(self) -> str | None:
-        """``chat``, ``embedding``, ``image``, ``tts`` or ``stt`` for catalogued models, else None."""
-        return self.info.kind if self.info is not None else None
-
-    @property
-    def known(self) -> bool:
-        """Whether the catalog describes this model."""
-        return self.info is not None
-
-
-def parse_models(body: Any) -> list[ModelEntry]:
-    """Parse a ``/v1/models`` body (``{"data": [...]}`` or a bare list).
-
-    Example:
-        >>> [(m.id, m.kind) for m in parse_models({"data": [{"id": "gpt-4o"}, {"id": "mystery-1"}]})]
-        [('gpt-4o', 'chat'), ('mystery-1', None)]
-    """
-    items = body.get("data") if isinstance(body, dict) else body
-    if not isinstance(items, list):
-        raise B3nResponseError(f"B3n answered /v1/models without a model list: {str(body)[:200]!r}.")
-    entries = []
-    for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            continue
-        created = item.get("created")
-        entries.append(ModelEntry.model_validate({
-            **item,
-            "created": created if isinstance(created, int) else None,
-            "info": MODELS.get(item["id"]),
-        }))
-    return entries
 
 
 # ----------------------------------------------------------------------------- account
@@ -202,14 +152,10 @@ def _credential_error(exc: B3nPermissionDeniedError | B3nAuthenticationError) ->
 
 
 def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        raise B3nResponseError(
-            f"B3n answered {response.request.url.path} with a body that is not JSON "
-            f"({response.headers.get('content-type', '?')}): {response.text[:200]!r}. "
-            "Check base_url (the account API is base_url without its /v1, plus /api/user/self)."
-        ) from None
+    return json_or_error(
+        response, ACCOUNT_PATH,
+        hint="Check base_url (the account API is base_url without its /v1, plus /api/user/self).",
+    )
 
 
 def _require_token(config: B3nConfig) -> None:
@@ -217,47 +163,6 @@ def _require_token(config: B3nConfig) -> None:
 
 
 # ----------------------------------------------------------------------------- services
-
-
-class ModelsService:
-    """``client.models``: what the relay serves to this key.
-
-    Example:
-        >>> from b3n import B3nClient
-        >>> from b3n.testing import Emulator
-        >>> with Emulator() as emu:
-        ...     ids = [m.id for m in B3nClient(api_key="sk-test", base_url=emu.base_url).models.list()]
-        >>> "gpt-4o-mini" in ids
-        True
-    """
-
-    def __init__(self, transport: SyncTransport) -> None:
-        self._transport = transport
-
-    def list(self) -> list[ModelEntry]:
-        """``GET /v1/models`` as typed entries (catalog info attached to known models)."""
-        return parse_models(_json(self._transport.request("GET", MODELS_PATH)))
-
-
-class AsyncModelsService:
-    """``client.models`` on ``AsyncB3nClient``.
-
-    Example:
-        >>> import asyncio
-        >>> from b3n import AsyncB3nClient
-        >>> from b3n.testing import Emulator
-        >>> with Emulator() as emu:
-        ...     models = asyncio.run(AsyncB3nClient(api_key="sk-test", base_url=emu.base_url).models.list())
-        >>> len(models) > 10
-        True
-    """
-
-    def __init__(self, transport: AsyncTransport) -> None:
-        self._transport = transport
-
-    async def list(self) -> list[ModelEntry]:
-        """``GET /v1/models`` as typed entries."""
-        return parse_models(_json(await self._transport.request("GET", MODELS_PATH)))
 
 
 class AccountService:
@@ -322,9 +227,5 @@ __all__ = [
     "AccountInfo",
     "AccountService",
     "AsyncAccountService",
-    "AsyncModelsService",
-    "ModelEntry",
-    "ModelsService",
     "parse_account",
-    "parse_models",
 ]

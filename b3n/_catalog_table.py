@@ -107,25 +107,29 @@ def render_chat_table(models: Mapping[str, ModelInfo]) -> str:
 
 
 def _other_details(info: ModelInfo) -> str:
-    from b3n import _media as media  # the limits the media services enforce before sending
+    # the limits the media services enforce before sending
+    from b3n import _images as images
+    from b3n import _speech as speech
+    from b3n import _transcription as transcription
 
     if info.kind == "embedding":
         dims = f"{info.embedding_dimensions} dimensions"
         return dims + ("; `dimensions=` can shorten it" if info.supports_dimensions else "; fixed size")
     if info.kind == "image":
-        sizes = media.IMAGE_SIZES.get(info.name)
-        limit = media.IMAGE_PROMPT_LIMITS.get(info.name)
+        sizes = images.IMAGE_SIZES.get(info.name)
+        limit = images.IMAGE_PROMPT_LIMITS.get(info.name)
         parts = [f"sizes {', '.join(sizes)}" if sizes else "",
                  f"prompt ≤ {limit:,} characters" if limit else "",
-                 f"{media.IMAGE_MAX_N.get(info.name, 1)} image per call" if info.name in media.IMAGE_MAX_N else "",
+                 f"{images.IMAGE_MAX_N.get(info.name, 1)} image per call" if info.name in images.IMAGE_MAX_N else "",
                  "URL (about 2 h) or base64"]
         return "; ".join(p for p in parts if p)
     if info.kind == "tts":
-        return (f"voices {', '.join(media.VOICES)}; formats {', '.join(media.SPEECH_FORMATS)}; "
-                f"≤ {media.SPEECH_MAX_CHARS:,} characters")
+        return (f"voices {', '.join(speech.VOICES)}; formats {', '.join(speech.SPEECH_FORMATS)}; "
+                f"≤ {speech.SPEECH_MAX_CHARS:,} characters")
     if info.kind == "stt":
-        return (f"files ≤ {media.TRANSCRIPTION_MAX_BYTES // (1024 * 1024)} MB "
-                f"({', '.join(media.TRANSCRIPTION_EXTENSIONS)}); formats {', '.join(media.TRANSCRIPTION_FORMATS)}")
+        return (f"files ≤ {transcription.TRANSCRIPTION_MAX_BYTES // (1024 * 1024)} MB "
+                f"({', '.join(transcription.TRANSCRIPTION_EXTENSIONS)}); "
+                f"formats {', '.join(transcription.TRANSCRIPTION_FORMATS)}")
     return ""
 
 

@@ -24,9 +24,11 @@ from b3n._errors import B3nConfigurationError
 from b3n._transport import AsyncTransport, SyncTransport
 
 if TYPE_CHECKING:
-    from b3n._account import AccountService, AsyncAccountService, AsyncModelsService, ModelsService
+    from b3n._account import AccountService, AsyncAccountService
+    from b3n._audio import AsyncAudioService, AudioService
     from b3n._embeddings import AsyncEmbeddingsService, EmbeddingsService
-    from b3n._media import AsyncAudioService, AsyncImagesService, AudioService, ImagesService
+    from b3n._images import AsyncImagesService, ImagesService
+    from b3n._models import AsyncModelsService, ModelsService
 
 _HttpT = TypeVar("_HttpT", httpx.Client, httpx.AsyncClient)
 
@@ -111,19 +113,19 @@ class B3nClient(_ClientBase):
 
     @cached_property
     def images(self) -> ImagesService:
-        from b3n._media import ImagesService
+        from b3n._images import ImagesService
 
         return ImagesService(self.transport)
 
     @cached_property
     def audio(self) -> AudioService:
-        from b3n._media import AudioService
+        from b3n._audio import AudioService
 
         return AudioService(self.transport)
 
     @cached_property
     def models(self) -> ModelsService:
-        from b3n._account import ModelsService
+        from b3n._models import ModelsService
 
         return ModelsService(self.transport)
 
@@ -166,19 +168,19 @@ class AsyncB3nClient(_ClientBase):
 
     @cached_property
     def images(self) -> AsyncImagesService:
-        from b3n._media import AsyncImagesService
+        from b3n._images import AsyncImagesService
 
         return AsyncImagesService(self.transport)
 
     @cached_property
     def audio(self) -> AsyncAudioService:
-        from b3n._media import AsyncAudioService
+        from b3n._audio import AsyncAudioService
 
         return AsyncAudioService(self.transport)
 
     @cached_property
     def models(self) -> AsyncModelsService:
-        from b3n._account import AsyncModelsService
+        from b3n._models import AsyncModelsService
 
         return AsyncModelsService(self.transport)
 

@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from b3n._errors import B3nInvalidRequestError
-from b3n._media import TRANSCRIPTION_EXTENSIONS, TRANSCRIPTION_MAX_BYTES
+from b3n._transcription import TRANSCRIPTION_EXTENSIONS, TRANSCRIPTION_MAX_BYTES
 
 #: pseudo file systems whose files look regular (``/proc/self/environ`` has st_size 0) but are not data.
 _SPECIAL_ROOTS: tuple[str, ...] = ("/proc", "/sys", "/dev")

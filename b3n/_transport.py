@@ -164,6 +164,29 @@ def encode_json(payload: Any) -> bytes:
         ) from None
 
 
+def json_or_error(
+    response: httpx.Response, what: str, *, hint: str = "Not retried (the call may have been billed); try again."
+) -> Any:
+    """The JSON body of a successful response, or a ``B3nResponseError`` that shows what came instead.
+
+    Example:
+        >>> import httpx
+        >>> json_or_error(httpx.Response(200, content=b'{"ok": 1}'), "the request")
+        {'ok': 1}
+        >>> json_or_error(httpx.Response(200, content=b"<html>"), "the image request")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        b3n._errors.B3nResponseError: B3n answered 200 to the image request with a body that is not JSON ...
+    """
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        raise B3nResponseError(
+            f"B3n answered {response.status_code} to {what} with a body that is not JSON "
+            f"({response.headers.get('content-type', '?')}): {response.content[:200]!r}. {hint}"
+        ) from None
+
+
 class TransportBase:
     """What the blocking and the asyncio transport share: URLs, headers, timeouts, error mapping, logs.
 

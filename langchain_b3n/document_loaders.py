@@ -27,8 +27,8 @@ from pydantic import SecretStr
 
 from b3n._client import AsyncB3nClient, B3nClient
 from b3n._errors import B3nError, B3nInvalidRequestError
-from b3n._media import AudioInput, Transcription, TranscriptionFormat, check_transcription_options
 from b3n._settings import api_key_from_env
+from b3n._transcription import AudioInput, Transcription, TranscriptionFormat, check_transcription_options
 from langchain_b3n._base import B3nSettings
 from langchain_b3n.errors import to_langchain_error
 

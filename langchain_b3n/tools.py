@@ -2,7 +2,7 @@
 
 Each tool is a ``BaseTool`` with a pydantic ``args_schema`` (what the model fills in)
 and configuration fields (what you set). ``_run`` uses the blocking client and ``_arun``
-real asyncio I/O; all validation and HTTP live in ``b3n._media``.
+real asyncio I/O; all validation and HTTP live in the core (``b3n._images``, ``b3n._speech``).
 
 Example (offline, against the bundled emulator):
     >>> import tempfile
@@ -27,7 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from b3n._errors import B3nError, B3nInvalidRequestError
 from b3n._file_access import AllowedAudioFiles, normalize_extensions
-from b3n._media import SPEECH_MAX_CHARS, ImageQuality, ImageSize, ImageStyle, SpeechFormat, Voice
+from b3n._images import ImageQuality, ImageSize, ImageStyle
+from b3n._speech import SPEECH_MAX_CHARS, SpeechFormat, Voice
 from langchain_b3n._base import B3nSettings
 from langchain_b3n.errors import B3nLCInvalidRequestError, to_langchain_error
 

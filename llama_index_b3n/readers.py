@@ -27,7 +27,7 @@ from llama_index.core.schema import Document
 from pydantic import SecretStr
 
 from b3n._client import AsyncB3nClient, B3nClient
-from b3n._media import Transcription, TranscriptionFormat, check_transcription_options
+from b3n._transcription import Transcription, TranscriptionFormat, check_transcription_options
 from llama_index_b3n._base import B3nSettings
 
 

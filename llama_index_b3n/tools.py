@@ -2,7 +2,7 @@
 
 ``to_tool_list()`` gives three ``FunctionTool``s (``generate_image``, ``text_to_speech``,
 ``transcribe_audio``), each with a blocking and a real asyncio implementation. All
-validation and HTTP live in ``b3n._media``.
+validation and HTTP live in the core (``b3n._images``, ``b3n._speech``, ``b3n._transcription``).
 
 Example (offline, against the bundled emulator):
     >>> from b3n.testing import Emulator
@@ -25,7 +25,8 @@ from pydantic import SecretStr
 
 from b3n._client import AsyncB3nClient, B3nClient
 from b3n._file_access import AllowedAudioFiles
-from b3n._media import ImageQuality, ImageSize, ImageStyle, Voice, build_speech_request
+from b3n._images import ImageQuality, ImageSize, ImageStyle
+from b3n._speech import Voice, build_speech_request
 from llama_index_b3n._base import B3nSettings
 
 

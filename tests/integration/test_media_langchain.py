@@ -13,7 +13,7 @@ from b3n import B3nClient
 from b3n._errors import B3nInvalidRequestError
 from b3n.testing import Emulator
 from langchain_b3n import B3nAudioLoader, B3nImageGeneration, B3nSpeechToText, B3nTextToSpeech, B3nWhisperParser
-from tests.integration.test_media_core import assert_png
+from tests.integration.test_images_core import assert_png
 
 TEXT = "Meet me at the station at noon. Bring the blue umbrella."
 

@@ -10,7 +10,7 @@ from b3n import B3nClient
 from b3n._errors import B3nInvalidRequestError
 from b3n.testing import Emulator
 from llama_index_b3n import B3nAudioReader, B3nToolSpec
-from tests.integration.test_media_core import assert_png
+from tests.integration.test_images_core import assert_png
 
 TEXT = "The meeting moved to Thursday. Please update the calendar."
 

@@ -1,0 +1,417 @@
+"""Image generation (DALL-E 3): ``client.images``, the image types, and saving images to disk.
+
+Example (offline, against the bundled emulator):
+    >>> from b3n import B3nClient
+    >>> from b3n.testing import Emulator
+    >>> with Emulator() as emu:
+    ...     result = B3nClient(api_key="sk-test", base_url=emu.base_url).images.generate("a white cat")
+    >>> len(result.images), result.images[0].url.endswith(".png")
+    (1, True)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from b3n._errors import B3nAPIStatusError, B3nInvalidRequestError, B3nResponseError
+from b3n._media_common import merge_extra, require_model_kind, require_one_of, write_atomically
+from b3n._transport import USER_AGENT, AsyncTransport, SyncTransport, json_or_error
+
+ImageSize = Literal["1024x1024", "1792x1024", "1024x1792"]
+ImageQuality = Literal["standard", "hd"]
+ImageStyle = Literal["vivid", "natural"]
+ImageResponseFormat = Literal["url", "b64_json"]
+
+#: sizes each known image model accepts (other image models: any ``WIDTHxHEIGHT``).
+IMAGE_SIZES: dict[str, tuple[str, ...]] = {
+    "dall-e-3": get_args(ImageSize),
+    "dall-e-2": ("256x256", "512x512", "1024x1024"),
+}
+#: prompt length limits of the known image models, in characters.
+IMAGE_PROMPT_LIMITS: dict[str, int] = {"dall-e-3": 4000, "dall-e-2": 1000}
+#: how many images one call may ask for.
+IMAGE_MAX_N: dict[str, int] = {"dall-e-3": 1, "dall-e-2": 10}
+IMAGE_QUALITIES: tuple[str, ...] = get_args(ImageQuality)
+IMAGE_STYLES: tuple[str, ...] = get_args(ImageStyle)
+IMAGE_RESPONSE_FORMATS: tuple[str, ...] = get_args(ImageResponseFormat)
+IMAGES_PATH = "/images/generations"
+
+_SIZE_RE = re.compile(r"^\d{2,5}x\d{2,5}$")
+
+
+# ----------------------------------------------------------------------------- types
+
+
+def _sniff_image_extension(data: bytes) -> str:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    return "png"
+
+
+def _image_target(path: str | os.PathLike[str], data: bytes) -> Path:
+    target = Path(path).expanduser()
+    if target.is_dir():
+        target = target / f"b3n-image-{uuid.uuid4().hex[:12]}.{_sniff_image_extension(data)}"
+    return target
+
+
+def _download_error(url: str, status: int) -> B3nAPIStatusError:
+    host = httpx.URL(url).host
+    hint = (
+        "The temporary image URL has expired (DALL-E links last about 2 hours) or was refused; "
+        "generate the image again, or ask for response_format='b64_json' to get the bytes in the response."
+    )
+    return B3nAPIStatusError(f"Downloading the image from {host} failed with HTTP {status}. {hint}", status_code=status)
+
+
+def _decode_data_url(url: str) -> bytes:
+    header, _, payload = url.partition(",")
+    if ";base64" not in header:
+        raise B3nInvalidRequestError("Only base64 data: URLs can be saved.")
+    return _b64decode(payload, "data: URL")
+
+
+def _b64decode(value: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise B3nResponseError(f"The image's {what} is not valid base64; generate the image again.") from None
+
+
+def _check_download_url(url: str) -> None:
+    if not url.startswith(("http://", "https://")):
+        raise B3nInvalidRequestError(
+            f"Cannot download an image from {url[:40]!r}: only http(s) and data: URLs are supported."
+        )
+
+
+_DOWNLOAD_HEADERS = {"User-Agent": USER_AGENT, "Accept": "image/*,*/*;q=0.8"}
+
+
+def download_image(url: str, *, client: httpx.Client | None = None, timeout: float | None = 60.0) -> bytes:
+    """Fetch an image URL with a plain request: no B3n credentials go to the (foreign) image host."""
+    if url.startswith("data:"):
+        return _decode_data_url(url)
+    _check_download_url(url)
+    try:
+        if client is None:
+            with httpx.Client(follow_redirects=True) as own:
+                response = own.get(url, headers=_DOWNLOAD_HEADERS, timeout=timeout)
+        else:
+            response = client.get(url, headers=_DOWNLOAD_HEADERS, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise SyncTransport.map_exception(exc, url) from None
+    if response.status_code >= 400:
+        raise _download_error(url, response.status_code)
+    return response.content
+
+
+async def adownload_image(
+    url: str, *, client: httpx.AsyncClient | None = None, timeout: float | None = 60.0
+) -> bytes:
+    """asyncio twin of :func:`download_image`."""
+    if url.startswith("data:"):
+        return _decode_data_url(url)
+    _check_download_url(url)
+    try:
+        if client is None:
+            async with httpx.AsyncClient(follow_redirects=True) as own:
+                response = await own.get(url, headers=_DOWNLOAD_HEADERS, timeout=timeout)
+        else:
+            response = await client.get(url, headers=_DOWNLOAD_HEADERS, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise AsyncTransport.map_exception(exc, url) from None
+    if response.status_code >= 400:
+        raise _download_error(url, response.status_code)
+    return response.content
+
+
+class GeneratedImage(BaseModel):
+    """One generated image: a temporary ``url`` or the ``b64_json`` bytes, and the prompt actually used.
+
+    Example:
+        >>> img = GeneratedImage(b64_json="iVBORw0KGgo=")
+        >>> img.data()[:4]
+        b'\\x89PNG'
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    url: str | None = None
+    b64_json: str | None = Field(default=None, repr=False)
+    revised_prompt: str | None = None
+    _images: ImagesService | None = PrivateAttr(default=None)
+    _aimages: AsyncImagesService | None = PrivateAttr(default=None)
+
+    def data(self) -> bytes:
+        """The image bytes: decoded from ``b64_json``, or downloaded from ``url`` (no credentials sent)."""
+        if self.b64_json:
+            return _b64decode(self.b64_json, "b64_json")
+        if not self.url:
+            raise B3nResponseError("This image has neither a url nor b64_json; generate it again.")
+        if self._images is not None:
+            return self._images.download(self.url)
+        return download_image(self.url)
+
+    async def adata(self) -> bytes:
+        """asyncio twin of :meth:`data`."""
+        if self.b64_json:
+            return _b64decode(self.b64_json, "b64_json")
+        if not self.url:
+            raise B3nResponseError("This image has neither a url nor b64_json; generate it again.")
+        if self._aimages is not None:
+            return await self._aimages.download(self.url)
+        return await adownload_image(self.url)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the image to ``path`` (a file, or an existing directory to pick a name in); return the Path."""
+        data = self.data()
+        return write_atomically(_image_target(path, data), data)
+
+    async def asave(self, path: str | os.PathLike[str]) -> Path:
+        """asyncio twin of :meth:`save`."""
+        data = await self.adata()
+        return write_atomically(_image_target(path, data), data)
+
+
+class ImageResult(BaseModel):
+    """The answer of ``images.generate``: ``images`` (usually one) and the ``created`` timestamp."""
+
+    model_config = ConfigDict(extra="allow")
+
+    images: list[GeneratedImage]
+    created: int | None = None
+    model: str | None = None
+
+
+# ----------------------------------------------------------------------------- wire
+
+
+def build_image_request(
+    prompt: str,
+    *,
+    model: str = "dall-e-3",
+    size: ImageSize | str | None = "1024x1024",
+    quality: ImageQuality | None = None,
+    style: ImageStyle | None = None,
+    response_format: ImageResponseFormat | None = None,
+    n: int = 1,
+    user: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Validate the arguments of an image generation and return the JSON payload.
+
+    Example:
+        >>> build_image_request("a red fox", quality="hd")
+        {'model': 'dall-e-3', 'prompt': 'a red fox', 'n': 1, 'size': '1024x1024', 'quality': 'hd'}
+        >>> build_image_request("a red fox", n=2)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        b3n._errors.B3nInvalidRequestError: dall-e-3 makes one image per call (n=1); got n=2. ...
+    """
+    require_model_kind(model, "image", "image generation", "'dall-e-3'")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise B3nInvalidRequestError("The image prompt is empty; describe the image to generate.")
+    limit = IMAGE_PROMPT_LIMITS.get(model)
+    if limit is not None and len(prompt) > limit:
+        raise B3nInvalidRequestError(
+            f"The prompt is {len(prompt)} characters; {model} accepts at most {limit}. Shorten it."
+        )
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise B3nInvalidRequestError(f"n must be a positive integer, got {n!r}.")
+    max_n = IMAGE_MAX_N.get(model, 10)
+    if n > max_n:
+        if max_n == 1:
+            raise B3nInvalidRequestError(
+                f"{model} makes one image per call (n=1); got n={n}. Call it several times instead."
+            )
+        raise B3nInvalidRequestError(f"{model} makes at most {max_n} images per call; got n={n}.")
+    payload: dict[str, Any] = {"model": model, "prompt": prompt, "n": n}
+    if size is not None:
+        allowed = IMAGE_SIZES.get(model)
+        if allowed is not None:
+            require_one_of("size", size, allowed)
+        elif not isinstance(size, str) or not _SIZE_RE.match(size):
+            raise B3nInvalidRequestError(f"size={size!r} must look like '1024x1024' (WIDTHxHEIGHT).")
+        payload["size"] = size
+    if quality is not None:
+        payload["quality"] = require_one_of("quality", quality, IMAGE_QUALITIES) if model == "dall-e-3" else quality
+    if style is not None:
+        if model == "dall-e-2":
+            raise B3nInvalidRequestError(f"style is only supported by dall-e-3, not {model}.")
+        payload["style"] = require_one_of("style", style, IMAGE_STYLES) if model == "dall-e-3" else style
+    if response_format is not None:
+        payload["response_format"] = require_one_of("response_format", response_format, IMAGE_RESPONSE_FORMATS)
+    if user is not None:
+        payload["user"] = user
+    return merge_extra(payload, extra)
+
+
+def parse_image_result(body: Any, model: str | None = None) -> ImageResult:
+    """Parse an ``/images/generations`` body; an answer without images raises ``B3nResponseError``."""
+    items = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+        raise B3nResponseError(f"B3n answered the image request without images: {str(body)[:200]!r}. Try again.")
+    images = [GeneratedImage.model_validate(item) for item in items]
+    if not any(img.url or img.b64_json for img in images):
+        raise B3nResponseError("B3n answered the image request with neither url nor b64_json. Try again.")
+    created = body.get("created")
+    return ImageResult(images=images, created=created if isinstance(created, int) else None, model=model)
+
+
+# ----------------------------------------------------------------------------- services
+
+
+class ImagesService:
+    """``client.images``: DALL-E 3 image generation (blocking).
+
+    Example:
+        >>> from b3n import B3nClient
+        >>> from b3n.testing import Emulator
+        >>> with Emulator() as emu:
+        ...     result = B3nClient(api_key="sk-test", base_url=emu.base_url).images.generate("a white cat")
+        >>> len(result.images), result.images[0].url.endswith(".png")
+        (1, True)
+    """
+
+    def __init__(self, transport: SyncTransport) -> None:
+        self._transport = transport
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        model: str = "dall-e-3",
+        size: ImageSize | str | None = "1024x1024",
+        quality: ImageQuality | None = None,
+        style: ImageStyle | None = None,
+        response_format: ImageResponseFormat | None = None,
+        n: int = 1,
+        user: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> ImageResult:
+        """Generate an image (not retried after it may have been processed: see ``retry_billed``).
+
+        ``size`` is one of :data:`ImageSize` for DALL-E 3 (any ``WIDTHxHEIGHT`` for unknown models);
+        ``extra`` adds fields the relay passes through. Checked as :func:`build_image_request` does.
+
+        Example:
+            >>> from b3n import B3nClient
+            >>> from b3n.testing import Emulator
+            >>> with Emulator() as emu:
+            ...     result = B3nClient(api_key="sk-test", base_url=emu.base_url).images.generate("a red fox")
+            ...     len(result.images), result.images[0].url is not None
+            (1, True)
+        """
+        payload = build_image_request(
+            prompt, model=model, size=size, quality=quality, style=style, response_format=response_format, n=n,
+            user=user, extra=extra,
+        )
+        response = self._transport.request("POST", IMAGES_PATH, json_body=payload, model=payload["model"])
+        result = parse_image_result(json_or_error(response, "the image request"), payload["model"])
+        for image in result.images:
+            image._images = self
+        return result
+
+    def download(self, url: str) -> bytes:
+        """Download an image URL through the shared pool, without B3n credentials."""
+        return download_image(url, client=self._transport.client, timeout=self._transport.config.timeout)
+
+    def save(self, image: GeneratedImage, path: str | os.PathLike[str]) -> Path:
+        """Write ``image`` to ``path`` (downloading its URL or decoding its base64); return the Path."""
+        data = _b64decode(image.b64_json, "b64_json") if image.b64_json else self._url_data(image)
+        return write_atomically(_image_target(path, data), data)
+
+    def _url_data(self, image: GeneratedImage) -> bytes:
+        if not image.url:
+            raise B3nResponseError("This image has neither a url nor b64_json; generate it again.")
+        return self.download(image.url)
+
+
+class AsyncImagesService:
+    """``client.images`` on ``AsyncB3nClient``.
+
+    Example:
+        >>> import asyncio
+        >>> from b3n import AsyncB3nClient
+        >>> from b3n.testing import Emulator
+        >>> with Emulator() as emu:
+        ...     client = AsyncB3nClient(api_key="sk-test", base_url=emu.base_url)
+        ...     result = asyncio.run(client.images.generate("a cat", response_format="b64_json"))
+        >>> result.images[0].b64_json is not None
+        True
+    """
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    async def generate(
+        self,
+        prompt: str,
+        *,
+        model: str = "dall-e-3",
+        size: ImageSize | str | None = "1024x1024",
+        quality: ImageQuality | None = None,
+        style: ImageStyle | None = None,
+        response_format: ImageResponseFormat | None = None,
+        n: int = 1,
+        user: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> ImageResult:
+        """Generate an image; the arguments are those of :meth:`ImagesService.generate`."""
+        payload = build_image_request(
+            prompt, model=model, size=size, quality=quality, style=style, response_format=response_format, n=n,
+            user=user, extra=extra,
+        )
+        response = await self._transport.request("POST", IMAGES_PATH, json_body=payload, model=payload["model"])
+        result = parse_image_result(json_or_error(response, "the image request"), payload["model"])
+        for image in result.images:
+            image._aimages = self
+        return result
+
+    async def download(self, url: str) -> bytes:
+        """Download an image URL through the shared pool, without B3n credentials."""
+        return await adownload_image(url, client=self._transport.client, timeout=self._transport.config.timeout)
+
+    async def save(self, image: GeneratedImage, path: str | os.PathLike[str]) -> Path:
+        """Write ``image`` to ``path``; return the Path."""
+        if image.b64_json:
+            data = _b64decode(image.b64_json, "b64_json")
+        elif image.url:
+            data = await self.download(image.url)
+        else:
+            raise B3nResponseError("This image has neither a url nor b64_json; generate it again.")
+        return write_atomically(_image_target(path, data), data)
+
+
+__all__ = [
+    "IMAGE_SIZES",
+    "AsyncImagesService",
+    "GeneratedImage",
+    "ImageQuality",
+    "ImageResponseFormat",
+    "ImageResult",
+    "ImageSize",
+    "ImageStyle",
+    "ImagesService",
+    "adownload_image",
+    "build_image_request",
+    "download_image",
+    "parse_image_result",
+]

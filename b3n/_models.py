@@ -1,0 +1,120 @@
+"""The model list (``GET /v1/models``): what the relay serves to this key, with catalog info attached.
+
+Example (offline, against the bundled emulator):
+    >>> from b3n import B3nClient
+    >>> from b3n.testing import Emulator
+    >>> with Emulator() as emu:
+    ...     models = B3nClient(api_key="sk-test", base_url=emu.base_url).models.list()
+    >>> any(m.id == "gpt-4o-mini" and m.kind == "chat" for m in models)
+    True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from b3n._catalog import MODELS, ModelInfo
+from b3n._errors import B3nResponseError
+from b3n._transport import AsyncTransport, SyncTransport, json_or_error
+
+MODELS_PATH = "/models"
+
+
+class ModelEntry(BaseModel):
+    """One model the relay serves to this key, with the catalog's capabilities when it knows the model."""
+
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+
+    id: str
+    object: str = "model"
+    owned_by: str | None = None
+    created: int | None = None
+    info: ModelInfo | None = Field(default=None, repr=False)
+
+    @property
+    def kind(self) -> str | None:
+        """``chat``, ``embedding``, ``image``, ``tts`` or ``stt`` for catalogued models, else None."""
+        return self.info.kind if self.info is not None else None
+
+    @property
+    def known(self) -> bool:
+        """Whether the catalog describes this model."""
+        return self.info is not None
+
+
+def parse_models(body: Any) -> list[ModelEntry]:
+    """Parse a ``/v1/models`` body (``{"data": [...]}`` or a bare list).
+
+    Example:
+        >>> [(m.id, m.kind) for m in parse_models({"data": [{"id": "gpt-4o"}, {"id": "mystery-1"}]})]
+        [('gpt-4o', 'chat'), ('mystery-1', None)]
+    """
+    items = body.get("data") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        raise B3nResponseError(f"B3n answered /v1/models without a model list: {str(body)[:200]!r}.")
+    entries = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            continue
+        created = item.get("created")
+        entries.append(ModelEntry.model_validate({
+            **item,
+            "created": created if isinstance(created, int) else None,
+            "info": MODELS.get(item["id"]),
+        }))
+    return entries
+
+
+
+# ----------------------------------------------------------------------------- services
+
+
+class ModelsService:
+    """``client.models``: what the relay serves to this key.
+
+    Example:
+        >>> from b3n import B3nClient
+        >>> from b3n.testing import Emulator
+        >>> with Emulator() as emu:
+        ...     ids = [m.id for m in B3nClient(api_key="sk-test", base_url=emu.base_url).models.list()]
+        >>> "gpt-4o-mini" in ids
+        True
+    """
+
+    def __init__(self, transport: SyncTransport) -> None:
+        self._transport = transport
+
+    def list(self) -> list[ModelEntry]:
+        """``GET /v1/models`` as typed entries (catalog info attached to known models)."""
+        return parse_models(_models_json(self._transport.request("GET", MODELS_PATH)))
+
+
+class AsyncModelsService:
+    """``client.models`` on ``AsyncB3nClient``.
+
+    Example:
+        >>> import asyncio
+        >>> from b3n import AsyncB3nClient
+        >>> from b3n.testing import Emulator
+        >>> with Emulator() as emu:
+        ...     models = asyncio.run(AsyncB3nClient(api_key="sk-test", base_url=emu.base_url).models.list())
+        >>> len(models) > 10
+        True
+    """
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    async def list(self) -> list[ModelEntry]:
+        """``GET /v1/models`` as typed entries."""
+        return parse_models(_models_json(await self._transport.request("GET", MODELS_PATH)))
+
+
+def _models_json(response: httpx.Response) -> Any:
+    return json_or_error(response, MODELS_PATH, hint="Check base_url (it should end in /v1).")
+
+
+__all__ = ["AsyncModelsService", "ModelEntry", "ModelsService", "parse_models"]
