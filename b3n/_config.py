@@ -41,6 +41,68 @@ def _secret(value: str | SecretStr | None, env: str) -> SecretStr | None:
     return SecretStr(from_env) if from_env else None
 
 
+def _flaw(value: str, *, spaces_ok: bool = False) -> str | None:
+    """What makes ``value`` unsendable in an HTTP header (never the offending character itself), or None."""
+    for position, char in enumerate(value, 1):
+        if "!" <= char <= "~" or (spaces_ok and char in " \t"):
+            continue
+        if char.isspace():
+            kind = "a space or line break"
+        elif ord(char) < 32 or ord(char) == 127:
+            kind = "a control character"
+        else:
+            kind = "a non-ASCII character"
+        return f"{kind} at position {position}"
+    return None
+
+
+def clean_credential(value: str, what: str) -> str:
+    """``value`` without surrounding whitespace; a typed error (that never repeats it) if it is not visible ASCII.
+
+    Example:
+        >>> clean_credential("sk-abc\n", "The API key")
+        'sk-abc'
+    """
+    cleaned = value.strip()
+    flaw = _flaw(cleaned)
+    if flaw is not None:
+        raise B3nConfigurationError(
+            f"{what} contains {flaw}, which cannot be sent in an HTTP header (only visible ASCII characters can). "
+            "Copy it again from the B3n console; the value is not shown here."
+        )
+    return cleaned
+
+
+def _clean_secret(value: SecretStr | str | None, what: str) -> SecretStr | None:
+    if value is None:
+        return None
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+    cleaned = clean_credential(raw, what)
+    return SecretStr(cleaned) if cleaned else None
+
+
+def _clean_headers(headers: Any) -> tuple[tuple[str, str], ...]:
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    out = []
+    for name, value in items:
+        if not isinstance(name, str) or not name or _flaw(name) is not None or ":" in name:
+            raise B3nConfigurationError(
+                "A default_headers name cannot be sent in an HTTP header (it must be visible ASCII without ':'); "
+                "it is not shown here."
+            )
+        if not isinstance(value, str):
+            raise B3nConfigurationError(f"default_headers[{name!r}] must be a string, got {type(value).__name__}.")
+        cleaned = value.strip()
+        flaw = _flaw(cleaned, spaces_ok=True)
+        if flaw is not None:
+            raise B3nConfigurationError(
+                f"default_headers[{name!r}] contains {flaw}, which cannot be sent in an HTTP header; "
+                "the value is not shown here."
+            )
+        out.append((name, cleaned))
+    return tuple(sorted(out))
+
+
 def normalize_base_url(url: str) -> str:
     """Validate ``url`` and return it without a trailing slash.
 
@@ -95,6 +157,25 @@ class B3nConfig:
     #: repeat billed calls (image generation, speech) after failures that may have been processed.
     retry_billed: bool = False
     extra: tuple[tuple[str, str], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # Built directly or by resolve_config, a config is checked the same way (frozen: set via object).
+        set_ = object.__setattr__
+        set_(self, "base_url", normalize_base_url(self.base_url))
+        if self.max_retries < 0:
+            raise B3nConfigurationError(f"max_retries must be >= 0, got {self.max_retries}.")
+        if self.timeout is not None and self.timeout <= 0:
+            raise B3nConfigurationError(f"timeout must be a positive number of seconds, got {self.timeout}.")
+        if self.stream_idle_timeout is not None and self.stream_idle_timeout <= 0:
+            raise B3nConfigurationError(
+                f"stream_idle_timeout must be a positive number of seconds, got {self.stream_idle_timeout}."
+            )
+        set_(self, "api_key", _clean_secret(self.api_key, f"The API key (api_key / {ENV_API_KEY})"))
+        set_(self, "access_token",
+             _clean_secret(self.access_token, f"The system access token (access_token / {ENV_ACCESS_TOKEN})"))
+        if self.user_id is not None:
+            set_(self, "user_id", clean_credential(str(self.user_id), f"The user id (user_id / {ENV_USER_ID})") or None)
+        set_(self, "default_headers", _clean_headers(self.default_headers))
 
     @property
     def origin(self) -> str:
@@ -162,21 +243,16 @@ def resolve_config(
     retry_billed: bool = False,
 ) -> B3nConfig:
     """Build a :class:`B3nConfig`: explicit argument > environment > default."""
-    url = normalize_base_url(base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL)
-    if max_retries < 0:
-        raise B3nConfigurationError(f"max_retries must be >= 0, got {max_retries}.")
-    if timeout is not None and timeout <= 0:
-        raise B3nConfigurationError(f"timeout must be a positive number of seconds, got {timeout}.")
     uid = user_id if user_id is not None else os.environ.get(ENV_USER_ID)
     cfg = B3nConfig(
         api_key=_secret(api_key, ENV_API_KEY),
-        base_url=url,
+        base_url=base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL,
         access_token=_secret(access_token, ENV_ACCESS_TOKEN),
         user_id=str(uid) if uid not in (None, "") else None,
         timeout=timeout,
         stream_idle_timeout=stream_idle_timeout,
         max_retries=max_retries,
-        default_headers=tuple(sorted((default_headers or {}).items())),
+        default_headers=_clean_headers(default_headers or {}),
         verify=verify,
         proxy=proxy,
         quota_per_usd=quota_per_usd,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pickle
 import warnings
+from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from b3n import B3nClient, get_model_info
 from b3n._catalog import MODELS
@@ -110,3 +112,37 @@ def test_wrong_kind_of_http_client_is_refused() -> None:
         B3nClient(http_client=httpx.AsyncClient())
     with pytest.raises(B3nConfigurationError, match=r"httpx\.AsyncClient"):
         AsyncB3nClient(http_client=httpx.Client())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"base_url": "ftp://relay.example/v1"}, "not an absolute http"),
+        ({"base_url": "https://relay.example/v1?x=1"}, "query string"),
+        ({"max_retries": -1}, "max_retries must be >= 0"),
+        ({"timeout": 0}, "timeout must be a positive"),
+        ({"stream_idle_timeout": -1.0}, "stream_idle_timeout must be a positive"),
+        ({"api_key": "sk-a b"}, "cannot be sent in an HTTP header"),
+        ({"default_headers": (("X-Team", "a\nb"),)}, "cannot be sent in an HTTP header"),
+    ],
+)
+def test_b3n_config_built_directly_validates_like_resolve_config(kwargs: dict[str, Any], message: str) -> None:
+    from b3n import B3nConfig
+
+    with pytest.raises(B3nConfigurationError, match=message):
+        resolve_config(**kwargs)
+    with pytest.raises(B3nConfigurationError, match=message):
+        B3nConfig(**kwargs)
+
+
+def test_b3n_config_built_directly_is_normalised_like_resolve_config() -> None:
+    from b3n import B3nConfig
+
+    direct = B3nConfig(api_key=SecretStr(" sk-x\n"), base_url="https://relay.example/v1/", user_id=" 7 ",
+                       default_headers=(("X-B", " 2 "), ("X-A", "1")))
+    resolved = resolve_config(api_key=" sk-x\n", base_url="https://relay.example/v1/", user_id=" 7 ",
+                              default_headers={"X-B": " 2 ", "X-A": "1"})
+    assert direct == resolved
+    assert (direct.base_url, direct.user_id, direct.default_headers) == (
+        "https://relay.example/v1", "7", (("X-A", "1"), ("X-B", "2")))
+    assert direct.api_key is not None and direct.api_key.get_secret_value() == "sk-x"
