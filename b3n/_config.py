@@ -60,7 +60,7 @@ def clean_credential(value: str, what: str) -> str:
     """``value`` without surrounding whitespace; a typed error (that never repeats it) if it is not visible ASCII.
 
     Example:
-        >>> clean_credential("sk-abc\n", "The API key")
+        >>> clean_credential("sk-abc\\n", "The API key")
         'sk-abc'
     """
     cleaned = value.strip()
