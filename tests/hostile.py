@@ -113,6 +113,10 @@ class HostileServer:
     def requests(self) -> list[Seen]:
         return list(self._server.seen)
 
+    def count(self, path_end: str) -> int:
+        """How many requests reached a path ending in ``path_end`` (e.g. ``"/chat/completions"``)."""
+        return sum(1 for r in self._server.seen if r.path.endswith(path_end))
+
     def __enter__(self) -> HostileServer:
         self._thread.start()
         return self

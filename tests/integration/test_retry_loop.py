@@ -45,7 +45,7 @@ def test_sync_chat_stream_sends_at_most_max_retries_plus_one() -> None:
         client, _ = _clients(srv.url)
         with pytest.raises(B3nConnectionError, match="broke before the response was complete"):
             list(client.chat.stream("gpt-4o-mini", HELLO))
-        assert len(srv.requests) == 3
+        assert srv.count("/chat/completions") == 3
 
 
 async def test_async_chat_stream_sends_at_most_max_retries_plus_one() -> None:
@@ -53,7 +53,7 @@ async def test_async_chat_stream_sends_at_most_max_retries_plus_one() -> None:
         _, aclient = _clients(srv.url)
         with pytest.raises(B3nConnectionError):
             [c async for c in aclient.chat.stream("gpt-4o-mini", HELLO)]
-        assert len(srv.requests) == 3
+        assert srv.count("/chat/completions") == 3
 
 
 def test_sync_speech_to_file_sends_at_most_max_retries_plus_one(tmp_path: Path) -> None:
@@ -61,7 +61,7 @@ def test_sync_speech_to_file_sends_at_most_max_retries_plus_one(tmp_path: Path) 
         client, _ = _clients(srv.url, retry_billed=True)
         with pytest.raises(B3nConnectionError):
             client.audio.speech_to_file(tmp_path / "out.mp3", "Hello")
-        assert len(srv.requests) == 3
+        assert srv.count("/audio/speech") == 3
         assert list(tmp_path.iterdir()) == []
 
 
@@ -70,4 +70,4 @@ async def test_async_iter_speech_sends_at_most_max_retries_plus_one() -> None:
         _, aclient = _clients(srv.url, retry_billed=True)
         with pytest.raises(B3nConnectionError):
             [c async for c in aclient.audio.iter_speech("Hello")]
-        assert len(srv.requests) == 3
+        assert srv.count("/audio/speech") == 3
