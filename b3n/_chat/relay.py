@@ -175,9 +175,11 @@ def forced_tool(payload: Mapping[str, Any]) -> dict[str, Any] | None:
         if len(tools) == 1:
             return dict(tools[0])
         called = _called_since_last_user(payload.get("messages") or [])
-        # LangChain's create_agent puts its response-format tool last: the one still to call
+        # LangChain's create_agent puts its response-format tool (named after the schema class) last: the one
+        # still to call. Between several action tools there is no telling which one was meant: no fallback.
         last = tools[-1]
-        return dict(last) if last.get("function", {}).get("name") not in called else None
+        name = str(last.get("function", {}).get("name") or "")
+        return dict(last) if name[:1].isupper() and name not in called else None
     return None
 
 

@@ -114,6 +114,9 @@ def _schema_reply(req: ChatRequest, schema: dict[str, Any], reply: str) -> str:
     if turn.results:  # answering after tool calls: report their results
         return json.dumps(instance_from_results(schema, turn, reply=reply), ensure_ascii=False)
     user_text = last_user_text(req.messages)
+    users = [m for m in req.messages if m.role == "user"]
+    if len(users) > 1 and req.messages[-1] is users[-1] and '"properties"' in users[-1].text:
+        user_text = users[-2].text  # a format-only follow-up: the facts are in the question before it
     props = schema.get("properties")
     names = set(props) if isinstance(props, dict) else set()
     facts = PromptFacts.from_text(user_text, tool_results=_tool_result_text(req.messages), exclude_quoted=names)
