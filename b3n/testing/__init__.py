@@ -141,9 +141,9 @@ def serve(
         emu = Emulator(quirks=quirks, relay=relay, host=host, port=port).start()
     shaped = configure(emu.traffic, traffic) if traffic is not None else ""
     extra = f"; {shaped}" if shaped else ""
-    print(f"B3n emulator listening on {emu.base_url} (quirks {'on' if quirks else 'off'}, relay {relay}{extra}); "
-          "Ctrl-C to stop", flush=True)
-    try:
+    try:  # the banner inside: a Ctrl-C that lands while it is being written still stops cleanly
+        print(f"B3n emulator listening on {emu.base_url} (quirks {'on' if quirks else 'off'}, relay {relay}{extra}); "
+              "Ctrl-C to stop", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
