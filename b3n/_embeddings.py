@@ -6,9 +6,16 @@
   token budget (``max_batch_tokens``; OpenAI allows ~300k tokens per request). Tokens are estimated
   without a tokenizer as UTF-8 bytes / 3, which over-counts English (~4 chars/token) and matches CJK
   (3 bytes, ~1 token per character), so batches stay under the limit;
-- **concurrency**: at most ``max_concurrency`` requests in flight (threads for the blocking client,
-  tasks for asyncio). A failed batch stops the job: batches not yet started are never sent, and
-  cancelling an asyncio job cancels (and closes) every request it has in flight;
+- **concurrency that finds the relay's limit**: at most ``max_concurrency`` requests in flight
+  (threads for the blocking client, tasks for asyncio), through one adaptive limiter per relay, key
+  and ``max_concurrency`` in the process (``b3n._adaptive``): it starts at ``max_concurrency``,
+  backs off on 429 (honouring ``Retry-After``) and grows again while clean, shared by every client
+  and every job with that configuration. A failed batch stops the job: batches not yet started are
+  never sent, and cancelling an asyncio job cancels (and closes) every request it has in flight;
+- **balanced batches**: a job is cut into as few requests as ``batch_size`` allows, but at least
+  one per slot of the limiter (for jobs of more than ``MIN_SPLIT_SIZE`` texts per slot) and a whole
+  number of requests per slot, all of about the same size, so that every slot is busy until the
+  end instead of one big last batch running alone;
 - **retries** per batch: the transport retries each request on 429/5xx/timeouts; finished batches
   are never re-sent;
 - **wire format**: ``encoding_format="auto"`` (default) asks for base64 (little-endian float32,
@@ -42,7 +49,6 @@ import json
 import logging
 import math
 import sys
-import weakref
 from array import array
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -51,6 +57,7 @@ from typing import Any, Literal
 
 import httpx
 
+from b3n._adaptive import AdaptiveLimiter, shared_limiter
 from b3n._catalog import ModelInfo, get_model_info
 from b3n._errors import B3nInvalidRequestError, B3nResponseError, error_from_stream_payload
 from b3n._transport import AsyncTransport, SyncTransport
@@ -61,10 +68,15 @@ PATH = "/embeddings"
 DEFAULT_MODEL = "text-embedding-3-small"
 #: OpenAI's limit on inputs per request.
 MAX_BATCH_SIZE = 2048
-DEFAULT_BATCH_SIZE = 512
+#: the most texts a request may carry; jobs are cut into balanced batches below it (see plan_job_batches).
+DEFAULT_BATCH_SIZE = MAX_BATCH_SIZE
 #: OpenAI allows ~300k tokens per request; the estimate is approximate, so keep headroom.
 DEFAULT_MAX_BATCH_TOKENS = 250_000
-DEFAULT_MAX_CONCURRENCY = 4
+#: where the adaptive limiter starts (and its ceiling); it backs off by itself when the relay says 429.
+DEFAULT_MAX_CONCURRENCY = 16
+#: a job is not split below this many texts per request just to fill the slots (a request's fixed
+#: cost, ~0.3 s at a real relay, is worth ~300 texts).
+MIN_SPLIT_SIZE = 128
 #: what an empty string is sent as (OpenAI rejects ``""``).
 EMPTY_TEXT_SUBSTITUTE = " "
 
@@ -111,6 +123,29 @@ def plan_batches(
     if start < len(texts):
         batches.append((start, len(texts)))
     return batches
+
+
+def balanced_batch_size(total: int, batch_size: int, slots: int, min_split: int = MIN_SPLIT_SIZE) -> int:
+    """The batch size that cuts ``total`` texts into evenly sized requests for ``slots`` parallel slots.
+
+    As few requests as ``batch_size`` allows, rounded up to a whole number per slot (every slot busy
+    to the end); a job that fits in fewer requests than slots is still spread over the slots, down
+    to ``min_split`` texts a request.
+
+    Example:
+        >>> balanced_batch_size(20_000, 2048, 16)   # 16 requests of 1,250 texts, not 10 of 2,048
+        1250
+        >>> balanced_batch_size(20_000, 2048, 8)    # 8 slots: 16 requests, two rounds
+        1250
+        >>> balanced_batch_size(1_000, 2048, 16), balanced_batch_size(50, 2048, 16)
+        (125, 50)
+    """
+    if total <= 0:
+        return batch_size
+    needed = -(-total // batch_size)
+    # whole rounds over the slots; a small job is spread over the slots, min_split texts a request at least
+    requests = -(-needed // slots) * slots if needed >= slots else max(needed, min(slots, total // min_split))
+    return max(1, min(batch_size, -(-total // requests)))
 
 
 def check_job_options(batch_size: int, max_batch_tokens: int, max_concurrency: int) -> None:
@@ -386,15 +421,20 @@ def _plan_job(
     encoding_format: EncodingFormat,
     max_concurrency: int,
     extra: Mapping[str, Any] | None,
+    slots: int | None = None,
 ) -> _Job:
-    """Validate the whole job and build every request before anything is sent."""
+    """Validate the whole job and build every request before anything is sent.
+
+    ``slots``: requests the limiter lets run now (default ``max_concurrency``); batches are balanced for it.
+    """
     check_job_options(batch_size, max_batch_tokens, max_concurrency)
     items = check_texts(texts)
     info = get_model_info(model) if isinstance(model, str) else None
     check_dimensions(model, dimensions, info)
     requests: list[EmbeddingRequest] = []
     offsets: list[int] = []
-    for start, stop in plan_batches(items, batch_size, max_batch_tokens):
+    size = balanced_batch_size(len(items), batch_size, slots or max_concurrency)
+    for start, stop in plan_batches(items, size, max_batch_tokens):
         requests.append(
             build_embedding_request(
                 items[start:stop], model, dimensions=dimensions, encoding_format=encoding_format, info=info,
@@ -405,36 +445,10 @@ def _plan_job(
     return _Job(requests, offsets, len(items))
 
 
-class AsyncLimiter:
-    """At most ``limit`` concurrent requests per event loop, shared by every job that uses it.
-
-    Adapters keep one per model instance so that concurrent calls (e.g. LlamaIndex gathering
-    every batch at once) still respect ``max_concurrency``.
-    """
-
-    def __init__(self, limit: int) -> None:
-        check_job_options(1, 1, limit)
-        self.limit = limit
-        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def semaphore(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        sem = self._semaphores.get(loop)
-        if sem is None:
-            sem = asyncio.Semaphore(self.limit)
-            self._semaphores[loop] = sem
-        return sem
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"limit": self.limit}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["limit"])  # type: ignore[misc]
-
-    def __repr__(self) -> str:
-        return f"AsyncLimiter({self.limit})"
+def _limiter_for(transport: SyncTransport | AsyncTransport, max_concurrency: int) -> AdaptiveLimiter:
+    config = transport.config
+    key = config.api_key.get_secret_value() if config.api_key is not None else None
+    return shared_limiter(config.base_url, key, max_concurrency)
 
 
 class EmbeddingsService:
@@ -452,9 +466,13 @@ class EmbeddingsService:
     def __init__(self, transport: SyncTransport) -> None:
         self._transport = transport
 
-    def send(self, request: EmbeddingRequest) -> EmbeddingResponse:
-        """Send one prepared request (retried by the transport) and parse it."""
-        response = self._transport.request("POST", PATH, json_body=request.payload, model=request.model)
+    def limiter(self, max_concurrency: int = DEFAULT_MAX_CONCURRENCY) -> AdaptiveLimiter:
+        """The process's adaptive limiter for this relay, key and ``max_concurrency``."""
+        return _limiter_for(self._transport, max_concurrency)
+
+    def send(self, request: EmbeddingRequest, *, limiter: AdaptiveLimiter | None = None) -> EmbeddingResponse:
+        """Send one prepared request (retried by the transport; each attempt takes a slot of ``limiter``)."""
+        response = self._transport.request("POST", PATH, json_body=request.payload, model=request.model, gate=limiter)
         return parse_embedding_response(_json(response, request.model), request, len(response.content))
 
     def create_batch(
@@ -483,14 +501,19 @@ class EmbeddingsService:
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         on_progress: ProgressCallback | None = None,
         extra: Mapping[str, Any] | None = None,
+        limiter: AdaptiveLimiter | None = None,
     ) -> list[list[float]]:
         """Embed any number of texts; one vector per text, in input order.
 
-        Batches run on up to ``max_concurrency`` threads. The first failure (after the
-        transport's retries) stops the job: batches not yet started are never sent.
+        Batches run on up to ``max_concurrency`` threads, each request when the adaptive limiter
+        (``limiter``, default: the process's one for this relay, key and ``max_concurrency``) has a
+        slot for it. The first failure (after the transport's retries) stops the job: batches not
+        yet started are never sent.
         """
+        check_job_options(1, 1, max_concurrency)
+        limiter = limiter or self.limiter(max_concurrency)
         job = _plan_job(texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency,
-                        extra)
+                        extra, slots=limiter.limit)
         out: list[list[float]] = []
         if not job.requests:
             return out
@@ -499,7 +522,7 @@ class EmbeddingsService:
         workers = min(max_concurrency, len(job.requests))
         if workers == 1:
             for i, request in enumerate(job.requests):
-                results[i] = self.send(request).embeddings
+                results[i] = self.send(request, limiter=limiter).embeddings
                 done += request.size
                 if on_progress is not None:
                     on_progress(done, job.total)
@@ -507,7 +530,7 @@ class EmbeddingsService:
             pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="b3n-embeddings")
             try:
                 futures: dict[Future[EmbeddingResponse], int] = {
-                    pool.submit(self.send, request): i for i, request in enumerate(job.requests)
+                    pool.submit(self.send, request, limiter=limiter): i for i, request in enumerate(job.requests)
                 }
                 pending = set(futures)
                 while pending:
@@ -544,13 +567,15 @@ class AsyncEmbeddingsService:
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport
 
-    async def send(self, request: EmbeddingRequest, *, limiter: AsyncLimiter | None = None) -> EmbeddingResponse:
-        """Send one prepared request (retried by the transport) and parse it."""
-        if limiter is not None:
-            async with limiter.semaphore():
-                response = await self._transport.request("POST", PATH, json_body=request.payload, model=request.model)
-        else:
-            response = await self._transport.request("POST", PATH, json_body=request.payload, model=request.model)
+    def limiter(self, max_concurrency: int = DEFAULT_MAX_CONCURRENCY) -> AdaptiveLimiter:
+        """The process's adaptive limiter for this relay, key and ``max_concurrency`` (shared with sync code)."""
+        return _limiter_for(self._transport, max_concurrency)
+
+    async def send(self, request: EmbeddingRequest, *, limiter: AdaptiveLimiter | None = None) -> EmbeddingResponse:
+        """Send one prepared request (retried by the transport; each attempt takes a slot of ``limiter``)."""
+        response = await self._transport.request(
+            "POST", PATH, json_body=request.payload, model=request.model, gate=limiter
+        )
         return parse_embedding_response(_json(response, request.model), request, len(response.content))
 
     async def create_batch(
@@ -578,18 +603,21 @@ class AsyncEmbeddingsService:
         encoding_format: EncodingFormat = "auto",
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         on_progress: ProgressCallback | None = None,
-        limiter: AsyncLimiter | None = None,
+        limiter: AdaptiveLimiter | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> list[list[float]]:
         """Embed any number of texts; one vector per text, in input order.
 
-        At most ``max_concurrency`` requests of this job are in flight (and at most
-        ``limiter.limit`` across every job sharing ``limiter``). The first failure cancels the
+        At most ``max_concurrency`` requests are in flight, fewer while the adaptive limiter
+        (``limiter``, default: the process's one for this relay, key and ``max_concurrency``,
+        shared by every job and thread) has backed off after 429s. The first failure cancels the
         batches still running; cancelling the awaiting task does the same, so no request
         outlives the job.
         """
+        check_job_options(1, 1, max_concurrency)
+        limiter = limiter or self.limiter(max_concurrency)
         job = _plan_job(texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency,
-                        extra)
+                        extra, slots=limiter.limit)
         if not job.requests:
             return []
         results: list[list[list[float]] | None] = [None] * len(job.requests)
@@ -636,14 +664,15 @@ __all__ = [
     "DEFAULT_MODEL",
     "EMPTY_TEXT_SUBSTITUTE",
     "MAX_BATCH_SIZE",
+    "MIN_SPLIT_SIZE",
     "AsyncEmbeddingsService",
-    "AsyncLimiter",
     "EmbeddingRequest",
     "EmbeddingResponse",
     "EmbeddingUsage",
     "EmbeddingsService",
     "EncodingFormat",
     "ProgressCallback",
+    "balanced_batch_size",
     "build_embedding_request",
     "check_dimensions",
     "check_job_options",

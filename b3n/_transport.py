@@ -31,6 +31,7 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 
+from b3n._adaptive import AdaptiveLimiter
 from b3n._config import B3nConfig
 from b3n._errors import (
     B3nAPIStatusError,
@@ -450,17 +451,19 @@ class SyncTransport(TransportBase):
         model: str | None = None,
         timeout: float | None = None,
         billed: bool = False,
+        gate: AdaptiveLimiter | None = None,
     ) -> httpx.Response:
         """Send a request with retries; return the (fully read) successful response.
 
         A body cut off or stalled before it was complete is retried like a failure before the
-        response: nothing has reached the caller yet, so nothing can be duplicated.
+        response: nothing has reached the caller yet, so nothing can be duplicated. With ``gate``
+        every attempt waits for a slot of that adaptive limiter and tells it about a 429.
         """
         call = self.prepare(
             method, path, json_body=json_body, files=files, data=data, params=params, credential=credential,
             at_origin=at_origin, model=model, timeout=timeout, billed=billed,
         )
-        return first(self._retrying(call, self._whole_body))
+        return first(self._retrying(call, self._whole_body if gate is None else gate.guard(self._whole_body)))
 
     def iter_sse(self, path: str, payload: Mapping[str, Any], *, model: str | None = None) -> Iterator[dict[str, Any]]:
         """POST ``payload`` and yield each SSE ``data`` object until ``[DONE]``.
@@ -581,12 +584,13 @@ class AsyncTransport(TransportBase):
         model: str | None = None,
         timeout: float | None = None,
         billed: bool = False,
+        gate: AdaptiveLimiter | None = None,
     ) -> httpx.Response:
         call = self.prepare(
             method, path, json_body=json_body, files=files, data=data, params=params, credential=credential,
             at_origin=at_origin, model=model, timeout=timeout, billed=billed,
         )
-        return await afirst(self._retrying(call, self._whole_body))
+        return await afirst(self._retrying(call, self._whole_body if gate is None else gate.aguard(self._whole_body)))
 
     def iter_sse(
         self, path: str, payload: Mapping[str, Any], *, model: str | None = None

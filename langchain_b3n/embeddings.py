@@ -17,17 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from langchain_core.embeddings import Embeddings
-from pydantic import ConfigDict, Field, PrivateAttr
+from pydantic import ConfigDict, Field
 
 from b3n._embeddings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_TOKENS,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MODEL,
-    AsyncLimiter,
     ProgressCallback,
     check_dimensions,
     check_job_options,
@@ -40,10 +39,12 @@ from langchain_b3n.errors import alangchain_errors, langchain_errors, to_langcha
 class B3nEmbeddings(B3nSettings, Embeddings):
     """Embeddings from B3n (``text-embedding-3-small`` by default; also ``-3-large`` and ``ada-002``).
 
-    Texts are sent in batches of at most ``batch_size`` items and an estimated
+    Texts are sent in evenly sized batches of at most ``batch_size`` items and an estimated
     ``max_batch_tokens`` tokens, up to ``max_concurrency`` requests at a time (threads for
-    ``embed_documents``, asyncio tasks for ``aembed_documents``). Each batch is retried on
-    429/5xx/timeouts; finished batches are never re-sent. Empty strings are embedded as
+    ``embed_documents``, asyncio tasks for ``aembed_documents``). Concurrency adapts to the relay:
+    on 429 it backs off (honouring ``Retry-After``) and grows again while clean, shared by every
+    instance with the same relay, key and ``max_concurrency`` in the process. Each batch is retried
+    on 429/5xx/timeouts; finished batches are never re-sent. Empty strings are embedded as
     ``" "`` (OpenAI rejects ``""``). ``dimensions`` shortens ``text-embedding-3-*`` vectors
     and is refused for ``ada-002`` before any request. Errors are both ``B3nError`` and
     LangChain's ``ModelError`` family.
@@ -66,11 +67,12 @@ class B3nEmbeddings(B3nSettings, Embeddings):
     dimensions: int | None = None
     """Output size for ``text-embedding-3-*`` (None: the model's full size)."""
     batch_size: int = DEFAULT_BATCH_SIZE
-    """Most texts per request (OpenAI's limit is 2048)."""
+    """Most texts per request (OpenAI's limit is 2048); jobs are cut into evenly sized batches below it."""
     max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
     """Estimated tokens per request (OpenAI's limit is ~300k)."""
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
-    """Most requests in flight for one call (and, in async code, across calls on this instance)."""
+    """Most requests in flight, across every instance with the same relay and key in the process; lowered
+    automatically while the relay answers 429, raised again while it does not."""
     show_progress_bar: bool = False
     """Show a tqdm progress bar for ``embed_documents`` / ``aembed_documents`` (needs ``pip install tqdm``)."""
     encoding_format: Literal["auto", "float", "base64"] = "auto"
@@ -78,9 +80,6 @@ class B3nEmbeddings(B3nSettings, Embeddings):
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Extra payload fields sent with every request (e.g. ``{"user": "id-123"}``)."""
 
-    b3n_cache_fields: ClassVar[frozenset[str]] = frozenset({"max_concurrency"})
-
-    _limiter: AsyncLimiter | None = PrivateAttr(default=None)
 
     def __init__(self, **kwargs: Any) -> None:
         """Validate the settings and job options; bad ones raise typed B3n errors (no I/O)."""
@@ -92,17 +91,6 @@ class B3nEmbeddings(B3nSettings, Embeddings):
             raise to_langchain_error(exc) from None
         if self.show_progress_bar:
             _require_tqdm()
-
-    def _reset_caches(self) -> None:
-        super()._reset_caches()
-        self._limiter = None
-
-    @property
-    def limiter(self) -> AsyncLimiter:
-        """Bounds this instance's async requests in flight to ``max_concurrency`` (built on first use)."""
-        if self._limiter is None:
-            self._limiter = AsyncLimiter(self.max_concurrency)
-        return self._limiter
 
     def _job(self) -> dict[str, Any]:
         return {
@@ -131,13 +119,13 @@ class B3nEmbeddings(B3nSettings, Embeddings):
         """Embed ``texts`` with real async I/O, at most ``max_concurrency`` requests at a time."""
         with self._progress(len(texts)) as on_progress:
             return await self.async_client.embeddings.create(
-                texts, on_progress=on_progress, limiter=self.limiter, **self._job()
+                texts, on_progress=on_progress, **self._job()
             )
 
     @alangchain_errors
     async def aembed_query(self, text: str) -> list[float]:
         """Embed one query text (async)."""
-        vectors = await self.async_client.embeddings.create([text], limiter=self.limiter, **self._job())
+        vectors = await self.async_client.embeddings.create([text], **self._job())
         return vectors[0]
 
     @contextmanager

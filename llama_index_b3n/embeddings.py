@@ -17,11 +17,11 @@ Example (offline, against the bundled emulator):
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import Field, SecretStr
 from llama_index.core.callbacks.schema import CBEventType, EventPayload
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.events.embedding import EmbeddingEndEvent, EmbeddingStartEvent
@@ -31,7 +31,6 @@ from b3n._embeddings import (
     DEFAULT_MAX_BATCH_TOKENS,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MODEL,
-    AsyncLimiter,
     EncodingFormat,
     check_dimensions,
     check_job_options,
@@ -44,10 +43,12 @@ dispatcher = get_dispatcher(__name__)
 class B3nEmbedding(B3nSettings, BaseEmbedding):
     """Embeddings from B3n (``text-embedding-3-small`` by default; also ``-3-large`` and ``ada-002``).
 
-    ``embed_batch_size`` texts go in one request (split further if they exceed an estimated
-    ``max_batch_tokens``); async calls keep at most ``max_concurrency`` requests in flight
-    per instance, even when LlamaIndex gathers every batch at once. Each request is retried
-    on 429/5xx/timeouts. Empty strings are embedded as ``" "`` (OpenAI rejects ``""``).
+    At most ``embed_batch_size`` texts go in one request (jobs are cut into evenly sized batches,
+    split further if they exceed an estimated ``max_batch_tokens``); sync and async calls keep at
+    most ``max_concurrency`` requests in flight, and fewer while the relay answers 429 (the
+    concurrency backs off, honouring ``Retry-After``, and grows again while clean, shared by every
+    instance with the same relay, key and ``max_concurrency`` in the process). Each request is
+    retried on 429/5xx/timeouts. Empty strings are embedded as ``" "`` (OpenAI rejects ``""``).
     ``dimensions`` shortens ``text-embedding-3-*`` vectors and is refused for ``ada-002``
     before any request.
 
@@ -66,16 +67,15 @@ class B3nEmbedding(B3nSettings, BaseEmbedding):
     )
     dimensions: int | None = Field(default=None, description="Output size for text-embedding-3-* models.")
     max_batch_tokens: int = Field(default=DEFAULT_MAX_BATCH_TOKENS, description="Estimated tokens per request.")
-    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, description="Most requests in flight (async).")
+    max_concurrency: int = Field(
+        default=DEFAULT_MAX_CONCURRENCY, description="Most requests in flight (adapts down on 429)."
+    )
     show_progress: bool = Field(default=False, description="Default for get_text_embedding_batch(show_progress=).")
     encoding_format: EncodingFormat = Field(
         default="auto", description="auto: ask for base64, accept JSON lists from relays that ignore it."
     )
     additional_kwargs: dict[str, Any] = Field(default_factory=dict, description="Extra payload fields.")
 
-    b3n_cache_fields: ClassVar[frozenset[str]] = frozenset({"max_concurrency"})
-
-    _limiter: AsyncLimiter | None = PrivateAttr(default=None)
 
     def __init__(
         self,
@@ -110,17 +110,6 @@ class B3nEmbedding(B3nSettings, BaseEmbedding):
         check_job_options(self.embed_batch_size, self.max_batch_tokens, self.max_concurrency)
         check_dimensions(self.model_name, self.dimensions)
 
-    def _reset_caches(self) -> None:
-        super()._reset_caches()
-        self._limiter = None
-
-    @property
-    def limiter(self) -> AsyncLimiter:
-        """Bounds this instance's async requests in flight to ``max_concurrency`` (built on first use)."""
-        if self._limiter is None:
-            self._limiter = AsyncLimiter(self.max_concurrency)
-        return self._limiter
-
     @classmethod
     def class_name(cls) -> str:
         return "B3nEmbedding"
@@ -146,19 +135,19 @@ class B3nEmbedding(B3nSettings, BaseEmbedding):
         return self.client.embeddings.create([query], **self._job())[0]
 
     async def _aget_query_embedding(self, query: str) -> Embedding:
-        return (await self.async_client.embeddings.create([query], limiter=self.limiter, **self._job()))[0]
+        return (await self.async_client.embeddings.create([query], **self._job()))[0]
 
     def _get_text_embedding(self, text: str) -> Embedding:
         return self.client.embeddings.create([text], **self._job())[0]
 
     async def _aget_text_embedding(self, text: str) -> Embedding:
-        return (await self.async_client.embeddings.create([text], limiter=self.limiter, **self._job()))[0]
+        return (await self.async_client.embeddings.create([text], **self._job()))[0]
 
     def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         return self.client.embeddings.create(texts, **self._job())
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        return await self.async_client.embeddings.create(texts, limiter=self.limiter, **self._job())
+        return await self.async_client.embeddings.create(texts, **self._job())
 
     @dispatcher.span
     def get_text_embedding_batch(
@@ -183,13 +172,27 @@ class B3nEmbedding(B3nSettings, BaseEmbedding):
         dispatcher.event(EmbeddingEndEvent(chunks=texts, embeddings=embeddings))
         return embeddings
 
+    @dispatcher.span
     async def aget_text_embedding_batch(
         self, texts: list[str], show_progress: bool = False, **kwargs: Any
     ) -> list[Embedding]:
-        """Async :meth:`get_text_embedding_batch`; at most ``max_concurrency`` requests in flight."""
-        return await super().aget_text_embedding_batch(
-            texts, show_progress=show_progress or self.show_progress, **kwargs
-        )
+        """Async :meth:`get_text_embedding_batch`: the whole list goes to the core in one job.
+
+        (LlamaIndex's base loop gathers one job per ``embed_batch_size`` slice, which cannot balance
+        the batches over the slots.) With a progress bar, a cache or a rate limiter, the base loop is used.
+        """
+        show = show_progress or self.show_progress
+        if show or self.embeddings_cache is not None or self.rate_limiter is not None:
+            return await super().aget_text_embedding_batch(texts, show_progress=show, **kwargs)
+        model_dict = self.to_payload()
+        dispatcher.event(EmbeddingStartEvent(model_dict=model_dict))
+        with self.callback_manager.event(
+            CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: model_dict}
+        ) as event:
+            embeddings = await self._aget_text_embeddings(texts) if texts else []
+            event.on_end(payload={EventPayload.CHUNKS: texts, EventPayload.EMBEDDINGS: embeddings})
+        dispatcher.event(EmbeddingEndEvent(chunks=texts, embeddings=embeddings))
+        return embeddings
 
 
 __all__ = ["B3nEmbedding"]

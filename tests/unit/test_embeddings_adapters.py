@@ -86,7 +86,7 @@ def test_langchain_missing_key_fails_at_first_call_with_a_clear_error() -> None:
 def test_llamaindex_defaults() -> None:
     emb = B3nEmbedding()
     assert emb.model_name == "text-embedding-3-small"
-    assert emb.embed_batch_size == 512
+    assert emb.embed_batch_size == 2048 and emb.max_concurrency == 16
     assert emb.class_name() == "B3nEmbedding"
 
 

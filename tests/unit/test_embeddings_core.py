@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import base64
-import pickle
 import struct
 
 import pytest
 
 from b3n._embeddings import (
     MAX_BATCH_SIZE,
-    AsyncLimiter,
     build_embedding_request,
     check_job_options,
     decode_base64_embedding,
@@ -181,6 +179,3 @@ def test_relay_ignoring_dimensions_is_shortened_and_renormalised(caplog: pytest.
     assert "ignored dimensions" in caplog.text
 
 
-def test_async_limiter_pickles_without_its_loop_state() -> None:
-    limiter = pickle.loads(pickle.dumps(AsyncLimiter(3)))
-    assert limiter.limit == 3

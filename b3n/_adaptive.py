@@ -1,0 +1,363 @@
+"""Adaptive concurrency: find how many requests the relay admits for this key, by watching its 429s.
+
+A relay limits each key (requests in flight, requests per minute) and answers 429 beyond it. A fixed
+``max_concurrency`` is either too low (a slow job) or too high (a storm of 429s and retries).
+:class:`AdaptiveLimiter` starts at ``max_concurrency`` (the ceiling) and adjusts per attempt:
+
+- **every attempt takes a slot** before it is sent and gives it back when it ends; a retry waits
+  for a slot again, so retries never push the process over its limit;
+- **on a 429** the limit drops to the number of this process's requests still in flight (they are
+  what the relay admitted), at least 1; with ``Retry-After`` no new attempt starts before it has
+  passed (the whole key is paused, not only the request that was refused);
+- **while clean** the limit grows by one after as many successes as the limit (additive
+  increase), up to the ceiling, so a limit that was lowered by a burst or by a neighbour comes back;
+  growing back to a level the relay refused before takes ``PROBE_PATIENCE`` times longer, so a
+  steady job probes rarely (each probe may cost a ``Retry-After`` pause).
+
+One limiter is shared by every client with the same configuration in the process (base URL, key,
+ceiling; see :func:`shared_limiter`), by threads and by every event loop alike: ten
+``B3nEmbeddings`` instances with the same settings stay within one budget. What happens to the
+refused request is the retry policy's business (``b3n._retry``); the limiter only decides when an
+attempt may start.
+
+Example:
+    >>> limiter = AdaptiveLimiter(4)
+    >>> with limiter.slot() as slot:
+    ...     slot.rate_limited(retry_after=0.0)
+    >>> limiter.limit
+    1
+    >>> for _ in range(4):
+    ...     with limiter.slot() as slot:
+    ...         slot.succeeded()
+    >>> limiter.limit
+    2
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+#: history entries kept per limiter (each a change of limit or of requests in flight).
+HISTORY_SIZE = 10_000
+#: growing back to a level that was refused before takes this many times more successes.
+PROBE_PATIENCE = 4
+
+
+@dataclass(eq=False)
+class _Waiter:
+    """One attempt waiting for a slot: a thread (``event``) or a task (``future`` on ``loop``)."""
+
+    event: threading.Event | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    future: asyncio.Future[None] | None = None
+    granted: bool = False
+
+    def wake(self) -> None:
+        if self.event is not None:
+            self.event.set()
+        elif self.loop is not None and self.future is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(_resolve, self.future)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+@dataclass
+class Slot:
+    """One attempt's permission to run; tell it how the attempt ended."""
+
+    limiter: AdaptiveLimiter
+    throttled: bool = False
+    retry_after: float | None = None
+    ok: bool = False
+
+    def rate_limited(self, retry_after: float | None = None) -> None:
+        """The relay answered 429 (``retry_after``: its ``Retry-After`` in seconds, if any)."""
+        self.throttled = True
+        self.retry_after = retry_after
+
+    def succeeded(self) -> None:
+        """The attempt got its answer."""
+        self.ok = True
+
+
+@dataclass
+class LimiterStats:
+    """What a limiter saw: attempts admitted, 429s, the lowest and current limit, and its history."""
+
+    admitted: int
+    rate_limited: int
+    limit: int
+    lowest: int
+    peak_in_flight: int
+    #: ``(seconds since creation, limit, attempts in flight)`` after every change.
+    history: list[tuple[float, int, int]] = field(default_factory=list)
+
+
+class AdaptiveLimiter:
+    """Concurrency for one key that starts at ``ceiling``, backs off on 429 and grows while clean.
+
+    Thread-safe and usable from any number of event loops at once.
+    """
+
+    def __init__(self, ceiling: int) -> None:
+        if isinstance(ceiling, bool) or not isinstance(ceiling, int) or ceiling < 1:
+            raise ValueError(f"ceiling must be a positive integer, got {ceiling!r}")
+        self.ceiling = ceiling
+        self._limit = ceiling
+        self._in_flight = 0
+        self._clean = 0
+        self._paused_until = 0.0
+        self._refused_at: int | None = None  # the lowest number in flight the relay refused
+        self._lock = threading.Lock()
+        self._waiters: deque[_Waiter] = deque()
+        self._created = time.monotonic()
+        self._admitted = 0
+        self._throttled = 0
+        self._lowest = ceiling
+        self._peak = 0
+        self._history: deque[tuple[float, int, int]] = deque(maxlen=HISTORY_SIZE)
+
+    # -- observation --------------------------------------------------------------------------------
+    @property
+    def limit(self) -> int:
+        """Attempts allowed in flight now."""
+        return self._limit
+
+    @property
+    def in_flight(self) -> int:
+        """Attempts running now."""
+        return self._in_flight
+
+    def stats(self) -> LimiterStats:
+        """A snapshot of what the limiter saw."""
+        with self._lock:
+            return LimiterStats(self._admitted, self._throttled, self._limit, self._lowest, self._peak,
+                                list(self._history))
+
+    # -- taking and giving back slots ---------------------------------------------------------------
+    @contextmanager
+    def slot(self) -> Iterator[Slot]:
+        """Block until an attempt may start; the slot is given back when the block ends."""
+        waiter = None
+        with self._lock:
+            if not self._can_start():
+                waiter = _Waiter(event=threading.Event())
+                self._waiters.append(waiter)
+                pause = self._pause_left()
+            else:
+                self._start()
+        if waiter is not None:
+            self._wait_sync(waiter, pause)
+        slot = Slot(self)
+        try:
+            yield slot
+        finally:
+            self._finish(slot)
+
+    @asynccontextmanager
+    async def aslot(self) -> AsyncIterator[Slot]:
+        """asyncio twin of :meth:`slot`: waits without blocking the event loop."""
+        waiter = None
+        with self._lock:
+            if not self._can_start():
+                loop = asyncio.get_running_loop()
+                waiter = _Waiter(loop=loop, future=loop.create_future())
+                self._waiters.append(waiter)
+                pause = self._pause_left()
+            else:
+                self._start()
+        if waiter is not None:
+            await self._wait_async(waiter, pause)
+        slot = Slot(self)
+        try:
+            yield slot
+        finally:
+            self._finish(slot)
+
+    def guard(self, attempt: Callable[..., Iterator[T]]) -> Callable[..., Iterator[T]]:
+        """Wrap an attempt (an iterator function, as ``b3n._retry.retrying`` runs them) in a slot."""
+
+        def guarded(*args: Any, **kwargs: Any) -> Iterator[T]:
+            with self.slot() as slot:
+                try:
+                    for item in attempt(*args, **kwargs):
+                        slot.succeeded()
+                        yield item
+                except Exception as exc:
+                    _note_failure(slot, exc)
+                    raise
+
+        return guarded
+
+    def aguard(self, attempt: Callable[..., AsyncIterator[T]]) -> Callable[..., AsyncIterator[T]]:
+        """asyncio twin of :meth:`guard`."""
+
+        async def guarded(*args: Any, **kwargs: Any) -> AsyncIterator[T]:
+            async with self.aslot() as slot:
+                try:
+                    async for item in attempt(*args, **kwargs):
+                        slot.succeeded()
+                        yield item
+                except Exception as exc:
+                    _note_failure(slot, exc)
+                    raise
+
+        return guarded
+
+    # -- internals (call with the lock held unless said otherwise) ----------------------------------
+    def _can_start(self) -> bool:
+        return not self._waiters and self._in_flight < self._limit and time.monotonic() >= self._paused_until
+
+    def _start(self) -> None:
+        self._in_flight += 1
+        self._admitted += 1
+        self._peak = max(self._peak, self._in_flight)
+        self._note()
+
+    def _note(self) -> None:
+        self._history.append((time.monotonic() - self._created, self._limit, self._in_flight))
+
+    def _pause_left(self) -> float | None:
+        pause = self._paused_until - time.monotonic()
+        return pause if pause > 0 else None
+
+    def _dispatch(self) -> float | None:
+        """Grant slots to waiters in order; returns seconds until a pause ends (None: not paused)."""
+        pause = self._pause_left()
+        if pause is not None:
+            return pause
+        while self._waiters and self._in_flight < self._limit:
+            waiter = self._waiters.popleft()
+            waiter.granted = True
+            self._start()
+            waiter.wake()
+        return None
+
+    def _wait_sync(self, waiter: _Waiter, pause: float | None) -> None:
+        assert waiter.event is not None
+        while True:
+            waiter.event.wait(pause)
+            with self._lock:
+                if waiter.granted:
+                    return
+                pause = self._dispatch()
+                if waiter.granted:
+                    return
+                waiter.event.clear()
+
+    async def _wait_async(self, waiter: _Waiter, pause: float | None) -> None:
+        assert waiter.future is not None
+        try:
+            while True:
+                if pause is None:
+                    await asyncio.shield(waiter.future)
+                else:
+                    await asyncio.wait({waiter.future}, timeout=pause)
+                with self._lock:
+                    if waiter.granted:
+                        return
+                    pause = self._dispatch()
+                    if waiter.granted:
+                        return
+                    if waiter.future.done():
+                        waiter.future = asyncio.get_running_loop().create_future()
+        except BaseException:  # cancelled while waiting: give the slot back, or leave the queue
+            with self._lock:
+                if waiter.granted:
+                    self._in_flight -= 1
+                    self._note()
+                    self._dispatch()
+                elif waiter in self._waiters:
+                    self._waiters.remove(waiter)
+            raise
+
+    def _finish(self, slot: Slot) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            if slot.throttled:
+                self._throttled += 1
+                self._clean = 0
+                # what the relay still runs for us is what it admits; one less than now at the least
+                self._limit = max(1, min(self._limit - 1, self._in_flight))
+                self._lowest = min(self._lowest, self._limit)
+                refused = self._in_flight + 1
+                self._refused_at = refused if self._refused_at is None else min(self._refused_at, refused)
+                if slot.retry_after:
+                    self._paused_until = max(self._paused_until, time.monotonic() + slot.retry_after)
+            elif slot.ok:
+                self._clean += 1
+                probing = self._refused_at is not None and self._limit + 1 >= self._refused_at
+                if self._clean >= self._limit * (PROBE_PATIENCE if probing else 1) and self._limit < self.ceiling:
+                    self._limit += 1
+                    self._clean = 0
+                    if probing:
+                        self._refused_at = None
+            self._note()
+            pause = self._dispatch()
+            head = self._waiters[0] if self._waiters else None
+        if pause is not None and head is not None:
+            head.wake()  # the head waiter re-checks when the pause is over
+
+    def __repr__(self) -> str:
+        return f"AdaptiveLimiter(limit={self._limit}, ceiling={self.ceiling}, in_flight={self._in_flight})"
+
+
+def _note_failure(slot: Slot, exc: Exception) -> None:
+    status = getattr(exc, "status_code", None)
+    if status == 429:
+        slot.rate_limited(getattr(exc, "retry_after", None))
+
+
+# ----------------------------------------------------------------------------- sharing
+
+
+_registry_lock = threading.Lock()
+_registry: dict[tuple[str, str, str, int], AdaptiveLimiter] = {}
+
+
+def shared_limiter(base_url: str, api_key: str | None, ceiling: int, scope: str = "embeddings") -> AdaptiveLimiter:
+    """The process's limiter for this relay, key and ceiling (created on first use).
+
+    Only a digest of the key is kept. ``scope`` separates kinds of calls that the relay limits apart.
+
+    Example:
+        >>> shared_limiter("http://relay/v1", "sk-a", 8) is shared_limiter("http://relay/v1", "sk-a", 8)
+        True
+        >>> shared_limiter("http://relay/v1", "sk-a", 8) is shared_limiter("http://relay/v1", "sk-b", 8)
+        False
+    """
+    digest = hashlib.sha256((api_key or "").encode("utf-8")).hexdigest()[:16]
+    key = (base_url, digest, scope, ceiling)
+    limiter = _registry.get(key)
+    if limiter is None:
+        with _registry_lock:
+            limiter = _registry.setdefault(key, AdaptiveLimiter(ceiling))
+    return limiter
+
+
+def _forget_after_fork() -> None:
+    """A forked child starts with fresh limiters (the parent's locks and waiters mean nothing there)."""
+    global _registry_lock
+    _registry_lock = threading.Lock()
+    _registry.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+__all__ = ["AdaptiveLimiter", "LimiterStats", "Slot", "shared_limiter"]
