@@ -7,8 +7,10 @@ A relay limits each key (requests in flight, requests per minute) and answers 42
 - **every attempt takes a slot** before it is sent and gives it back when it ends; a retry waits
   for a slot again, so retries never push the process over its limit;
 - **on a 429** the limit drops to the number of this process's requests still in flight (they are
-  what the relay admitted), at least 1; with ``Retry-After`` no new attempt starts before it has
-  passed (the whole key is paused, not only the request that was refused);
+  what the relay admitted), at least 1. The refused request waits its ``Retry-After`` (the retry
+  policy does that) and then a free slot; when nothing else of ours is in flight (the relay refuses
+  the key outright, e.g. a requests-per-minute limit) no new attempt starts before ``Retry-After``
+  has passed;
 - **while clean** the limit grows by one after as many successes as the limit (additive
   increase), up to the ceiling, so a limit that was lowered by a burst or by a neighbour comes back;
   growing back to a level the relay refused before takes ``PROBE_PATIENCE`` times longer, so a
@@ -296,7 +298,9 @@ class AdaptiveLimiter:
                 self._lowest = min(self._lowest, self._limit)
                 refused = self._in_flight + 1
                 self._refused_at = refused if self._refused_at is None else min(self._refused_at, refused)
-                if slot.retry_after:
+                if slot.retry_after and self._in_flight == 0:
+                    # nothing of ours is running: the relay refuses the key (a rate, not a concurrency
+                    # limit), so nothing new starts before Retry-After has passed
                     self._paused_until = max(self._paused_until, time.monotonic() + slot.retry_after)
             elif slot.ok:
                 self._clean += 1

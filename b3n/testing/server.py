@@ -219,11 +219,11 @@ class _Handler(BaseHTTPRequestHandler):
                     record.status = 429
                     self._send(routes.Reply(429, body, headers=extra), request_id, None)
                     return
-                if ticket.delay:
-                    self._wait(ticket.delay)
             fault = emu._faults.take(key) if known else None
             record.fault = fault.kind if fault else None
             reply = self._reply(emu, key, known, method, path, headers, raw, parsed, fault, request_id)
+            if ticket is not None and ticket.delay:  # the relay's time includes computing the answer
+                self._wait(ticket.delay - (time.monotonic() - ticket.since))
             if reply is None:  # drop
                 self._abort()
                 return

@@ -98,8 +98,10 @@ class Ticket:
 
     key: str
     admitted: bool
+    #: seconds the request takes in all, from :attr:`since` (``time.monotonic()`` at admission).
     delay: float
     reason: str = ""
+    since: float = 0.0
 
 
 @dataclass
@@ -229,7 +231,7 @@ class Traffic:
             state.in_flight += 1
             state.peak = max(state.peak, state.in_flight)
             self._timeline.append((now - self._started, self._in_flight()))
-            return Ticket(key, True, delay)
+            return Ticket(key, True, delay, since=now)
 
     def release(self, ticket: Ticket) -> None:
         """The admitted request is finished (answered, failed or abandoned)."""

@@ -89,6 +89,18 @@ class EmulatorProcess:
     def reset(self) -> None:
         self._call(op="reset")
 
+    def traffic(self, *, latency: dict[str, Any] | None = None, limit: dict[str, Any] | None = None) -> None:
+        """Shape the emulator like a real relay: ``latency`` for ``traffic.set_latency``, ``limit`` for ``set_limit``."""
+        self._call(op="traffic", latency=latency, limit=limit)
+
+    def traffic_stats(self) -> dict[str, Any]:
+        """Admitted, rejected, peak concurrency and the in-flight timeline since the limit was set."""
+        return self._call(op="traffic_stats")
+
+    def served_inputs(self) -> dict[str, int]:
+        """Embeddings inputs the emulator answered with 200: total and distinct (last 1,000 requests)."""
+        return self._call(op="served")
+
     def cpu_seconds(self) -> float:
         """CPU time the emulator process has used so far (user + system)."""
         cpu: float = self._call(op="cpu")["cpu"]
@@ -149,6 +161,20 @@ def _child() -> None:
                 elif op == "reset":
                     emu.reset()
                     reply({"ok": True})
+                elif op == "traffic":
+                    if msg.get("latency") is not None:
+                        emu.traffic.set_latency(**msg["latency"])
+                    if msg.get("limit") is not None:
+                        emu.traffic.set_limit(**msg["limit"])
+                    reply({"ok": True})
+                elif op == "traffic_stats":
+                    t = emu.traffic
+                    reply({"admitted": t.admitted, "rejected": t.rejected, "peak": t.peak_concurrency,
+                           "timeline": t.timeline})
+                elif op == "served":
+                    texts = [x for r in emu.requests if r.route.endswith("embeddings") and r.status == 200
+                             for x in (r.json or {}).get("input", [])]
+                    reply({"total": len(texts), "distinct": len(set(texts))})
                 elif op == "cpu":
                     reply({"cpu": time.process_time()})
                 else:

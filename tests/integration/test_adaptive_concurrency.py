@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import time
 
 import pytest
 
@@ -69,18 +70,33 @@ def test_async_llamaindex_job_backs_off_and_keeps_order(emulator: Emulator, base
     assert vectors == emb.get_text_embedding_batch(TEXTS)
 
 
-def test_retry_after_pauses_every_new_request_of_the_key(emulator: Emulator, base_url: str) -> None:
+def test_refused_batches_wait_retry_after_and_the_rest_keeps_going(emulator: Emulator, base_url: str) -> None:
     _relay(emulator, concurrent=2, retry_after=0.6)
     client = AsyncB3nClient(api_key="sk-adaptive-pause", base_url=base_url)
     vectors = asyncio.run(client.embeddings.create(TEXTS[:600], dimensions=8, max_concurrency=8))
     assert len(vectors) == 600
     records = [r for r in emulator.requests if r.route.endswith("embeddings")]
-    first_429 = min(r.time for r in records if r.status == 429)
-    opening_burst = [r for r in records if r.time - first_429 < 0.05]  # sent together with the refused ones
-    later = [r for r in records if r.time - first_429 >= 0.05]
-    assert later and min(r.time for r in later) - first_429 >= 0.55  # nothing new before Retry-After passed
-    assert len(opening_burst) <= 8
+    refused = [r for r in records if r.status == 429]
+    assert refused
+    for r in refused:  # the same batch is sent again only after the relay's Retry-After
+        again = [x.time for x in records if x.json["input"] == r.json["input"] and x.time > r.time]
+        assert again and min(again) - r.time >= 0.55
+    assert emulator.traffic.rejected <= 8  # the opening burst, not a storm
     _assert_each_text_once(emulator, TEXTS[:600])
+
+
+def test_a_key_refused_outright_pauses_until_retry_after(emulator: Emulator, base_url: str) -> None:
+    emulator.traffic.set_latency("embeddings", 0.02)
+    emulator.inject("rate_limit", route="embeddings", times=4, retry_after=0.5)  # every request of the burst
+    client = B3nClient(api_key="sk-adaptive-outright", base_url=base_url)
+    started = time.monotonic()
+    vectors = client.embeddings.create(TEXTS[:1000], dimensions=8, max_concurrency=4)
+    assert len(vectors) == 1000
+    assert time.monotonic() - started >= 0.5
+    records = [r for r in emulator.requests if r.route.endswith("embeddings")]
+    last_refusal = max(r.time for r in records if r.status == 429)
+    assert all(r.time - last_refusal >= 0.45 for r in records if r.status == 200)
+    _assert_each_text_once(emulator, TEXTS[:1000])
 
 
 def test_sync_and_async_share_one_budget(emulator: Emulator, base_url: str) -> None:
@@ -105,7 +121,7 @@ def test_sync_and_async_share_one_budget(emulator: Emulator, base_url: str) -> N
 
 
 def test_max_concurrency_stays_the_ceiling_without_429s(emulator: Emulator, base_url: str) -> None:
-    emulator.traffic.set_latency("embeddings", 0.05)
+    emulator.traffic.set_latency("embeddings", 0.4)
     emulator.traffic.set_limit(concurrent=100)  # observe only
     client = B3nClient(api_key="sk-adaptive-ceiling", base_url=base_url)
     client.embeddings.create(TEXTS, dimensions=8, max_concurrency=5)

@@ -1,0 +1,133 @@
+"""One embedding job against the shaped emulator, in a fresh process; prints one JSON line.
+
+Started by ``tests/benchmarks/relay.py`` as ``python -m tests.benchmarks._relay_job CONTENDER BASE_URL N``.
+A fresh process per job gives each contender a cold start (our adaptive limiter starts at its
+ceiling and must find the relay's limit) and its own peak RSS (``ru_maxrss``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import resource
+import sys
+import time
+from array import array
+from collections.abc import Callable
+from typing import Any
+
+KEY = "sk-bench0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
+MODEL = "text-embedding-3-small"
+DIMENSIONS = 256
+
+
+def texts(n: int) -> list[str]:
+    """``n`` short, distinct texts."""
+    return [f"Chunk {i}: the quick brown fox {i % 97} jumps over the lazy dog near river {i % 13}." for i in range(n)]
+
+
+def digest(vectors: Any) -> str:
+    """sha256 of every component as little-endian float32, in order (lists or a float32 array)."""
+    if hasattr(vectors, "tobytes"):
+        return hashlib.sha256(vectors.astype("<f4").tobytes()).hexdigest()[:16]
+    values = array("f")
+    for vector in vectors:
+        values.extend(vector)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return hashlib.sha256(values.tobytes()).hexdigest()[:16]
+
+
+def _ours_lc_sync(base_url: str) -> Callable[[list[str]], Any]:
+    from langchain_b3n import B3nEmbeddings
+
+    return B3nEmbeddings(api_key=KEY, base_url=base_url, dimensions=DIMENSIONS).embed_documents
+
+
+def _ours_lc_async(base_url: str) -> Callable[[list[str]], Any]:
+    from langchain_b3n import B3nEmbeddings
+
+    emb = B3nEmbeddings(api_key=KEY, base_url=base_url, dimensions=DIMENSIONS)
+    return lambda items: asyncio.run(emb.aembed_documents(items))
+
+
+def _ours_li_sync(base_url: str) -> Callable[[list[str]], Any]:
+    from llama_index_b3n import B3nEmbedding
+
+    return B3nEmbedding(api_key=KEY, api_base=base_url, dimensions=DIMENSIONS).get_text_embedding_batch
+
+
+def _ours_li_async(base_url: str) -> Callable[[list[str]], Any]:
+    from llama_index_b3n import B3nEmbedding
+
+    emb = B3nEmbedding(api_key=KEY, api_base=base_url, dimensions=DIMENSIONS)
+    return lambda items: asyncio.run(emb.aget_text_embedding_batch(items))
+
+
+def _ours_core_float32(base_url: str) -> Callable[[list[str]], Any]:
+    from b3n import B3nClient
+
+    client = B3nClient(api_key=KEY, base_url=base_url)
+    return lambda items: client.embeddings.create(items, dimensions=DIMENSIONS, output="float32")
+
+
+def _ours_lc_sync_small_batches(base_url: str) -> Callable[[list[str]], Any]:
+    """Many requests (batch_size=256) so that the limiter's steady state shows over several seconds."""
+    from langchain_b3n import B3nEmbeddings
+
+    return B3nEmbeddings(api_key=KEY, base_url=base_url, dimensions=DIMENSIONS, batch_size=256).embed_documents
+
+
+def _lc_anchor(base_url: str) -> Callable[[list[str]], Any]:
+    from langchain_openai import OpenAIEmbeddings
+
+    # defaults, except the context-length check: it downloads a tiktoken file, which fails offline
+    emb = OpenAIEmbeddings(model=MODEL, dimensions=DIMENSIONS, api_key=KEY, base_url=base_url,  # type: ignore[arg-type]
+                           check_embedding_ctx_length=False)
+    return emb.embed_documents
+
+
+def _li_anchor(base_url: str) -> Callable[[list[str]], Any]:
+    from llama_index.embeddings.openai import OpenAIEmbedding
+
+    emb = OpenAIEmbedding(model=MODEL, dimensions=DIMENSIONS, api_key=KEY, api_base=base_url)
+    return emb.get_text_embedding_batch
+
+
+JOBS: dict[str, Callable[[str], Callable[[list[str]], Any]]] = {
+    "ours_lc_sync": _ours_lc_sync,
+    "ours_lc_async": _ours_lc_async,
+    "ours_li_sync": _ours_li_sync,
+    "ours_li_async": _ours_li_async,
+    "ours_core_float32": _ours_core_float32,
+    "ours_lc_sync_small_batches": _ours_lc_sync_small_batches,
+    "lc_anchor": _lc_anchor,
+    "li_anchor": _li_anchor,
+}
+
+
+def main() -> None:
+    name, base_url, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    job = JOBS[name](base_url)
+    items = texts(n)
+    started = time.perf_counter()
+    vectors = job(items)
+    wall = time.perf_counter() - started
+    out: dict[str, Any] = {
+        "wall_s": wall, "vectors": len(vectors), "dims": len(vectors[0]) if len(vectors) else 0,
+        "digest": digest(vectors), "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    if name.startswith("ours"):
+        from b3n._adaptive import _registry
+
+        limiters = list(_registry.values())
+        if limiters:
+            stats = limiters[0].stats()
+            out["limiter"] = {"limit": stats.limit, "lowest": stats.lowest, "rate_limited": stats.rate_limited,
+                              "history": stats.history}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
