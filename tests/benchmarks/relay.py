@@ -30,8 +30,8 @@ from typing import Any
 if __package__ in (None, ""):  # `python tests/benchmarks/relay.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks import _report as report  # noqa: E402
-from tests.benchmarks._emulator_proc import REPO_ROOT, EmulatorProcess, child_env  # noqa: E402
+from tests.benchmarks import _report as report
+from tests.benchmarks._emulator_proc import REPO_ROOT, EmulatorProcess, child_env
 
 N_TEXTS = 20_000
 LATENCY = {"route": "embeddings", "base": 0.3, "jitter": 0.05, "per_input": 0.001, "seed": 7}
