@@ -138,7 +138,7 @@ def balanced_batch_size(total: int, batch_size: int, slots: int, min_split: int 
         >>> balanced_batch_size(20_000, 2048, 8)    # 8 slots: 16 requests, two rounds
         1250
         >>> balanced_batch_size(1_000, 2048, 16), balanced_batch_size(50, 2048, 16)
-        (125, 50)
+        (143, 50)
     """
     if total <= 0:
         return batch_size
@@ -286,15 +286,12 @@ class EmbeddingResponse:
     encoding: Literal["base64", "float"]
     #: size of the response body in bytes (as decoded by httpx).
     wire_bytes: int = 0
+    #: with ``output="float32"``: the vectors as one numpy ``float32`` array of shape (texts, dimensions)
+    #: (and ``embeddings`` is empty).
+    array: Any = None
 
 
-def decode_base64_embedding(data: str) -> list[float]:
-    """Decode OpenAI's base64 embedding (little-endian float32) into Python floats.
-
-    Example:
-        >>> decode_base64_embedding("AACAPwAAAMA=")
-        [1.0, -2.0]
-    """
+def _base64_bytes(data: str) -> bytes:
     try:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
@@ -305,6 +302,39 @@ def decode_base64_embedding(data: str) -> list[float]:
         raise B3nResponseError(
             f"B3n returned a base64 embedding of {len(raw)} bytes, not a whole number of float32 values."
         )
+    return raw
+
+
+def _float32_vector(raw: Any, position: int, np: Any) -> Any:
+    """One embedding as a numpy float32 vector, straight from base64 bytes or a JSON list (no Python floats)."""
+    if isinstance(raw, str):
+        return np.frombuffer(_base64_bytes(raw), dtype="<f4")
+    try:
+        return np.asarray(raw, dtype=np.float32).reshape(-1)
+    except (TypeError, ValueError):
+        raise B3nResponseError(f"B3n returned a non-numeric value in embedding #{position}.") from None
+
+
+def numpy_for_float32() -> Any:
+    """numpy, for ``output="float32"``; a clear error when it is not installed."""
+    try:
+        import numpy
+    except ImportError:
+        raise B3nInvalidRequestError(
+            'output="float32" returns a numpy array and needs numpy: pip install numpy '
+            '(or b3n-integrations[numpy]); or leave output="list".'
+        ) from None
+    return numpy
+
+
+def decode_base64_embedding(data: str) -> list[float]:
+    """Decode OpenAI's base64 embedding (little-endian float32) into Python floats.
+
+    Example:
+        >>> decode_base64_embedding("AACAPwAAAMA=")
+        [1.0, -2.0]
+    """
+    raw = _base64_bytes(data)
     values = array("f")
     values.frombytes(raw)
     if _BIG_ENDIAN:
@@ -319,8 +349,8 @@ def _float_list(values: list[Any], position: int) -> list[float]:
         raise B3nResponseError(f"B3n returned a non-numeric value in embedding #{position}.") from None
 
 
-def _fit_dimensions(vector: list[float], dimensions: int | None, model: str) -> list[float]:
-    """Shorten a full-size vector the relay sent despite ``dimensions`` (truncate + L2-normalise)."""
+def _fit_dimensions(vector: Any, dimensions: int | None, model: str) -> Any:
+    """Shorten a full-size vector the relay sent despite ``dimensions`` (truncate + L2-normalise; lists or numpy)."""
     if dimensions is None or len(vector) == dimensions:
         return vector
     if len(vector) < dimensions:
@@ -332,13 +362,20 @@ def _fit_dimensions(vector: list[float], dimensions: int | None, model: str) -> 
         "which is how OpenAI shortens text-embedding-3 vectors.", dimensions, model, len(vector),
     )
     head = vector[:dimensions]
+    if not isinstance(head, list):  # a numpy float32 vector
+        norm = float((head.astype("float64") ** 2).sum()) ** 0.5
+        return (head / norm).astype(head.dtype) if norm else head
     norm = math.sqrt(math.fsum(v * v for v in head))
     return [v / norm for v in head] if norm else head
 
 
-def parse_embedding_response(body: Any, request: EmbeddingRequest, wire_bytes: int = 0) -> EmbeddingResponse:
+def parse_embedding_response(
+    body: Any, request: EmbeddingRequest, wire_bytes: int = 0, *, numpy: Any = None
+) -> EmbeddingResponse:
     """Normalise an ``/embeddings`` body: order by ``index``, decode base64, coerce to float.
 
+    With ``numpy`` (the module) the vectors are decoded straight into one float32 array
+    (``EmbeddingResponse.array``) without creating a Python float per component.
     Raises :class:`~b3n._errors.B3nResponseError` when the body cannot be a reply to ``request``.
     """
     model = request.model
@@ -356,7 +393,7 @@ def parse_embedding_response(body: Any, request: EmbeddingRequest, wire_bytes: i
         raise B3nResponseError(
             f"B3n returned {len(data)} embeddings for {request.size} texts (model {model!r}). Not retried."
         )
-    ordered: list[list[float] | None] = [None] * request.size
+    ordered: list[Any] = [None] * request.size
     encoding: Literal["base64", "float"] = "float"
     for position, item in enumerate(data):
         if not isinstance(item, dict):
@@ -367,14 +404,15 @@ def parse_embedding_response(body: Any, request: EmbeddingRequest, wire_bytes: i
         if ordered[index] is not None:
             raise B3nResponseError(f"B3n returned two embeddings with index {index}.")
         raw = item.get("embedding")
-        if isinstance(raw, str):
-            vector = decode_base64_embedding(raw)
-            encoding = "base64"
-        elif isinstance(raw, list):
-            vector = _float_list(raw, index)
-        else:
+        if not isinstance(raw, (str, list)):
             raise B3nResponseError(f"B3n returned embedding #{index} as {type(raw).__name__}, not a list.")
-        if not vector:
+        if isinstance(raw, str):
+            encoding = "base64"
+        if numpy is not None:
+            vector = _float32_vector(raw, index, numpy)
+        else:
+            vector = decode_base64_embedding(raw) if isinstance(raw, str) else _float_list(raw, index)
+        if not len(vector):
             raise B3nResponseError(f"B3n returned an empty embedding #{index} for {model!r}.")
         ordered[index] = _fit_dimensions(vector, request.dimensions, model)
     usage = None
@@ -386,8 +424,14 @@ def parse_embedding_response(body: Any, request: EmbeddingRequest, wire_bytes: i
             prompt_tokens=prompt if isinstance(prompt, int) else 0, total_tokens=total if isinstance(total, int) else 0
         )
     vectors = [v for v in ordered if v is not None]
+    matrix = None
+    if numpy is not None:
+        if len({len(v) for v in vectors}) != 1:
+            raise B3nResponseError(f"B3n returned embeddings of different sizes in one batch for {model!r}.")
+        matrix, vectors = numpy.stack(vectors), []
     return EmbeddingResponse(
-        embeddings=vectors, model=body.get("model") or model, usage=usage, encoding=encoding, wire_bytes=wire_bytes
+        embeddings=vectors, model=body.get("model") or model, usage=usage, encoding=encoding, wire_bytes=wire_bytes,
+        array=matrix,
     )
 
 
@@ -445,6 +489,20 @@ def _plan_job(
     return _Job(requests, offsets, len(items))
 
 
+def _vectors(response: EmbeddingResponse) -> Any:
+    return response.array if response.array is not None else response.embeddings
+
+
+def _assemble(results: list[Any], numpy: Any) -> Any:
+    """One job's vectors in order: a list of lists, or (``numpy`` given) one float32 array."""
+    if numpy is not None:
+        return numpy.concatenate(results) if results else numpy.empty((0, 0), dtype=numpy.float32)
+    out: list[list[float]] = []
+    for vectors in results:
+        out.extend(vectors)
+    return out
+
+
 def _limiter_for(transport: SyncTransport | AsyncTransport, max_concurrency: int) -> AdaptiveLimiter:
     config = transport.config
     key = config.api_key.get_secret_value() if config.api_key is not None else None
@@ -470,10 +528,12 @@ class EmbeddingsService:
         """The process's adaptive limiter for this relay, key and ``max_concurrency``."""
         return _limiter_for(self._transport, max_concurrency)
 
-    def send(self, request: EmbeddingRequest, *, limiter: AdaptiveLimiter | None = None) -> EmbeddingResponse:
+    def send(
+        self, request: EmbeddingRequest, *, limiter: AdaptiveLimiter | None = None, numpy: Any = None
+    ) -> EmbeddingResponse:
         """Send one prepared request (retried by the transport; each attempt takes a slot of ``limiter``)."""
         response = self._transport.request("POST", PATH, json_body=request.payload, model=request.model, gate=limiter)
-        return parse_embedding_response(_json(response, request.model), request, len(response.content))
+        return parse_embedding_response(_json(response, request.model), request, len(response.content), numpy=numpy)
 
     def create_batch(
         self,
@@ -510,19 +570,71 @@ class EmbeddingsService:
         slot for it. The first failure (after the transport's retries) stops the job: batches not
         yet started are never sent.
         """
+        vectors: list[list[float]] = self._run(
+            texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency, on_progress,
+            extra, limiter, None,
+        )
+        return vectors
+
+    def create_array(
+        self,
+        texts: Sequence[str],
+        model: str = DEFAULT_MODEL,
+        *,
+        dimensions: int | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
+        encoding_format: EncodingFormat = "auto",
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        on_progress: ProgressCallback | None = None,
+        extra: Mapping[str, Any] | None = None,
+        limiter: AdaptiveLimiter | None = None,
+    ) -> Any:
+        """:meth:`create`, returning one numpy ``float32`` array of shape (texts, dimensions) (needs numpy).
+
+        Vectors are decoded from the wire straight into float32 (4 bytes a component, no Python float
+        objects): 100,000 texts x 1,536 dimensions take 0.6 GB instead of ~5 GB of lists.
+
+        Example:
+            >>> from b3n import B3nClient
+            >>> from b3n.testing import Emulator
+            >>> with Emulator() as emu:
+            ...     matrix = B3nClient(api_key="sk-test", base_url=emu.base_url).embeddings.create_array(
+            ...         ["a", "b", "c"], dimensions=8)
+            >>> matrix.shape, matrix.dtype.name
+            ((3, 8), 'float32')
+        """
+        return self._run(
+            texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency, on_progress,
+            extra, limiter, numpy_for_float32(),
+        )
+
+    def _run(
+        self,
+        texts: Sequence[str],
+        model: str,
+        dimensions: int | None,
+        batch_size: int,
+        max_batch_tokens: int,
+        encoding_format: EncodingFormat,
+        max_concurrency: int,
+        on_progress: ProgressCallback | None,
+        extra: Mapping[str, Any] | None,
+        limiter: AdaptiveLimiter | None,
+        numpy: Any,
+    ) -> Any:
         check_job_options(1, 1, max_concurrency)
         limiter = limiter or self.limiter(max_concurrency)
         job = _plan_job(texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency,
                         extra, slots=limiter.limit)
-        out: list[list[float]] = []
         if not job.requests:
-            return out
-        results: list[list[list[float]] | None] = [None] * len(job.requests)
+            return _assemble([], numpy)
+        results: list[Any] = [None] * len(job.requests)
         done = 0
         workers = min(max_concurrency, len(job.requests))
         if workers == 1:
             for i, request in enumerate(job.requests):
-                results[i] = self.send(request, limiter=limiter).embeddings
+                results[i] = _vectors(self.send(request, limiter=limiter, numpy=numpy))
                 done += request.size
                 if on_progress is not None:
                     on_progress(done, job.total)
@@ -530,24 +642,22 @@ class EmbeddingsService:
             pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="b3n-embeddings")
             try:
                 futures: dict[Future[EmbeddingResponse], int] = {
-                    pool.submit(self.send, request, limiter=limiter): i for i, request in enumerate(job.requests)
+                    pool.submit(self.send, request, limiter=limiter, numpy=numpy): i
+                    for i, request in enumerate(job.requests)
                 }
                 pending = set(futures)
                 while pending:
                     finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
                     for future in finished:
                         i = futures[future]
-                        results[i] = future.result().embeddings
+                        results[i] = _vectors(future.result())
                         done += job.requests[i].size
                         if on_progress is not None:
                             on_progress(done, job.total)
             finally:
                 # On error or interrupt: batches not started are dropped; running ones finish.
                 pool.shutdown(wait=True, cancel_futures=True)
-        for vectors in results:
-            assert vectors is not None
-            out.extend(vectors)
-        return out
+        return _assemble(results, numpy)
 
 
 class AsyncEmbeddingsService:
@@ -571,12 +681,14 @@ class AsyncEmbeddingsService:
         """The process's adaptive limiter for this relay, key and ``max_concurrency`` (shared with sync code)."""
         return _limiter_for(self._transport, max_concurrency)
 
-    async def send(self, request: EmbeddingRequest, *, limiter: AdaptiveLimiter | None = None) -> EmbeddingResponse:
+    async def send(
+        self, request: EmbeddingRequest, *, limiter: AdaptiveLimiter | None = None, numpy: Any = None
+    ) -> EmbeddingResponse:
         """Send one prepared request (retried by the transport; each attempt takes a slot of ``limiter``)."""
         response = await self._transport.request(
             "POST", PATH, json_body=request.payload, model=request.model, gate=limiter
         )
-        return parse_embedding_response(_json(response, request.model), request, len(response.content))
+        return parse_embedding_response(_json(response, request.model), request, len(response.content), numpy=numpy)
 
     async def create_batch(
         self,
@@ -614,13 +726,53 @@ class AsyncEmbeddingsService:
         batches still running; cancelling the awaiting task does the same, so no request
         outlives the job.
         """
+        vectors: list[list[float]] = await self._run(
+            texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency, on_progress,
+            extra, limiter, None,
+        )
+        return vectors
+
+    async def create_array(
+        self,
+        texts: Sequence[str],
+        model: str = DEFAULT_MODEL,
+        *,
+        dimensions: int | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
+        encoding_format: EncodingFormat = "auto",
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        on_progress: ProgressCallback | None = None,
+        limiter: AdaptiveLimiter | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """:meth:`create`, returning one numpy ``float32`` array of shape (texts, dimensions) (needs numpy)."""
+        return await self._run(
+            texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency, on_progress,
+            extra, limiter, numpy_for_float32(),
+        )
+
+    async def _run(
+        self,
+        texts: Sequence[str],
+        model: str,
+        dimensions: int | None,
+        batch_size: int,
+        max_batch_tokens: int,
+        encoding_format: EncodingFormat,
+        max_concurrency: int,
+        on_progress: ProgressCallback | None,
+        extra: Mapping[str, Any] | None,
+        limiter: AdaptiveLimiter | None,
+        numpy: Any,
+    ) -> Any:
         check_job_options(1, 1, max_concurrency)
         limiter = limiter or self.limiter(max_concurrency)
         job = _plan_job(texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency,
                         extra, slots=limiter.limit)
         if not job.requests:
-            return []
-        results: list[list[list[float]] | None] = [None] * len(job.requests)
+            return _assemble([], numpy)
+        results: list[Any] = [None] * len(job.requests)
         queue = iter(range(len(job.requests)))
         state = {"done": 0, "failed": False}
 
@@ -630,7 +782,7 @@ class AsyncEmbeddingsService:
                     return  # another batch failed: start nothing new
                 request = job.requests[i]
                 try:
-                    results[i] = (await self.send(request, limiter=limiter)).embeddings
+                    results[i] = _vectors(await self.send(request, limiter=limiter, numpy=numpy))
                 except BaseException:
                     state["failed"] = True
                     raise
@@ -650,11 +802,7 @@ class AsyncEmbeddingsService:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 raise
-        out: list[list[float]] = []
-        for vectors in results:
-            assert vectors is not None
-            out.extend(vectors)
-        return out
+        return _assemble(results, numpy)
 
 
 __all__ = [
@@ -679,6 +827,7 @@ __all__ = [
     "check_texts",
     "decode_base64_embedding",
     "estimate_tokens",
+    "numpy_for_float32",
     "parse_embedding_response",
     "plan_batches",
 ]

@@ -110,6 +110,22 @@ class B3nEmbeddings(B3nSettings, Embeddings):
             return self.client.embeddings.create(texts, on_progress=on_progress, **self._job())
 
     @langchain_errors
+    def embed_documents_array(self, texts: list[str]) -> Any:
+        """:meth:`embed_documents` as one numpy ``float32`` array of shape (texts, dimensions) (needs numpy).
+
+        Decoded straight from the wire: 4 bytes a component instead of ~32 as Python floats in lists,
+        for jobs too large for lists (and for Ray/pandas/vector stores that take arrays).
+        """
+        with self._progress(len(texts)) as on_progress:
+            return self._client.embeddings.create_array(texts, on_progress=on_progress, **self._job())
+
+    @alangchain_errors
+    async def aembed_documents_array(self, texts: list[str]) -> Any:
+        """Async :meth:`embed_documents_array`."""
+        with self._progress(len(texts)) as on_progress:
+            return await self._async_client.embeddings.create_array(texts, on_progress=on_progress, **self._job())
+
+    @langchain_errors
     def embed_query(self, text: str) -> list[float]:
         """Embed one query text."""
         return self.client.embeddings.create([text], **self._job())[0]
