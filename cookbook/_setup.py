@@ -30,7 +30,11 @@ EXTRA_FOR_MODULE = {
     "langchain": "cookbook",
     "langgraph": "cookbook",
     "tqdm": "test",
+    "ray": "ray",
+    "numpy": "numpy",
 }
+#: extras that the `cookbook` extra does not include (heavy; only the script that needs one asks for it).
+OWN_EXTRAS = frozenset({"ray", "numpy"})
 #: the package's own dependencies: a plain ``pip install -e .`` brings them.
 _CORE_MODULES = frozenset({"b3n", "langchain_b3n", "llama_index_b3n", "httpx", "httpx_sse", "pydantic"})
 
@@ -42,6 +46,9 @@ def missing_dependency_message(module: str, script: str) -> str:
         return (f"{script} needs {top!r}, which is not installed: install the package first, from the repository "
                 'root: pip install -e ".[cookbook]"')
     extra = EXTRA_FOR_MODULE.get(top, "cookbook")
+    if extra in OWN_EXTRAS:
+        return (f"{script} needs the {top!r} package (the {extra!r} extra), which is not installed: "
+                f'pip install -e ".[{extra}]"  (or: pip install "b3n-integrations[{extra}]")')
     return (f"{script} needs the {top!r} package (the {extra!r} extra), which is not installed. Every cookbook "
             'script runs after: pip install -e ".[cookbook]"  (or: pip install "b3n-integrations[cookbook]")')
 
