@@ -117,13 +117,13 @@ class B3nEmbeddings(B3nSettings, Embeddings):
         for jobs too large for lists (and for Ray/pandas/vector stores that take arrays).
         """
         with self._progress(len(texts)) as on_progress:
-            return self._client.embeddings.create_array(texts, on_progress=on_progress, **self._job())
+            return self.client.embeddings.create_array(texts, on_progress=on_progress, **self._job())
 
     @alangchain_errors
     async def aembed_documents_array(self, texts: list[str]) -> Any:
         """Async :meth:`embed_documents_array`."""
         with self._progress(len(texts)) as on_progress:
-            return await self._async_client.embeddings.create_array(texts, on_progress=on_progress, **self._job())
+            return await self.async_client.embeddings.create_array(texts, on_progress=on_progress, **self._job())
 
     @langchain_errors
     def embed_query(self, text: str) -> list[float]:
