@@ -30,6 +30,7 @@ ERROR_NAMES: tuple[str, ...] = (
     "B3nModelNotAvailableError",
     "B3nNotFoundError",
     "B3nPermissionDeniedError",
+    "B3nPossiblyBilledError",
     "B3nRateLimitError",
     "B3nResponseError",
     "B3nServerError",

@@ -323,7 +323,9 @@ class ImagesService:
             prompt, model=model, size=size, quality=quality, style=style, response_format=response_format, n=n,
             user=user, extra=extra,
         )
-        response = self._transport.request("POST", IMAGES_PATH, json_body=payload, model=payload["model"])
+        response = self._transport.request(
+            "POST", IMAGES_PATH, json_body=payload, model=payload["model"], billed=True
+        )
         result = parse_image_result(json_or_error(response, "the image request"), payload["model"])
         for image in result.images:
             image._images = self
@@ -379,7 +381,9 @@ class AsyncImagesService:
             prompt, model=model, size=size, quality=quality, style=style, response_format=response_format, n=n,
             user=user, extra=extra,
         )
-        response = await self._transport.request("POST", IMAGES_PATH, json_body=payload, model=payload["model"])
+        response = await self._transport.request(
+            "POST", IMAGES_PATH, json_body=payload, model=payload["model"], billed=True
+        )
         result = parse_image_result(json_or_error(response, "the image request"), payload["model"])
         for image in result.images:
             image._aimages = self

@@ -149,7 +149,7 @@ class SpeechMethods:
             input, model=model, voice=voice, response_format=response_format, speed=speed, extra=extra
         )
         response = self._transport.request(
-            "POST", SPEECH_PATH, json_body=payload, model=payload["model"]
+            "POST", SPEECH_PATH, json_body=payload, model=payload["model"], billed=True
         )
         _check_audio_response(response)
         return response.content
@@ -169,7 +169,7 @@ class SpeechMethods:
             input, model=model, voice=voice, response_format=response_format, speed=speed, extra=extra
         )
         return self._transport.iter_bytes(
-            "POST", SPEECH_PATH, json_body=payload, model=payload["model"], what=_WHAT,
+            "POST", SPEECH_PATH, json_body=payload, model=payload["model"], billed=True, what=_WHAT,
             interrupted=_audio_stream_cut,
         )
 
@@ -193,7 +193,7 @@ class SpeechMethods:
         try:
             with part.open("wb") as out:
                 for chunk in self._transport.iter_bytes(
-                    "POST", SPEECH_PATH, json_body=payload, model=payload["model"], what=_WHAT,
+                    "POST", SPEECH_PATH, json_body=payload, model=payload["model"], billed=True, what=_WHAT,
                     interrupted=functools.partial(_audio_cut, target=target),
                 ):
                     out.write(chunk)
@@ -224,7 +224,7 @@ class AsyncSpeechMethods:
             input, model=model, voice=voice, response_format=response_format, speed=speed, extra=extra
         )
         response = await self._transport.request(
-            "POST", SPEECH_PATH, json_body=payload, model=payload["model"]
+            "POST", SPEECH_PATH, json_body=payload, model=payload["model"], billed=True
         )
         _check_audio_response(response)
         return response.content
@@ -244,7 +244,7 @@ class AsyncSpeechMethods:
             input, model=model, voice=voice, response_format=response_format, speed=speed, extra=extra
         )
         return self._transport.iter_bytes(
-            "POST", SPEECH_PATH, json_body=payload, model=payload["model"], what=_WHAT,
+            "POST", SPEECH_PATH, json_body=payload, model=payload["model"], billed=True, what=_WHAT,
             interrupted=_audio_stream_cut,
         )
 
@@ -268,7 +268,7 @@ class AsyncSpeechMethods:
         try:
             with part.open("wb") as out:
                 async for chunk in self._transport.iter_bytes(
-                    "POST", SPEECH_PATH, json_body=payload, model=payload["model"], what=_WHAT,
+                    "POST", SPEECH_PATH, json_body=payload, model=payload["model"], billed=True, what=_WHAT,
                     interrupted=functools.partial(_audio_cut, target=target),
                 ):
                     out.write(chunk)

@@ -17,8 +17,9 @@ group           shapes
 json            ChatB3n.invoke / .ainvoke, B3n.chat / .achat (LlamaIndex),
                 B3nEmbeddings.embed_documents / .aembed_documents,
                 B3nEmbedding.get_text_embedding_batch / .aget_text_embedding_batch,
-                B3nClient.images.generate, B3nClient.audio.transcribe and their AsyncB3nClient twins
-audio           B3nClient.audio.speech and the async twin (a binary body, not JSON)
+                B3nClient.audio.transcribe and the AsyncB3nClient twin
+image           B3nClient.images.generate and the async twin (billed, JSON body)
+audio           B3nClient.audio.speech and the async twin (billed, a binary body, not JSON)
 sse             ChatB3n.stream / .astream, B3n.stream_chat / .astream_chat
 audio_stream    B3nClient.audio.speech_to_file (sync), AsyncB3nClient.audio.iter_speech (async)
 =============== =============================================================================
@@ -27,33 +28,42 @@ Streams do not apply to the embeddings classes, images or transcriptions (those 
 stream mode), so they have only the blocking and async columns.
 
 Rows (faults) and the outcome per group; ``OK n`` = recovered, the emulator saw n requests;
-``ERR`` = typed error; ``CUT`` = interrupted stream, never retried (1 request); ``-`` = does not
-apply, with the reason below the table:
+``ERR`` = typed error; ``CUT`` = interrupted stream, never retried (1 request); ``BILLED`` =
+``B3nPossiblyBilledError``, not retried (1 request); ``-`` = does not apply, with the reason below
+the table:
 
-===================== ============================== ============ ============ ============ ============
-fault                 injection                      json         audio        sse          audio_stream
-===================== ============================== ============ ============ ============ ============
-429_retry_after       rate_limit(retry_after=0) x1   OK 2         OK 2         OK 2         OK 2
-429_no_retry_after    rate_limit x1                  OK 2         OK 2         OK 2         OK 2
-429_exhausted         rate_limit x3                  ERR 429 (3)  ERR 429 (3)  ERR 429 (3)  ERR 429 (3)
-500_html              server_error(500) x1           OK 2         OK 2         OK 2         OK 2
-502_html_twice        server_error(502) x2           OK 3         OK 3         OK 3         OK 3
-503_html_exhausted    server_error(503) x3           ERR 503 (3)  ERR 503 (3)  ERR 503 (3)  ERR 503 (3)
-quota_403             quota                          ERR 403 (1)  ERR 403 (1)  ERR 403 (1)  ERR 403 (1)
-auth_401              auth                           ERR 401 (1)  ERR 401 (1)  ERR 401 (1)  ERR 401 (1)
-model_unavailable     model_unavailable (503)        ERR 503 (1)  ERR 503 (1)  ERR 503 (1)  ERR 503 (1)
-connection_refused    base_url -> a closed port      ERR conn (0) ERR conn (0) ERR conn (0) ERR conn (0)
-drop                  drop x1 (no response at all)   OK 2         OK 2         OK 2         OK 2
-drop_exhausted        drop x3                        ERR conn (3) ERR conn (3) ERR conn (3) ERR conn (3)
-cut_before_content    stream_cut(after=0) x1         OK 2         OK 2         OK 2         OK 2
-cut_mid_stream        stream_cut(after=2)            - (a)        - (a)        CUT          CUT
-malformed_sse_line    malformed_chunk(after=2)       ERR resp (1) - (b)        OK 1 (warn)  - (b)
-slow_first_byte       slow_first_byte(0.1 s)         OK 1         OK 1         OK 1         OK 1
-first_byte_timeout    slow_first_byte(3 s) x1        OK 2         OK 2         OK 2         OK 2
-stall_before_content  stall(after=0, 3 s) x1         - (c)        - (c)        OK 2         - (c)
-stall_mid_stream      stall(after=2, 3 s)            - (c)        - (c)        CUT timeout  - (c)
-bad_json_200          bad_json (200, truncated JSON) ERR resp (1) ERR resp (1) ERR resp (1) ERR resp (1)
-===================== ============================== ============ ============ ============ ============
+===================== ============================== ============ ============ ============ ============ ============
+fault                 injection                      json         image        audio        sse          audio_stream
+===================== ============================== ============ ============ ============ ============ ============
+429_retry_after       rate_limit(retry_after=0) x1   OK 2         OK 2         OK 2         OK 2         OK 2
+429_no_retry_after    rate_limit x1                  OK 2         OK 2         OK 2         OK 2         OK 2
+429_exhausted         rate_limit x3                  ERR 429 (3)  ERR 429 (3)  ERR 429 (3)  ERR 429 (3)  ERR 429 (3)
+500_html              server_error(500) x1           OK 2         BILLED (1)   BILLED (1)   OK 2         BILLED (1)
+502_html_twice        server_error(502) x2           OK 3         BILLED (1)   BILLED (1)   OK 3         BILLED (1)
+503_html_exhausted    server_error(503) x3           ERR 503 (3)  BILLED (1)   BILLED (1)   ERR 503 (3)  BILLED (1)
+quota_403             quota                          ERR 403 (1)  ERR 403 (1)  ERR 403 (1)  ERR 403 (1)  ERR 403 (1)
+auth_401              auth                           ERR 401 (1)  ERR 401 (1)  ERR 401 (1)  ERR 401 (1)  ERR 401 (1)
+model_unavailable     model_unavailable (503)        ERR 503 (1)  ERR 503 (1)  ERR 503 (1)  ERR 503 (1)  ERR 503 (1)
+connection_refused    base_url -> a closed port      ERR conn (0) ERR conn (0) ERR conn (0) ERR conn (0) ERR conn (0)
+drop                  drop x1 (no response at all)   OK 2         BILLED (1)   BILLED (1)   OK 2         BILLED (1)
+drop_exhausted        drop x3                        ERR conn (3) BILLED (1)   BILLED (1)   ERR conn (3) BILLED (1)
+cut_before_content    stream_cut(after=0) x1         OK 2         BILLED (1)   BILLED (1)   OK 2         BILLED (1)
+cut_mid_stream        stream_cut(after=2)            - (a)        - (a)        - (a)        CUT          CUT
+malformed_sse_line    malformed_chunk(after=2)       ERR resp (1) ERR resp (1) - (b)        OK 1 (warn)  - (b)
+slow_first_byte       slow_first_byte(0.1 s)         OK 1         OK 1         OK 1         OK 1         OK 1
+first_byte_timeout    slow_first_byte(3 s) x1        OK 2         BILLED (1)   BILLED (1)   OK 2         BILLED (1)
+stall_before_content  stall(after=0, 3 s) x1         - (c)        - (c)        - (c)        OK 2         - (c)
+stall_mid_stream      stall(after=2, 3 s)            - (c)        - (c)        - (c)        CUT timeout  - (c)
+bad_json_200          bad_json (200, truncated JSON) ERR resp (1) ERR resp (1) ERR resp (1) ERR resp (1) ERR resp (1)
+===================== ============================== ============ ============ ============ ============ ============
+
+Why ``BILLED``: image generation and speech are billed per call and are not idempotent (a slow
+DALL-E call retried after a read timeout could bill three images). They are repeated only when the
+relay provably did not start the work: no connection was made (``connection_refused``), or it
+answered 429 (or 408) before doing anything. A 5xx, a timeout, a dropped connection or a body cut
+after the 200 may come after the upstream already did (and billed) the work, so the call raises
+``B3nPossiblyBilledError`` (with the underlying error on ``.cause``) after exactly one request.
+``retry_billed=True`` opts back into the retries (``test_retry_billed_opts_back_in``).
 
 (a) For whole-body calls a cut is a cut: ``cut_before_content`` already covers them (the emulator
     sends half the announced body, then closes the connection; retried, nothing reached the caller).
@@ -110,12 +120,13 @@ class Ctx:
     timeout: float = TIMEOUT
     #: stream idle timeout
     idle: float = IDLE_TIMEOUT
+    retry_billed: bool = False
 
 
 @dataclass(frozen=True)
 class Shape:
     id: str
-    group: str  # json | audio | sse | audio_stream
+    group: str  # json | image | audio | sse | audio_stream
     route: str
     is_async: bool
     langchain: bool  # errors must also be langchain_core Model*Errors
@@ -163,14 +174,14 @@ def _client(ctx: Ctx) -> Any:
     from b3n import B3nClient
 
     return B3nClient(api_key=KEY, base_url=ctx.base_url, max_retries=ctx.max_retries, timeout=ctx.timeout,
-                     stream_idle_timeout=ctx.idle)
+                     stream_idle_timeout=ctx.idle, retry_billed=ctx.retry_billed)
 
 
 def _aclient(ctx: Ctx) -> Any:
     from b3n import AsyncB3nClient
 
     return AsyncB3nClient(api_key=KEY, base_url=ctx.base_url, max_retries=ctx.max_retries, timeout=ctx.timeout,
-                          stream_idle_timeout=ctx.idle)
+                          stream_idle_timeout=ctx.idle, retry_billed=ctx.retry_billed)
 
 
 def lc_invoke(ctx: Ctx) -> str:
@@ -288,8 +299,8 @@ SHAPES = [
     Shape("B3nEmbeddings.aembed_documents", "json", "embeddings", True, True, lc_aembed),
     Shape("B3nEmbedding.get_text_embedding_batch", "json", "embeddings", False, False, li_embed),
     Shape("B3nEmbedding.aget_text_embedding_batch", "json", "embeddings", True, False, li_aembed),
-    Shape("B3nClient.images.generate", "json", "images", False, False, images_generate),
-    Shape("AsyncB3nClient.images.generate", "json", "images", True, False, aimages_generate),
+    Shape("B3nClient.images.generate", "image", "images", False, False, images_generate),
+    Shape("AsyncB3nClient.images.generate", "image", "images", True, False, aimages_generate),
     Shape("B3nClient.audio.speech", "audio", "speech", False, False, speech),
     Shape("AsyncB3nClient.audio.speech", "audio", "speech", True, False, aspeech),
     Shape("B3nClient.audio.speech_to_file", "audio_stream", "speech", False, False, speech_to_file),
@@ -316,6 +327,7 @@ class Err:
     code: str | None = None
     hint: str = ""  # a phrase of the actionable message
     relay: bool = True  # the relay answered: a request id must be on the error
+    cause: type[e.B3nError] | None = None  # for BILLED: the class of the underlying error on ``.cause``
 
 
 @dataclass(frozen=True)
@@ -336,6 +348,27 @@ DROPPED = Err(e.B3nConnectionError, lc.ModelConnectionError, 3, hint="Try again 
 BAD_BODY = Err(e.B3nResponseError, lc.ModelAPIError, 1, hint="try again", relay=False)
 
 
+def billed(status: int | None = None, cause: type[e.B3nError] = e.B3nServerError) -> Err:
+    """A billed call that failed after it may have been processed: one request, never repeated."""
+    return Err(e.B3nPossiblyBilledError, lc.ModelError, 1, status, None, "may already have been processed and billed",
+               relay=status is not None, cause=cause)
+
+
+BILLED_DROP = billed(None, e.B3nConnectionError)
+BILLED_TIMEOUT = billed(None, e.B3nTimeoutError)
+#: the outcome of the billed groups where it differs from the ``json`` / streaming one (see the docstring).
+BILLED_GROUPS = ("image", "audio", "audio_stream")
+BILLED_OUTCOMES: dict[str, Outcome] = {
+    "500_html": billed(500),
+    "502_html_twice": billed(502),
+    "503_html_exhausted": billed(503),
+    "drop": BILLED_DROP,
+    "drop_exhausted": BILLED_DROP,
+    "cut_before_content": BILLED_DROP,
+    "first_byte_timeout": BILLED_TIMEOUT,
+}
+
+
 @dataclass(frozen=True)
 class Fault:
     id: str
@@ -346,7 +379,7 @@ class Fault:
 
 
 def _all(outcome: Outcome) -> dict[str, Outcome]:
-    return dict.fromkeys(("json", "audio", "sse", "audio_stream"), outcome)
+    return dict.fromkeys(("json", "image", "audio", "sse", "audio_stream"), outcome)
 
 
 FAULTS = [
@@ -364,18 +397,21 @@ FAULTS = [
     Fault("drop_exhausted", "drop", {}, 3, _all(DROPPED)),
     Fault("cut_before_content", "stream_cut", {"after": 0}, 1, _all(Ok(2))),
     Fault("cut_mid_stream", "stream_cut", {"after": 2}, 1,
-          {"json": None, "audio": None, "sse": Cut(), "audio_stream": Cut()}),
+          {"json": None, "image": None, "audio": None, "sse": Cut(), "audio_stream": Cut()}),
     Fault("malformed_sse_line", "malformed_chunk", {"after": 2}, 1,
-          {"json": BAD_BODY, "audio": None, "sse": Ok(1, warns=True), "audio_stream": None}),
+          {"json": BAD_BODY, "image": BAD_BODY, "audio": None, "sse": Ok(1, warns=True), "audio_stream": None}),
     Fault("slow_first_byte", "slow_first_byte", {"delay": 0.1}, 1, _all(Ok(1))),
     Fault("first_byte_timeout", "slow_first_byte", {"delay": 3.0}, 1, _all(Ok(2))),
     Fault("stall_before_content", "stall", {"after": 0, "delay": 3.0}, 1,
-          {"json": None, "audio": None, "sse": Ok(2), "audio_stream": None}),
+          {"json": None, "image": None, "audio": None, "sse": Ok(2), "audio_stream": None}),
     Fault("stall_mid_stream", "stall", {"after": 2, "delay": 3.0}, 1,
-          {"json": None, "audio": None, "sse": Cut(B3nStreamTimeoutError, lc.ModelTimeoutError),
+          {"json": None, "image": None, "audio": None, "sse": Cut(B3nStreamTimeoutError, lc.ModelTimeoutError),
            "audio_stream": None}),
     Fault("bad_json_200", "bad_json", {}, 1, _all(BAD_BODY)),
 ]
+for _fault in FAULTS:
+    if _fault.id in BILLED_OUTCOMES:
+        _fault.outcomes.update(dict.fromkeys(BILLED_GROUPS, BILLED_OUTCOMES[_fault.id]))
 
 #: one event loop for the module, so async cells share the pooled AsyncClient as an application would.
 module_loop = pytest.mark.asyncio(loop_scope="module")
@@ -433,7 +469,7 @@ def test_matrix_covers_every_fault_kind_and_class() -> None:
     relay_kinds = {*TOKEN_ERRORS, "midstream_error"}  # relay-shaped errors: see test_relay_profiles / test_relay_errors
     assert FAULT_KINDS - injected == {"empty_choices", *relay_kinds}  # a 200 without choices: see test_core_client
     assert len(CELLS) >= 300
-    for group in ("json", "audio", "sse", "audio_stream"):
+    for group in ("json", "image", "audio", "sse", "audio_stream"):
         assert any(s.group == group for s in SHAPES)
 
 
@@ -481,6 +517,19 @@ async def test_cell(
     assert outcome.hint.lower() in err.message.lower(), err.message
     if outcome.relay:
         assert err.request_id and err.request_id in str(err)
+    if outcome.cause is not None:
+        assert isinstance(err, e.B3nPossiblyBilledError) and isinstance(err.cause, outcome.cause), repr(err)
+
+
+@module_loop
+@pytest.mark.parametrize("shape", [s for s in SHAPES if s.group in BILLED_GROUPS], ids=lambda s: s.id)
+async def test_retry_billed_opts_back_in(shape: Shape, emulator: Emulator, tmp_path: Path) -> None:
+    """With ``retry_billed=True`` a billed call is retried after a 5xx like any other (2 requests)."""
+    expected = await baseline(shape, emulator, tmp_path)
+    emulator.inject("server_error", route=shape.route, times=1, status=502)
+    ctx = Ctx(emulator.base_url, tmp_path, retry_billed=True)
+    assert await shape.run(ctx) == expected
+    assert emulator.count(shape.route) == 2
 
 
 def _check_cut(err: e.B3nError, outcome: Cut, shape: Shape, ctx: Ctx, expected: Any) -> None:

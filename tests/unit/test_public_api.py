@@ -17,7 +17,7 @@ EXPECTED_B3N_ALL = {
     "AudioService", "B3nAPIStatusError", "B3nAdaptationWarning", "B3nAuthenticationError", "B3nBadRequestError",
     "B3nClient", "B3nConfig", "B3nConfigurationError", "B3nConflictError", "B3nConnectionError", "B3nError",
     "B3nInsufficientQuotaError", "B3nInvalidRequestError", "B3nModelNotAvailableError", "B3nNotFoundError",
-    "B3nPermissionDeniedError", "B3nRateLimitError", "B3nResponseError", "B3nServerError",
+    "B3nPermissionDeniedError", "B3nPossiblyBilledError", "B3nRateLimitError", "B3nResponseError", "B3nServerError",
     "B3nStreamInterruptedError", "B3nStreamTimeoutError", "B3nStructuredOutputError", "B3nTimeoutError",
     "ChatChunk", "ChatCompletion", "ChatService", "EmbeddingResponse", "EmbeddingUsage", "EmbeddingsService",
     "GeneratedImage", "ImageQuality", "ImageResponseFormat", "ImageResult", "ImageSize", "ImageStyle",
@@ -90,7 +90,8 @@ def test_docstring_examples_import_only_public_paths() -> None:
 _ERRORS = {
     "B3nAPIStatusError", "B3nAuthenticationError", "B3nBadRequestError", "B3nConfigurationError", "B3nConflictError",
     "B3nConnectionError", "B3nError", "B3nInsufficientQuotaError", "B3nInvalidRequestError",
-    "B3nModelNotAvailableError", "B3nNotFoundError", "B3nPermissionDeniedError", "B3nRateLimitError",
+    "B3nModelNotAvailableError", "B3nNotFoundError", "B3nPermissionDeniedError", "B3nPossiblyBilledError",
+    "B3nRateLimitError",
     "B3nResponseError", "B3nServerError", "B3nStreamInterruptedError", "B3nStreamTimeoutError", "B3nTimeoutError",
 }
 #: what a facade user gets back from public calls (catalog entries, media results, account info, partials).
