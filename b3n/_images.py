@@ -23,9 +23,10 @@ from typing import Any, Literal, get_args
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from b3n._errors import B3nAPIStatusError, B3nInvalidRequestError, B3nResponseError
+from b3n import _download
+from b3n._errors import B3nInvalidRequestError, B3nResponseError
 from b3n._media_common import merge_extra, require_model_kind, require_one_of, write_atomically
-from b3n._transport import USER_AGENT, AsyncTransport, SyncTransport, json_or_error
+from b3n._transport import AsyncTransport, SyncTransport, json_or_error
 
 ImageSize = Literal["1024x1024", "1792x1024", "1024x1792"]
 ImageQuality = Literal["standard", "hd"]
@@ -71,15 +72,6 @@ def _image_target(path: str | os.PathLike[str], data: bytes) -> Path:
     return target
 
 
-def _download_error(url: str, status: int) -> B3nAPIStatusError:
-    host = httpx.URL(url).host
-    hint = (
-        "The temporary image URL has expired (DALL-E links last about 2 hours) or was refused; "
-        "generate the image again, or ask for response_format='b64_json' to get the bytes in the response."
-    )
-    return B3nAPIStatusError(f"Downloading the image from {host} failed with HTTP {status}. {hint}", status_code=status)
-
-
 def _decode_data_url(url: str) -> bytes:
     header, _, payload = url.partition(",")
     if ";base64" not in header:
@@ -101,45 +93,28 @@ def _check_download_url(url: str) -> None:
         )
 
 
-_DOWNLOAD_HEADERS = {"User-Agent": USER_AGENT, "Accept": "image/*,*/*;q=0.8"}
-
-
-def download_image(url: str, *, client: httpx.Client | None = None, timeout: float | None = 60.0) -> bytes:
-    """Fetch an image URL with a plain request: no B3n credentials go to the (foreign) image host."""
+def download_image(
+    url: str, *, client: httpx.Client | None = None, timeout: float | None = 60.0,
+    relay_base_url: str | None = None, allow_private_hosts: bool = False,
+) -> bytes:
+    """Fetch an image URL with a plain request (no B3n credentials), under the policy of ``b3n._download``."""
     if url.startswith("data:"):
         return _decode_data_url(url)
     _check_download_url(url)
-    try:
-        if client is None:
-            with httpx.Client(follow_redirects=True) as own:
-                response = own.get(url, headers=_DOWNLOAD_HEADERS, timeout=timeout)
-        else:
-            response = client.get(url, headers=_DOWNLOAD_HEADERS, timeout=timeout)
-    except httpx.HTTPError as exc:
-        raise SyncTransport.map_exception(exc, url) from None
-    if response.status_code >= 400:
-        raise _download_error(url, response.status_code)
-    return response.content
+    return _download.download_image(url, client=client, timeout=timeout, relay_base_url=relay_base_url,
+                                    allow_private_hosts=allow_private_hosts)
 
 
 async def adownload_image(
-    url: str, *, client: httpx.AsyncClient | None = None, timeout: float | None = 60.0
+    url: str, *, client: httpx.AsyncClient | None = None, timeout: float | None = 60.0,
+    relay_base_url: str | None = None, allow_private_hosts: bool = False,
 ) -> bytes:
     """asyncio twin of :func:`download_image`."""
     if url.startswith("data:"):
         return _decode_data_url(url)
     _check_download_url(url)
-    try:
-        if client is None:
-            async with httpx.AsyncClient(follow_redirects=True) as own:
-                response = await own.get(url, headers=_DOWNLOAD_HEADERS, timeout=timeout)
-        else:
-            response = await client.get(url, headers=_DOWNLOAD_HEADERS, timeout=timeout)
-    except httpx.HTTPError as exc:
-        raise AsyncTransport.map_exception(exc, url) from None
-    if response.status_code >= 400:
-        raise _download_error(url, response.status_code)
-    return response.content
+    return await _download.adownload_image(url, client=client, timeout=timeout, relay_base_url=relay_base_url,
+                                           allow_private_hosts=allow_private_hosts)
 
 
 class GeneratedImage(BaseModel):
@@ -159,33 +134,50 @@ class GeneratedImage(BaseModel):
     _images: ImagesService | None = PrivateAttr(default=None)
     _aimages: AsyncImagesService | None = PrivateAttr(default=None)
 
-    def data(self) -> bytes:
-        """The image bytes: decoded from ``b64_json``, or downloaded from ``url`` (no credentials sent)."""
+    def data(self, *, allow_private_hosts: bool = False) -> bytes:
+        """The image bytes: decoded from ``b64_json``, or downloaded from ``url`` (no credentials sent).
+
+        The download is refused unless the URL is https on a public host or on the relay's own origin;
+        ``allow_private_hosts=True`` opts in to other local hosts (see the README's Security section).
+        """
         if self.b64_json:
             return _b64decode(self.b64_json, "b64_json")
         if not self.url:
             raise B3nResponseError("This image has neither a url nor b64_json; generate it again.")
         if self._images is not None:
-            return self._images.download(self.url)
-        return download_image(self.url)
+            return self._images.download(self.url, allow_private_hosts=allow_private_hosts)
+        return download_image(self.url, allow_private_hosts=allow_private_hosts)
 
-    async def adata(self) -> bytes:
+    async def adata(self, *, allow_private_hosts: bool = False) -> bytes:
         """asyncio twin of :meth:`data`."""
         if self.b64_json:
             return _b64decode(self.b64_json, "b64_json")
         if not self.url:
             raise B3nResponseError("This image has neither a url nor b64_json; generate it again.")
         if self._aimages is not None:
-            return await self._aimages.download(self.url)
-        return await adownload_image(self.url)
+            return await self._aimages.download(self.url, allow_private_hosts=allow_private_hosts)
+        return await adownload_image(self.url, allow_private_hosts=allow_private_hosts)
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the image to ``path`` (a file, or an existing directory to pick a name in); return the Path."""
+    def save(self, path: str | os.PathLike[str], *, allow_private_hosts: bool = False) -> Path:
+        """Write the image to ``path`` (a file, or an existing directory to pick a name in); return the Path.
+
+        A URL is streamed to a temporary file and renamed into place once complete (same policy as :meth:`data`).
+        """
+        if self._images is not None:
+            return self._images.save(self, path, allow_private_hosts=allow_private_hosts)
+        if self.url and not self.b64_json and not self.url.startswith("data:"):
+            _check_download_url(self.url)
+            return _download.save_image(self.url, path, allow_private_hosts=allow_private_hosts)
         data = self.data()
         return write_atomically(_image_target(path, data), data)
 
-    async def asave(self, path: str | os.PathLike[str]) -> Path:
+    async def asave(self, path: str | os.PathLike[str], *, allow_private_hosts: bool = False) -> Path:
         """asyncio twin of :meth:`save`."""
+        if self._aimages is not None:
+            return await self._aimages.save(self, path, allow_private_hosts=allow_private_hosts)
+        if self.url and not self.b64_json and not self.url.startswith("data:"):
+            _check_download_url(self.url)
+            return await _download.asave_image(self.url, path, allow_private_hosts=allow_private_hosts)
         data = await self.adata()
         return write_atomically(_image_target(path, data), data)
 
@@ -331,19 +323,25 @@ class ImagesService:
             image._images = self
         return result
 
-    def download(self, url: str) -> bytes:
-        """Download an image URL through the shared pool, without B3n credentials."""
-        return download_image(url, client=self._transport.client, timeout=self._transport.config.timeout)
+    def download(self, url: str, *, allow_private_hosts: bool = False) -> bytes:
+        """Download an image URL through the shared pool, without B3n credentials.
 
-    def save(self, image: GeneratedImage, path: str | os.PathLike[str]) -> Path:
-        """Write ``image`` to ``path`` (downloading its URL or decoding its base64); return the Path."""
-        data = _b64decode(image.b64_json, "b64_json") if image.b64_json else self._url_data(image)
-        return write_atomically(_image_target(path, data), data)
+        Only https URLs on public hosts, or URLs on the relay's own origin, unless ``allow_private_hosts=True``.
+        """
+        return download_image(url, client=self._transport.client, timeout=self._transport.config.timeout,
+                              relay_base_url=self._transport.config.base_url, allow_private_hosts=allow_private_hosts)
 
-    def _url_data(self, image: GeneratedImage) -> bytes:
+    def save(self, image: GeneratedImage, path: str | os.PathLike[str], *, allow_private_hosts: bool = False) -> Path:
+        """Write ``image`` to ``path`` (streaming its URL to a temporary file, or decoding its base64); return it."""
+        if image.b64_json or (image.url or "").startswith("data:"):
+            data = image.data()
+            return write_atomically(_image_target(path, data), data)
         if not image.url:
             raise B3nResponseError("This image has neither a url nor b64_json; generate it again.")
-        return self.download(image.url)
+        _check_download_url(image.url)
+        return _download.save_image(
+            image.url, path, client=self._transport.client, timeout=self._transport.config.timeout,
+            relay_base_url=self._transport.config.base_url, allow_private_hosts=allow_private_hosts)
 
 
 class AsyncImagesService:
@@ -389,19 +387,25 @@ class AsyncImagesService:
             image._aimages = self
         return result
 
-    async def download(self, url: str) -> bytes:
-        """Download an image URL through the shared pool, without B3n credentials."""
-        return await adownload_image(url, client=self._transport.client, timeout=self._transport.config.timeout)
+    async def download(self, url: str, *, allow_private_hosts: bool = False) -> bytes:
+        """Download an image URL through the shared pool, without B3n credentials (policy as the sync twin)."""
+        return await adownload_image(
+            url, client=self._transport.client, timeout=self._transport.config.timeout,
+            relay_base_url=self._transport.config.base_url, allow_private_hosts=allow_private_hosts)
 
-    async def save(self, image: GeneratedImage, path: str | os.PathLike[str]) -> Path:
+    async def save(
+        self, image: GeneratedImage, path: str | os.PathLike[str], *, allow_private_hosts: bool = False
+    ) -> Path:
         """Write ``image`` to ``path``; return the Path."""
-        if image.b64_json:
-            data = _b64decode(image.b64_json, "b64_json")
-        elif image.url:
-            data = await self.download(image.url)
-        else:
+        if image.b64_json or (image.url or "").startswith("data:"):
+            data = await image.adata()
+            return write_atomically(_image_target(path, data), data)
+        if not image.url:
             raise B3nResponseError("This image has neither a url nor b64_json; generate it again.")
-        return write_atomically(_image_target(path, data), data)
+        _check_download_url(image.url)
+        return await _download.asave_image(
+            image.url, path, client=self._transport.client, timeout=self._transport.config.timeout,
+            relay_base_url=self._transport.config.base_url, allow_private_hosts=allow_private_hosts)
 
 
 __all__ = [
