@@ -20,7 +20,10 @@ from b3n.testing import Emulator
 CALLS = 20
 
 # fork is POSIX-only, and forking a threaded process is unsafe in macOS system libraries
-pytestmark = pytest.mark.skipif(sys.platform not in ("linux",), reason="needs os.fork with threads (Linux)")
+pytestmark = [
+    pytest.mark.skipif(sys.platform not in ("linux",), reason="needs os.fork with threads (Linux)"),
+    pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning"),  # 3.12+: on purpose
+]
 
 
 def _ask(client: B3nClient, who: str, i: int) -> tuple[str, str]:
