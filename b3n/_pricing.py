@@ -2,7 +2,8 @@
 
 one-api / new-api bill in *quota units* (500 000 units = 1 US dollar) from ratios:
 
-- per-token models: ``quota = (uncached_prompt + cached * cache_ratio + cache_writes * cache_creation_ratio
+- per-token models (``prompt_tokens`` includes cache reads and writes):
+  ``quota = (uncached_prompt + cached * cache_ratio + cache_writes * cache_creation_ratio
   + completion * completion_ratio) * model_ratio * group_ratio``, rounded to a whole unit (a model ratio of 1
   is 2 dollars per million prompt tokens);
 - per-call models (``quota_type`` 1): ``quota = model_price * 500 000 * group_ratio``.
@@ -177,7 +178,8 @@ def _quota_of(price: ModelPrice, usage: Usage | None, cache_creation: int) -> in
     if usage is None:
         return 0
     cached = usage.cached_tokens or 0
-    prompt = Decimal(max(usage.prompt_tokens - cached, 0))
+    # prompt_tokens counts cache reads and writes too (OpenAI's convention): each is billed at its own ratio
+    prompt = Decimal(max(usage.prompt_tokens - cached - cache_creation, 0))
     prompt += Decimal(cached) * Decimal(str(price.cache_ratio))
     prompt += Decimal(cache_creation) * Decimal(str(price.cache_creation_ratio))
     completion = Decimal(usage.completion_tokens) * Decimal(str(price.completion_ratio))
@@ -238,9 +240,10 @@ class PriceTable:
         default = _default_price(model)
         return replace(default, group_ratio=self.group_ratio) if default is not None else None
 
-    def cost(self, model: str, usage: Usage | None, *, cache_creation_tokens: int = 0) -> CallCost:
+    def cost(self, model: str, usage: Usage | None) -> CallCost:
         """The cost of one call of ``model`` that used ``usage``."""
         price = self.price(model)
+        cache_creation_tokens = (usage.cache_creation_tokens or 0) if usage is not None else 0
         cached = (usage.cached_tokens or 0) if usage is not None else 0
         base = CallCost(
             model=model,

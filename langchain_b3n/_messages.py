@@ -126,7 +126,12 @@ def _content_part(block: Any) -> dict[str, Any] | None:
     kind = block.get("type")
     if kind == "text" and "source_type" not in block:
         text = block.get("text")
-        return text_part(text) if isinstance(text, str) and text else None
+        if not isinstance(text, str) or not text:
+            return None
+        part = text_part(text)
+        if isinstance(block.get("cache_control"), dict):
+            part["cache_control"] = dict(block["cache_control"])  # Claude prompt caching (dropped elsewhere)
+        return part
     if kind == "image_url":
         return _image_url(block)
     if is_data_content_block(block):
@@ -145,7 +150,7 @@ def _user_content(content: str | list[Any]) -> str | list[dict[str, Any]]:
     if isinstance(content, str):
         return content
     parts = [p for p in (_content_part(b) for b in content) if p is not None]
-    if all(p["type"] == "text" for p in parts):
+    if all(p["type"] == "text" and "cache_control" not in p for p in parts):
         return "".join(p["text"] for p in parts) if len(parts) == 1 else parts or ""
     return parts
 

@@ -479,6 +479,9 @@ class ChatB3n(B3nSettings, BaseChatModel):
             ('required', False)
         """
         formatted = [convert_to_openai_tool(t, strict=strict) for t in tools]
+        for original, spec in zip(tools, formatted, strict=True):
+            if isinstance(original, dict) and isinstance(original.get("cache_control"), dict):
+                spec["cache_control"] = dict(original["cache_control"])  # Claude prompt caching
         if tool_choice is not None:
             names = [t["function"]["name"] for t in formatted]
             try:

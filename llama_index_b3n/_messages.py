@@ -122,8 +122,15 @@ def message_to_wire(message: ChatMessage, index: int = 0) -> dict[str, Any]:
             if parts is None:
                 parts = [text_part(t) for t in texts]
             parts.append(_image_part(block, index))
-        elif isinstance(block, (ThinkingBlock, CachePoint)):
-            continue  # model-side reasoning / a caching hint: nothing to send back over chat completions
+        elif isinstance(block, CachePoint):
+            # Claude prompt caching: the marker applies to everything before it (the core drops it for
+            # models without prompt caching)
+            if parts is None:
+                parts = [text_part(t) for t in texts]
+            if parts:
+                parts[-1]["cache_control"] = block.cache_control.model_dump(exclude_none=True)
+        elif isinstance(block, ThinkingBlock):
+            continue  # model-side reasoning: nothing to send back over chat completions
         else:
             raise B3nInvalidRequestError(
                 f"messages[{index}] holds a {type(block).__name__}, which B3n chat does not accept; "

@@ -7,7 +7,8 @@ helpers below), then call :func:`build_chat_request`, which validates the input
 - o1-preview / o1-mini: system messages folded into the first user turn, temperature
   dropped (warning), ``max_completion_tokens`` instead of ``max_tokens``, ``stop``
   dropped (warning), streaming served from one non-streamed call;
-- Claude: temperature clamped to 1 (warning); empty text parts never sent;
+- Claude: temperature clamped to 1 (warning); empty text parts never sent; ``cache_control`` prompt-caching
+  markers on text parts, messages and tools kept (every other family drops them silently);
 - ``parallel_tool_calls`` sent only when set and forwarded for that model;
 - ``reasoning_effort`` sent to models that take it (o-series, gpt-5, thinking models), dropped with a warning
   elsewhere; an ``extra_body`` dict is merged into the payload (as the OpenAI SDK does);
@@ -193,6 +194,8 @@ def _clean_content(content: Any, index: int, info: ModelInfo) -> Any:
                 f"messages[{index}] has a content part of unsupported type {kind!r}; supported: {sorted(_PART_TYPES)}."
             )
         kind = part["type"]
+        if "cache_control" in part and not info.prompt_caching:
+            part = {k: v for k, v in part.items() if k != "cache_control"}  # a Claude hint: others ignore it
         if kind == "text":
             if not part.get("text"):
                 continue  # an empty text part is an error on Claude and means nothing elsewhere
@@ -218,6 +221,8 @@ def _validate_messages(messages: Sequence[Mapping[str, Any]], info: ModelInfo) -
                 f"messages[{i}] has unknown role {role!r}; use one of {sorted(VALID_ROLES)}."
             )
         msg = dict(message)
+        if not info.prompt_caching:
+            msg.pop("cache_control", None)
         msg["content"] = _clean_content(message.get("content"), i, info)
         if role == "tool" and not msg.get("tool_call_id"):
             raise B3nInvalidRequestError(f"messages[{i}] is a tool result without tool_call_id.")
@@ -297,6 +302,9 @@ def adapt_payload(payload: dict[str, Any], info: ModelInfo) -> bool:
             )
         if "parallel_tool_calls" in payload and not info.parallel_tool_calls_param:
             payload.pop("parallel_tool_calls")
+        if not info.prompt_caching:
+            for tool in payload["tools"]:
+                tool.pop("cache_control", None)
     else:
         for key in ("tool_choice", "parallel_tool_calls"):
             payload.pop(key, None)

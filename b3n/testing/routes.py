@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import account, audio, embeddings, images, pricing, relays
+from . import account, audio, embeddings, images, pricing, prompt_cache, relays
 from .catalog import MODELS, family_of, owner_of
 from .chat_request import parse_chat_request
 from .errors import ApiError, invalid
@@ -122,6 +122,7 @@ class Context:
     #: the price list rows (None: no /api/pricing route, like one-api) and group ratios.
     pricing: list[dict[str, Any]] | None = None
     group_ratio: dict[str, float] = field(default_factory=dict)
+    prompt_cache: prompt_cache.PromptCache = field(default_factory=prompt_cache.PromptCache)
 
 
 def require_json(ctx: Context) -> Any:
@@ -137,6 +138,8 @@ def handle_chat(ctx: Context) -> Reply | StreamReply:
     body, forcing_dropped = relays.rewrite_request(require_json(ctx), relay)
     req = parse_chat_request(body, quirks=ctx.quirks, gemini_json_mode=relays.honours_gemini_json_mode(relay))
     req.messages = read_text_tool_turns(req.messages)
+    prompt_cache.check_markers(body, req.family)
+    written, read = ctx.prompt_cache.account(body) if req.family == "claude" else (0, 0)
     if ctx.quirks and req.family == "gemini" and not relay:
         ctx.signatures.check(req)
     outcome = complete(req, quirks=ctx.quirks, reply_chunks=ctx.reply_chunks)
@@ -149,9 +152,13 @@ def handle_chat(ctx: Context) -> Reply | StreamReply:
         chunks = relays.build_chunks(req, outcome, relay, created) if ctx.quirks else None
         if chunks is None:
             chunks = build_chunks(req, outcome, quirks=ctx.quirks, created=created)
+        for chunk in chunks:
+            prompt_cache.patch_usage(chunk.get("usage"), written, read)
         return StreamReply([sse_event(c) for c in chunks], "text/event-stream")
     shaped = relays.build_completion(req, outcome, relay, created) if ctx.quirks else None
-    return json_reply(shaped or build_completion(req, outcome, quirks=ctx.quirks, created=created))
+    completion = shaped or build_completion(req, outcome, quirks=ctx.quirks, created=created)
+    prompt_cache.patch_usage(completion.get("usage"), written, read)
+    return json_reply(completion)
 
 
 def handle_embeddings(ctx: Context) -> Reply:

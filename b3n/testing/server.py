@@ -32,6 +32,7 @@ from .errors import (
 from .exposure import EmulatorExposedWarning, exposure_warning
 from .faults import ANY_ROUTE, Fault, FaultBook, html_error_page
 from .pricing import Billing, default_pricing
+from .prompt_cache import PromptCache
 from .signatures import SignatureBook
 from .traffic import Ticket, Traffic
 
@@ -282,6 +283,7 @@ class _Handler(BaseHTTPRequestHandler):
                 relay_quirks=frozenset(emu.relay_quirks) if emu.quirks else frozenset(),
                 pricing=emu.pricing,
                 group_ratio=emu.group_ratio,
+                prompt_cache=emu.prompt_cache,
             )
             if fault is not None and fault.kind == "empty_choices":
                 return routes.empty_choices_reply(key, ctx)
@@ -485,6 +487,8 @@ class Emulator:
         self.group_ratio: dict[str, float] = {"default": 1.0}
         #: the usage of every chat response served (cleared by reset()).
         self.billing = Billing()
+        #: Claude prompt-cache prefixes written so far (cleared by reset()); see b3n.testing.prompt_cache.
+        self.prompt_cache = PromptCache()
         self._server: _Server | None = None
         self._port: int | None = None
         self._thread: threading.Thread | None = None
@@ -613,6 +617,7 @@ class Emulator:
             self._disconnects = 0
             self.server_errors.clear()
         self.billing.clear()
+        self.prompt_cache.clear()
         self._faults.clear()
         self.traffic.clear()
 

@@ -69,7 +69,9 @@ def test_text_blocks_are_cleaned_and_empty_ones_dropped() -> None:
             "b",
         ]
     )
-    assert message_to_wire(msg)["content"] == [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]
+    # cache_control is kept for the core, which sends it to Claude and drops it for other families
+    assert message_to_wire(msg)["content"] == [{"type": "text", "text": "a", "cache_control": {"type": "ephemeral"}},
+                                               {"type": "text", "text": "b"}]
     assert message_to_wire(HumanMessage(content=[{"type": "text", "text": "only"}]))["content"] == "only"
 
 
