@@ -22,6 +22,7 @@ own standard exception types on top). Whether an error is retried is decided in
     ├── B3nTimeoutError * (TimeoutError)        no answer in time
     ├── B3nConnectionError * (ConnectionError)  no connection, or it broke before the answer
     ├── B3nPossiblyBilledError                  a billed call failed after it may have been processed
+    ├── B3nCrossOriginRedirectError             the relay redirected to another origin: not followed
     ├── B3nResponseError                        a 200 whose body cannot be understood
     └── B3nStreamInterruptedError               a stream broke after delivering content (.partial)
         ├── B3nStreamTimeoutError (TimeoutError)    ... went silent for longer than the idle timeout
@@ -166,6 +167,18 @@ class B3nTimeoutError(B3nError, TimeoutError):
 class B3nConnectionError(B3nError, ConnectionError):
     """The connection could not be made or broke before a response arrived."""
 
+
+
+class B3nCrossOriginRedirectError(B3nError):
+    """The relay redirected a call to another origin; not followed (``target_origin`` says where).
+
+    Following it would hand ``New-Api-User``, every ``default_headers`` value and, for 307/308, the
+    request body to a host you did not configure. Redirects within the relay's origin are followed.
+    """
+
+    def __init__(self, message: str, *, target_origin: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.target_origin = target_origin
 
 
 class B3nPossiblyBilledError(B3nError):

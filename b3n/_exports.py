@@ -25,6 +25,7 @@ ERROR_NAMES: tuple[str, ...] = (
     "B3nConfigurationError",
     "B3nConflictError",
     "B3nConnectionError",
+    "B3nCrossOriginRedirectError",
     "B3nInsufficientQuotaError",
     "B3nInvalidRequestError",
     "B3nModelNotAvailableError",

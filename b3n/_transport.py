@@ -36,6 +36,7 @@ from b3n._config import B3nConfig
 from b3n._errors import (
     B3nAPIStatusError,
     B3nConnectionError,
+    B3nCrossOriginRedirectError,
     B3nError,
     B3nInvalidRequestError,
     B3nResponseError,
@@ -263,6 +264,26 @@ class TransportBase:
             model=model, billed=billed,
         )
 
+    @staticmethod
+    def same_origin_redirect(response: httpx.Response, call: PreparedCall) -> httpx.Request | None:
+        """The request a redirect asks for when it stays on the relay's origin; None if not a redirect.
+
+        A redirect to another origin raises ``B3nCrossOriginRedirectError``: following it would send
+        ``New-Api-User``, every ``default_headers`` value and (307/308) the body to a host nobody chose.
+        """
+        follow = response.next_request if response.is_redirect else None
+        if follow is None:
+            return None
+        here, there = httpx.URL(call.url), follow.url
+        if (here.scheme, here.host, here.port) != (there.scheme, there.host, there.port):
+            raise B3nCrossOriginRedirectError(
+                f"B3n at {_origin(here)} answered {response.status_code} redirecting {call.method} {here.path} to "
+                f"another origin, {_origin(there)}. Not followed: it would carry your headers (and the request "
+                "body) there. If the relay really moved, set base_url to the new address.",
+                status_code=response.status_code, target_origin=_origin(there),
+            )
+        return follow
+
     def status_error(self, response: httpx.Response, body: bytes, model: str | None) -> B3nAPIStatusError:
         error = error_from_response(response.status_code, body, response.headers, model=model)
         error.retry_after = retry_after_from_headers(response.headers)
@@ -306,6 +327,8 @@ class TransportBase:
 
 
 SSE = "text/event-stream"
+#: same-origin redirects followed per attempt (httpx's own default is 20).
+MAX_REDIRECTS = 20
 
 
 @dataclass(frozen=True)
@@ -344,6 +367,12 @@ def _detach_stream(response: httpx.Response) -> httpx.Response:
 
 def _path(url: str) -> str:
     return httpx.URL(url).path
+
+
+def _origin(url: httpx.URL) -> str:
+    """``scheme://host[:port]`` (never userinfo, path or query)."""
+    port = f":{url.port}" if url.port is not None else ""
+    return f"{url.scheme}://{url.host}{port}"
 
 
 def _host(url: str) -> str:
@@ -518,8 +547,14 @@ class SyncTransport(TransportBase):
                 call.method, call.url, content=call.content, files=call.files, data=call.data, params=call.params,
                 headers=call.headers, timeout=call.timeout,
             )
-            response = client.send(request, stream=True)
-            if response.status_code >= 400:
+            response = client.send(request, stream=True, follow_redirects=False)
+            for _ in range(MAX_REDIRECTS):
+                follow = self.same_origin_redirect(response, call)
+                if follow is None:
+                    break
+                response.close()
+                response = client.send(follow, stream=True, follow_redirects=False)
+            if response.status_code >= 400 or response.is_redirect:
                 raise self.status_error(response, response.read(), call.model)
             self.log(call, response.status_code, started, attempt)
             yield response
@@ -637,8 +672,14 @@ class AsyncTransport(TransportBase):
                 call.method, call.url, content=call.content, files=call.files, data=call.data, params=call.params,
                 headers=call.headers, timeout=call.timeout,
             )
-            response = await client.send(request, stream=True)
-            if response.status_code >= 400:
+            response = await client.send(request, stream=True, follow_redirects=False)
+            for _ in range(MAX_REDIRECTS):
+                follow = self.same_origin_redirect(response, call)
+                if follow is None:
+                    break
+                await response.aclose()
+                response = await client.send(follow, stream=True, follow_redirects=False)
+            if response.status_code >= 400 or response.is_redirect:
                 raise self.status_error(response, await response.aread(), call.model)
             self.log(call, response.status_code, started, attempt)
             yield response

@@ -15,7 +15,7 @@ EXPECTED_B3N_ALL = {
     "DEFAULT_BASE_URL", "MODELS", "AccountInfo", "AccountService", "AsyncAccountService", "AsyncAudioService",
     "AsyncB3nClient", "AsyncChatService", "AsyncEmbeddingsService", "AsyncImagesService", "AsyncModelsService",
     "AudioService", "B3nAPIStatusError", "B3nAdaptationWarning", "B3nAuthenticationError", "B3nBadRequestError",
-    "B3nClient", "B3nConfig", "B3nConfigurationError", "B3nConflictError", "B3nConnectionError", "B3nError",
+    "B3nClient", "B3nConfig", "B3nConfigurationError", "B3nConflictError", "B3nConnectionError", "B3nCrossOriginRedirectError", "B3nError",
     "B3nInsufficientQuotaError", "B3nInvalidRequestError", "B3nModelNotAvailableError", "B3nNotFoundError",
     "B3nPermissionDeniedError", "B3nPossiblyBilledError", "B3nRateLimitError", "B3nResponseError", "B3nServerError",
     "B3nStreamInterruptedError", "B3nStreamTimeoutError", "B3nStructuredOutputError", "B3nTimeoutError",
@@ -89,7 +89,8 @@ def test_docstring_examples_import_only_public_paths() -> None:
 
 _ERRORS = {
     "B3nAPIStatusError", "B3nAuthenticationError", "B3nBadRequestError", "B3nConfigurationError", "B3nConflictError",
-    "B3nConnectionError", "B3nError", "B3nInsufficientQuotaError", "B3nInvalidRequestError",
+    "B3nConnectionError", "B3nCrossOriginRedirectError", "B3nError", "B3nInsufficientQuotaError",
+    "B3nInvalidRequestError",
     "B3nModelNotAvailableError", "B3nNotFoundError", "B3nPermissionDeniedError", "B3nPossiblyBilledError",
     "B3nRateLimitError",
     "B3nResponseError", "B3nServerError", "B3nStreamInterruptedError", "B3nStreamTimeoutError", "B3nTimeoutError",
