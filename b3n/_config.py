@@ -156,6 +156,8 @@ class B3nConfig:
     max_retry_after: float = 60.0
     #: repeat billed calls (image generation, speech) after failures that may have been processed.
     retry_billed: bool = False
+    #: adapt chat requests up front to what ``b3n probe`` found out about this relay (``B3N_PROBE_CACHE=off``).
+    relay_probe_cache: bool = True
     extra: tuple[tuple[str, str], ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -241,6 +243,7 @@ def resolve_config(
     proxy: str | None = None,
     quota_per_usd: float = DEFAULT_QUOTA_PER_USD,
     retry_billed: bool = False,
+    relay_probe_cache: bool = True,
 ) -> B3nConfig:
     """Build a :class:`B3nConfig`: explicit argument > environment > default."""
     uid = user_id if user_id is not None else os.environ.get(ENV_USER_ID)
@@ -257,6 +260,7 @@ def resolve_config(
         proxy=proxy,
         quota_per_usd=quota_per_usd,
         retry_billed=retry_billed,
+        relay_probe_cache=relay_probe_cache,
     )
     warn_if_insecure(cfg)
     return cfg

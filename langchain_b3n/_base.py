@@ -27,7 +27,7 @@ from langchain_b3n.errors import to_langchain_error
 #: the settings every LangChain class takes (the README's configuration table is checked against it).
 SETTINGS_FIELDS = frozenset({
     "api_key", "base_url", "timeout", "stream_idle_timeout", "max_retries", "default_headers", "verify", "proxy",
-    "http_client", "http_async_client",
+    "http_client", "http_async_client", "relay_probe_cache",
 })
 
 
@@ -60,6 +60,8 @@ class B3nSettings(ClientSettings):
     """TLS verification: True, False or a CA bundle path."""
     proxy: str | None = None
     """HTTP(S) proxy URL (environment proxies apply too)."""
+    relay_probe_cache: bool = True
+    """Adapt chat requests up front to what ``b3n probe`` found out about this relay (False: learn per process)."""
     http_client: httpx.Client | None = Field(default=None, exclude=True, repr=False)
     """Use this ``httpx.Client`` instead of the shared pool (the caller owns it)."""
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
@@ -70,6 +72,7 @@ class B3nSettings(ClientSettings):
             "api_key": self.api_key, "base_url": self.base_url, "timeout": self.timeout,
             "stream_idle_timeout": self.stream_idle_timeout, "max_retries": self.max_retries,
             "default_headers": self.default_headers, "verify": self.verify, "proxy": self.proxy,
+            "relay_probe_cache": self.relay_probe_cache,
         }
 
     def _b3n_http_clients(self) -> tuple[httpx.Client | None, httpx.AsyncClient | None]:

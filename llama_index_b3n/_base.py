@@ -25,6 +25,7 @@ from b3n._settings import ClientSettings, api_key_from_env
 #: the settings every LlamaIndex class takes (the README's configuration table is checked against it).
 SETTINGS_FIELDS = frozenset({
     "api_key", "api_base", "timeout", "stream_idle_timeout", "max_retries", "default_headers", "verify", "proxy",
+    "relay_probe_cache",
 })
 #: constructor arguments that are settings but not fields (live objects, never serialised).
 HTTP_CLIENT_ARGS = ("http_client", "async_http_client")
@@ -56,6 +57,9 @@ class B3nSettings(ClientSettings):
     default_headers: dict[str, str] | None = Field(default=None, description="Extra HTTP headers on every request.")
     verify: bool | str = Field(default=True, description="TLS verification: True, False or a CA bundle path.")
     proxy: str | None = Field(default=None, description="HTTP(S) proxy URL (environment proxies apply too).")
+    relay_probe_cache: bool = Field(
+        default=True, description="Adapt chat requests up front to what `b3n probe` found (False: learn per process)."
+    )
 
     _http_client: httpx.Client | None = PrivateAttr(default=None)
     _async_http_client: httpx.AsyncClient | None = PrivateAttr(default=None)
@@ -82,6 +86,7 @@ class B3nSettings(ClientSettings):
             "api_key": self.api_key, "base_url": self.api_base, "timeout": self.timeout,
             "stream_idle_timeout": self.stream_idle_timeout, "max_retries": self.max_retries,
             "default_headers": self.default_headers, "verify": self.verify, "proxy": self.proxy,
+            "relay_probe_cache": self.relay_probe_cache,
         }
 
     def _b3n_http_clients(self) -> tuple[httpx.Client | None, httpx.AsyncClient | None]:

@@ -59,11 +59,14 @@ def _non_stream(payload: dict[str, Any]) -> dict[str, Any]:
 class _Adapt:
     """Per-client relay adaptation state: the base URL that keys what was learned."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, probe_cache: bool = True) -> None:
         self.base_url = base_url
+        self.probe_cache = probe_cache
 
     def knows(self, model: str, what: str) -> bool:
-        return relay.MEMORY.knows(self.base_url, model, what) or known_behaviour(self.base_url, model, what)
+        if relay.MEMORY.knows(self.base_url, model, what):
+            return True
+        return self.probe_cache and known_behaviour(self.base_url, model, what)
 
     def learn(self, model: str, what: str, why: str) -> None:
         if not relay.MEMORY.knows(self.base_url, model, what):
@@ -161,7 +164,7 @@ class ChatService:
 
     def __init__(self, transport: SyncTransport) -> None:
         self._transport = transport
-        self._adapt = _Adapt(transport.config.base_url)
+        self._adapt = _Adapt(transport.config.base_url, transport.config.relay_probe_cache)
 
     def create(self, model: str, messages: list[dict[str, Any]], **params: Any) -> ChatCompletion:
         """One chat completion. ``params`` are those of :func:`build_chat_request`."""
@@ -263,7 +266,7 @@ class AsyncChatService:
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport
-        self._adapt = _Adapt(transport.config.base_url)
+        self._adapt = _Adapt(transport.config.base_url, transport.config.relay_probe_cache)
 
     async def create(self, model: str, messages: list[dict[str, Any]], **params: Any) -> ChatCompletion:
         return await self.send(build_chat_request(model, messages, **params))

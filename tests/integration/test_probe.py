@@ -153,3 +153,27 @@ def test_cache_switched_off(relay_servers: dict[str, Emulator], api_key: str, mo
     answer = llm.chat(history)
     assert "5" in str(answer.message.content)
     assert [r.status for r in emu.requests] == [400, 200]  # learned from the refusal instead
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+async def test_relay_probe_cache_setting_off(relay_servers: dict[str, Emulator], api_key: str, framework: str) -> None:
+    emu = relay_servers["one-api"]
+    probe(B3nClient(api_key=api_key, base_url=emu.base_url), ["gemini-1.5-flash-latest"])
+    relay.MEMORY.forget()
+    emu.reset()
+    model = "gemini-1.5-flash-latest"
+    if framework == "langchain":
+        llm = ChatB3n(model=model, api_key=api_key, base_url=emu.base_url, relay_probe_cache=False)
+        agent = create_agent(llm, [magic_function, get_weather])
+        await agent.ainvoke({"messages": [("user", TASK)]})
+    else:
+        from llama_index.core.agent.workflow import FunctionAgent
+
+        li = B3n(model=model, api_key=api_key, api_base=emu.base_url, relay_probe_cache=False)
+
+        def magic(input: int) -> int:
+            """Apply a magic function to an input."""
+            return input + 2
+
+        await FunctionAgent(tools=[magic], llm=li).run("What is magic(3)?")
+    assert 400 in [r.status for r in emu.requests]  # the cache was not used: learned from the refusal
