@@ -60,6 +60,7 @@ import httpx
 from b3n._adaptive import AdaptiveLimiter, shared_limiter
 from b3n._catalog import ModelInfo, get_model_info
 from b3n._errors import B3nInvalidRequestError, B3nResponseError, error_from_stream_payload
+from b3n._long_inputs import LongInputs, plan_long_inputs
 from b3n._transport import AsyncTransport, SyncTransport
 
 logger = logging.getLogger("b3n")
@@ -562,6 +563,7 @@ class EmbeddingsService:
         on_progress: ProgressCallback | None = None,
         extra: Mapping[str, Any] | None = None,
         limiter: AdaptiveLimiter | None = None,
+        long_inputs: LongInputs = "split",
     ) -> list[list[float]]:
         """Embed any number of texts; one vector per text, in input order.
 
@@ -570,10 +572,12 @@ class EmbeddingsService:
         slot for it. The first failure (after the transport's retries) stops the job: batches not
         yet started are never sent.
         """
-        vectors: list[list[float]] = self._run(
-            texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency, on_progress,
+        plan = plan_long_inputs(check_texts(texts), model, long_inputs)
+        combined = plan.combine(self._run(
+            plan.texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency, on_progress,
             extra, limiter, None,
-        )
+        ))
+        vectors: list[list[float]] = combined
         return vectors
 
     def create_array(
@@ -589,6 +593,7 @@ class EmbeddingsService:
         on_progress: ProgressCallback | None = None,
         extra: Mapping[str, Any] | None = None,
         limiter: AdaptiveLimiter | None = None,
+        long_inputs: LongInputs = "split",
     ) -> Any:
         """:meth:`create`, returning one numpy ``float32`` array of shape (texts, dimensions) (needs numpy).
 
@@ -604,10 +609,12 @@ class EmbeddingsService:
             >>> matrix.shape, matrix.dtype.name
             ((3, 8), 'float32')
         """
-        return self._run(
-            texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency, on_progress,
+        plan = plan_long_inputs(check_texts(texts), model, long_inputs)
+        combined = plan.combine(self._run(
+            plan.texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency, on_progress,
             extra, limiter, numpy_for_float32(),
-        )
+        ))
+        return combined
 
     def _run(
         self,
@@ -717,6 +724,7 @@ class AsyncEmbeddingsService:
         on_progress: ProgressCallback | None = None,
         limiter: AdaptiveLimiter | None = None,
         extra: Mapping[str, Any] | None = None,
+        long_inputs: LongInputs = "split",
     ) -> list[list[float]]:
         """Embed any number of texts; one vector per text, in input order.
 
@@ -726,10 +734,12 @@ class AsyncEmbeddingsService:
         batches still running; cancelling the awaiting task does the same, so no request
         outlives the job.
         """
-        vectors: list[list[float]] = await self._run(
-            texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency, on_progress,
+        plan = plan_long_inputs(check_texts(texts), model, long_inputs)
+        combined = plan.combine(await self._run(
+            plan.texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency, on_progress,
             extra, limiter, None,
-        )
+        ))
+        vectors: list[list[float]] = combined
         return vectors
 
     async def create_array(
@@ -745,12 +755,15 @@ class AsyncEmbeddingsService:
         on_progress: ProgressCallback | None = None,
         limiter: AdaptiveLimiter | None = None,
         extra: Mapping[str, Any] | None = None,
+        long_inputs: LongInputs = "split",
     ) -> Any:
         """:meth:`create`, returning one numpy ``float32`` array of shape (texts, dimensions) (needs numpy)."""
-        return await self._run(
-            texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency, on_progress,
+        plan = plan_long_inputs(check_texts(texts), model, long_inputs)
+        combined = plan.combine(await self._run(
+            plan.texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency, on_progress,
             extra, limiter, numpy_for_float32(),
-        )
+        ))
+        return combined
 
     async def _run(
         self,

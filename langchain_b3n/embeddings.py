@@ -77,6 +77,9 @@ class B3nEmbeddings(B3nSettings, Embeddings):
     """Show a tqdm progress bar for ``embed_documents`` / ``aembed_documents`` (needs ``pip install tqdm``)."""
     encoding_format: Literal["auto", "float", "base64"] = "auto"
     """``auto``: ask for base64 (smaller, faster) and accept JSON lists from relays that ignore it."""
+    long_inputs: Literal["split", "refuse"] = "split"
+    """Texts over the model's context (8,191 tokens): ``"split"`` embeds the token-weighted average of their
+    pieces (as ``OpenAIEmbeddings`` does); ``"refuse"`` raises before anything is sent."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Extra payload fields sent with every request (e.g. ``{"user": "id-123"}``)."""
 
@@ -101,6 +104,7 @@ class B3nEmbeddings(B3nSettings, Embeddings):
             "encoding_format": self.encoding_format,
             "max_concurrency": self.max_concurrency,
             "extra": self.model_kwargs or None,
+            "long_inputs": self.long_inputs,
         }
 
     @langchain_errors

@@ -17,7 +17,7 @@ Example (offline, against the bundled emulator):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
@@ -74,6 +74,11 @@ class B3nEmbedding(B3nSettings, BaseEmbedding):
     encoding_format: EncodingFormat = Field(
         default="auto", description="auto: ask for base64, accept JSON lists from relays that ignore it."
     )
+    long_inputs: Literal["split", "refuse"] = Field(
+        default="split",
+        description="Texts over the model's context: 'split' embeds the token-weighted average of their pieces; "
+        "'refuse' raises before anything is sent.",
+    )
     additional_kwargs: dict[str, Any] = Field(default_factory=dict, description="Extra payload fields.")
 
 
@@ -129,6 +134,7 @@ class B3nEmbedding(B3nSettings, BaseEmbedding):
             "encoding_format": self.encoding_format,
             "max_concurrency": self.max_concurrency,
             "extra": self.additional_kwargs or None,
+            "long_inputs": self.long_inputs,
         }
 
     def _get_query_embedding(self, query: str) -> Embedding:

@@ -138,6 +138,24 @@ def _inputs(raw: Any) -> tuple[list[str], int]:
     return texts, total
 
 
+#: the OpenAI embedding models' context, in the emulator's pseudo tokens.
+CONTEXT_TOKENS = 8192
+
+
+def _check_context(texts: list[str]) -> None:
+    """A text over the context is a 400, like OpenAI's (the whole request fails)."""
+    for text in texts:
+        if len(text) > CONTEXT_TOKENS // 2:  # only long texts can exceed it; counting is the slow part
+            tokens = count_tokens(text)
+            if tokens > CONTEXT_TOKENS:
+                raise invalid(
+                    f"This model's maximum context length is {CONTEXT_TOKENS} tokens, however you requested "
+                    f"{tokens} tokens ({tokens} in your prompt; 0 for the completion). Please reduce your prompt; "
+                    "or completion length.",
+                    param="input",
+                )
+
+
 def embeddings_body(body: Any, engine: EmbeddingEngine) -> bytes:
     """Validate an /v1/embeddings request and return the JSON response bytes."""
     if not isinstance(body, dict):
@@ -163,6 +181,7 @@ def embeddings_body(body: Any, engine: EmbeddingEngine) -> bytes:
     if fmt not in ("float", "base64"):
         raise invalid(f"Invalid value: '{fmt}'. Supported values are: 'float' and 'base64'.", param="encoding_format")
     texts, tokens = _inputs(body["input"])
+    _check_context(texts)
     items: list[str] = []
     for i, text in enumerate(texts):
         vec = engine.vector_json(text, dims) if fmt == "float" else json.dumps(engine.vector_base64(text, dims))
