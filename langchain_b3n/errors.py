@@ -110,6 +110,18 @@ class B3nLCStreamTimeoutError(B3nStreamTimeoutError, ModelTimeoutError):
     is_retryable = False
 
 
+class B3nLCCrossOriginRedirectError(e.B3nCrossOriginRedirectError, ModelAPIError):
+    """The relay redirected to another origin (``.target_origin``); not followed, not retryable."""
+
+    is_retryable = False
+
+
+class B3nLCPossiblyBilledError(e.B3nPossiblyBilledError, ModelAPIError):
+    """A billed call failed after it may have been processed (``.cause``); not retried."""
+
+    is_retryable = False
+
+
 class B3nLCAPIError(e.B3nAPIStatusError, ModelAPIError):
     """Any other B3n status error, as a LangChain ``ModelAPIError``."""
 
@@ -144,6 +156,8 @@ _MAP: tuple[tuple[type[e.B3nError], type[e.B3nError]], ...] = (
     (e.B3nTimeoutError, B3nLCTimeoutError),
     (e.B3nConnectionError, B3nLCConnectionError),
     (e.B3nResponseError, B3nLCResponseError),
+    (e.B3nCrossOriginRedirectError, B3nLCCrossOriginRedirectError),
+    (e.B3nPossiblyBilledError, B3nLCPossiblyBilledError),
     (e.B3nAPIStatusError, B3nLCAPIError),
     (e.B3nError, B3nLCError),
 )
