@@ -14,10 +14,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
@@ -103,20 +103,57 @@ def _clean_headers(headers: Any) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(out))
 
 
+#: what a redacted value shows.
+REDACTED = "***"
+
+
+def redact_url(url: str | None) -> str | None:
+    """``url`` with any ``user:password@`` and query string replaced by ``***`` (for reprs and messages).
+
+    Example:
+        >>> redact_url("http://user:pw@proxy.example:3128")
+        'http://***@proxy.example:3128'
+    """
+    if not url:
+        return url
+    parts = urlsplit(url)
+    _userinfo, at, host = parts.netloc.rpartition("@")
+    if not at and not parts.query:
+        return url
+    netloc = f"{REDACTED}@{host}" if at else parts.netloc
+    return urlunsplit((parts.scheme, netloc, parts.path, REDACTED if parts.query else "", parts.fragment))
+
+
+def redact_headers(headers: Mapping[str, str] | Sequence[tuple[str, str]] | None) -> dict[str, str] | None:
+    """Header names kept, values replaced by ``***`` (a gateway token is as secret as the key)."""
+    if headers is None:
+        return None
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return {name: REDACTED for name, _ in items}
+
+
 def normalize_base_url(url: str) -> str:
     """Validate ``url`` and return it without a trailing slash.
 
-    Raises B3nConfigurationError for anything that is not an absolute http(s) URL.
+    Raises B3nConfigurationError for anything that is not an absolute http(s) URL, and for a
+    ``user:password@`` part (httpx would send it as Basic auth in place of the key).
     """
     raw = url.strip()
     parts = urlsplit(raw)
+    shown = redact_url(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or not parts.hostname:
         raise B3nConfigurationError(
-            f"base_url {url!r} is not an absolute http(s) URL. "
+            f"base_url {shown!r} is not an absolute http(s) URL. "
             f"Use something like {DEFAULT_BASE_URL!r} (or set {ENV_BASE_URL})."
         )
+    if "@" in parts.netloc:
+        raise B3nConfigurationError(
+            f"base_url {shown!r} contains a user:password@ part: httpx would send it as Basic auth instead of "
+            "your key (and it would show wherever the URL does). Put the key in api_key / B3N_API_KEY and give "
+            "the URL without it."
+        )
     if parts.query or parts.fragment:
-        raise B3nConfigurationError(f"base_url {url!r} must not contain a query string or fragment.")
+        raise B3nConfigurationError(f"base_url {shown!r} must not contain a query string or fragment.")
     return raw.rstrip("/")
 
 
@@ -178,6 +215,24 @@ class B3nConfig:
         if self.user_id is not None:
             set_(self, "user_id", clean_credential(str(self.user_id), f"The user id (user_id / {ENV_USER_ID})") or None)
         set_(self, "default_headers", _clean_headers(self.default_headers))
+
+    def __repr__(self) -> str:
+        # Credentials, header values, proxy userinfo and the user id never show.
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("api_key", "access_token"):
+                value = "set" if value is not None else None
+            elif f.name == "user_id":
+                value = REDACTED if value is not None else None
+            elif f.name == "default_headers":
+                value = redact_headers(value)
+            elif f.name == "proxy":
+                value = redact_url(value)
+            elif f.name == "extra":
+                value = redact_headers(value) if value else value
+            shown.append(f"{f.name}={value!r}")
+        return f"B3nConfig({', '.join(shown)})"
 
     @property
     def origin(self) -> str:

@@ -10,7 +10,9 @@ connection fields in their framework's words (``base_url`` / ``api_base``, ...) 
 - **one cache rule**: the config and the two clients are built on first use and dropped when any
   settings field changes (assignment, or ``model_copy(update=...)``); a deep copy builds its own;
 - **pickling**: a pickle never carries the API key, nor a live client; on load the key is read
-  from ``B3N_API_KEY`` again.
+  from ``B3N_API_KEY`` again;
+- **views**: ``repr`` and ``model_dump`` (so LlamaIndex ``to_dict`` / ``to_json`` / ``to_payload``)
+  show ``default_headers`` names with ``***`` values and ``proxy`` without its ``user:password@``.
 
 Example:
     >>> from langchain_b3n import B3nEmbeddings
@@ -25,19 +27,40 @@ Example:
 from __future__ import annotations
 
 import copy
+import functools
 import os
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import BaseModel, PrivateAttr, SecretStr
+from pydantic import AliasChoices, BaseModel, PrivateAttr, SecretStr, field_serializer
 
 from b3n._client import AsyncB3nClient, B3nClient
-from b3n._config import ENV_API_KEY, B3nConfig, resolve_config
-from b3n._errors import B3nError
+from b3n._config import ENV_API_KEY, B3nConfig, redact_headers, redact_url, resolve_config
+from b3n._errors import B3nError, B3nInvalidRequestError
 
 #: private attributes that hold what is built from the settings (never pickled, dropped on a change).
 _BUILT = ("_b3n_config", "_b3n_client", "_b3n_async_client")
+
+
+#: constructor arguments no class takes that look like credentials: refused, never stored or sent.
+_CREDENTIAL_LIKE = re.compile(r"(api_?key|_token|^token|secret|password|credentials?)$", re.IGNORECASE)
+
+
+@functools.cache
+def known_argument_names(cls: type[BaseModel]) -> frozenset[str]:
+    """Every name a pydantic class accepts for its fields: names, aliases and validation aliases."""
+    names: set[str] = set()
+    for name, info in cls.model_fields.items():
+        names.add(name)
+        if info.alias:
+            names.add(info.alias)
+        if isinstance(info.validation_alias, str):
+            names.add(info.validation_alias)
+        elif isinstance(info.validation_alias, AliasChoices):
+            names.update(c for c in info.validation_alias.choices if isinstance(c, str))
+    return frozenset(names)
 
 
 def _is_live(value: Any) -> bool:
@@ -63,6 +86,15 @@ class ClientSettings(BaseModel):
     _b3n_async_client: AsyncB3nClient | None = PrivateAttr(default=None)
 
     def __init__(self, /, **data: Any) -> None:
+        known = known_argument_names(type(self))
+        for name in data:
+            if name not in known and _CREDENTIAL_LIKE.search(name):
+                # Refused here, before pydantic, whose errors repeat input values.
+                raise self._b3n_error(B3nInvalidRequestError(
+                    f"{name!r} is not an argument of {type(self).__name__} and looks like a credential, so it is "
+                    "neither kept nor sent (it would reach request bodies, logs and callbacks). Pass the B3n key "
+                    "as api_key= (openai_api_key= is the same), or set B3N_API_KEY."
+                ))
         super().__init__(**data)
         try:
             self.b3n_config()  # bad settings fail now (typed, no I/O), not at the first call
@@ -135,6 +167,25 @@ class ClientSettings(BaseModel):
             if isinstance(value, httpx.Client | httpx.AsyncClient):
                 memo[id(value)] = value  # shared, as a shallow copy would
         return super().__deepcopy__(memo)
+
+    # -- serialised views: header values and proxy credentials never show ---------------------
+
+    @field_serializer("default_headers", check_fields=False)
+    def _b3n_redacted_headers(self, value: dict[str, str] | None) -> dict[str, str] | None:
+        return redact_headers(value)
+
+    @field_serializer("proxy", check_fields=False)
+    def _b3n_redacted_proxy(self, value: str | None) -> str | None:
+        return redact_url(value)
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            if name == "default_headers":
+                yield name, redact_headers(value)
+            elif name == "proxy":
+                yield name, redact_url(value)
+            else:
+                yield name, value
 
     # -- pickle policy ------------------------------------------------------------------------
 

@@ -17,9 +17,9 @@ from typing import Any, ClassVar
 
 import httpx
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import ConfigDict, Field, SecretStr
+from pydantic import AliasChoices, ConfigDict, Field, SecretStr
 
-from b3n._config import ENV_API_KEY, ENV_BASE_URL
+from b3n._config import ENV_API_KEY, ENV_BASE_URL, redact_url
 from b3n._errors import B3nError
 from b3n._settings import ClientSettings
 from langchain_b3n.errors import to_langchain_error
@@ -40,13 +40,19 @@ class B3nSettings(ClientSettings):
         (5.0, False)
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
+    model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=(), populate_by_name=True)
 
     b3n_settings_fields: ClassVar[frozenset[str]] = SETTINGS_FIELDS
 
-    api_key: SecretStr | None = Field(default_factory=secret_from_env(ENV_API_KEY, default=None), repr=False)
-    """B3n API key (``sk-...``); default: ``B3N_API_KEY``."""
-    base_url: str | None = Field(default_factory=from_env(ENV_BASE_URL, default=None))
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env(ENV_API_KEY, default=None), repr=False,
+        validation_alias=AliasChoices("api_key", "openai_api_key"),
+    )
+    """B3n API key (``sk-...``); default: ``B3N_API_KEY``. ``openai_api_key=`` (as in langchain-openai) is the same."""
+    base_url: str | None = Field(
+        default_factory=from_env(ENV_BASE_URL, default=None),
+        validation_alias=AliasChoices("base_url", "openai_api_base"),
+    )
     """Base URL ending in ``/v1``; default: ``B3N_BASE_URL``, else ``https://api.b3n.fun/v1``."""
     timeout: float | None = 60.0
     """Seconds for connecting, waiting for a response and each read."""
@@ -58,14 +64,26 @@ class B3nSettings(ClientSettings):
     """Extra HTTP headers on every request."""
     verify: bool | str = True
     """TLS verification: True, False or a CA bundle path."""
-    proxy: str | None = None
-    """HTTP(S) proxy URL (environment proxies apply too)."""
+    proxy: str | None = Field(default=None, validation_alias=AliasChoices("proxy", "openai_proxy"))
+    """HTTP(S) proxy URL (environment proxies apply too); its ``user:password@`` never shows in a view."""
     relay_probe_cache: bool = True
     """Adapt chat requests up front to what ``b3n probe`` found out about this relay (False: learn per process)."""
     http_client: httpx.Client | None = Field(default=None, exclude=True, repr=False)
     """Use this ``httpx.Client`` instead of the shared pool (the caller owns it)."""
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
     """Use this ``httpx.AsyncClient`` instead of the shared pool (the caller owns it)."""
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        """What LangChain's ``dumpd`` / ``dumps`` replace by secret references: the key, the
+        ``default_headers`` and a proxy URL with credentials (``load`` takes them from ``secrets_map``
+        or the environment variables named here)."""
+        secrets = {"api_key": ENV_API_KEY}
+        if self.default_headers:
+            secrets["default_headers"] = "B3N_DEFAULT_HEADERS"
+        if self.proxy and redact_url(self.proxy) != self.proxy:
+            secrets["proxy"] = "B3N_PROXY"
+        return secrets
 
     def _b3n_config_args(self) -> dict[str, Any]:
         return {

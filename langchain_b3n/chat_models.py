@@ -41,6 +41,7 @@ from b3n._catalog import ModelInfo, get_model_info
 from b3n._chat import ChatCompletion, ChatRequest, build_chat_request, normalize_tool_choice
 from b3n._chat.structured import json_schema_format
 from b3n._errors import B3nConfigurationError, B3nError
+from b3n._settings import known_argument_names
 from b3n._tokens import token_counter
 from b3n._version import __version__
 from langchain_b3n._base import B3nSettings
@@ -74,7 +75,8 @@ def _known_init_names(cls: type[BaseChatModel]) -> frozenset[str]:
         names.add(name)
         if info.alias:
             names.add(info.alias)
-    return frozenset(names)
+    return frozenset(names | known_argument_names(cls))
+
 
 
 class ChatB3n(B3nSettings, BaseChatModel):
@@ -187,10 +189,6 @@ class ChatB3n(B3nSettings, BaseChatModel):
     @property
     def _llm_type(self) -> str:
         return "b3n-chat"
-
-    @property
-    def lc_secrets(self) -> dict[str, str]:
-        return {"api_key": "B3N_API_KEY"}
 
     @classmethod
     def is_lc_serializable(cls) -> bool:

@@ -20,6 +20,7 @@ import httpx
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
 from b3n._config import DEFAULT_BASE_URL, ENV_BASE_URL, normalize_base_url
+from b3n._errors import B3nConfigurationError
 from b3n._settings import ClientSettings, api_key_from_env
 
 #: the settings every LlamaIndex class takes (the README's configuration table is checked against it).
@@ -72,6 +73,12 @@ class B3nSettings(ClientSettings):
         async_http_client: httpx.AsyncClient | None = None,
         **data: Any,
     ) -> None:
+        for alias, name in (("openai_api_key", "api_key"), ("openai_api_base", "api_base")):  # the OpenAI names
+            if alias in data:
+                value = data.pop(alias)
+                if data.get(name) not in (None, ""):
+                    raise B3nConfigurationError(f"Give {name}= or {alias}= (the same setting), not both.")
+                data[name] = value
         key = data.get("api_key")
         if isinstance(key, SecretStr):
             key = key.get_secret_value()

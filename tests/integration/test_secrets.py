@@ -559,3 +559,123 @@ def test_redirect_to_another_origin_never_carries_the_credentials(target_host: s
         for server in (target, redirector):
             server.shutdown()
             server.server_close()
+
+
+# ------------------------------------------------------------- issue 14 item 6: settings that are secrets too
+#
+# Gateway tokens travel in default_headers, proxies carry user:password, and the user id names the account:
+# none of them may show in a repr or a serialised view. The canaries carry whitespace (stripped, then
+# kept) and non-ASCII characters (a proxy password may be any UTF-8).
+
+HEADER_CANARY = " gw-CANARYHDR-0123 \n"
+PROXY_CANARY = "http://proxyuser:pässCANARYPROXY@127.0.0.1:3128"
+USER_CANARY = " uid-CANARYUID\n"
+SETTING_SECRETS = ("CANARYHDR", "CANARYPROXY", "pässCANARY", "proxyuser", "CANARYUID", "CANARYKEY")
+SETTINGS_KEY = "sk-CANARYKEY0123"
+
+
+def _assert_settings_clean(value: Any, where: str) -> None:
+    data = value if isinstance(value, bytes) else str(value).encode("utf-8", "replace")
+    for secret in SETTING_SECRETS:
+        assert secret.encode() not in data, f"{secret!r} leaked in {where}"
+
+
+def _settings_objects() -> dict[str, Any]:
+    from b3n import AsyncB3nClient, B3nClient, B3nConfig
+    from langchain_b3n import (
+        B3nAudioLoader,
+        B3nEmbeddings,
+        B3nImageGeneration,
+        B3nSpeechToText,
+        B3nTextToSpeech,
+        B3nWhisperParser,
+        ChatB3n,
+    )
+    from llama_index_b3n import B3n, B3nAudioReader, B3nEmbedding, B3nToolSpec
+
+    common = {"api_key": SETTINGS_KEY, "default_headers": {"X-Gateway": HEADER_CANARY}, "proxy": PROXY_CANARY}
+    lc = {**common, "base_url": "https://relay.example/v1"}
+    li = {**common, "api_base": "https://relay.example/v1"}
+    core = {**lc, "access_token": "tok-CANARYKEY", "user_id": USER_CANARY}
+    return {
+        "ChatB3n": ChatB3n(**lc), "B3nEmbeddings": B3nEmbeddings(**lc), "B3nImageGeneration": B3nImageGeneration(**lc),
+        "B3nTextToSpeech": B3nTextToSpeech(**lc), "B3nSpeechToText": B3nSpeechToText(**lc),
+        "B3nWhisperParser": B3nWhisperParser(**lc), "B3nAudioLoader": B3nAudioLoader("a.mp3", **lc),
+        "B3n": B3n(**li), "B3nEmbedding": B3nEmbedding(**li), "B3nToolSpec": B3nToolSpec(**li),
+        "B3nAudioReader": B3nAudioReader(**li), "B3nClient": B3nClient(**core), "AsyncB3nClient": AsyncB3nClient(**core),
+        "B3nConfig": B3nConfig(**{**core, "default_headers": tuple(common["default_headers"].items())}),
+    }
+
+
+@pytest.mark.parametrize("name", PUBLIC_NAMES)
+def test_headers_proxy_credentials_and_user_id_never_show_in_a_view(name: str) -> None:
+    obj = _settings_objects()[name]
+    for view, value in _views(obj):
+        if view in ("repr(vars)", "pickle"):
+            continue  # the live fields themselves, which the object needs to work
+        _assert_settings_clean(value, f"{name} {view}")
+
+
+def test_the_canary_settings_are_really_in_use() -> None:
+    """The views above are clean because they redact, not because the settings were dropped."""
+    objects = _settings_objects()
+    for name in ("ChatB3n", "B3nEmbeddings", "B3n", "B3nToolSpec", "B3nWhisperParser"):
+        config = objects[name].client.config
+        assert dict(config.default_headers) == {"X-Gateway": HEADER_CANARY.strip()}, name
+        assert config.proxy == PROXY_CANARY, name
+    assert objects["B3nClient"].config.user_id == USER_CANARY.strip()
+
+
+def test_repr_of_b3n_config_shows_names_and_hosts_only() -> None:
+    from b3n import resolve_config
+
+    shown = repr(resolve_config(api_key=SETTINGS_KEY, base_url="https://relay.example/v1", user_id=USER_CANARY,
+                                default_headers={"X-Gateway": HEADER_CANARY}, proxy=PROXY_CANARY))
+    _assert_settings_clean(shown, "repr(B3nConfig)")
+    assert "'X-Gateway': '***'" in shown and "http://***@127.0.0.1:3128" in shown and "user_id='***'" in shown
+
+
+@pytest.mark.parametrize("where", ["resolve_config", "B3nClient", "ChatB3n", "B3nEmbeddings", "B3n", "B3nToolSpec"])
+def test_userinfo_in_base_url_is_refused_without_echo(where: str) -> None:
+    from b3n import B3nClient, resolve_config
+    from langchain_b3n import B3nEmbeddings, ChatB3n
+    from llama_index_b3n import B3n, B3nToolSpec
+
+    url = "https://user:CANARYKEY@relay.example/v1"
+    build = {
+        "resolve_config": lambda: resolve_config(base_url=url), "B3nClient": lambda: B3nClient(base_url=url),
+        "ChatB3n": lambda: ChatB3n(base_url=url), "B3nEmbeddings": lambda: B3nEmbeddings(base_url=url),
+        "B3n": lambda: B3n(api_base=url), "B3nToolSpec": lambda: B3nToolSpec(api_base=url),
+    }[where]
+    with pytest.raises(e.B3nConfigurationError, match="user:password@ part") as info:
+        build()
+    _assert_settings_clean("".join(traceback.format_exception(info.value)), where)
+
+
+def test_openai_api_key_is_an_alias_of_api_key_and_never_a_request_field(secure: Emulator) -> None:
+    from llama_index.core.llms import ChatMessage
+
+    from langchain_b3n import B3nEmbeddings, ChatB3n
+    from llama_index_b3n import B3n, B3nEmbedding
+
+    secure.reset()
+    url = secure.base_url
+    llm = ChatB3n(openai_api_key=FAKE_KEY, base_url=url)
+    assert llm.model_kwargs == {} and llm.invoke("say 1").content == "1"
+    assert B3nEmbeddings(openai_api_key=FAKE_KEY, base_url=url).embed_query("x")
+    assert B3n(openai_api_key=FAKE_KEY, api_base=url).chat([ChatMessage(role="user", content="say 2")]).message.content
+    assert B3nEmbedding(openai_api_key=FAKE_KEY, api_base=url).get_text_embedding("x")
+    assert secure.count("chat") == 2 and secure.count("embeddings") == 2  # the key was accepted every time
+    for request in secure.requests:
+        assert_clean(json.dumps(request.json), "a request body")
+
+
+@pytest.mark.parametrize("name", ["anthropic_api_key", "access_token", "gateway_secret", "password"])
+def test_credential_like_arguments_no_class_takes_are_refused_without_echo(name: str) -> None:
+    from langchain_b3n import B3nEmbeddings, ChatB3n
+    from llama_index_b3n import B3n
+
+    for cls in (ChatB3n, B3nEmbeddings, B3n):
+        with pytest.raises(e.B3nInvalidRequestError, match="looks like a credential") as info:
+            cls(**{name: FAKE_KEY})
+        assert_clean("".join(traceback.format_exception(info.value)), f"{cls.__name__}({name}=...)")
