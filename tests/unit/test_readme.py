@@ -272,6 +272,12 @@ def test_readme_has_runnable_snippets() -> None:
     assert sum(name.startswith("README.md#") for name, _ in SNIPPETS) >= 4
 
 
+#: the first test using ``example_runs`` pays for running every snippet (seconds each, two at a time); on a loaded
+#: 2-core machine that can exceed the suite's default 120 s per test.
+SNIPPET_RUN_TIMEOUT = 600
+
+
+@pytest.mark.timeout(SNIPPET_RUN_TIMEOUT)
 @pytest.mark.parametrize("index", range(len(SNIPPETS)), ids=[name for name, _ in SNIPPETS])
 def test_readme_snippet_runs_against_the_emulator(
     index: int, example_runs: dict[str, subprocess.CompletedProcess[str]]
@@ -281,6 +287,7 @@ def test_readme_snippet_runs_against_the_emulator(
     assert done.returncode == 0, f"{name} failed:\n{snippet}\n--- stderr ---\n{done.stderr}"
 
 
+@pytest.mark.timeout(SNIPPET_RUN_TIMEOUT)
 def test_readme_emulator_fixture_example_passes(example_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
     done = example_runs["fixture_example"]
     assert done.returncode == 0, done.stdout + done.stderr
