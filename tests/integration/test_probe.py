@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain.agents import create_agent
@@ -17,6 +18,11 @@ from b3n.cli import main
 from b3n.testing import Emulator
 from langchain_b3n import ChatB3n
 from llama_index_b3n import B3n
+
+
+def _chat(emu: Emulator) -> list[Any]:
+    """The chat requests the emulator received (other routes, e.g. the price list, left out)."""
+    return [r for r in emu.requests if r.route.endswith("/chat/completions")]
 
 ALL = dict.fromkeys(BEHAVIOURS, True)
 EXPECTED: dict[str, dict[str, dict[str, bool]]] = {
@@ -59,7 +65,7 @@ def test_probe_reports_exactly_the_profile(relay_servers: dict[str, Emulator], a
     assert report.families == EXPECTED[profile]
     chat_calls = emu.count("chat")
     assert chat_calls == report.requests == 18  # 6 bounded calls per family
-    assert all(r.json.get("max_tokens") == 64 for r in emu.requests if r.route.endswith("/chat/completions"))
+    assert all(r.json.get("max_tokens") == 64 for r in _chat(emu))
     assert report.prompt_tokens > 0 and report.usd > 0
 
 
@@ -109,9 +115,9 @@ def test_chatb3n_reading_the_cache_sends_no_failing_request(
     else:
         final = agent.invoke({"messages": [("user", TASK)]})["messages"][-1]
         assert "5" in final.text and "sunny" in final.text
-    assert [r.status for r in emu.requests] == [200, 200, 200]  # one call per step, nothing refused
-    assert not any(r.json.get("stream") for r in emu.requests)  # streams known to drop calls: never tried
-    assert all(m["role"] != "tool" for r in emu.requests for m in r.json["messages"])  # text tool turns from the start
+    assert [r.status for r in _chat(emu)] == [200, 200, 200]  # one call per step, nothing refused
+    assert not any(r.json.get("stream") for r in _chat(emu))  # streams known to drop calls: never tried
+    assert all(m["role"] != "tool" for r in _chat(emu) for m in r.json["messages"])  # text tool turns from the start
 
 
 class Joke(BaseModel):
@@ -152,7 +158,7 @@ def test_cache_switched_off(relay_servers: dict[str, Emulator], api_key: str, mo
     ]
     answer = llm.chat(history)
     assert "5" in str(answer.message.content)
-    assert [r.status for r in emu.requests] == [400, 200]  # learned from the refusal instead
+    assert [r.status for r in _chat(emu)] == [400, 200]  # learned from the refusal instead
 
 
 @pytest.mark.parametrize("framework", ["langchain", "llama_index"])
@@ -176,4 +182,4 @@ async def test_relay_probe_cache_setting_off(relay_servers: dict[str, Emulator],
             return input + 2
 
         await FunctionAgent(tools=[magic], llm=li).run("What is magic(3)?")
-    assert 400 in [r.status for r in emu.requests]  # the cache was not used: learned from the refusal
+    assert 400 in [r.status for r in _chat(emu)]  # the cache was not used: learned from the refusal
