@@ -294,6 +294,7 @@ def _metadata(
     fingerprint: str | None,
     cost: CallCost | None = None,
     usage: Usage | None = None,
+    logprobs: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     meta: dict[str, Any] = {"model_provider": PROVIDER, "model_name": model, "finish_reason": finish_reason}
     if usage is not None and usage.estimated:  # the relay sent no usage: counted locally
@@ -304,6 +305,8 @@ def _metadata(
         meta["system_fingerprint"] = fingerprint
     if cost is not None:
         meta["cost"] = cost.as_dict()
+    if logprobs is not None:
+        meta["logprobs"] = {"content": logprobs}
     return meta
 
 
@@ -343,7 +346,7 @@ def completion_to_message(completion: ChatCompletion) -> AIMessage:
         usage_metadata=usage_metadata(completion.usage) if completion.usage else None,
         response_metadata=_metadata(
             completion.model, completion.finish_reason, completion.id, completion.system_fingerprint,
-            completion.cost, completion.usage,
+            completion.cost, completion.usage, completion.logprobs,
         ),
         id=completion.id or None,
     )
@@ -431,10 +434,13 @@ class StreamConverter:
             )
             if delta.extra and delta.id:
                 kwargs.setdefault(TOOL_CALL_EXTRAS, {})[delta.id] = delta.extra
+        metadata: dict[str, Any] = {"model_provider": PROVIDER}
+        if chunk.logprobs:
+            metadata["logprobs"] = {"content": chunk.logprobs}  # lists concatenate when chunks merge
         message = AIMessageChunk(
             content=content,
             tool_call_chunks=tool_chunks,
             additional_kwargs=kwargs,
-            response_metadata={"model_provider": PROVIDER},
+            response_metadata=metadata,
         )
         return ChatGenerationChunk(message=message)

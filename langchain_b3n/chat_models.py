@@ -130,6 +130,11 @@ class ChatB3n(B3nSettings, BaseChatModel):
     """Extra payload fields sent with every request."""
     extra_body: dict[str, Any] | None = None
     """Fields merged into every request body at the top level (as the OpenAI SDK's ``extra_body``)."""
+    logprobs: bool | None = None
+    """Ask for the log probability of every output token (``response_metadata["logprobs"]``; accumulated over a
+    stream). Models that return none (reasoning models, Claude, Gemini) get a warning and the field is not sent."""
+    top_logprobs: int | None = None
+    """How many most likely alternatives to return per token (0-20; needs ``logprobs=True``)."""
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
     """Reasoning effort for models that take it (o-series, gpt-5, thinking models); dropped with a warning
     elsewhere."""
@@ -277,6 +282,8 @@ class ChatB3n(B3nSettings, BaseChatModel):
         parallel = kwargs.pop("parallel_tool_calls", None)
         response_format = kwargs.pop("response_format", None)
         reasoning_effort = kwargs.pop("reasoning_effort", self.reasoning_effort)
+        logprobs = kwargs.pop("logprobs", self.logprobs)
+        top_logprobs = kwargs.pop("top_logprobs", self.top_logprobs)
         if stop is None:
             stop = kwargs.pop("stop", None)
         else:
@@ -296,6 +303,8 @@ class ChatB3n(B3nSettings, BaseChatModel):
             stream=stream,
             include_usage=bool(stream_usage),
             reasoning_effort=reasoning_effort,
+            logprobs=logprobs,
+            top_logprobs=top_logprobs,
             extra=extra,
         )
 

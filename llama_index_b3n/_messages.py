@@ -22,6 +22,7 @@ from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
     ImageBlock,
+    LogProb,
     MessageRole,
     TextBlock,
     ThinkingBlock,
@@ -215,7 +216,25 @@ def completion_to_response(completion: ChatCompletion) -> ChatResponse:
     extra["finish_reason"] = completion.finish_reason
     if completion.cost is not None:
         extra["cost"] = completion.cost.as_dict()
-    return ChatResponse(message=message, raw=completion.raw, additional_kwargs=extra)
+    return ChatResponse(message=message, raw=completion.raw, additional_kwargs=extra,
+                        logprobs=to_logprobs(completion.logprobs))
+
+
+def to_logprobs(content: list[dict[str, Any]] | None) -> list[list[LogProb]] | None:
+    """OpenAI ``logprobs.content`` as LlamaIndex ``ChatResponse.logprobs``: per token, its top alternatives
+    (the chosen token alone when no alternatives were asked for)."""
+    if content is None:
+        return None
+    out: list[list[LogProb]] = []
+    for item in content:
+        candidates = item.get("top_logprobs") or [item]
+        out.append([
+            LogProb(token=str(c.get("token", "")), logprob=float(c.get("logprob", 0.0)),
+                    bytes=list(c.get("bytes") or []))
+            for c in candidates
+            if isinstance(c, dict)
+        ])
+    return out
 
 
 class StreamConverter:
@@ -233,9 +252,10 @@ class StreamConverter:
         ('Hello', 'lo')
     """
 
-    __slots__ = ("calls", "refusal", "text", "thinking")
+    __slots__ = ("calls", "logprobs", "refusal", "text", "thinking")
 
     def __init__(self) -> None:
+        self.logprobs: list[dict[str, Any]] | None = None
         self.text = ""
         self.thinking = ""
         self.refusal = ""
@@ -245,6 +265,8 @@ class StreamConverter:
         if chunk.final:
             return self._final(chunk)
         self.text += chunk.content
+        if chunk.logprobs:
+            self.logprobs = (self.logprobs or []) + chunk.logprobs
         if chunk.reasoning:
             self.thinking += chunk.reasoning
         self.refusal += chunk.refusal
@@ -263,6 +285,7 @@ class StreamConverter:
             message=_assistant(self.text, self.thinking, self.calls, refusal=self.refusal or None),
             delta=chunk.content,
             additional_kwargs=extra,
+            logprobs=to_logprobs(self.logprobs),
         )
 
     def _final(self, chunk: ChatChunk) -> ChatResponse:
@@ -283,4 +306,5 @@ class StreamConverter:
             "usage": usage.as_dict() if usage is not None else None,
             "system_fingerprint": chunk.system_fingerprint,
         }
-        return ChatResponse(message=message, delta="", raw=raw, additional_kwargs=extra)
+        return ChatResponse(message=message, delta="", raw=raw, additional_kwargs=extra,
+                            logprobs=to_logprobs(self.logprobs))

@@ -65,7 +65,7 @@ Model = TypeVar("Model", bound=BaseModel)
 
 #: call parameters that become named arguments of the core's ``build_chat_request`` (the rest go in ``extra``).
 _REQUEST_ARGUMENTS = ("temperature", "max_tokens", "stop", "tools", "tool_choice", "parallel_tool_calls",
-                      "response_format", "reasoning_effort")
+                      "response_format", "reasoning_effort", "logprobs", "top_logprobs")
 
 
 class B3n(B3nSettings, FunctionCallingLLM):
@@ -101,6 +101,10 @@ class B3n(B3nSettings, FunctionCallingLLM):
         default=None, description="Overrides of the catalog entry, e.g. {'tool_calling': True}."
     )
     strict: bool = Field(default=False, description="Send tool and response schemas in OpenAI strict mode.")
+    logprobs: bool | None = Field(
+        default=None, description="Ask for per-token log probabilities (ChatResponse.logprobs); warns where none come."
+    )
+    top_logprobs: int | None = Field(default=None, ge=0, le=20, description="Alternatives per token (needs logprobs).")
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = Field(
         default=None,
         description="Reasoning effort for models that take it (o-series, gpt-5, thinking models); dropped with a "
@@ -206,6 +210,8 @@ class B3n(B3nSettings, FunctionCallingLLM):
         named.setdefault("temperature", self.temperature)
         named.setdefault("max_tokens", self.max_tokens)
         named.setdefault("reasoning_effort", self.reasoning_effort)
+        named.setdefault("logprobs", self.logprobs)
+        named.setdefault("top_logprobs", self.top_logprobs)
         stream_options = params.pop("stream_options", None)
         include_usage = self.stream_usage
         if isinstance(stream_options, Mapping) and "include_usage" in stream_options:

@@ -308,7 +308,12 @@ def adapt_payload(payload: dict[str, Any], info: ModelInfo) -> bool:
     else:
         for key in ("tool_choice", "parallel_tool_calls"):
             payload.pop(key, None)
+    if payload.get("logprobs") and not info.logprobs:
+        payload.pop("logprobs")
+        payload.pop("top_logprobs", None)
+        _warn(f"{name} returns no log probabilities on B3n; logprobs were not requested.")
     if "reasoning_effort" in payload and not info.reasoning_effort:
+
         effort = payload.pop("reasoning_effort")
         if effort is not None:
             _warn(f"{name} takes no reasoning_effort; reasoning_effort={effort!r} was not sent.")
@@ -349,6 +354,8 @@ def build_chat_request(
     stream: bool = False,
     include_usage: bool = True,
     reasoning_effort: str | None = None,
+    logprobs: bool | None = None,
+    top_logprobs: int | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> ChatRequest:
     """Validate and adapt one chat request. Raises :class:`B3nInvalidRequestError` before any I/O."""
@@ -386,6 +393,14 @@ def build_chat_request(
                 f"reasoning_effort={reasoning_effort!r} is not understood; use one of {list(REASONING_EFFORTS)}."
             )
         payload["reasoning_effort"] = reasoning_effort
+    if logprobs:
+        payload["logprobs"] = True
+    if top_logprobs is not None:
+        if isinstance(top_logprobs, bool) or not isinstance(top_logprobs, int) or not 0 <= top_logprobs <= 20:
+            raise B3nInvalidRequestError(f"top_logprobs must be an integer from 0 to 20, got {top_logprobs!r}.")
+        if not logprobs:
+            raise B3nInvalidRequestError("top_logprobs needs logprobs=True.")
+        payload["top_logprobs"] = top_logprobs
     if extra:
         for key, value in _flatten_extra(extra).items():
             if key in ("messages", "model"):

@@ -105,6 +105,13 @@ def parse_tool_call(raw: Mapping[str, Any]) -> ToolCall:
     )
 
 
+def logprob_content(raw: Any) -> list[dict[str, Any]] | None:
+    """``logprobs.content`` of a choice (a list of per-token dicts), or None when absent."""
+    if isinstance(raw, Mapping) and isinstance(raw.get("content"), list):
+        return [dict(item) for item in raw["content"] if isinstance(item, Mapping)]
+    return None
+
+
 def split_thinking(text: str) -> tuple[str | None, str]:
     """Move a leading ``<thinking>…</thinking>`` block out of ``text``."""
     stripped = text.lstrip()
@@ -135,9 +142,12 @@ def parse_chat_completion(body: Any, requested_model: str) -> ChatCompletion:
     tool_calls: list[ToolCall] = []
     finish: str | None = None
     refusal: str | None = None
+    logprobs: list[dict[str, Any]] | None = None
     for choice in choices:
         if not isinstance(choice, Mapping) or (_int(choice.get("index")) or 0) != first_index:
             continue
+        if logprobs is None:
+            logprobs = logprob_content(choice.get("logprobs"))
         message = choice.get("message") or {}
         if not isinstance(message, Mapping):
             continue
@@ -176,4 +186,5 @@ def parse_chat_completion(body: Any, requested_model: str) -> ChatCompletion:
         created=created,
         refusal=refusal,
         raw=dict(body),
+        logprobs=logprobs,
     )

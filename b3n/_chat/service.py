@@ -15,6 +15,7 @@ Relay behaviours (see :mod:`b3n._chat.relay`) are handled here, once for both fr
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -22,7 +23,7 @@ import httpx
 
 from b3n._chat import relay
 from b3n._chat.probe_cache import known_behaviour
-from b3n._chat.request import ChatRequest, build_chat_request
+from b3n._chat.request import B3nAdaptationWarning, ChatRequest, build_chat_request
 from b3n._chat.response import parse_chat_completion
 from b3n._chat.stream import StreamAssembler, completion_to_chunks
 from b3n._chat.types import ChatChunk, ChatCompletion, Usage
@@ -43,6 +44,15 @@ def _json(response: httpx.Response, model: str) -> Any:
             f"({response.headers.get('content-type', '?')}): {response.text[:200]!r}. Not retried "
             "(the call may have been billed); try again."
         ) from None
+
+
+def _warn_no_logprobs(model: str) -> None:
+    warnings.warn(
+        f"{model} answered without log probabilities although logprobs were requested (the relay or the "
+        "upstream dropped them).",
+        B3nAdaptationWarning,
+        stacklevel=4,
+    )
 
 
 def _with_partial(exc: B3nStreamInterruptedError, assembler: StreamAssembler) -> B3nStreamInterruptedError:
@@ -177,6 +187,8 @@ class ChatService:
     def _post(self, request: ChatRequest, payload: dict[str, Any]) -> ChatCompletion:
         response = self._transport.request("POST", PATH, json_body=payload, model=request.model)
         completion = parse_chat_completion(_json(response, request.model), request.model)
+        if request.payload.get("logprobs") and completion.logprobs is None:
+            _warn_no_logprobs(request.model)
         if completion.usage is not None:
             completion.cost = PRICE_BOOK.table(self._transport).cost(request.model, completion.usage)
         return completion
@@ -242,6 +254,8 @@ class ChatService:
             return
         usage = self._adapt.usage(request, payload, assembler)
         final = assembler.finish()
+        if request.payload.get("logprobs") and not assembler.saw_logprobs:
+            _warn_no_logprobs(request.model)
         final.usage = usage
         if final.usage is not None:
             final.cost = PRICE_BOOK.table(self._transport).cost(request.model, final.usage)
@@ -277,6 +291,8 @@ class AsyncChatService:
     async def _post(self, request: ChatRequest, payload: dict[str, Any]) -> ChatCompletion:
         response = await self._transport.request("POST", PATH, json_body=payload, model=request.model)
         completion = parse_chat_completion(_json(response, request.model), request.model)
+        if request.payload.get("logprobs") and completion.logprobs is None:
+            _warn_no_logprobs(request.model)
         if completion.usage is not None:
             completion.cost = (await PRICE_BOOK.atable(self._transport)).cost(request.model, completion.usage)
         return completion
@@ -344,6 +360,8 @@ class AsyncChatService:
             return
         usage = self._adapt.usage(request, payload, assembler)
         final = assembler.finish()
+        if request.payload.get("logprobs") and not assembler.saw_logprobs:
+            _warn_no_logprobs(request.model)
         final.usage = usage
         if final.usage is not None:
             final.cost = (await PRICE_BOOK.atable(self._transport)).cost(request.model, final.usage)

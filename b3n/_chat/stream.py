@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from b3n._chat.relay import normalize_finish_reason, normalize_model, strips_trailing_whitespace
-from b3n._chat.response import THINK_CLOSE, THINK_OPEN, new_call_id, parse_usage
+from b3n._chat.response import THINK_CLOSE, THINK_OPEN, logprob_content, new_call_id, parse_usage
 from b3n._chat.types import ChatChunk, ChatCompletion, ToolCall, ToolCallDelta, Usage
 
 _WS = " \t\r\n"
@@ -58,10 +58,12 @@ class StreamAssembler:
         "finish_reason",
         "model",
         "requested_model",
+        "saw_logprobs",
         "usage",
     )
 
     def __init__(self, requested_model: str) -> None:
+        self.saw_logprobs = False
         self.requested_model = requested_model
         self.model: str | None = None
         self.finish_reason: str | None = None
@@ -104,9 +106,14 @@ class StreamAssembler:
             return None
         content = reasoning = refusal = ""
         deltas: list[ToolCallDelta] = []
+        logprobs: list[dict[str, Any]] | None = None
         for choice in choices:
             if not isinstance(choice, Mapping):
                 continue
+            piece = logprob_content(choice.get("logprobs"))
+            if piece:
+                logprobs = (logprobs or []) + piece
+                self.saw_logprobs = True
             delta = choice.get("delta") or choice.get("message") or {}
             if isinstance(delta, Mapping):
                 text = delta.get("content")
@@ -136,9 +143,9 @@ class StreamAssembler:
         content = self._hold_trailing_ws(content)
         if content:
             self._content.append(content)
-        if not (content or reasoning or deltas or refusal):
+        if not (content or reasoning or deltas or refusal or logprobs):
             return None
-        return ChatChunk(content=content, reasoning=reasoning, tool_calls=deltas, refusal=refusal)
+        return ChatChunk(content=content, reasoning=reasoning, tool_calls=deltas, refusal=refusal, logprobs=logprobs)
 
     def _route_text(self, text: str) -> tuple[str, str]:
         """Split text into (content, reasoning) according to a leading <thinking> block."""
@@ -292,6 +299,7 @@ def completion_to_chunks(completion: ChatCompletion) -> list[ChatChunk]:
                 content=completion.content,
                 reasoning=completion.reasoning or "",
                 refusal=completion.refusal or "",
+                logprobs=completion.logprobs,
                 tool_calls=[
                     ToolCallDelta(index=i, id=c.id, name=c.name, arguments=c.arguments, extra=c.extra)
                     for i, c in enumerate(completion.tool_calls)

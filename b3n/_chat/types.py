@@ -88,6 +88,8 @@ class ChatCompletion:
     raw: dict[str, Any] | None = None
     #: what the call cost (tokens, quota units, US dollars), when the relay reported usage.
     cost: CallCost | None = None
+    #: ``choices[0].logprobs.content`` (one entry per token) when logprobs were asked for and sent.
+    logprobs: list[dict[str, Any]] | None = None
 
 
 @dataclass(slots=True)
@@ -128,3 +130,5 @@ class ChatChunk:
     system_fingerprint: str | None = None
     #: on the terminal chunk: what the call cost, when the relay reported usage.
     cost: CallCost | None = None
+    #: log probabilities of this chunk's tokens (``logprobs.content``), when asked for and sent.
+    logprobs: list[dict[str, Any]] | None = None

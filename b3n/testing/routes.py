@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import account, audio, embeddings, images, pricing, prompt_cache, relays
+from . import account, audio, embeddings, images, logprobs, pricing, prompt_cache, relays
 from .catalog import MODELS, family_of, owner_of
 from .chat_request import parse_chat_request
 from .errors import ApiError, invalid
@@ -140,6 +140,7 @@ def handle_chat(ctx: Context) -> Reply | StreamReply:
     req.messages = read_text_tool_turns(req.messages)
     prompt_cache.check_markers(body, req.family)
     written, read = ctx.prompt_cache.account(body) if req.family == "claude" else (0, 0)
+    want_logprobs, top_logprobs = logprobs.check_request(body, req.family)
     if ctx.quirks and req.family == "gemini" and not relay:
         ctx.signatures.check(req)
     outcome = complete(req, quirks=ctx.quirks, reply_chunks=ctx.reply_chunks)
@@ -154,10 +155,14 @@ def handle_chat(ctx: Context) -> Reply | StreamReply:
             chunks = build_chunks(req, outcome, quirks=ctx.quirks, created=created)
         for chunk in chunks:
             prompt_cache.patch_usage(chunk.get("usage"), written, read)
+            if want_logprobs:
+                logprobs.add_to_chunk(chunk, top_logprobs)
         return StreamReply([sse_event(c) for c in chunks], "text/event-stream")
     shaped = relays.build_completion(req, outcome, relay, created) if ctx.quirks else None
     completion = shaped or build_completion(req, outcome, quirks=ctx.quirks, created=created)
     prompt_cache.patch_usage(completion.get("usage"), written, read)
+    if want_logprobs:
+        logprobs.add_to_completion(completion, top_logprobs)
     return json_reply(completion)
 
 
