@@ -69,7 +69,7 @@ def _ours_core_float32(base_url: str) -> Callable[[list[str]], Any]:
     from b3n import B3nClient
 
     client = B3nClient(api_key=KEY, base_url=base_url)
-    return lambda items: client.embeddings.create(items, dimensions=DIMENSIONS, output="float32")
+    return lambda items: client.embeddings.create_array(items, dimensions=DIMENSIONS)
 
 
 def _ours_lc_sync_small_batches(base_url: str) -> Callable[[list[str]], Any]:

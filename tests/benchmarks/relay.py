@@ -46,7 +46,7 @@ CONTENDERS: list[tuple[str, str]] = [
     ("ours_lc_async", "B3nEmbeddings.aembed_documents (ours)"),
     ("ours_li_sync", "B3nEmbedding.get_text_embedding_batch (ours)"),
     ("ours_li_async", "B3nEmbedding.aget_text_embedding_batch (ours)"),
-    ("ours_core_float32", "B3nClient.embeddings.create(output='float32') (ours, core)"),
+    ("ours_core_float32", "B3nClient.embeddings.create_array (ours, core, float32)"),
     ("lc_anchor", "OpenAIEmbeddings.embed_documents"),
     ("li_anchor", "OpenAIEmbedding.get_text_embedding_batch"),
     ("ray_2_workers", "ray.data map_batches, 2 workers sharing the key (ours)"),
