@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from b3n._config import ENV_ACCESS_TOKEN, ENV_USER_ID, B3nConfig
@@ -32,6 +31,7 @@ from b3n._errors import (
     B3nPermissionDeniedError,
     B3nResponseError,
 )
+from b3n._lazy import httpx
 from b3n._transport import AsyncTransport, SyncTransport, json_or_error
 
 ACCOUNT_PATH = "/api/user/self"

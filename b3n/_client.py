@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
-import httpx
 from pydantic import SecretStr
 
 from b3n._chat.service import AsyncChatService, ChatService
 from b3n._config import DEFAULT_QUOTA_PER_USD, B3nConfig, resolve_config
 from b3n._errors import B3nConfigurationError
+from b3n._lazy import httpx
 from b3n._transport import AsyncTransport, SyncTransport
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from b3n._images import AsyncImagesService, ImagesService
     from b3n._models import AsyncModelsService, ModelsService
 
-_HttpT = TypeVar("_HttpT", httpx.Client, httpx.AsyncClient)
+_HttpT = TypeVar("_HttpT", "httpx.Client", "httpx.AsyncClient")
 
 
 class _ClientBase:

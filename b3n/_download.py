@@ -38,9 +38,8 @@ import uuid
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-import httpx
-
 from b3n._errors import B3nAPIStatusError, B3nConnectionError, B3nResponseError
+from b3n._lazy import httpx
 from b3n._transport import USER_AGENT
 
 #: default cap on a downloaded image (DALL-E 3 HD PNGs are a few MB).

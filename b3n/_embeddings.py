@@ -55,11 +55,10 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import httpx
-
 from b3n._adaptive import AdaptiveLimiter, shared_limiter
 from b3n._catalog import ModelInfo, get_model_info
 from b3n._errors import B3nInvalidRequestError, B3nResponseError, error_from_stream_payload
+from b3n._lazy import httpx
 from b3n._long_inputs import LongInputs, plan_long_inputs
 from b3n._transport import AsyncTransport, SyncTransport
 

@@ -20,11 +20,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from b3n import _download
 from b3n._errors import B3nInvalidRequestError, B3nResponseError
+from b3n._lazy import httpx
 from b3n._media_common import merge_extra, require_model_kind, require_one_of, write_atomically
 from b3n._transport import AsyncTransport, SyncTransport, json_or_error
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from b3n._catalog import MODELS, ModelInfo
 from b3n._errors import B3nResponseError
+from b3n._lazy import httpx
 from b3n._transport import AsyncTransport, SyncTransport, json_or_error
 
 MODELS_PATH = "/models"

@@ -33,14 +33,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from b3n._chat.relay import family as family_of
 from b3n._chat.relay import normalize_model
 from b3n._chat.response import parse_chat_completion
 from b3n._chat.stream import StreamAssembler
 from b3n._chat.types import Usage
 from b3n._errors import B3nAPIStatusError, B3nBadRequestError
+from b3n._lazy import httpx
 
 DEFAULT_MODELS = ("gpt-4o-mini", "claude-3-5-sonnet-latest", "gemini-1.5-flash-latest")
 BEHAVIOURS = (

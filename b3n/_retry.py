@@ -42,8 +42,6 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-import httpx
-
 from b3n._errors import (
     B3nAPIStatusError,
     B3nConflictError,
@@ -54,6 +52,7 @@ from b3n._errors import (
     B3nServerError,
     B3nTimeoutError,
 )
+from b3n._lazy import httpx
 
 T = TypeVar("T")
 
@@ -65,13 +64,15 @@ RETRYABLE_ERRORS: tuple[type[B3nError], ...] = (
     B3nTimeoutError,
     B3nConnectionError,
 )
-#: httpx failures that happen before a single byte of the request reached the server.
-NOT_SENT_EXCEPTIONS: tuple[type[Exception], ...] = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.PoolTimeout,
-    httpx.ProxyError,
-)
+#: names of the httpx failures that happen before a single byte of the request reached the server
+#: (looked up when first needed: importing httpx is deferred, see b3n._lazy).
+NOT_SENT_EXCEPTION_NAMES = ("ConnectError", "ConnectTimeout", "PoolTimeout", "ProxyError")
+
+
+def not_sent_exceptions() -> tuple[type[Exception], ...]:
+    """The httpx exception classes of :data:`NOT_SENT_EXCEPTION_NAMES`."""
+    return tuple(getattr(httpx, name) for name in NOT_SENT_EXCEPTION_NAMES)
+
 #: statuses the relay answers before any upstream work starts (so nothing was billed).
 NOT_PROCESSED_STATUSES = frozenset({408, 429})
 
@@ -89,7 +90,7 @@ def is_retryable(error_class: type[B3nError]) -> bool:
 
 def request_was_sent(exc: BaseException) -> bool:
     """False when ``exc`` proves the request never left this process (no connection was made)."""
-    return not isinstance(exc, NOT_SENT_EXCEPTIONS)
+    return not isinstance(exc, not_sent_exceptions())
 
 
 def provably_not_processed(error: B3nError) -> bool:

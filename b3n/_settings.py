@@ -33,12 +33,12 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import httpx
 from pydantic import AliasChoices, BaseModel, PrivateAttr, SecretStr, field_serializer
 
 from b3n._client import AsyncB3nClient, B3nClient
 from b3n._config import ENV_API_KEY, B3nConfig, redact_headers, redact_url, resolve_config
 from b3n._errors import B3nError, B3nInvalidRequestError
+from b3n._lazy import httpx
 
 #: private attributes that hold what is built from the settings (never pickled, dropped on a change).
 _BUILT = ("_b3n_config", "_b3n_client", "_b3n_async_client")

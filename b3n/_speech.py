@@ -23,8 +23,6 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-import httpx
-
 from b3n._errors import (
     B3nError,
     B3nInvalidRequestError,
@@ -32,6 +30,7 @@ from b3n._errors import (
     B3nStreamInterruptedError,
     B3nStreamTimeoutError,
 )
+from b3n._lazy import httpx
 from b3n._media_common import merge_extra, part_file, require_model_kind, require_one_of
 from b3n._transport import AsyncTransport, SyncTransport
 

@@ -20,9 +20,8 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterable, Iterator
 
-import httpx
-
 from b3n._errors import error_from_stream_payload
+from b3n._lazy import httpx
 
 
 class SSEDecoder:

@@ -40,7 +40,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -149,6 +148,8 @@ def _cache_dirs() -> list[str]:
         value = os.environ.get(var)
         if value:
             dirs.append(value)
+    import tempfile  # only here: importing it costs ~10 ms, paid by every `import langchain_b3n` otherwise
+
     dirs.append(os.path.join(tempfile.gettempdir(), "data-gym-cache"))
     for entry in sys.path:
         candidate = os.path.join(entry or ".", "llama_index", "core", "_static", "tiktoken_cache")

@@ -20,10 +20,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any, Literal, get_args
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from b3n._errors import B3nInvalidRequestError, B3nResponseError
+from b3n._lazy import httpx
 from b3n._media_common import require_model_kind, require_one_of
 from b3n._transport import AsyncTransport, SyncTransport, json_or_error
 

@@ -29,8 +29,6 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-import httpx
-
 from b3n._adaptive import AdaptiveLimiter
 from b3n._config import B3nConfig
 from b3n._errors import (
@@ -47,6 +45,7 @@ from b3n._errors import (
     error_from_response,
     error_from_stream_payload,
 )
+from b3n._lazy import httpx
 from b3n._retry import RetryPolicy, afirst, aretrying, first, request_was_sent, retry_after_from_headers, retrying
 from b3n._sse import aiter_sse_data, iter_sse_data
 from b3n._version import __version__
@@ -61,7 +60,7 @@ USER_AGENT = f"b3n-integrations/{__version__}"
 # concurrent calls turns quadratic (200 concurrent calls: ~4 s of client CPU with 128 kept alive,
 # ~0.4 s with 20; see tests/benchmarks and encode/httpcore#1035). New connections are cheap next to
 # an LLM call, and 20 (httpx's default) covers steady concurrency.
-_LIMITS = httpx.Limits(max_connections=512, max_keepalive_connections=20, keepalive_expiry=30.0)
+_MAX_CONNECTIONS, _MAX_KEEPALIVE, _KEEPALIVE_EXPIRY = 512, 20, 30.0  # httpx.Limits, built with each pool
 
 
 # ----------------------------------------------------------------------------- pools
@@ -75,6 +74,12 @@ _async_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[An
 
 def _pool_key(config: B3nConfig) -> tuple[Any, ...]:
     return (config.verify, config.proxy)
+
+
+def _limits() -> httpx.Limits:
+    return httpx.Limits(
+        max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_KEEPALIVE, keepalive_expiry=_KEEPALIVE_EXPIRY
+    )
 
 
 def close_shared_clients() -> None:
@@ -119,7 +124,7 @@ def shared_sync_client(config: B3nConfig) -> httpx.Client:
             client = _sync_pools.get(key)
             if client is None or client.is_closed:
                 client = httpx.Client(
-                    verify=config.verify, proxy=config.proxy, limits=_LIMITS, follow_redirects=True, trust_env=True
+                    verify=config.verify, proxy=config.proxy, limits=_limits(), follow_redirects=True, trust_env=True
                 )
                 _sync_pools[key] = client
     return client
@@ -147,7 +152,7 @@ def shared_async_client(config: B3nConfig) -> httpx.AsyncClient:
     client = per_loop.get(key)
     if client is None or client.is_closed:
         client = httpx.AsyncClient(
-            verify=config.verify, proxy=config.proxy, limits=_LIMITS, follow_redirects=True, trust_env=True
+            verify=config.verify, proxy=config.proxy, limits=_limits(), follow_redirects=True, trust_env=True
         )
         per_loop[key] = client
     return client

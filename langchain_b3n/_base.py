@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import httpx
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import AliasChoices, ConfigDict, Field, SecretStr
 
 from b3n._config import ENV_API_KEY, ENV_BASE_URL, redact_url
 from b3n._errors import B3nError
+from b3n._lazy import httpx
 from b3n._settings import ClientSettings
 from langchain_b3n.errors import to_langchain_error
 
@@ -68,9 +68,11 @@ class B3nSettings(ClientSettings):
     """HTTP(S) proxy URL (environment proxies apply too); its ``user:password@`` never shows in a view."""
     relay_probe_cache: bool = True
     """Adapt chat requests up front to what ``b3n probe`` found out about this relay (False: learn per process)."""
-    http_client: httpx.Client | None = Field(default=None, exclude=True, repr=False)
+    # typed Any so that pydantic does not import httpx when the class is defined (see b3n._lazy); the
+    # core checks the kind of client when it first builds one (a typed B3nConfigurationError otherwise)
+    http_client: Any = Field(default=None, exclude=True, repr=False)
     """Use this ``httpx.Client`` instead of the shared pool (the caller owns it)."""
-    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
+    http_async_client: Any = Field(default=None, exclude=True, repr=False)
     """Use this ``httpx.AsyncClient`` instead of the shared pool (the caller owns it)."""
 
     @property

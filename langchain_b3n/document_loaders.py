@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
 from langchain_core.document_loaders import BaseBlobParser, BaseLoader
 from langchain_core.documents import Document
 from langchain_core.documents.base import Blob
@@ -27,6 +26,7 @@ from pydantic import SecretStr
 
 from b3n._client import AsyncB3nClient, B3nClient
 from b3n._errors import B3nError, B3nInvalidRequestError
+from b3n._lazy import httpx
 from b3n._settings import api_key_from_env
 from b3n._transcription import AudioInput, Transcription, TranscriptionFormat, check_transcription_options
 from langchain_b3n._base import B3nSettings

@@ -16,11 +16,11 @@ from __future__ import annotations
 import os
 from typing import Any, ClassVar
 
-import httpx
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
 from b3n._config import DEFAULT_BASE_URL, ENV_BASE_URL, normalize_base_url
 from b3n._errors import B3nConfigurationError
+from b3n._lazy import httpx
 from b3n._settings import ClientSettings, api_key_from_env
 
 #: the settings every LlamaIndex class takes (the README's configuration table is checked against it).
@@ -62,8 +62,9 @@ class B3nSettings(ClientSettings):
         default=True, description="Adapt chat requests up front to what `b3n probe` found (False: learn per process)."
     )
 
-    _http_client: httpx.Client | None = PrivateAttr(default=None)
-    _async_http_client: httpx.AsyncClient | None = PrivateAttr(default=None)
+    # typed Any so that pydantic does not import httpx when the class is defined (see b3n._lazy)
+    _http_client: Any = PrivateAttr(default=None)  # httpx.Client | None
+    _async_http_client: Any = PrivateAttr(default=None)  # httpx.AsyncClient | None
 
     def __init__(
         self,

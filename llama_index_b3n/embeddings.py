@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import httpx
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from llama_index.core.bridge.pydantic import Field, SecretStr
 from llama_index.core.callbacks.schema import CBEventType, EventPayload
@@ -35,6 +34,7 @@ from b3n._embeddings import (
     check_dimensions,
     check_job_options,
 )
+from b3n._lazy import httpx
 from llama_index_b3n._base import B3nSettings
 
 dispatcher = get_dispatcher(__name__)

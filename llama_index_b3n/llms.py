@@ -20,7 +20,6 @@ import logging
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast
 
-import httpx
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
     astream_chat_to_completion_decorator,
@@ -51,6 +50,7 @@ from b3n._catalog import ModelInfo, get_model_info
 from b3n._chat.request import ChatRequest, build_chat_request, tool_spec
 from b3n._chat.structured import B3nStructuredOutputError, extract_json, json_schema_format, strict_json_schema
 from b3n._errors import B3nConfigurationError
+from b3n._lazy import httpx
 from llama_index_b3n._base import B3nSettings
 from llama_index_b3n._messages import StreamConverter, completion_to_response, messages_to_wire
 

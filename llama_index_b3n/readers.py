@@ -21,12 +21,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
 from llama_index.core.readers.base import BaseReader
 from llama_index.core.schema import Document
 from pydantic import SecretStr
 
 from b3n._client import AsyncB3nClient, B3nClient
+from b3n._lazy import httpx
 from b3n._transcription import Transcription, TranscriptionFormat, check_transcription_options
 from llama_index_b3n._base import B3nSettings
 

@@ -19,13 +19,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
 from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
 from pydantic import SecretStr
 
 from b3n._client import AsyncB3nClient, B3nClient
 from b3n._file_access import AllowedAudioFiles
 from b3n._images import ImageQuality, ImageSize, ImageStyle
+from b3n._lazy import httpx
 from b3n._speech import Voice, build_speech_request
 from llama_index_b3n._base import B3nSettings
 

@@ -19,8 +19,6 @@ import warnings
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
-
 from b3n._chat import relay
 from b3n._chat.probe_cache import known_behaviour
 from b3n._chat.request import B3nAdaptationWarning, ChatRequest, build_chat_request
@@ -28,6 +26,7 @@ from b3n._chat.response import parse_chat_completion
 from b3n._chat.stream import StreamAssembler, completion_to_chunks
 from b3n._chat.types import ChatChunk, ChatCompletion, Usage
 from b3n._errors import B3nBadRequestError, B3nResponseError, B3nStreamInterruptedError, StreamEndedEarly
+from b3n._lazy import httpx
 from b3n._pricing import PRICE_BOOK
 from b3n._transport import AsyncTransport, SyncTransport
 
