@@ -9,10 +9,11 @@ import system) the first time an attribute is read, i.e. when the first client i
 request sent. Annotations are strings (``from __future__ import annotations``) and never trigger it.
 
 Example:
-    >>> import sys
-    >>> from b3n._lazy import httpx
-    >>> isinstance(httpx.Timeout(1.0), httpx.Timeout) and "httpx" in sys.modules
-    True
+    >>> colorsys = LazyModule("colorsys")
+    >>> colorsys
+    <lazy module 'colorsys' (not imported yet)>
+    >>> colorsys.rgb_to_hsv(1.0, 0.0, 0.0), colorsys
+    ((0.0, 1.0, 1.0), <lazy module 'colorsys' (imported)>)
 """
 
 from __future__ import annotations
