@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+import unicodedata
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -197,7 +199,7 @@ def _cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
         usage, model = reply.usage, reply.model or model
     out.flush()  # the reply's last newline reaches the terminal before the usage line on stderr
     if usage is not None:
-        sys.stderr.write(
+        _TerminalSafe(sys.stderr).write(
             f"[{model}] tokens: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion "
             f"= {usage.total_tokens}\n"
         )
@@ -219,6 +221,48 @@ def _cmd_probe(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+#: terminal escape sequences (CSI such as colours and cursor moves, OSC such as window titles and hyperlinks, and
+#: two-character escapes), removed whole so that no half of one reaches the terminal.
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI (7-bit or C1)
+    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC, DCS, SOS, PM, APC
+    r"|\x1b[@-Z\\-_]"  # other two-character escapes
+)
+#: bidirectional overrides and isolates, which can make printed text read differently from what it is.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def terminal_safe(text: str) -> str:
+    r"""``text`` without terminal control characters: what the relay sends is printed, never obeyed.
+
+    Escape sequences, other C0/C1 control characters (all but newline and tab) and bidi overrides are
+    removed, so a model id, a user name, an error message or a chat answer cannot retitle the window,
+    clear the screen, fake a prompt or hide text.
+
+    Example:
+        >>> terminal_safe("gpt-4o\x1b]0;pwned\x07\x1b[2J ok\r\n")
+        'gpt-4o ok\n'
+    """
+    text = _ESCAPE_SEQUENCE.sub("", text)
+    return "".join(
+        ch for ch in text
+        if ch in "\n\t" or (unicodedata.category(ch) != "Cc" and ch not in _BIDI_CONTROLS)
+    )
+
+
+class _TerminalSafe:
+    """A text stream that writes :func:`terminal_safe` text to ``stream``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(terminal_safe(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
 _COMMANDS = {
     "emulator": _cmd_emulator, "models": _cmd_models, "whoami": _cmd_whoami, "chat": _cmd_chat, "probe": _cmd_probe,
 }
@@ -229,9 +273,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return _COMMANDS[args.command](args, sys.stdout)
+        return _COMMANDS[args.command](args, _TerminalSafe(sys.stdout))  # type: ignore[arg-type]
     except B3nError as exc:
-        sys.stderr.write(f"b3n {args.command}: error: {' '.join(str(exc).split())}\n")
+        sys.stderr.write(f"b3n {args.command}: error: {terminal_safe(' '.join(str(exc).split()))}\n")
         return EXIT_ERROR
     except KeyboardInterrupt:
         sys.stderr.write("\n")
