@@ -130,6 +130,9 @@ class ChatB3n(B3nSettings, BaseChatModel):
     """Extra payload fields sent with every request."""
     extra_body: dict[str, Any] | None = None
     """Fields merged into every request body at the top level (as the OpenAI SDK's ``extra_body``)."""
+    include_request_id: bool = False
+    """Put the relay's request id of each successful non-streamed call in ``response_metadata["request_id"]``
+    (quote it to B3n support)."""
     logprobs: bool | None = None
     """Ask for the log probability of every output token (``response_metadata["logprobs"]``; accumulated over a
     stream). Models that return none (reasoning models, Claude, Gemini) get a warning and the field is not sent."""
@@ -316,9 +319,10 @@ class ChatB3n(B3nSettings, BaseChatModel):
             return False
         return not (self.disable_streaming == "tool_calling" and kwargs.get("tools"))
 
-    @staticmethod
-    def _result(completion: ChatCompletion) -> ChatResult:
+    def _result(self, completion: ChatCompletion) -> ChatResult:
         message = completion_to_message(completion)
+        if self.include_request_id and completion.request_id:
+            message.response_metadata["request_id"] = completion.request_id
         llm_output: dict[str, Any] = {"model_name": completion.model}
         if completion.usage is not None:
             llm_output["token_usage"] = completion.usage.as_dict()

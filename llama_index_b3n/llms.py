@@ -49,6 +49,7 @@ from llama_index.core.types import PydanticProgramMode
 from b3n._catalog import ModelInfo, get_model_info
 from b3n._chat.request import ChatRequest, build_chat_request, tool_spec
 from b3n._chat.structured import B3nStructuredOutputError, extract_json, json_schema_format, strict_json_schema
+from b3n._chat.types import ChatCompletion
 from b3n._errors import B3nConfigurationError
 from b3n._lazy import httpx
 from llama_index_b3n._base import B3nSettings
@@ -101,6 +102,9 @@ class B3n(B3nSettings, FunctionCallingLLM):
         default=None, description="Overrides of the catalog entry, e.g. {'tool_calling': True}."
     )
     strict: bool = Field(default=False, description="Send tool and response schemas in OpenAI strict mode.")
+    include_request_id: bool = Field(
+        default=False, description="Put the relay's request id of non-streamed calls in additional_kwargs."
+    )
     logprobs: bool | None = Field(
         default=None, description="Ask for per-token log probabilities (ChatResponse.logprobs); warns where none come."
     )
@@ -228,6 +232,12 @@ class B3n(B3nSettings, FunctionCallingLLM):
 
     # ------------------------------------------------------------------ chat
 
+    def _response(self, completion: ChatCompletion) -> ChatResponse:
+        response = completion_to_response(completion)
+        if self.include_request_id and completion.request_id:
+            response.additional_kwargs["request_id"] = completion.request_id
+        return response
+
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """One reply. Usage, model and finish reason are in ``response.additional_kwargs``."""
@@ -235,7 +245,7 @@ class B3n(B3nSettings, FunctionCallingLLM):
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._request(messages, False, kwargs)
-        return completion_to_response(self.client.chat.send(request))
+        return self._response(self.client.chat.send(request))
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
@@ -259,7 +269,7 @@ class B3n(B3nSettings, FunctionCallingLLM):
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._request(messages, False, kwargs)
-        return completion_to_response(await self.async_client.chat.send(request))
+        return self._response(await self.async_client.chat.send(request))
 
     @llm_chat_callback()
     async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:

@@ -25,7 +25,13 @@ from b3n._chat.request import B3nAdaptationWarning, ChatRequest, build_chat_requ
 from b3n._chat.response import parse_chat_completion
 from b3n._chat.stream import StreamAssembler, completion_to_chunks
 from b3n._chat.types import ChatChunk, ChatCompletion, Usage
-from b3n._errors import B3nBadRequestError, B3nResponseError, B3nStreamInterruptedError, StreamEndedEarly
+from b3n._errors import (
+    B3nBadRequestError,
+    B3nResponseError,
+    B3nStreamInterruptedError,
+    StreamEndedEarly,
+    extract_request_id,
+)
 from b3n._lazy import httpx
 from b3n._pricing import PRICE_BOOK
 from b3n._transport import AsyncTransport, SyncTransport
@@ -186,6 +192,7 @@ class ChatService:
     def _post(self, request: ChatRequest, payload: dict[str, Any]) -> ChatCompletion:
         response = self._transport.request("POST", PATH, json_body=payload, model=request.model)
         completion = parse_chat_completion(_json(response, request.model), request.model)
+        completion.request_id = extract_request_id(None, response.headers)
         if request.payload.get("logprobs") and completion.logprobs is None:
             _warn_no_logprobs(request.model)
         if completion.usage is not None:
@@ -290,6 +297,7 @@ class AsyncChatService:
     async def _post(self, request: ChatRequest, payload: dict[str, Any]) -> ChatCompletion:
         response = await self._transport.request("POST", PATH, json_body=payload, model=request.model)
         completion = parse_chat_completion(_json(response, request.model), request.model)
+        completion.request_id = extract_request_id(None, response.headers)
         if request.payload.get("logprobs") and completion.logprobs is None:
             _warn_no_logprobs(request.model)
         if completion.usage is not None:

@@ -90,6 +90,8 @@ class ChatCompletion:
     cost: CallCost | None = None
     #: ``choices[0].logprobs.content`` (one entry per token) when logprobs were asked for and sent.
     logprobs: list[dict[str, Any]] | None = None
+    #: the relay's request id of this call (``X-Oneapi-Request-Id``), when it sent one.
+    request_id: str | None = None
 
 
 @dataclass(slots=True)

@@ -53,6 +53,8 @@ class RecordedRequest:
     fault: str | None = None
     status: int | None = None
     time: float = field(default_factory=time.time)
+    #: the ``X-Oneapi-Request-Id`` the emulator answered with.
+    request_id: str | None = None
 
 
 class _ClientGone(Exception):
@@ -193,7 +195,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         key, known = routes.route_key(method, path)
         headers = {k.lower(): v for k, v in self.headers.items()}
-        record = RecordedRequest(route=key, method=method, path=path, headers=headers, json=None, body_size=0)
+        record = RecordedRequest(route=key, method=method, path=path, headers=headers, json=None, body_size=0,
+                                 request_id=request_id)
         emu._begin(record)
         ticket: Ticket | None = None
         try:
