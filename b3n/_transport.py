@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import http.cookiejar
 import itertools
 import json
 import logging
@@ -76,6 +77,28 @@ def _pool_key(config: B3nConfig) -> tuple[Any, ...]:
     return (config.verify, config.proxy)
 
 
+class _NoCookies(http.cookiejar.CookiePolicy):
+    """The shared pools keep no cookies: they serve every key of the process (each transport has its own jar)."""
+
+    netscape, rfc2965, hide_cookie2 = True, False, False
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def domain_return_ok(self, domain: str, request: Any) -> bool:
+        return False
+
+    def path_return_ok(self, path: str, request: Any) -> bool:
+        return False
+
+
+def _cookieless() -> http.cookiejar.CookieJar:
+    return http.cookiejar.CookieJar(policy=_NoCookies())
+
+
 def _limits() -> httpx.Limits:
     return httpx.Limits(
         max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_KEEPALIVE, keepalive_expiry=_KEEPALIVE_EXPIRY
@@ -124,7 +147,8 @@ def shared_sync_client(config: B3nConfig) -> httpx.Client:
             client = _sync_pools.get(key)
             if client is None or client.is_closed:
                 client = httpx.Client(
-                    verify=config.verify, proxy=config.proxy, limits=_limits(), follow_redirects=True, trust_env=True
+                    verify=config.verify, proxy=config.proxy, limits=_limits(), follow_redirects=True, trust_env=True,
+                    cookies=_cookieless(),
                 )
                 _sync_pools[key] = client
     return client
@@ -152,7 +176,8 @@ def shared_async_client(config: B3nConfig) -> httpx.AsyncClient:
     client = per_loop.get(key)
     if client is None or client.is_closed:
         client = httpx.AsyncClient(
-            verify=config.verify, proxy=config.proxy, limits=_limits(), follow_redirects=True, trust_env=True
+            verify=config.verify, proxy=config.proxy, limits=_limits(), follow_redirects=True, trust_env=True,
+            cookies=_cookieless(),
         )
         per_loop[key] = client
     return client
@@ -209,6 +234,8 @@ class TransportBase:
             retry_billed=config.retry_billed,
         )
         self._headers: dict[Credential, dict[str, str]] = {}
+        #: this configuration's cookies (the pools are shared across keys, so they keep none themselves).
+        self.cookies = httpx.Cookies()
 
     def __getstate__(self) -> dict[str, Any]:
         # The header cache holds the credentials; pickles never do (the config re-reads them on load).
@@ -550,15 +577,19 @@ class SyncTransport(TransportBase):
             client = self.client
             request = client.build_request(
                 call.method, call.url, content=call.content, files=call.files, data=call.data, params=call.params,
-                headers=call.headers, timeout=call.timeout,
+                headers=call.headers, timeout=call.timeout, cookies=self.cookies,
             )
             response = client.send(request, stream=True, follow_redirects=False)
+            self.cookies.extract_cookies(response)
             for _ in range(MAX_REDIRECTS):
                 follow = self.same_origin_redirect(response, call)
                 if follow is None:
                     break
                 response.close()
+                follow.headers.pop("Cookie", None)
+                self.cookies.set_cookie_header(follow)
                 response = client.send(follow, stream=True, follow_redirects=False)
+                self.cookies.extract_cookies(response)
             if response.status_code >= 400 or response.is_redirect:
                 raise self.status_error(response, response.read(), call.model)
             self.log(call, response.status_code, started, attempt)
@@ -675,15 +706,19 @@ class AsyncTransport(TransportBase):
             client = self.client
             request = client.build_request(
                 call.method, call.url, content=call.content, files=call.files, data=call.data, params=call.params,
-                headers=call.headers, timeout=call.timeout,
+                headers=call.headers, timeout=call.timeout, cookies=self.cookies,
             )
             response = await client.send(request, stream=True, follow_redirects=False)
+            self.cookies.extract_cookies(response)
             for _ in range(MAX_REDIRECTS):
                 follow = self.same_origin_redirect(response, call)
                 if follow is None:
                     break
                 await response.aclose()
+                follow.headers.pop("Cookie", None)
+                self.cookies.set_cookie_header(follow)
                 response = await client.send(follow, stream=True, follow_redirects=False)
+                self.cookies.extract_cookies(response)
             if response.status_code >= 400 or response.is_redirect:
                 raise self.status_error(response, await response.aread(), call.model)
             self.log(call, response.status_code, started, attempt)
