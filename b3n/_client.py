@@ -54,6 +54,7 @@ class _ClientBase:
         quota_per_usd: float = DEFAULT_QUOTA_PER_USD,
         retry_billed: bool = False,
         relay_probe_cache: bool = True,
+        total_timeout: float | None = None,
         http_client: httpx.Client | httpx.AsyncClient | None = None,
         config: B3nConfig | None = None,
     ) -> None:
@@ -61,7 +62,7 @@ class _ClientBase:
             api_key=api_key, base_url=base_url, access_token=access_token, user_id=user_id, timeout=timeout,
             stream_idle_timeout=stream_idle_timeout, max_retries=max_retries, default_headers=default_headers,
             verify=verify, proxy=proxy, quota_per_usd=quota_per_usd, retry_billed=retry_billed,
-            relay_probe_cache=relay_probe_cache,
+            relay_probe_cache=relay_probe_cache, total_timeout=total_timeout,
         )
         self._setup(http_client)
 

@@ -195,6 +195,8 @@ class B3nConfig:
     retry_billed: bool = False
     #: adapt chat requests up front to what ``b3n probe`` found out about this relay (``B3N_PROBE_CACHE=off``).
     relay_probe_cache: bool = True
+    #: seconds the whole call may take, retries and waits included (None: no overall cap).
+    total_timeout: float | None = None
     extra: tuple[tuple[str, str], ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -205,6 +207,10 @@ class B3nConfig:
             raise B3nConfigurationError(f"max_retries must be >= 0, got {self.max_retries}.")
         if self.timeout is not None and self.timeout <= 0:
             raise B3nConfigurationError(f"timeout must be a positive number of seconds, got {self.timeout}.")
+        if self.total_timeout is not None and self.total_timeout <= 0:
+            raise B3nConfigurationError(
+                f"total_timeout must be a positive number of seconds, got {self.total_timeout}."
+            )
         if self.stream_idle_timeout is not None and self.stream_idle_timeout <= 0:
             raise B3nConfigurationError(
                 f"stream_idle_timeout must be a positive number of seconds, got {self.stream_idle_timeout}."
@@ -299,6 +305,7 @@ def resolve_config(
     quota_per_usd: float = DEFAULT_QUOTA_PER_USD,
     retry_billed: bool = False,
     relay_probe_cache: bool = True,
+    total_timeout: float | None = None,
 ) -> B3nConfig:
     """Build a :class:`B3nConfig`: explicit argument > environment > default."""
     uid = user_id if user_id is not None else os.environ.get(ENV_USER_ID)
@@ -316,6 +323,7 @@ def resolve_config(
         quota_per_usd=quota_per_usd,
         retry_billed=retry_billed,
         relay_probe_cache=relay_probe_cache,
+        total_timeout=total_timeout,
     )
     warn_if_insecure(cfg)
     return cfg

@@ -177,13 +177,17 @@ class RetryPolicy:
         return random.uniform(ceiling / 2, ceiling)
 
     def decide(self, attempt: int, error: B3nError, *, billed: bool) -> float | B3nError:
-        """After failed attempt number ``attempt`` (from 0): seconds to wait, or the error to raise."""
+        """After failed attempt number ``attempt`` (from 0): seconds to wait, or the error to raise.
+
+        ``B3nPossiblyBilledError`` means "would have retried, but the call may already be billed"; with
+        no retries left (or ``max_retries=0``) the underlying error is raised as it is.
+        """
         if not error.retryable or (isinstance(error, B3nAPIStatusError) and error.inside_stream):
+            return error
+        if attempt >= self.max_retries:
             return error
         if billed and not self.retry_billed and not provably_not_processed(error):
             return B3nPossiblyBilledError.from_error(error)
-        if attempt >= self.max_retries:
-            return error
         retry_after = error.retry_after if isinstance(error, B3nAPIStatusError) else None
         return self.delay(attempt, retry_after)
 

@@ -18,19 +18,87 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 
-from b3n._errors import error_from_stream_payload
+from b3n._errors import B3nResponseError, error_from_stream_payload
 from b3n._lazy import httpx
+
+#: the longest SSE line and event accepted (a chat chunk is a few KB; a whole reply rarely 1 MB).
+MAX_LINE_BYTES = 8 * 1024 * 1024
+MAX_EVENT_CHARS = 16 * 1024 * 1024
+
+
+def _too_long(what: str, limit: int) -> B3nResponseError:
+    return B3nResponseError(
+        f"B3n sent a stream {what} longer than {limit // (1024 * 1024)} MB; stopped reading it (memory stays "
+        "bounded). The relay or a proxy is misbehaving; try again, or call without streaming."
+    )
+
+
+class LineSplitter:
+    r"""Bytes to lines (``\n``, ``\r\n`` or ``\r`` endings), refusing a line longer than ``max_line`` bytes.
+
+    Example:
+        >>> splitter = LineSplitter()
+        >>> splitter.feed(b"data: 1\r"), splitter.feed(b"\n\ndata: 2"), splitter.close()
+        ([], ['data: 1', ''], ['data: 2'])
+    """
+
+    __slots__ = ("_buffer", "_pending_cr", "max_line")
+
+    def __init__(self, max_line: int = MAX_LINE_BYTES) -> None:
+        self._buffer = bytearray()
+        self._pending_cr = False
+        self.max_line = max_line
+
+    def feed(self, chunk: bytes) -> list[str]:
+        if self._pending_cr:
+            chunk, self._pending_cr = b"\r" + chunk, False
+        if chunk.endswith(b"\r"):  # maybe the first half of "\r\n": decide with the next chunk
+            chunk, self._pending_cr = chunk[:-1], True
+        parts = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        if len(parts) == 1:
+            self._buffer += parts[0]
+            if len(self._buffer) > self.max_line:
+                raise _too_long("line", self.max_line)
+            return []
+        lines = [bytes(self._buffer) + parts[0], *parts[1:-1]]
+        self._buffer = bytearray(parts[-1])
+        if len(self._buffer) > self.max_line or any(len(line) > self.max_line for line in lines):
+            raise _too_long("line", self.max_line)
+        return [line.decode("utf-8", "replace") for line in lines]
+
+    def close(self) -> list[str]:
+        rest, self._buffer = bytes(self._buffer), bytearray()
+        return [rest.decode("utf-8", "replace")] if rest or self._pending_cr else []
+
+
+def split_lines(chunks: Iterable[bytes], max_line: int = MAX_LINE_BYTES) -> Iterator[str]:
+    """The lines of a byte stream, each at most ``max_line`` bytes (else ``B3nResponseError``)."""
+    splitter = LineSplitter(max_line)
+    for chunk in chunks:
+        yield from splitter.feed(chunk)
+    yield from splitter.close()
+
+
+async def asplit_lines(chunks: AsyncIterable[bytes], max_line: int = MAX_LINE_BYTES) -> AsyncIterator[str]:
+    """Async twin of :func:`split_lines`."""
+    splitter = LineSplitter(max_line)
+    async for chunk in chunks:
+        for line in splitter.feed(chunk):
+            yield line
+    for line in splitter.close():
+        yield line
 
 
 class SSEDecoder:
     """Turns lines into ``data`` payloads (one per event); a bare JSON error line raises."""
 
-    __slots__ = ("_data", "model")
+    __slots__ = ("_data", "_size", "model")
 
     def __init__(self, model: str | None = None) -> None:
         self._data: list[str] = []
+        self._size = 0
         self.model = model
 
     def feed(self, line: str) -> str | None:
@@ -39,7 +107,7 @@ class SSEDecoder:
         if not line:
             if not self._data:
                 return None
-            data, self._data = "\n".join(self._data), []
+            data, self._data, self._size = "\n".join(self._data), [], 0
             return data
         if line.startswith(":"):
             return None
@@ -48,6 +116,9 @@ class SSEDecoder:
             return None
         field, _, value = line.partition(":")
         if field == "data":
+            self._size += len(value)
+            if self._size > MAX_EVENT_CHARS:
+                raise _too_long("event", MAX_EVENT_CHARS)
             self._data.append(value[1:] if value.startswith(" ") else value)
         return None
 
@@ -78,13 +149,13 @@ class SSEDecoder:
 
 def iter_sse_data(response: httpx.Response, model: str | None = None) -> Iterator[str]:
     """The ``data`` payload of each event of a streamed response."""
-    return SSEDecoder(model).feed_all(response.iter_lines())
+    return SSEDecoder(model).feed_all(split_lines(response.iter_bytes()))
 
 
 async def aiter_sse_data(response: httpx.Response, model: str | None = None) -> AsyncIterator[str]:
     """Async twin of :func:`iter_sse_data`."""
     decoder = SSEDecoder(model)
-    async for line in response.aiter_lines():
+    async for line in asplit_lines(response.aiter_bytes()):
         data = decoder.feed(line)
         if data is not None:
             yield data

@@ -48,7 +48,7 @@ from b3n._errors import (
 )
 from b3n._lazy import httpx
 from b3n._retry import RetryPolicy, afirst, aretrying, first, request_was_sent, retry_after_from_headers, retrying
-from b3n._sse import aiter_sse_data, iter_sse_data
+from b3n._sse import SSEDecoder, asplit_lines, split_lines
 from b3n._version import __version__
 
 logger = logging.getLogger("b3n")
@@ -294,6 +294,7 @@ class TransportBase:
             method=method, url=self.url(path, at_origin=at_origin), content=content, files=files, data=data,
             params=params, headers=headers, timeout=self.timeout(stream=accept == SSE, override=timeout),
             model=model, billed=billed,
+            deadline=None if self.config.total_timeout is None else time.monotonic() + self.config.total_timeout,
         )
 
     @staticmethod
@@ -359,6 +360,10 @@ class TransportBase:
 
 
 SSE = "text/event-stream"
+#: the most of an error (or unexpected) body read: enough for any relay message, never a flood.
+MAX_ERROR_BODY_BYTES = 64 * 1024
+#: the largest whole body read into memory (embeddings of 2048 texts at 3072 floats fit; a flood does not).
+MAX_BODY_BYTES = 256 * 1024 * 1024
 #: same-origin redirects followed per attempt (httpx's own default is 20).
 MAX_REDIRECTS = 20
 
@@ -378,6 +383,29 @@ class PreparedCall:
     model: str | None
     #: repeating it may bill again (image generation, speech): see ``b3n._retry``.
     billed: bool
+    #: ``time.monotonic()`` by which the whole call (retries included) must end (``total_timeout``).
+    deadline: float | None = None
+
+    def attempt_deadline(self) -> float | None:
+        """When the attempt starting now must have its whole body: ``timeout`` from now, within ``deadline``."""
+        read = self.timeout.read
+        ends = [d for d in (self.deadline, None if read is None else time.monotonic() + read) if d is not None]
+        return min(ends) if ends else None
+
+    def request_timeout(self) -> httpx.Timeout:
+        """httpx's timeouts for an attempt starting now: ``timeout``, shortened to what ``deadline`` leaves."""
+        if self.deadline is None:
+            return self.timeout
+        left = max(0.001, self.deadline - time.monotonic())
+        t = self.timeout
+        return httpx.Timeout(
+            connect=min(t.connect or left, left), read=min(t.read or left, left),
+            write=min(t.write or left, left), pool=min(t.pool or left, left),
+        )
+
+    def stream_idle(self) -> float | None:
+        """Seconds a stream may go without an event (comments and keep-alives do not count)."""
+        return self.timeout.read
 
 
 def _failure_label(response: httpx.Response | None, exc: Exception) -> int | str:
@@ -387,14 +415,93 @@ def _failure_label(response: httpx.Response | None, exc: Exception) -> int | str
     return type(exc).__name__
 
 
-def _detach_stream(response: httpx.Response) -> httpx.Response:
-    """Break httpx's response <-> stream reference cycle once the body has been read.
+def _too_slow(url: str) -> B3nTimeoutError:
+    return B3nTimeoutError(
+        f"B3n did not finish answering {_path(url)} within timeout (the body kept trickling in). "
+        "Raise timeout=..., or check the network."
+    )
+
+
+def _too_big(url: str, limit: int) -> B3nResponseError:
+    return B3nResponseError(
+        f"B3n's answer to {_path(url)} is larger than {limit // (1024 * 1024)} MB; stopped reading it (memory stays "
+        "bounded). Ask for less (smaller batches), or check what is answering at base_url."
+    )
+
+
+def _read_capped(
+    response: httpx.Response, limit: int, *, deadline: float | None = None, url: str = "", whole: bool = False
+) -> bytes:
+    """At most ``limit`` bytes of the body (``whole``: the whole body, or ``B3nResponseError`` past the limit).
+
+    ``deadline`` bounds the whole read, not each chunk: a server trickling bytes cannot hold it open.
+    """
+    buffer = bytearray()
+    for chunk in response.iter_bytes():
+        buffer += chunk
+        if len(buffer) >= limit:
+            if whole and len(buffer) > limit:
+                raise _too_big(url, limit)
+            if not whole:
+                break
+        if deadline is not None and time.monotonic() > deadline:
+            raise _too_slow(url)
+    return bytes(buffer[:limit])
+
+
+async def _aread_capped(
+    response: httpx.Response, limit: int, *, deadline: float | None = None, url: str = "", whole: bool = False
+) -> bytes:
+    """asyncio twin of :func:`_read_capped`."""
+    buffer = bytearray()
+    async for chunk in response.aiter_bytes():
+        buffer += chunk
+        if len(buffer) >= limit:
+            if whole and len(buffer) > limit:
+                raise _too_big(url, limit)
+            if not whole:
+                break
+        if deadline is not None and time.monotonic() > deadline:
+            raise _too_slow(url)
+    return bytes(buffer[:limit])
+
+
+class _StreamClock:
+    """The idle timeout between SSE *events* (comments / keep-alives do not reset it) and ``total_timeout``."""
+
+    __slots__ = ("_deadline", "_idle", "_last", "_url")
+
+    def __init__(self, call: PreparedCall) -> None:
+        self._idle = call.stream_idle()
+        self._deadline = call.deadline
+        self._url = call.url
+        self._last = time.monotonic()
+
+    def event(self) -> None:
+        self.check()
+        self._last = time.monotonic()
+
+    def check(self) -> None:
+        now = time.monotonic()
+        if self._idle is not None and now - self._last > self._idle:
+            raise B3nTimeoutError(
+                f"The B3n stream from {_path(self._url)} sent no event for {self._idle:g}s (keep-alive comments do "
+                "not count). Raise stream_idle_timeout=..., or try again."
+            )
+        if self._deadline is not None and now > self._deadline:
+            raise B3nTimeoutError(f"The B3n stream from {_path(self._url)} ran past total_timeout.")
+
+
+def _with_body(response: httpx.Response, body: bytes) -> httpx.Response:
+    """A finished response holding ``body`` (already decoded), free of httpx's response <-> stream cycle.
 
     Otherwise every response (body included) lives until a full garbage collection: in a
     10,000-text embedding job that kept ~45 MB of 4 MB bodies alive (see tests/benchmarks).
     """
-    response.stream = httpx.ByteStream(response.content)
-    return response
+    headers = [(k, v) for k, v in response.headers.multi_items()
+               if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+    return httpx.Response(response.status_code, headers=headers, content=body, request=response.request,
+                          extensions=response.extensions)
 
 
 def _path(url: str) -> str:
@@ -429,6 +536,11 @@ def stream_cut(exc: Exception, error: B3nError, url: str) -> B3nError:
     """What a stream that broke after delivering content raises (it is never retried)."""
     if isinstance(error, B3nStreamInterruptedError):
         return error
+    if isinstance(exc, B3nTimeoutError):  # our own idle / total timeout, raised between events
+        return B3nStreamTimeoutError(
+            f"{exc.message} Not retried after content (that could duplicate output); the partial output is on "
+            "`.partial`."
+        )
     if isinstance(exc, B3nError):  # the relay reported an error mid-stream: keep its message and request id
         return B3nStreamInterruptedError(
             f"The B3n stream from {_path(url)} broke after it started: {exc.message} Not retried (that could "
@@ -566,6 +678,7 @@ class SyncTransport(TransportBase):
             to_error=lambda exc: self.map_exception(exc, call.url),
             interrupted=interrupted or (lambda exc, error: stream_cut(exc, error, call.url)),
             billed=call.billed,
+            deadline=call.deadline,
         )
 
     @contextmanager
@@ -577,7 +690,7 @@ class SyncTransport(TransportBase):
             client = self.client
             request = client.build_request(
                 call.method, call.url, content=call.content, files=call.files, data=call.data, params=call.params,
-                headers=call.headers, timeout=call.timeout, cookies=self.cookies,
+                headers=call.headers, timeout=call.request_timeout(), cookies=self.cookies,
             )
             response = client.send(request, stream=True, follow_redirects=False)
             self.cookies.extract_cookies(response)
@@ -591,7 +704,7 @@ class SyncTransport(TransportBase):
                 response = client.send(follow, stream=True, follow_redirects=False)
                 self.cookies.extract_cookies(response)
             if response.status_code >= 400 or response.is_redirect:
-                raise self.status_error(response, response.read(), call.model)
+                raise self.status_error(response, _read_capped(response, MAX_ERROR_BODY_BYTES), call.model)
             self.log(call, response.status_code, started, attempt)
             yield response
         except Exception as exc:
@@ -602,15 +715,23 @@ class SyncTransport(TransportBase):
                 response.close()
 
     def _whole_body(self, call: PreparedCall, attempt: int) -> Iterator[httpx.Response]:
+        deadline = call.attempt_deadline()
         with self._open(call, attempt) as response:
-            response.read()
-        yield _detach_stream(response)
+            body = _read_capped(response, MAX_BODY_BYTES, deadline=deadline, url=call.url, whole=True)
+        yield _with_body(response, body)
 
     def _sse_events(self, call: PreparedCall, attempt: int) -> Iterator[dict[str, Any]]:
         with self._open(call, attempt) as response:
             if not _is_event_stream(response):
-                raise _not_a_stream(call.url, response, response.read())
-            for data in iter_sse_data(response, call.model):
+                raise _not_a_stream(call.url, response, _read_capped(response, MAX_ERROR_BODY_BYTES))
+            clock = _StreamClock(call)
+            decoder = SSEDecoder(call.model)
+            for line in split_lines(response.iter_bytes()):
+                data = decoder.feed(line)
+                if data is None:
+                    clock.check()
+                    continue
+                clock.event()
                 if data == "[DONE]":
                     return
                 if not data:
@@ -623,7 +744,7 @@ class SyncTransport(TransportBase):
     def _binary_chunks(self, call: PreparedCall, attempt: int, what: str) -> Iterator[bytes]:
         with self._open(call, attempt) as response:
             if _is_document(response):
-                raise _not_binary(what, response, response.read())
+                raise _not_binary(what, response, _read_capped(response, MAX_ERROR_BODY_BYTES))
             yield from response.iter_bytes()
 
 
@@ -696,6 +817,7 @@ class AsyncTransport(TransportBase):
             to_error=lambda exc: self.map_exception(exc, call.url),
             interrupted=interrupted or (lambda exc, error: stream_cut(exc, error, call.url)),
             billed=call.billed,
+            deadline=call.deadline,
         )
 
     @asynccontextmanager
@@ -706,7 +828,7 @@ class AsyncTransport(TransportBase):
             client = self.client
             request = client.build_request(
                 call.method, call.url, content=call.content, files=call.files, data=call.data, params=call.params,
-                headers=call.headers, timeout=call.timeout, cookies=self.cookies,
+                headers=call.headers, timeout=call.request_timeout(), cookies=self.cookies,
             )
             response = await client.send(request, stream=True, follow_redirects=False)
             self.cookies.extract_cookies(response)
@@ -720,7 +842,7 @@ class AsyncTransport(TransportBase):
                 response = await client.send(follow, stream=True, follow_redirects=False)
                 self.cookies.extract_cookies(response)
             if response.status_code >= 400 or response.is_redirect:
-                raise self.status_error(response, await response.aread(), call.model)
+                raise self.status_error(response, await _aread_capped(response, MAX_ERROR_BODY_BYTES), call.model)
             self.log(call, response.status_code, started, attempt)
             yield response
         except Exception as exc:
@@ -731,15 +853,23 @@ class AsyncTransport(TransportBase):
                 await response.aclose()
 
     async def _whole_body(self, call: PreparedCall, attempt: int) -> AsyncIterator[httpx.Response]:
+        deadline = call.attempt_deadline()
         async with self._open(call, attempt) as response:
-            await response.aread()
-        yield _detach_stream(response)
+            body = await _aread_capped(response, MAX_BODY_BYTES, deadline=deadline, url=call.url, whole=True)
+        yield _with_body(response, body)
 
     async def _sse_events(self, call: PreparedCall, attempt: int) -> AsyncIterator[dict[str, Any]]:
         async with self._open(call, attempt) as response:
             if not _is_event_stream(response):
-                raise _not_a_stream(call.url, response, await response.aread())
-            async for data in aiter_sse_data(response, call.model):
+                raise _not_a_stream(call.url, response, await _aread_capped(response, MAX_ERROR_BODY_BYTES))
+            clock = _StreamClock(call)
+            decoder = SSEDecoder(call.model)
+            async for line in asplit_lines(response.aiter_bytes()):
+                data = decoder.feed(line)
+                if data is None:
+                    clock.check()
+                    continue
+                clock.event()
                 if data == "[DONE]":
                     return
                 if not data:
@@ -752,6 +882,6 @@ class AsyncTransport(TransportBase):
     async def _binary_chunks(self, call: PreparedCall, attempt: int, what: str) -> AsyncIterator[bytes]:
         async with self._open(call, attempt) as response:
             if _is_document(response):
-                raise _not_binary(what, response, await response.aread())
+                raise _not_binary(what, response, await _aread_capped(response, MAX_ERROR_BODY_BYTES))
             async for chunk in response.aiter_bytes():
                 yield chunk
