@@ -446,7 +446,7 @@ def _read_capped(
                 break
         if deadline is not None and time.monotonic() > deadline:
             raise _too_slow(url)
-    return bytes(buffer[:limit])
+    return bytes(buffer) if len(buffer) <= limit else bytes(memoryview(buffer)[:limit])
 
 
 async def _aread_capped(
@@ -463,7 +463,7 @@ async def _aread_capped(
                 break
         if deadline is not None and time.monotonic() > deadline:
             raise _too_slow(url)
-    return bytes(buffer[:limit])
+    return bytes(buffer) if len(buffer) <= limit else bytes(memoryview(buffer)[:limit])
 
 
 class _StreamClock:

@@ -79,7 +79,7 @@ async def test_timeout_bounds_a_whole_trickling_body(asynchronous: bool) -> None
             else:
                 _client(srv, timeout=1, max_retries=0).chat.create("gpt-4o-mini", HELLO)
         elapsed = time.monotonic() - started
-        assert elapsed < 3, f"{elapsed:.1f}s"  # was 100 x 0.8 s = 80 s
+        assert elapsed < 5, f"{elapsed:.1f}s"  # was 100 x 0.8 s = 80 s
 
 
 def _keepalives_only(h: Handler, n: int) -> None:
@@ -106,7 +106,7 @@ async def test_keepalives_do_not_keep_a_silent_stream_alive(asynchronous: bool) 
         elapsed = time.monotonic() - started
         assert "".join(received) == "Hi" and info.value.partial.content == "Hi"
         assert "keep-alive" in str(info.value)
-        assert elapsed < 3, f"{elapsed:.1f}s"  # was 40 x 0.25 s = 10 s, then "ended without [DONE]"
+        assert elapsed < 6, f"{elapsed:.1f}s"  # was 40 x 0.25 s = 10 s, then "ended without [DONE]"
         assert srv.count("/chat/completions") == 1
 
 
@@ -124,7 +124,7 @@ def test_total_timeout_caps_retries_and_waits() -> None:
         started = time.monotonic()
         with pytest.raises(B3nTimeoutError, match="total_timeout"):
             _client(srv, max_retries=20, total_timeout=1.5).chat.create("gpt-4o-mini", HELLO)
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 3  # 20 retries with real backoff would take minutes
         assert 2 <= srv.count("/chat/completions") <= 5
 
 
@@ -133,7 +133,7 @@ def test_total_timeout_shortens_an_attempt() -> None:
         started = time.monotonic()
         with pytest.raises(B3nTimeoutError):
             _client(srv, timeout=30, max_retries=3, total_timeout=1).chat.create("gpt-4o-mini", HELLO)
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 4  # the server answers after 8 s
 
 
 HUGE_ERROR = b'{"error": {"message": "' + b"x" * (20 * MB) + b'"}}'  # built before memory is traced
