@@ -26,7 +26,8 @@ from langchain_b3n.errors import to_langchain_error
 
 #: the settings every LangChain class takes (the README's configuration table is checked against it).
 SETTINGS_FIELDS = frozenset({
-    "api_key", "base_url", "timeout", "stream_idle_timeout", "max_retries", "default_headers", "verify", "proxy",
+    "api_key", "base_url", "timeout", "stream_idle_timeout", "total_timeout", "max_retries", "default_headers",
+    "verify", "proxy",
     "http_client", "http_async_client", "relay_probe_cache",
 })
 
@@ -58,6 +59,8 @@ class B3nSettings(ClientSettings):
     """Seconds for connecting, waiting for a response and each read."""
     stream_idle_timeout: float | None = None
     """Seconds of silence allowed between two stream chunks (default: ``timeout``)."""
+    total_timeout: float | None = None
+    """Cap in seconds on a whole call, retries and their waits included (default: no cap)."""
     max_retries: int = 2
     """Retries of safe failures (connection, timeout, 408/409/429/5xx) with backoff."""
     default_headers: dict[str, str] | None = None
@@ -90,7 +93,8 @@ class B3nSettings(ClientSettings):
     def _b3n_config_args(self) -> dict[str, Any]:
         return {
             "api_key": self.api_key, "base_url": self.base_url, "timeout": self.timeout,
-            "stream_idle_timeout": self.stream_idle_timeout, "max_retries": self.max_retries,
+            "stream_idle_timeout": self.stream_idle_timeout, "total_timeout": self.total_timeout,
+            "max_retries": self.max_retries,
             "default_headers": self.default_headers, "verify": self.verify, "proxy": self.proxy,
             "relay_probe_cache": self.relay_probe_cache,
         }

@@ -25,7 +25,8 @@ from b3n._settings import ClientSettings, api_key_from_env
 
 #: the settings every LlamaIndex class takes (the README's configuration table is checked against it).
 SETTINGS_FIELDS = frozenset({
-    "api_key", "api_base", "timeout", "stream_idle_timeout", "max_retries", "default_headers", "verify", "proxy",
+    "api_key", "api_base", "timeout", "stream_idle_timeout", "total_timeout", "max_retries", "default_headers",
+    "verify", "proxy",
     "relay_probe_cache",
 })
 #: constructor arguments that are settings but not fields (live objects, never serialised).
@@ -53,6 +54,9 @@ class B3nSettings(ClientSettings):
     timeout: float | None = Field(default=60.0, description="Seconds for connecting, answering and each read.")
     stream_idle_timeout: float | None = Field(
         default=None, description="Seconds of silence allowed between stream chunks (unset: timeout)."
+    )
+    total_timeout: float | None = Field(
+        default=None, description="Cap in seconds on a whole call, retries and their waits included (unset: none)."
     )
     max_retries: int = Field(default=2, description="Retries of transient failures (429, 5xx, network).")
     default_headers: dict[str, str] | None = Field(default=None, description="Extra HTTP headers on every request.")
@@ -92,7 +96,8 @@ class B3nSettings(ClientSettings):
     def _b3n_config_args(self) -> dict[str, Any]:
         return {
             "api_key": self.api_key, "base_url": self.api_base, "timeout": self.timeout,
-            "stream_idle_timeout": self.stream_idle_timeout, "max_retries": self.max_retries,
+            "stream_idle_timeout": self.stream_idle_timeout, "total_timeout": self.total_timeout,
+            "max_retries": self.max_retries,
             "default_headers": self.default_headers, "verify": self.verify, "proxy": self.proxy,
             "relay_probe_cache": self.relay_probe_cache,
         }
