@@ -42,7 +42,6 @@ from b3n._chat import ChatCompletion, ChatRequest, build_chat_request, normalize
 from b3n._chat.structured import json_schema_format
 from b3n._errors import B3nConfigurationError, B3nError
 from b3n._settings import known_argument_names
-from b3n._tokens import token_counter
 from b3n._version import __version__
 from langchain_b3n._base import B3nSettings
 from langchain_b3n._messages import StreamConverter, check_image_blocks, completion_to_message, messages_to_wire
@@ -352,6 +351,7 @@ class ChatB3n(B3nSettings, BaseChatModel):
         """
         if self.custom_get_token_ids is not None:
             return self.custom_get_token_ids(text)
+        from b3n._tokens import token_counter  # deferred: keeps `import langchain_b3n` cheap
         ids = token_counter(self.model_name).token_ids(text)
         if ids is None:
             raise to_langchain_error(
@@ -373,6 +373,7 @@ class ChatB3n(B3nSettings, BaseChatModel):
         """
         if self.custom_get_token_ids is not None:
             return len(self.custom_get_token_ids(text))
+        from b3n._tokens import token_counter  # deferred: keeps `import langchain_b3n` cheap
         return token_counter(self.model_name).count_text(text)
 
     def get_num_tokens_from_messages(self, messages: list[BaseMessage], tools: Sequence[Any] | None = None) -> int:
@@ -387,6 +388,7 @@ class ChatB3n(B3nSettings, BaseChatModel):
             >>> llm.get_num_tokens_from_messages([SystemMessage("Be terse."), HumanMessage("hi")]) > 5
             True
         """
+        from b3n._tokens import token_counter  # deferred: keeps `import langchain_b3n` cheap
         counter = token_counter(self.model_name)
         try:
             wire: list[dict[str, Any]] = messages_to_wire(messages)
