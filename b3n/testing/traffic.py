@@ -32,8 +32,8 @@ Example:
     >>> with Emulator() as emu:
     ...     emu.traffic.set_latency("embeddings", 0.01, per_input=0.001)
     ...     emu.traffic.set_limit(per_minute=2, retry_after=1)
-    ...     [embed(emu) for _ in range(3)], emu.traffic.rejected, emu.traffic.peak_concurrency
-    ([200, 200, (429, '1')], 1, 1)
+    ...     [embed(emu) for _ in range(3)], emu.traffic.rejected
+    ([200, 200, (429, '1')], 1)
 """
 
 from __future__ import annotations
