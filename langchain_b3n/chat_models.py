@@ -16,7 +16,6 @@ Example (offline, against the bundled emulator):
 
 from __future__ import annotations
 
-import functools
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
@@ -65,17 +64,6 @@ _ROLE_NAMES = {"human": "user", "ai": "assistant", "system": "system", "tool": "
 
 class B3nStructuredOutputWarning(UserWarning):
     """The requested structured-output method is not honoured by the model; another one is used."""
-
-
-@functools.cache
-def _known_init_names(cls: type[BaseChatModel]) -> frozenset[str]:
-    names: set[str] = set()
-    for name, info in cls.model_fields.items():
-        names.add(name)
-        if info.alias:
-            names.add(info.alias)
-    return frozenset(names | known_argument_names(cls))
-
 
 
 class ChatB3n(B3nSettings, BaseChatModel):
@@ -157,7 +145,7 @@ class ChatB3n(B3nSettings, BaseChatModel):
         """Move unknown constructor arguments into ``model_kwargs`` (with a warning)."""
         if not isinstance(values, dict):
             return values
-        known = _known_init_names(cls)
+        known = known_argument_names(cls)
         unknown = [k for k in values if k not in known]
         if not unknown:
             return values
