@@ -116,7 +116,7 @@ def plan_long_inputs(texts: Sequence[str], model: str, policy: str = "split") ->
     info = get_model_info(model) if isinstance(model, str) else None
     limit = info.context_window if info is not None and info.kind == "embedding" and info.context_window else 0
     limit = limit or DEFAULT_EMBEDDING_CONTEXT
-    counter = token_counter(model if isinstance(model, str) else "text-embedding-3-small")
+    counter: Any = None  # loaded for the first text that could be long (reading tiktoken's file takes ~0.5 s)
     out_texts: list[str] = []
     owners: list[int] = []
     weights: list[int] = []
@@ -128,7 +128,11 @@ def plan_long_inputs(texts: Sequence[str], model: str, policy: str = "split") ->
             weights.append(1)
             continue
         # a token is at least one UTF-8 byte, so a text of at most limit/4 characters always fits
-        tokens = counter.count_text(text) if len(text) * 4 > limit else 0
+        tokens = 0
+        if len(text) * 4 > limit:
+            if counter is None:
+                counter = token_counter(model if isinstance(model, str) else "text-embedding-3-small")
+            tokens = counter.count_text(text)
         if tokens <= limit:
             out_texts.append(text)
             owners.append(index)

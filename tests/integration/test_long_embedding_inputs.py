@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +74,30 @@ def test_refuse_raises_before_anything_is_sent(emulator: Emulator, base_url: str
         li.get_text_embedding_batch(_job())
     assert emulator.count("embeddings") == 0
     assert len(B3nEmbedding(api_key=api_key, api_base=base_url).get_text_embedding_batch(_job())) == 40
+
+
+_TOKENIZER_PROBE = """
+import sys
+from b3n import B3nClient
+from b3n.testing import Emulator
+with Emulator() as emu:
+    client = B3nClient(api_key="sk-test", base_url=emu.base_url)
+    vectors = client.embeddings.create({texts}, dimensions=8)
+print(len(vectors), "tiktoken" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(("texts", "loads"), [
+    ("[f'short text {i}' for i in range(1000)]", False),
+    ("['short', 'word ' * 5000]", True),  # the control: a text that could be long is counted
+])
+def test_short_texts_never_load_the_tokenizer(texts: str, loads: bool) -> None:
+    """Reading tiktoken's file costs ~0.5 s; a job whose texts all fit by their length alone skips it."""
+    pytest.importorskip("tiktoken")
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-c", _TOKENIZER_PROBE.format(texts=texts)], capture_output=True,
+                          text=True, env=env, timeout=120, check=True)
+    count, loaded = done.stdout.split()
+    assert int(count) == (1000 if not loads else 2)
+    assert loaded == str(loads)
