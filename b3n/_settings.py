@@ -44,6 +44,13 @@ from b3n._lazy import httpx
 _BUILT = ("_b3n_config", "_b3n_client", "_b3n_async_client")
 
 
+#: settings fields passed to :func:`~b3n.resolve_config` under their own name (the URL field's name differs per
+#: framework: :attr:`ClientSettings.b3n_base_url_field`).
+_CONFIG_ARGS = (
+    "api_key", "timeout", "stream_idle_timeout", "total_timeout", "max_retries", "default_headers", "verify", "proxy",
+    "relay_probe_cache",
+)
+
 #: constructor arguments no class takes that look like credentials: refused, never stored or sent.
 _CREDENTIAL_LIKE = re.compile(r"(api_?key|_token|^token|secret|password|credentials?)$", re.IGNORECASE)
 
@@ -80,6 +87,8 @@ class ClientSettings(BaseModel):
     b3n_settings_fields: ClassVar[frozenset[str]] = frozenset()
     #: further fields whose change drops the caches (a subclass adds its own, e.g. ``capabilities``).
     b3n_cache_fields: ClassVar[frozenset[str]] = frozenset()
+    #: the field holding the relay URL, in the framework's word (LangChain ``base_url``, LlamaIndex ``api_base``).
+    b3n_base_url_field: ClassVar[str] = "base_url"
 
     _b3n_config: B3nConfig | None = PrivateAttr(default=None)
     _b3n_client: B3nClient | None = PrivateAttr(default=None)
@@ -105,7 +114,9 @@ class ClientSettings(BaseModel):
 
     def _b3n_config_args(self) -> dict[str, Any]:
         """Keyword arguments of :func:`b3n.resolve_config` taken from the fields."""
-        raise NotImplementedError
+        args = {name: getattr(self, name) for name in _CONFIG_ARGS}
+        args["base_url"] = getattr(self, self.b3n_base_url_field)
+        return args
 
     def _b3n_http_clients(self) -> tuple[httpx.Client | None, httpx.AsyncClient | None]:
         """The user's own httpx clients, if any."""

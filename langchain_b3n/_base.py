@@ -90,15 +90,6 @@ class B3nSettings(ClientSettings):
             secrets["proxy"] = "B3N_PROXY"
         return secrets
 
-    def _b3n_config_args(self) -> dict[str, Any]:
-        return {
-            "api_key": self.api_key, "base_url": self.base_url, "timeout": self.timeout,
-            "stream_idle_timeout": self.stream_idle_timeout, "total_timeout": self.total_timeout,
-            "max_retries": self.max_retries,
-            "default_headers": self.default_headers, "verify": self.verify, "proxy": self.proxy,
-            "relay_probe_cache": self.relay_probe_cache,
-        }
-
     def _b3n_http_clients(self) -> tuple[httpx.Client | None, httpx.AsyncClient | None]:
         return self.http_client, self.http_async_client
 

@@ -48,6 +48,7 @@ class B3nSettings(ClientSettings):
     model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
 
     b3n_settings_fields: ClassVar[frozenset[str]] = SETTINGS_FIELDS
+    b3n_base_url_field: ClassVar[str] = "api_base"
 
     api_key: SecretStr | None = Field(default=None, exclude=True, repr=False, description="B3n API key (sk-...).")
     api_base: str = Field(default=DEFAULT_BASE_URL, description=f"Base URL (else {ENV_BASE_URL}, else the default).")
@@ -92,15 +93,6 @@ class B3nSettings(ClientSettings):
         super().__init__(**data)
         self._http_client = http_client
         self._async_http_client = async_http_client
-
-    def _b3n_config_args(self) -> dict[str, Any]:
-        return {
-            "api_key": self.api_key, "base_url": self.api_base, "timeout": self.timeout,
-            "stream_idle_timeout": self.stream_idle_timeout, "total_timeout": self.total_timeout,
-            "max_retries": self.max_retries,
-            "default_headers": self.default_headers, "verify": self.verify, "proxy": self.proxy,
-            "relay_probe_cache": self.relay_probe_cache,
-        }
 
     def _b3n_http_clients(self) -> tuple[httpx.Client | None, httpx.AsyncClient | None]:
         return self._http_client, self._async_http_client
