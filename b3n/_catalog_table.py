@@ -171,7 +171,8 @@ def render_catalog_table(models: Mapping[str, ModelInfo] | None = None) -> str:
         "(`-thinking` variants as reasoning models), `gemini-2.5*`, `gemini-*`, `text-embedding-*`, `*-tts`, "
         "`*-transcribe`, ...), anything else is treated as a modern OpenAI-compatible chat model, and every "
         "capability can be overridden per instance (`capabilities={...}` on `ChatB3n` and `B3n`). `b3n models` "
-        "shows where each model's capabilities come from (catalog, family rule or default)."
+        "shows where each model's capabilities come from (catalog, family rule or default, and `+ probe` with "
+        "what the relay lacks once `b3n probe` has run)."
     )
 
 

@@ -117,35 +117,63 @@ def _cmd_emulator(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _capabilities(model: str) -> tuple[list[str], str]:
-    """The capability flags the package assumes for ``model`` and where they come from."""
+def _probe_findings(base_url: str, model: str) -> dict[str, bool]:
+    """What ``b3n probe`` recorded for ``model``'s family at ``base_url`` (empty when nothing, or switched off)."""
+    from b3n._chat.probe_cache import enabled, load_probe
+    from b3n._chat.relay import family
+
+    if not enabled():
+        return {}
+    found = (load_probe(base_url) or {}).get(family(model))
+    return {k: v for k, v in found.items() if isinstance(v, bool)} if isinstance(found, dict) else {}
+
+
+def _capabilities(model: str, probe: dict[str, bool] | None = None) -> tuple[list[str], str]:
+    """The capability flags the package assumes for ``model`` and where they come from.
+
+    ``probe``: the findings of ``b3n probe`` for the model's family; a finding that changes what the
+    package does (``response_format`` honoured or ignored decides JSON mode for Claude / Gemini) turns the
+    flag on or off, and every behaviour the relay does not do as OpenAI does is named after ``+ probe:``.
+    """
     from b3n._catalog import get_model_info
 
     info = get_model_info(model)
     if info.kind != "chat":
         return [info.kind], info.source
+    json_mode = info.json_mode
+    if probe and info.vendor in ("anthropic", "google") and "response_format" in probe:
+        json_mode = probe["response_format"]  # the relay maps (or drops) JSON mode for this family
     flags = [name for name, on in (("tools", info.tool_calling), ("vision", info.image_inputs),
-                                   ("json_schema", info.json_schema), ("json_mode", info.json_mode),
+                                   ("json_schema", info.json_schema), ("json_mode", json_mode),
                                    ("stream", info.streaming), ("reasoning", info.reasoning)) if on]
-    return flags, info.source
+    if not probe:
+        return flags, info.source
+    lacking = sorted(k for k, v in probe.items() if not v)
+    return flags, f"{info.source} + probe" + (f": no {', no '.join(lacking)}" if lacking else "")
 
 
 def _cmd_models(args: argparse.Namespace, out: TextIO) -> int:
     client = _client(args)
     client.config.require_api_key()
     entries = client.models.list()
+    base_url = client.config.base_url
     if args.json:
         rows = []
         for m in entries:
-            flags, source = _capabilities(m.id)
-            rows.append({"id": m.id, "owned_by": m.owned_by, "kind": m.kind, "capabilities": flags,
-                         "capabilities_from": source})
+            findings = _probe_findings(base_url, m.id) if m.kind in (None, "chat") else {}
+            flags, source = _capabilities(m.id, findings)
+            row: dict[str, Any] = {"id": m.id, "owned_by": m.owned_by, "kind": m.kind, "capabilities": flags,
+                                   "capabilities_from": source}
+            if findings:
+                row["probe"] = findings
+            rows.append(row)
         out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return 0
     width = max((len(m.id) for m in entries), default=5)
     out.write(f"{'MODEL':<{width}}  {'KIND':<9}  {'OWNED BY':<10}  {'CAPABILITIES':<44}  FROM\n")
     for m in sorted(entries, key=lambda e: e.id):
-        flags, source = _capabilities(m.id)
+        findings = _probe_findings(base_url, m.id) if m.kind in (None, "chat") else {}
+        flags, source = _capabilities(m.id, findings)
         out.write(f"{m.id:<{width}}  {m.kind or '-':<9}  {m.owned_by or '-':<10}  {','.join(flags):<44}  {source}\n")
     return 0
 

@@ -183,3 +183,33 @@ async def test_relay_probe_cache_setting_off(relay_servers: dict[str, Emulator],
 
         await FunctionAgent(tools=[magic], llm=li).run("What is magic(3)?")
     assert 400 in [r.status for r in _chat(emu)]  # the cache was not used: learned from the refusal
+
+
+def test_models_command_names_the_probe_as_a_capability_source(
+    relay_servers: dict[str, Emulator], api_key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emu = relay_servers["one-api"]
+    args = ["--base-url", emu.base_url, "--api-key", api_key]
+    assert main(["models", "--json", *args]) == 0
+    before = {m["id"]: m for m in json.loads(capsys.readouterr().out)}
+    assert before["gemini-1.5-flash-latest"]["capabilities_from"] == "catalog"
+    assert "json_mode" not in before["gemini-1.5-flash-latest"]["capabilities"]
+
+    assert main(["probe", "--model", "gemini-1.5-flash-latest", "--no-save", *args]) == 0
+    assert main(["probe", "--model", "gemini-1.5-flash-latest", *args]) == 0
+    capsys.readouterr()
+    assert main(["models", "--json", *args]) == 0
+    after = {m["id"]: m for m in json.loads(capsys.readouterr().out)}
+    gemini = after["gemini-1.5-flash-latest"]
+    # one-api maps response_format onto Gemini's JSON mode: the probe turns the flag on, and says what it lacks
+    assert "json_mode" in gemini["capabilities"]
+    assert gemini["capabilities_from"] == (
+        "catalog + probe: no model_name, no parallel_calls, no stream_tool_calls, no stream_usage, no tool_choice, "
+        "no tool_result_turns")
+    assert gemini["probe"]["tool_result_turns"] is False and gemini["probe"]["response_format"] is True
+    assert after["gpt-4o-mini"]["capabilities_from"] == "catalog"  # only the probed family changes
+    assert "probe" not in after["claude-3-5-sonnet-latest"]
+
+    assert main(["models", *args]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("gemini-1.5-flash-latest "))
+    assert row.split()[3] == "tools,vision,json_mode,stream" and "catalog + probe: no model_name" in row
