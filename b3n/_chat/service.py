@@ -25,30 +25,13 @@ from b3n._chat.request import B3nAdaptationWarning, ChatRequest, build_chat_requ
 from b3n._chat.response import parse_chat_completion
 from b3n._chat.stream import StreamAssembler, completion_to_chunks
 from b3n._chat.types import ChatChunk, ChatCompletion, Usage
-from b3n._errors import (
-    B3nBadRequestError,
-    B3nResponseError,
-    B3nStreamInterruptedError,
-    StreamEndedEarly,
-    extract_request_id,
-)
-from b3n._lazy import httpx
+from b3n._errors import B3nBadRequestError, B3nStreamInterruptedError, StreamEndedEarly, extract_request_id
+from b3n._plans import Emit, Plan, arun, arun_stream, next_item, run, run_stream
 from b3n._pricing import PRICE_BOOK
-from b3n._transport import AsyncTransport, SyncTransport
+from b3n._transport import AsyncTransport, SyncTransport, json_or_error
 
 PATH = "/chat/completions"
 logger = logging.getLogger("b3n")
-
-
-def _json(response: httpx.Response, model: str) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        raise B3nResponseError(
-            f"B3n answered 200 for model {model!r} with a body that is not JSON "
-            f"({response.headers.get('content-type', '?')}): {response.text[:200]!r}. Not retried "
-            "(the call may have been billed); try again."
-        ) from None
 
 
 def _warn_no_logprobs(model: str) -> None:
@@ -162,6 +145,107 @@ def _add_usage(first: Usage | None, second: Usage | None) -> Usage | None:
                  first.total_tokens + second.total_tokens, estimated=first.estimated or second.estimated)
 
 
+class _ChatPlans:
+    """The chat calls as plans (see :mod:`b3n._plans`): written once, run by both services."""
+
+    def __init__(self, transport: SyncTransport | AsyncTransport) -> None:
+        self.transport = transport
+        self.adapt = _Adapt(transport.config.base_url, transport.config.relay_probe_cache)
+
+    def _prices(self) -> Any:
+        """For ``yield``: the relay's price table (an awaitable of it on an asyncio transport)."""
+        if isinstance(self.transport, AsyncTransport):
+            return PRICE_BOOK.atable(self.transport)
+        return PRICE_BOOK.table(self.transport)
+
+    def _post(self, request: ChatRequest, payload: dict[str, Any]) -> Plan[ChatCompletion]:
+        response = yield self.transport.request("POST", PATH, json_body=payload, model=request.model)
+        body = json_or_error(response, f"the chat request for model {request.model!r}")
+        completion = parse_chat_completion(body, request.model)
+        completion.request_id = extract_request_id(None, response.headers)
+        if request.payload.get("logprobs") and completion.logprobs is None:
+            _warn_no_logprobs(request.model)
+        if completion.usage is not None:
+            completion.cost = (yield self._prices()).cost(request.model, completion.usage)
+        return completion
+
+    def send(self, request: ChatRequest) -> Plan[ChatCompletion]:
+        adapt = self.adapt
+        payload = _non_stream(adapt.prepare(request))
+        upfront = adapt.upfront_structured(request, payload)
+        if upfront is not None:  # known to be ignored: ask for the JSON directly (one request)
+            fix = relay.corrective_payload(payload, upfront, "", adapt.json_mode(request))
+            direct = yield from self._post(request, fix)
+            arguments = relay.json_arguments(direct.content)
+            return direct if arguments is None else relay.synthesize_call(direct, upfront, arguments)
+        try:
+            completion = yield from self._post(request, payload)
+        except B3nBadRequestError as exc:
+            retry = adapt.tool_history_retry(request, payload, exc)
+            if retry is None:
+                raise
+            payload = retry
+            completion = yield from self._post(request, payload)
+        tool = adapt.needs_structured_fallback(payload, completion)
+        if tool is None:
+            return completion
+        arguments = relay.json_arguments(completion.content)
+        if arguments is None:
+            fix = relay.corrective_payload(payload, tool, completion.content, adapt.json_mode(request))
+            second = yield from self._post(request, fix)
+            arguments = relay.json_arguments(second.content)
+            completion.usage = _add_usage(completion.usage, second.usage)
+            if completion.usage is not None:
+                completion.cost = (yield self._prices()).cost(request.model, completion.usage)
+            if arguments is None:
+                return completion
+        return relay.synthesize_call(completion, tool, arguments)
+
+    def _from_call(self, request: ChatRequest) -> Plan[None]:
+        """Serve a stream from one whole reply, as chunks."""
+        for chunk in completion_to_chunks((yield from self.send(request))):
+            yield Emit(chunk)
+
+    def send_stream(self, request: ChatRequest) -> Plan[None]:
+        adapt = self.adapt
+        payload = adapt.prepare(request)
+        if request.emulate_stream or not payload.get("stream") or adapt.serve_stream_from_call(request, payload):
+            yield from self._from_call(request)
+            return
+        assembler = StreamAssembler(request.model)
+        retried = False
+        while True:
+            try:
+                events = self.transport.iter_sse(PATH, payload, model=request.model)
+                while (raw := (yield next_item(events))) is not None:
+                    chunk = assembler.feed(raw)
+                    if chunk is not None:
+                        yield Emit(chunk)
+            except B3nBadRequestError as exc:
+                retry = None if retried else adapt.tool_history_retry(request, payload, exc)
+                if retry is None:
+                    raise
+                payload, retried = retry, True
+                continue
+            except StreamEndedEarly as exc:
+                if assembler.finish_reason is None:
+                    raise _with_partial(exc, assembler) from None
+            except B3nStreamInterruptedError as exc:
+                raise _with_partial(exc, assembler) from None
+            break
+        if adapt.dropped_stream_calls(request, payload, assembler):
+            yield from self._from_call(request)
+            return
+        usage = adapt.usage(request, payload, assembler)
+        final = assembler.finish()
+        if request.payload.get("logprobs") and not assembler.saw_logprobs:
+            _warn_no_logprobs(request.model)
+        final.usage = usage
+        if final.usage is not None:
+            final.cost = (yield self._prices()).cost(request.model, final.usage)
+        yield Emit(final)
+
+
 class ChatService:
     """``client.chat``: blocking chat completions.
 
@@ -179,7 +263,7 @@ class ChatService:
 
     def __init__(self, transport: SyncTransport) -> None:
         self._transport = transport
-        self._adapt = _Adapt(transport.config.base_url, transport.config.relay_probe_cache)
+        self._plans = _ChatPlans(transport)
 
     def create(self, model: str, messages: list[dict[str, Any]], **params: Any) -> ChatCompletion:
         """One chat completion. ``params`` are those of :func:`build_chat_request`."""
@@ -189,83 +273,14 @@ class ChatService:
         """Stream a chat completion as normalised chunks (the last one has ``final=True``)."""
         return self.send_stream(build_chat_request(model, messages, stream=True, **params))
 
-    def _post(self, request: ChatRequest, payload: dict[str, Any]) -> ChatCompletion:
-        response = self._transport.request("POST", PATH, json_body=payload, model=request.model)
-        completion = parse_chat_completion(_json(response, request.model), request.model)
-        completion.request_id = extract_request_id(None, response.headers)
-        if request.payload.get("logprobs") and completion.logprobs is None:
-            _warn_no_logprobs(request.model)
-        if completion.usage is not None:
-            completion.cost = PRICE_BOOK.table(self._transport).cost(request.model, completion.usage)
-        return completion
-
     def send(self, request: ChatRequest) -> ChatCompletion:
-        payload = _non_stream(self._adapt.prepare(request))
-        upfront = self._adapt.upfront_structured(request, payload)
-        if upfront is not None:  # known to be ignored: ask for the JSON directly (one request)
-            fix = relay.corrective_payload(payload, upfront, "", self._adapt.json_mode(request))
-            direct = self._post(request, fix)
-            arguments = relay.json_arguments(direct.content)
-            return direct if arguments is None else relay.synthesize_call(direct, upfront, arguments)
-        try:
-            completion = self._post(request, payload)
-        except B3nBadRequestError as exc:
-            retry = self._adapt.tool_history_retry(request, payload, exc)
-            if retry is None:
-                raise
-            payload = retry
-            completion = self._post(request, payload)
-        tool = self._adapt.needs_structured_fallback(payload, completion)
-        if tool is None:
-            return completion
-        arguments = relay.json_arguments(completion.content)
-        if arguments is None:
-            fix = relay.corrective_payload(payload, tool, completion.content, self._adapt.json_mode(request))
-            second = self._post(request, fix)
-            arguments = relay.json_arguments(second.content)
-            completion.usage = _add_usage(completion.usage, second.usage)
-            if completion.usage is not None:
-                completion.cost = PRICE_BOOK.table(self._transport).cost(request.model, completion.usage)
-            if arguments is None:
-                return completion
-        return relay.synthesize_call(completion, tool, arguments)
+        """Send a prepared request, with every relay adaptation (see the module docstring)."""
+        return run(self._plans.send(request))
 
     def send_stream(self, request: ChatRequest) -> Iterator[ChatChunk]:
-        payload = self._adapt.prepare(request)
-        if request.emulate_stream or not payload.get("stream") or self._adapt.serve_stream_from_call(request, payload):
-            yield from completion_to_chunks(self.send(request))
-            return
-        assembler = StreamAssembler(request.model)
-        retried = False
-        while True:
-            try:
-                for raw in self._transport.iter_sse(PATH, payload, model=request.model):
-                    chunk = assembler.feed(raw)
-                    if chunk is not None:
-                        yield chunk
-            except B3nBadRequestError as exc:
-                retry = None if retried else self._adapt.tool_history_retry(request, payload, exc)
-                if retry is None:
-                    raise
-                payload, retried = retry, True
-                continue
-            except StreamEndedEarly as exc:
-                if assembler.finish_reason is None:
-                    raise _with_partial(exc, assembler) from None
-            except B3nStreamInterruptedError as exc:
-                raise _with_partial(exc, assembler) from None
-            break
-        if self._adapt.dropped_stream_calls(request, payload, assembler):
-            yield from completion_to_chunks(self.send(request))
-            return
-        usage = self._adapt.usage(request, payload, assembler)
-        final = assembler.finish()
-        if request.payload.get("logprobs") and not assembler.saw_logprobs:
-            _warn_no_logprobs(request.model)
-        final.usage = usage
-        if final.usage is not None:
-            final.cost = PRICE_BOOK.table(self._transport).cost(request.model, final.usage)
-        yield final
+        """Stream a prepared request as normalised chunks."""
+        chunks: Iterator[ChatChunk] = run_stream(self._plans.send_stream(request))
+        return chunks
 
 
 class AsyncChatService:
@@ -286,90 +301,21 @@ class AsyncChatService:
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport
-        self._adapt = _Adapt(transport.config.base_url, transport.config.relay_probe_cache)
+        self._plans = _ChatPlans(transport)
 
     async def create(self, model: str, messages: list[dict[str, Any]], **params: Any) -> ChatCompletion:
+        """asyncio twin of :meth:`ChatService.create`."""
         return await self.send(build_chat_request(model, messages, **params))
 
     def stream(self, model: str, messages: list[dict[str, Any]], **params: Any) -> AsyncIterator[ChatChunk]:
+        """asyncio twin of :meth:`ChatService.stream`."""
         return self.send_stream(build_chat_request(model, messages, stream=True, **params))
 
-    async def _post(self, request: ChatRequest, payload: dict[str, Any]) -> ChatCompletion:
-        response = await self._transport.request("POST", PATH, json_body=payload, model=request.model)
-        completion = parse_chat_completion(_json(response, request.model), request.model)
-        completion.request_id = extract_request_id(None, response.headers)
-        if request.payload.get("logprobs") and completion.logprobs is None:
-            _warn_no_logprobs(request.model)
-        if completion.usage is not None:
-            completion.cost = (await PRICE_BOOK.atable(self._transport)).cost(request.model, completion.usage)
-        return completion
-
     async def send(self, request: ChatRequest) -> ChatCompletion:
-        payload = _non_stream(self._adapt.prepare(request))
-        upfront = self._adapt.upfront_structured(request, payload)
-        if upfront is not None:  # known to be ignored: ask for the JSON directly (one request)
-            fix = relay.corrective_payload(payload, upfront, "", self._adapt.json_mode(request))
-            direct = await self._post(request, fix)
-            arguments = relay.json_arguments(direct.content)
-            return direct if arguments is None else relay.synthesize_call(direct, upfront, arguments)
-        try:
-            completion = await self._post(request, payload)
-        except B3nBadRequestError as exc:
-            retry = self._adapt.tool_history_retry(request, payload, exc)
-            if retry is None:
-                raise
-            payload = retry
-            completion = await self._post(request, payload)
-        tool = self._adapt.needs_structured_fallback(payload, completion)
-        if tool is None:
-            return completion
-        arguments = relay.json_arguments(completion.content)
-        if arguments is None:
-            fix = relay.corrective_payload(payload, tool, completion.content, self._adapt.json_mode(request))
-            second = await self._post(request, fix)
-            arguments = relay.json_arguments(second.content)
-            completion.usage = _add_usage(completion.usage, second.usage)
-            if completion.usage is not None:
-                completion.cost = (await PRICE_BOOK.atable(self._transport)).cost(request.model, completion.usage)
-            if arguments is None:
-                return completion
-        return relay.synthesize_call(completion, tool, arguments)
+        """asyncio twin of :meth:`ChatService.send`."""
+        return await arun(self._plans.send(request))
 
-    async def send_stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        payload = self._adapt.prepare(request)
-        if request.emulate_stream or not payload.get("stream") or self._adapt.serve_stream_from_call(request, payload):
-            for chunk in completion_to_chunks(await self.send(request)):
-                yield chunk
-            return
-        assembler = StreamAssembler(request.model)
-        retried = False
-        while True:
-            try:
-                async for raw in self._transport.iter_sse(PATH, payload, model=request.model):
-                    piece = assembler.feed(raw)
-                    if piece is not None:
-                        yield piece
-            except B3nBadRequestError as exc:
-                retry = None if retried else self._adapt.tool_history_retry(request, payload, exc)
-                if retry is None:
-                    raise
-                payload, retried = retry, True
-                continue
-            except StreamEndedEarly as exc:
-                if assembler.finish_reason is None:
-                    raise _with_partial(exc, assembler) from None
-            except B3nStreamInterruptedError as exc:
-                raise _with_partial(exc, assembler) from None
-            break
-        if self._adapt.dropped_stream_calls(request, payload, assembler):
-            for chunk in completion_to_chunks(await self.send(request)):
-                yield chunk
-            return
-        usage = self._adapt.usage(request, payload, assembler)
-        final = assembler.finish()
-        if request.payload.get("logprobs") and not assembler.saw_logprobs:
-            _warn_no_logprobs(request.model)
-        final.usage = usage
-        if final.usage is not None:
-            final.cost = (await PRICE_BOOK.atable(self._transport)).cost(request.model, final.usage)
-        yield final
+    def send_stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        """asyncio twin of :meth:`ChatService.send_stream`."""
+        chunks: AsyncIterator[ChatChunk] = arun_stream(self._plans.send_stream(request))
+        return chunks
