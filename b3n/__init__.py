@@ -104,14 +104,8 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(ERROR_NAMES, "b3n._errors"),
     **dict.fromkeys(
         (
-            "AsyncImagesService",
-            "GeneratedImage",
-            "ImageQuality",
-            "ImageResponseFormat",
-            "ImageResult",
-            "ImageSize",
-            "ImageStyle",
-            "ImagesService",
+            "AsyncImagesService", "GeneratedImage", "ImageQuality", "ImageResponseFormat", "ImageResult", "ImageSize",
+            "ImageStyle", "ImagesService",
         ),
         "b3n._images",
     ),

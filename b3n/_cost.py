@@ -16,26 +16,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from b3n._pricing import QUOTA_PER_USD, CallCost
-
-_COUNTS = ("prompt_tokens", "completion_tokens", "cached_tokens", "cache_creation_tokens", "reasoning_tokens", "quota")
+from b3n._pricing import COUNT_FIELDS, QUOTA_PER_USD, CallCost, TokenCounts
 
 
-@dataclass
-class ModelCost:
+@dataclass(frozen=True)
+class ModelCost(TokenCounts):
     """Totals for one model."""
 
-    model: str
     calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_tokens: int = 0
-    cache_creation_tokens: int = 0
-    reasoning_tokens: int = 0
-    quota: int = 0
     #: calls whose model had no price (counted in tokens, not in money).
     unpriced_calls: int = 0
 
@@ -45,6 +36,19 @@ class ModelCost:
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "usd": self.usd}
+
+
+class _Total:
+    """A :class:`CostTracker` attribute: one :class:`ModelCost` field summed over every model."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+
+    def __get__(self, tracker: CostTracker, owner: type | None = None) -> int:
+        return tracker._sum(self.field)
+
+    def __set__(self, tracker: CostTracker, value: object) -> None:
+        raise AttributeError(f"{self.field} is a running total; it cannot be set")
 
 
 class CostTracker:
@@ -58,17 +62,15 @@ class CostTracker:
         """Count one call (a :class:`CallCost` or its ``as_dict()``)."""
         data = cost.as_dict() if isinstance(cost, CallCost) else cost
         model = str(data.get("model") or "unknown")
+        counts = {key: value for key in COUNT_FIELDS
+                  if isinstance(value := data.get(key), int) and not isinstance(value, bool)}
+        unpriced = data.get("price_source", "unpriced") == "unpriced"
         with self._lock:
-            entry = self._models.get(model)
-            if entry is None:
-                entry = self._models[model] = ModelCost(model)
-            entry.calls += 1
-            for key in _COUNTS:
-                value = data.get(key)
-                if isinstance(value, int) and not isinstance(value, bool):
-                    setattr(entry, key, getattr(entry, key) + value)
-            if data.get("price_source", "unpriced") == "unpriced":
-                entry.unpriced_calls += 1
+            entry = self._models.get(model) or ModelCost(model)
+            self._models[model] = replace(
+                entry, calls=entry.calls + 1, unpriced_calls=entry.unpriced_calls + unpriced,
+                **{key: getattr(entry, key) + value for key, value in counts.items()},
+            )
 
     def reset(self) -> None:
         with self._lock:
@@ -77,52 +79,29 @@ class CostTracker:
     def by_model(self) -> dict[str, ModelCost]:
         """A snapshot of the totals per model."""
         with self._lock:
-            return {name: ModelCost(**asdict(entry)) for name, entry in self._models.items()}
+            return dict(self._models)
 
     def _sum(self, key: str) -> int:
         with self._lock:
             return sum(getattr(entry, key) for entry in self._models.values())
 
-    @property
-    def successful_requests(self) -> int:
-        return self._sum("calls")
-
-    @property
-    def prompt_tokens(self) -> int:
-        return self._sum("prompt_tokens")
-
-    @property
-    def completion_tokens(self) -> int:
-        return self._sum("completion_tokens")
+    successful_requests = _Total("calls")
+    prompt_tokens = _Total("prompt_tokens")
+    completion_tokens = _Total("completion_tokens")
+    cached_tokens = _Total("cached_tokens")
+    cache_creation_tokens = _Total("cache_creation_tokens")
+    reasoning_tokens = _Total("reasoning_tokens")
+    total_quota = _Total("quota")
+    unpriced_calls = _Total("unpriced_calls")
 
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
     @property
-    def cached_tokens(self) -> int:
-        return self._sum("cached_tokens")
-
-    @property
-    def cache_creation_tokens(self) -> int:
-        return self._sum("cache_creation_tokens")
-
-    @property
-    def reasoning_tokens(self) -> int:
-        return self._sum("reasoning_tokens")
-
-    @property
-    def total_quota(self) -> int:
-        return self._sum("quota")
-
-    @property
     def total_cost(self) -> float:
         """US dollars (quota units / 500 000)."""
         return self.total_quota / QUOTA_PER_USD
-
-    @property
-    def unpriced_calls(self) -> int:
-        return self._sum("unpriced_calls")
 
     def summary(self) -> str:
         lines = [

@@ -28,7 +28,7 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -68,8 +68,8 @@ class ModelPrice:
 
 
 @dataclass(frozen=True)
-class CallCost:
-    """The cost of one call: its tokens, quota units and US dollars, and where the price came from."""
+class TokenCounts:
+    """What is counted of a model's calls: tokens by kind and the relay's quota units."""
 
     model: str
     prompt_tokens: int = 0
@@ -78,6 +78,16 @@ class CallCost:
     cache_creation_tokens: int = 0
     reasoning_tokens: int = 0
     quota: int = 0
+
+
+#: the summable fields of :class:`TokenCounts`.
+COUNT_FIELDS = tuple(f.name for f in fields(TokenCounts) if f.name != "model")
+
+
+@dataclass(frozen=True)
+class CallCost(TokenCounts):
+    """The cost of one call: its tokens, quota units and US dollars, and where the price came from."""
+
     usd: float = 0.0
     #: ``"relay"`` (the relay's /api/pricing), ``"catalog YYYY-MM-DD"`` or ``"unpriced"`` (no price known).
     price_source: str = "unpriced"

@@ -13,27 +13,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from b3n._exports import ERROR_NAMES, RETURNED_TYPE_NAMES, resolve_lazy
+from b3n._exports import facade_exports, resolve_lazy
 from b3n._version import __version__
 
 if TYPE_CHECKING:
-    from b3n import (
-        AccountInfo,
-        B3nConfig,
-        ChatChunk,
-        ChatCompletion,
-        EmbeddingResponse,
-        GeneratedImage,
-        ImageResult,
-        ModelEntry,
-        ModelInfo,
-        ToolCall,
-        Transcription,
-        TranscriptionSegment,
-        TranscriptionWord,
-        Usage,
-    )
+    from b3n._account import AccountInfo
+    from b3n._catalog import ModelInfo
+    from b3n._chat import ChatChunk, ChatCompletion, ToolCall, Usage
     from b3n._client import AsyncB3nClient, B3nClient
+    from b3n._config import B3nConfig
+    from b3n._embeddings import EmbeddingResponse
+    from b3n._images import GeneratedImage, ImageResult
+    from b3n._models import ModelEntry
+    from b3n._transcription import Transcription, TranscriptionSegment, TranscriptionWord
     from b3n.testing import Emulator
     from langchain_b3n.callbacks import B3nCostCallbackHandler, get_b3n_callback
     from langchain_b3n.chat_models import B3nStructuredOutputWarning, ChatB3n
@@ -41,7 +33,7 @@ if TYPE_CHECKING:
     from langchain_b3n.embeddings import B3nEmbeddings
     from langchain_b3n.tools import B3nImageGeneration, B3nSpeechToText, B3nTextToSpeech, B3nToolInputError
 
-_LAZY = {
+_LAZY = facade_exports({
     "ChatB3n": "langchain_b3n.chat_models",
     "B3nEmbeddings": "langchain_b3n.embeddings",
     "B3nImageGeneration": "langchain_b3n.tools",
@@ -56,9 +48,7 @@ _LAZY = {
     "Emulator": "b3n.testing",
     "B3nStructuredOutputWarning": "langchain_b3n.chat_models",
     "B3nToolInputError": "langchain_b3n.tools",
-}
-_LAZY.update(dict.fromkeys(ERROR_NAMES, "b3n"))
-_LAZY.update(dict.fromkeys(RETURNED_TYPE_NAMES, "b3n"))
+})
 
 __all__ = ["__version__", *sorted(_LAZY)]
 

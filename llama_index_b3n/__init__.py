@@ -13,29 +13,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from b3n._exports import ERROR_NAMES, RETURNED_TYPE_NAMES, resolve_lazy
+from b3n._exports import facade_exports, resolve_lazy
 from b3n._version import __version__
 
 if TYPE_CHECKING:
-    from b3n import (
-        AccountInfo,
-        B3nConfig,
-        B3nStructuredOutputError,
-        ChatChunk,
-        ChatCompletion,
-        EmbeddingResponse,
-        GeneratedImage,
-        ImageResult,
-        ModelEntry,
-        ModelInfo,
-        ToolCall,
-        Transcription,
-        TranscriptionSegment,
-        TranscriptionWord,
-        Usage,
-    )
+    from b3n._account import AccountInfo
+    from b3n._catalog import ModelInfo
+    from b3n._chat import ChatChunk, ChatCompletion, ToolCall, Usage
+    from b3n._chat.structured import B3nStructuredOutputError
     from b3n._client import AsyncB3nClient, B3nClient
+    from b3n._config import B3nConfig
+    from b3n._embeddings import EmbeddingResponse
+    from b3n._images import GeneratedImage, ImageResult
+    from b3n._models import ModelEntry
     from b3n._tokens import B3nTokenizer
+    from b3n._transcription import Transcription, TranscriptionSegment, TranscriptionWord
     from b3n.testing import Emulator
     from llama_index_b3n.callbacks import B3nCostHandler
     from llama_index_b3n.embeddings import B3nEmbedding
@@ -43,7 +35,7 @@ if TYPE_CHECKING:
     from llama_index_b3n.readers import B3nAudioReader
     from llama_index_b3n.tools import B3nToolSpec
 
-_LAZY = {
+_LAZY = facade_exports({
     "B3n": "llama_index_b3n.llms",
     "B3nEmbedding": "llama_index_b3n.embeddings",
     "B3nToolSpec": "llama_index_b3n.tools",
@@ -54,9 +46,7 @@ _LAZY = {
     "AsyncB3nClient": "b3n",
     "Emulator": "b3n.testing",
     "B3nStructuredOutputError": "b3n",
-}
-_LAZY.update(dict.fromkeys(ERROR_NAMES, "b3n"))
-_LAZY.update(dict.fromkeys(RETURNED_TYPE_NAMES, "b3n"))
+})
 
 __all__ = ["__version__", *sorted(_LAZY)]
 
