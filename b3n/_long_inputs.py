@@ -26,7 +26,6 @@ from typing import Any, Literal
 
 from b3n._catalog import get_model_info
 from b3n._errors import B3nInvalidRequestError
-from b3n._tokens import token_counter
 
 LongInputs = Literal["split", "refuse"]
 LONG_INPUT_POLICIES: tuple[str, ...] = ("split", "refuse")
@@ -131,6 +130,8 @@ def plan_long_inputs(texts: Sequence[str], model: str, policy: str = "split") ->
         tokens = 0
         if len(text) * 4 > limit:
             if counter is None:
+                from b3n._tokens import token_counter  # ~12 ms to import (its regexes): only for long texts
+
                 counter = token_counter(model if isinstance(model, str) else "text-embedding-3-small")
             tokens = counter.count_text(text)
         if tokens <= limit:
