@@ -72,6 +72,15 @@ class _Waiter:
             self.loop.call_soon_threadsafe(_resolve, self.future)
 
 
+def _thread_waiter() -> _Waiter:
+    return _Waiter(event=threading.Event())
+
+
+def _task_waiter() -> _Waiter:
+    loop = asyncio.get_running_loop()
+    return _Waiter(loop=loop, future=loop.create_future())
+
+
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
@@ -153,55 +162,29 @@ class AdaptiveLimiter:
     # -- taking and giving back slots ---------------------------------------------------------------
     @contextmanager
     def slot(self) -> Iterator[Slot]:
-        """Block until an attempt may start; the slot is given back when the block ends."""
-        waiter = None
-        with self._lock:
-            if not self._can_start():
-                waiter = _Waiter(event=threading.Event())
-                self._waiters.append(waiter)
-                pause = self._pause_left()
-            else:
-                self._start()
-        if waiter is not None:
-            self._wait_sync(waiter, pause)
-        slot = Slot(self)
-        try:
+        """Block until an attempt may start; the slot is given back when the block ends.
+
+        A 429 raised inside the block (an exception with ``status_code`` 429) is noted on the slot.
+        """
+        self._wait_sync(*self._queue(_thread_waiter))
+        with self._held() as slot:
             yield slot
-        finally:
-            self._finish(slot)
 
     @asynccontextmanager
     async def aslot(self) -> AsyncIterator[Slot]:
         """asyncio twin of :meth:`slot`: waits without blocking the event loop."""
-        waiter = None
-        with self._lock:
-            if not self._can_start():
-                loop = asyncio.get_running_loop()
-                waiter = _Waiter(loop=loop, future=loop.create_future())
-                self._waiters.append(waiter)
-                pause = self._pause_left()
-            else:
-                self._start()
-        if waiter is not None:
-            await self._wait_async(waiter, pause)
-        slot = Slot(self)
-        try:
+        await self._wait_async(*self._queue(_task_waiter))
+        with self._held() as slot:
             yield slot
-        finally:
-            self._finish(slot)
 
     def guard(self, attempt: Callable[..., Iterator[T]]) -> Callable[..., Iterator[T]]:
         """Wrap an attempt (an iterator function, as ``b3n._retry.retrying`` runs them) in a slot."""
 
         def guarded(*args: Any, **kwargs: Any) -> Iterator[T]:
             with self.slot() as slot:
-                try:
-                    for item in attempt(*args, **kwargs):
-                        slot.succeeded()
-                        yield item
-                except Exception as exc:
-                    _note_failure(slot, exc)
-                    raise
+                for item in attempt(*args, **kwargs):
+                    slot.succeeded()
+                    yield item
 
         return guarded
 
@@ -210,15 +193,34 @@ class AdaptiveLimiter:
 
         async def guarded(*args: Any, **kwargs: Any) -> AsyncIterator[T]:
             async with self.aslot() as slot:
-                try:
-                    async for item in attempt(*args, **kwargs):
-                        slot.succeeded()
-                        yield item
-                except Exception as exc:
-                    _note_failure(slot, exc)
-                    raise
+                async for item in attempt(*args, **kwargs):
+                    slot.succeeded()
+                    yield item
 
         return guarded
+
+    # -- what both twins share ------------------------------------------------------------------------
+    def _queue(self, new_waiter: Callable[[], _Waiter]) -> tuple[_Waiter | None, float | None]:
+        """Start at once (``(None, None)``), or queue a waiter: ``(waiter, seconds a pause has left)``."""
+        with self._lock:
+            if self._can_start():
+                self._start()
+                return None, None
+            waiter = new_waiter()
+            self._waiters.append(waiter)
+            return waiter, self._pause_left()
+
+    @contextmanager
+    def _held(self) -> Iterator[Slot]:
+        """A granted slot: given back (and a 429 noted) when the attempt ends."""
+        slot = Slot(self)
+        try:
+            yield slot
+        except Exception as exc:
+            _note_failure(slot, exc)
+            raise
+        finally:
+            self._finish(slot)
 
     # -- internals (call with the lock held unless said otherwise) ----------------------------------
     def _can_start(self) -> bool:
@@ -249,7 +251,9 @@ class AdaptiveLimiter:
             waiter.wake()
         return None
 
-    def _wait_sync(self, waiter: _Waiter, pause: float | None) -> None:
+    def _wait_sync(self, waiter: _Waiter | None, pause: float | None) -> None:
+        if waiter is None:
+            return
         assert waiter.event is not None
         while True:
             waiter.event.wait(pause)
@@ -261,7 +265,9 @@ class AdaptiveLimiter:
                     return
                 waiter.event.clear()
 
-    async def _wait_async(self, waiter: _Waiter, pause: float | None) -> None:
+    async def _wait_async(self, waiter: _Waiter | None, pause: float | None) -> None:
+        if waiter is None:
+            return
         assert waiter.future is not None
         try:
             while True:
