@@ -57,8 +57,12 @@ class ModelInfo:
     prompt_caching: bool = False
     #: the model takes ``logprobs`` / ``top_logprobs``.
     logprobs: bool = False
-    #: the model returns ``n`` choices per request when asked.
+    #: the model returns ``n`` choices per request when asked (the relay forwards ``n``).
     multiple_choices: bool = False
+    #: how the relay takes a thinking budget: ``"claude_max_tokens"`` (new-api's ``-thinking`` adapter gives
+    #: thinking 80% of ``max_tokens``), ``"gemini_thinking_config"`` (``extra_body.google.thinking_config``),
+    #: or None (no budget; ``reasoning_effort`` is the control, if any).
+    thinking_budget: Literal["claude_max_tokens", "gemini_thinking_config"] | None = None
     max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
     #: embeddings only
     embedding_dimensions: int | None = None
@@ -131,6 +135,7 @@ def _claude(name: str, out: int, *, thinking: bool = False) -> ModelInfo:
         name=name, vendor="anthropic", context_window=200_000, max_output_tokens=out, image_inputs=True,
         tool_calling=True, parallel_tool_calls=True, tool_choice=True, max_temperature=1.0,
         prompt_caching=True, reasoning=thinking, reasoning_effort=thinking,
+        thinking_budget="claude_max_tokens" if thinking else None,
         notes="adapted to the OpenAI format by the relay; response_format is ignored"
         + ("; the -thinking suffix turns on extended thinking (budget set by the relay)" if thinking else ""),
     )
@@ -140,7 +145,7 @@ def _gemini(name: str, ctx: int, out: int = 8_192, *, thinking: bool = False) ->
     return ModelInfo(
         name=name, vendor="google", context_window=ctx, max_output_tokens=out, image_inputs=True,
         tool_calling=True, parallel_tool_calls=True, tool_choice=True, reasoning=thinking,
-        reasoning_effort=thinking,
+        reasoning_effort=thinking, thinking_budget="gemini_thinking_config" if thinking else None,
         notes="adapted to the OpenAI format by the relay; response_format is ignored",
     )
 

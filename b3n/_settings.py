@@ -72,6 +72,24 @@ def known_argument_names(cls: type[BaseModel]) -> frozenset[str]:
     return frozenset(names)
 
 
+#: chat request options both frameworks' chat classes take as fields and as per-call arguments; each is a
+#: keyword argument of :func:`b3n._chat.request.build_chat_request`, validated and adapted per model there.
+CHAT_REQUEST_OPTIONS = ("reasoning_effort", "thinking_budget", "logprobs", "top_logprobs", "n")
+
+
+def chat_request_options(settings: BaseModel, call: dict[str, Any]) -> dict[str, Any]:
+    """The chat request options of one call: each from ``call`` (removed from it) else the instance's field.
+
+    Example:
+        >>> from langchain_b3n import ChatB3n
+        >>> call = {"logprobs": True, "seed": 1}
+        >>> options = chat_request_options(ChatB3n(reasoning_effort="low"), call)
+        >>> options["reasoning_effort"], options["logprobs"], call
+        ('low', True, {'seed': 1})
+    """
+    return {name: call.pop(name, getattr(settings, name, None)) for name in CHAT_REQUEST_OPTIONS}
+
+
 def _is_live(value: Any) -> bool:
     from b3n._client import AsyncB3nClient, B3nClient
 

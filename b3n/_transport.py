@@ -589,6 +589,8 @@ def _ended_early(url: str) -> StreamEndedEarly:
 
 
 CutHandler = Callable[[Exception, B3nError], B3nError]
+#: called with the response headers of an event stream when it opens.
+HeadersSeen = Callable[[Mapping[str, str]], None]
 
 
 # ----------------------------------------------------------------------------- sync
@@ -638,13 +640,16 @@ class SyncTransport(TransportBase):
         )
         return first(self._retrying(call, self._whole_body if gate is None else gate.guard(self._whole_body)))
 
-    def iter_sse(self, path: str, payload: Mapping[str, Any], *, model: str | None = None) -> Iterator[dict[str, Any]]:
+    def iter_sse(
+        self, path: str, payload: Mapping[str, Any], *, model: str | None = None, on_open: HeadersSeen | None = None
+    ) -> Iterator[dict[str, Any]]:
         """POST ``payload`` and yield each SSE ``data`` object until ``[DONE]``.
 
-        Retries (per policy) only until the first event has been yielded.
+        Retries (per policy) only until the first event has been yielded. ``on_open`` is called with the
+        headers of each attempt's event stream, before its first event (e.g. to read the request id).
         """
         call = self.prepare("POST", path, json_body=payload, model=model, accept=SSE)
-        return self._retrying(call, self._sse_events)
+        return self._retrying(call, lambda c, attempt: self._sse_events(c, attempt, on_open))
 
     def iter_bytes(
         self,
@@ -720,10 +725,12 @@ class SyncTransport(TransportBase):
             body = _read_capped(response, MAX_BODY_BYTES, deadline=deadline, url=call.url, whole=True)
         yield _with_body(response, body)
 
-    def _sse_events(self, call: PreparedCall, attempt: int) -> Iterator[dict[str, Any]]:
+    def _sse_events(self, call: PreparedCall, attempt: int, on_open: HeadersSeen | None) -> Iterator[dict[str, Any]]:
         with self._open(call, attempt) as response:
             if not _is_event_stream(response):
                 raise _not_a_stream(call.url, response, _read_capped(response, MAX_ERROR_BODY_BYTES))
+            if on_open is not None:
+                on_open(response.headers)
             clock = _StreamClock(call)
             decoder = SSEDecoder(call.model)
             for line in split_lines(response.iter_bytes()):
@@ -785,10 +792,10 @@ class AsyncTransport(TransportBase):
         return await afirst(self._retrying(call, self._whole_body if gate is None else gate.aguard(self._whole_body)))
 
     def iter_sse(
-        self, path: str, payload: Mapping[str, Any], *, model: str | None = None
+        self, path: str, payload: Mapping[str, Any], *, model: str | None = None, on_open: HeadersSeen | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         call = self.prepare("POST", path, json_body=payload, model=model, accept=SSE)
-        return self._retrying(call, self._sse_events)
+        return self._retrying(call, lambda c, attempt: self._sse_events(c, attempt, on_open))
 
     def iter_bytes(
         self,
@@ -858,10 +865,14 @@ class AsyncTransport(TransportBase):
             body = await _aread_capped(response, MAX_BODY_BYTES, deadline=deadline, url=call.url, whole=True)
         yield _with_body(response, body)
 
-    async def _sse_events(self, call: PreparedCall, attempt: int) -> AsyncIterator[dict[str, Any]]:
+    async def _sse_events(
+        self, call: PreparedCall, attempt: int, on_open: HeadersSeen | None
+    ) -> AsyncIterator[dict[str, Any]]:
         async with self._open(call, attempt) as response:
             if not _is_event_stream(response):
                 raise _not_a_stream(call.url, response, await _aread_capped(response, MAX_ERROR_BODY_BYTES))
+            if on_open is not None:
+                on_open(response.headers)
             clock = _StreamClock(call)
             decoder = SSEDecoder(call.model)
             async for line in asplit_lines(response.aiter_bytes()):

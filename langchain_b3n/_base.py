@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import AliasChoices, ConfigDict, Field, SecretStr
@@ -29,6 +29,10 @@ SETTINGS_FIELDS = frozenset({
     "api_key", "base_url", "timeout", "stream_idle_timeout", "total_timeout", "max_retries", "default_headers",
     "verify", "proxy",
     "http_client", "http_async_client", "relay_probe_cache",
+})
+#: the request options of the chat model (the README's chat options table is checked against it).
+CHAT_OPTION_FIELDS = frozenset({
+    "reasoning_effort", "thinking_budget", "logprobs", "top_logprobs", "n", "extra_body", "include_request_id",
 })
 
 
@@ -97,4 +101,38 @@ class B3nSettings(ClientSettings):
         return to_langchain_error(exc)
 
 
-__all__ = ["SETTINGS_FIELDS", "B3nSettings"]
+class B3nChatOptions(B3nSettings):
+    """The connection settings plus the chat request options (fields, and per-call arguments of the same name).
+
+    Only the chat model takes these: embeddings, media tools and loaders send no chat request. Each option is
+    validated and adapted per model once, in the core (``b3n._chat.request``), for both frameworks.
+
+    Example:
+        >>> from langchain_b3n import ChatB3n
+        >>> ChatB3n(model="o4-mini", reasoning_effort="high", thinking_budget=2048).reasoning_effort
+        'high'
+    """
+
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+    """Reasoning effort for models that take it (o-series, gpt-5, thinking models); dropped with a warning
+    elsewhere."""
+    thinking_budget: int | None = Field(default=None, ge=0)
+    """Tokens of thinking, where the relay maps a budget (Claude ``-thinking``: sent as the ``max_tokens`` new-api
+    gives 80% of to thinking; Gemini 2.5: ``thinking_config.thinking_budget``, 0 turns thinking off); dropped
+    with a warning elsewhere."""
+    logprobs: bool | None = None
+    """Ask for the log probability of every output token (``response_metadata["logprobs"]``; accumulated over a
+    stream). Models that return none (reasoning models, Claude, Gemini) get a warning and the field is not sent."""
+    top_logprobs: int | None = None
+    """How many most likely alternatives to return per token (0-20; needs ``logprobs=True``)."""
+    n: int | None = Field(default=None, ge=1, le=128)
+    """Choices per call (``generate`` returns them all; ``invoke`` the first). Only models whose relay route
+    forwards ``n`` (OpenAI models); refused before sending for Claude and Gemini; never streamed."""
+    extra_body: dict[str, Any] | None = None
+    """Fields merged into every request body at the top level (as the OpenAI SDK's ``extra_body``)."""
+    include_request_id: bool = False
+    """Put the relay's request id of each successful call in ``response_metadata["request_id"]`` (on the last
+    chunk of a stream); quote it to B3n support."""
+
+
+__all__ = ["CHAT_OPTION_FIELDS", "SETTINGS_FIELDS", "B3nChatOptions", "B3nSettings"]

@@ -40,9 +40,9 @@ from b3n._catalog import ModelInfo, get_model_info
 from b3n._chat import ChatCompletion, ChatRequest, build_chat_request, normalize_tool_choice
 from b3n._chat.structured import json_schema_format
 from b3n._errors import B3nConfigurationError, B3nError
-from b3n._settings import known_argument_names
+from b3n._settings import chat_request_options, known_argument_names
 from b3n._version import __version__
-from langchain_b3n._base import B3nSettings
+from langchain_b3n._base import B3nChatOptions
 from langchain_b3n._messages import StreamConverter, check_image_blocks, completion_to_message, messages_to_wire
 from langchain_b3n._profile import profile_from_info
 from langchain_b3n.errors import (
@@ -66,7 +66,7 @@ class B3nStructuredOutputWarning(UserWarning):
     """The requested structured-output method is not honoured by the model; another one is used."""
 
 
-class ChatB3n(B3nSettings, BaseChatModel):
+class ChatB3n(B3nChatOptions, BaseChatModel):
     """A B3n-AI chat model (any model the relay serves) for LangChain.
 
     Construction needs no key and does no I/O; a missing key fails at the first call with
@@ -115,19 +115,6 @@ class ChatB3n(B3nSettings, BaseChatModel):
     """Ask for token usage on streams (``stream_options.include_usage``)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Extra payload fields sent with every request."""
-    extra_body: dict[str, Any] | None = None
-    """Fields merged into every request body at the top level (as the OpenAI SDK's ``extra_body``)."""
-    include_request_id: bool = False
-    """Put the relay's request id of each successful non-streamed call in ``response_metadata["request_id"]``
-    (quote it to B3n support)."""
-    logprobs: bool | None = None
-    """Ask for the log probability of every output token (``response_metadata["logprobs"]``; accumulated over a
-    stream). Models that return none (reasoning models, Claude, Gemini) get a warning and the field is not sent."""
-    top_logprobs: int | None = None
-    """How many most likely alternatives to return per token (0-20; needs ``logprobs=True``)."""
-    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
-    """Reasoning effort for models that take it (o-series, gpt-5, thinking models); dropped with a warning
-    elsewhere."""
     capabilities: dict[str, Any] | None = None
     """Overrides of the catalog entry (field names of ``b3n.ModelInfo``)."""
 
@@ -163,6 +150,14 @@ class ChatB3n(B3nSettings, BaseChatModel):
         values["model_kwargs"] = extra
         return values
 
+    def __init__(self, /, **data: Any) -> None:
+        super().__init__(**data)
+        if self.n is not None and self.n > 1 and self.streaming:  # as ChatOpenAI refuses it, but typed
+            raise B3nLCInvalidRequestError(
+                f"n={self.n} cannot be combined with streaming=True: several choices come from one non-streamed "
+                "call. Drop streaming=True, or ask for one choice."
+            )
+
     @field_validator("capabilities")
     @classmethod
     def _b3n_check_capabilities(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -192,7 +187,7 @@ class ChatB3n(B3nSettings, BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {"model_name": self.model_name}
-        for key in ("temperature", "max_tokens", "top_p", "seed", "stop", "reasoning_effort"):
+        for key in ("temperature", "max_tokens", "top_p", "seed", "stop", "reasoning_effort", "thinking_budget", "n"):
             value = getattr(self, key)
             if value is not None:
                 params[key] = value
@@ -271,9 +266,7 @@ class ChatB3n(B3nSettings, BaseChatModel):
         tool_choice = kwargs.pop("tool_choice", None)
         parallel = kwargs.pop("parallel_tool_calls", None)
         response_format = kwargs.pop("response_format", None)
-        reasoning_effort = kwargs.pop("reasoning_effort", self.reasoning_effort)
-        logprobs = kwargs.pop("logprobs", self.logprobs)
-        top_logprobs = kwargs.pop("top_logprobs", self.top_logprobs)
+        options = chat_request_options(self, kwargs)
         if stop is None:
             stop = kwargs.pop("stop", None)
         else:
@@ -292,31 +285,32 @@ class ChatB3n(B3nSettings, BaseChatModel):
             response_format=response_format,
             stream=stream,
             include_usage=bool(stream_usage),
-            reasoning_effort=reasoning_effort,
-            logprobs=logprobs,
-            top_logprobs=top_logprobs,
             extra=extra,
+            **options,
         )
 
     def _streams_on_generate(self, kwargs: dict[str, Any]) -> bool:
         explicit = kwargs.get("stream")
         if explicit is not None:
             return bool(explicit)
+        if (kwargs.get("n") or self.n or 1) > 1:
+            return False  # several choices come from one non-streamed call
         if not self.streaming or self.disable_streaming is True:
             return False
         return not (self.disable_streaming == "tool_calling" and kwargs.get("tools"))
 
     def _result(self, completion: ChatCompletion) -> ChatResult:
-        message = completion_to_message(completion)
-        if self.include_request_id and completion.request_id:
-            message.response_metadata["request_id"] = completion.request_id
+        """One generation per choice (``n`` > 1: all of them, usage on the first, as ChatOpenAI does)."""
+        generations = []
+        for choice in (completion, *completion.more_choices):
+            message = completion_to_message(choice)
+            if self.include_request_id and completion.request_id:
+                message.response_metadata["request_id"] = completion.request_id
+            generations.append(ChatGeneration(message=message, generation_info={"finish_reason": choice.finish_reason}))
         llm_output: dict[str, Any] = {"model_name": completion.model}
         if completion.usage is not None:
             llm_output["token_usage"] = completion.usage.as_dict()
-        return ChatResult(
-            generations=[ChatGeneration(message=message, generation_info={"finish_reason": completion.finish_reason})],
-            llm_output=llm_output,
-        )
+        return ChatResult(generations=generations, llm_output=llm_output)
 
     def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
         totals: dict[str, int] = {}
@@ -417,6 +411,8 @@ class ChatB3n(B3nSettings, BaseChatModel):
         converter = StreamConverter(v1=self.output_version == "v1")
         for chunk in self.client.chat.send_stream(request):
             generation = converter.convert(chunk)
+            if self.include_request_id and chunk.final and chunk.request_id:
+                generation.message.response_metadata["request_id"] = chunk.request_id
             if run_manager is not None:
                 run_manager.on_llm_new_token(generation.text, chunk=generation)
             yield generation
@@ -446,6 +442,8 @@ class ChatB3n(B3nSettings, BaseChatModel):
         converter = StreamConverter(v1=self.output_version == "v1")
         async for chunk in self.async_client.chat.send_stream(request):
             generation = converter.convert(chunk)
+            if self.include_request_id and chunk.final and chunk.request_id:
+                generation.message.response_metadata["request_id"] = chunk.request_id
             if run_manager is not None:
                 await run_manager.on_llm_new_token(generation.text, chunk=generation)
             yield generation

@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 import os
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
@@ -28,6 +28,10 @@ SETTINGS_FIELDS = frozenset({
     "api_key", "api_base", "timeout", "stream_idle_timeout", "total_timeout", "max_retries", "default_headers",
     "verify", "proxy",
     "relay_probe_cache",
+})
+#: the request options of the LLM (the README's chat options table is checked against it).
+CHAT_OPTION_FIELDS = frozenset({
+    "reasoning_effort", "thinking_budget", "logprobs", "top_logprobs", "include_request_id",
 })
 #: constructor arguments that are settings but not fields (live objects, never serialised).
 HTTP_CLIENT_ARGS = ("http_client", "async_http_client")
@@ -98,4 +102,39 @@ class B3nSettings(ClientSettings):
         return self._http_client, self._async_http_client
 
 
-__all__ = ["HTTP_CLIENT_ARGS", "SETTINGS_FIELDS", "B3nSettings"]
+class B3nChatOptions(B3nSettings):
+    """The connection settings plus the chat request options (fields, and per-call arguments of the same name).
+
+    Only the LLM takes these: embeddings, tools and readers send no chat request. Each option is validated and
+    adapted per model once, in the core (``b3n._chat.request``), for both frameworks. ``n`` is a per-call
+    argument only (LlamaIndex's ``OpenAI`` has no such field): ``llm.chat(messages, n=3)``.
+
+    Example:
+        >>> from llama_index_b3n import B3n
+        >>> B3n(model="gemini-2.5-flash", thinking_budget=0).thinking_budget
+        0
+    """
+
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = Field(
+        default=None,
+        description="Reasoning effort for models that take it (o-series, gpt-5, thinking models); dropped with a "
+        "warning elsewhere.",
+    )
+    thinking_budget: int | None = Field(
+        default=None, ge=0,
+        description="Tokens of thinking where the relay maps a budget (Claude -thinking, Gemini 2.5; 0: off); "
+        "dropped with a warning elsewhere.",
+    )
+    logprobs: bool | None = Field(
+        default=None, description="Ask for per-token log probabilities (ChatResponse.logprobs); warns where none come."
+    )
+    top_logprobs: int | None = Field(default=None, ge=0, le=20, description="Alternatives per token (needs logprobs).")
+    include_request_id: bool = Field(
+        default=False, description="Put the relay's request id of each call in additional_kwargs (streams too)."
+    )
+
+    def __init__(self, /, **data: Any) -> None:  # the framework class passes its own arguments through
+        super().__init__(**data)
+
+
+__all__ = ["CHAT_OPTION_FIELDS", "HTTP_CLIENT_ARGS", "SETTINGS_FIELDS", "B3nChatOptions", "B3nSettings"]

@@ -252,9 +252,12 @@ class StreamConverter:
         ('Hello', 'lo')
     """
 
-    __slots__ = ("calls", "logprobs", "refusal", "text", "thinking")
+    __slots__ = ("calls", "include_request_id", "logprobs", "refusal", "request_id", "text", "thinking")
 
-    def __init__(self) -> None:
+    def __init__(self, include_request_id: bool = False) -> None:
+        #: put the relay's request id in ``additional_kwargs`` (and the final ``raw``) from the first response on.
+        self.include_request_id = include_request_id
+        self.request_id: str | None = None
         self.logprobs: list[dict[str, Any]] | None = None
         self.text = ""
         self.thinking = ""
@@ -262,8 +265,15 @@ class StreamConverter:
         self.calls: list[ToolCall] = []
 
     def convert(self, chunk: ChatChunk) -> ChatResponse:
-        if chunk.final:
-            return self._final(chunk)
+        self.request_id = chunk.request_id or self.request_id
+        response = self._final(chunk) if chunk.final else self._delta(chunk)
+        if self.include_request_id and self.request_id:
+            response.additional_kwargs["request_id"] = self.request_id
+            if chunk.final and isinstance(response.raw, dict):
+                response.raw["request_id"] = self.request_id
+        return response
+
+    def _delta(self, chunk: ChatChunk) -> ChatResponse:
         self.text += chunk.content
         if chunk.logprobs:
             self.logprobs = (self.logprobs or []) + chunk.logprobs

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
@@ -52,7 +52,8 @@ from b3n._chat.structured import B3nStructuredOutputError, extract_json, json_sc
 from b3n._chat.types import ChatCompletion
 from b3n._errors import B3nConfigurationError
 from b3n._lazy import httpx
-from llama_index_b3n._base import B3nSettings
+from b3n._settings import chat_request_options
+from llama_index_b3n._base import B3nChatOptions
 from llama_index_b3n._messages import StreamConverter, completion_to_response, messages_to_wire
 
 if TYPE_CHECKING:
@@ -66,10 +67,10 @@ Model = TypeVar("Model", bound=BaseModel)
 
 #: call parameters that become named arguments of the core's ``build_chat_request`` (the rest go in ``extra``).
 _REQUEST_ARGUMENTS = ("temperature", "max_tokens", "stop", "tools", "tool_choice", "parallel_tool_calls",
-                      "response_format", "reasoning_effort", "logprobs", "top_logprobs")
+                      "response_format")
 
 
-class B3n(B3nSettings, FunctionCallingLLM):
+class B3n(B3nChatOptions, FunctionCallingLLM):
     """A B3n-AI chat model (GPT, o1, Claude, Gemini, ... behind one relay) for LlamaIndex.
 
     Construction does no I/O and needs no key; a missing key fails at the first call
@@ -102,19 +103,6 @@ class B3n(B3nSettings, FunctionCallingLLM):
         default=None, description="Overrides of the catalog entry, e.g. {'tool_calling': True}."
     )
     strict: bool = Field(default=False, description="Send tool and response schemas in OpenAI strict mode.")
-    include_request_id: bool = Field(
-        default=False, description="Put the relay's request id of non-streamed calls in additional_kwargs."
-    )
-    logprobs: bool | None = Field(
-        default=None, description="Ask for per-token log probabilities (ChatResponse.logprobs); warns where none come."
-    )
-    top_logprobs: int | None = Field(default=None, ge=0, le=20, description="Alternatives per token (needs logprobs).")
-    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = Field(
-        default=None,
-        description="Reasoning effort for models that take it (o-series, gpt-5, thinking models); dropped with a "
-        "warning elsewhere.",
-    )
-
     b3n_cache_fields: ClassVar[frozenset[str]] = frozenset({"model", "capabilities"})
 
     _info: ModelInfo | None = PrivateAttr(default=None)
@@ -213,9 +201,7 @@ class B3n(B3nSettings, FunctionCallingLLM):
         named = {k: params.pop(k) for k in _REQUEST_ARGUMENTS if k in params}
         named.setdefault("temperature", self.temperature)
         named.setdefault("max_tokens", self.max_tokens)
-        named.setdefault("reasoning_effort", self.reasoning_effort)
-        named.setdefault("logprobs", self.logprobs)
-        named.setdefault("top_logprobs", self.top_logprobs)
+        named.update(chat_request_options(self, params))
         stream_options = params.pop("stream_options", None)
         include_usage = self.stream_usage
         if isinstance(stream_options, Mapping) and "include_usage" in stream_options:
@@ -236,7 +222,11 @@ class B3n(B3nSettings, FunctionCallingLLM):
         response = completion_to_response(completion)
         if self.include_request_id and completion.request_id:
             response.additional_kwargs["request_id"] = completion.request_id
+        if completion.more_choices:  # n > 1: every choice's message (the first is response.message)
+            response.additional_kwargs["choices"] = [response.message] + [
+                completion_to_response(choice).message for choice in completion.more_choices]
         return response
+
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
@@ -257,7 +247,7 @@ class B3n(B3nSettings, FunctionCallingLLM):
         chunks = self.client.chat.send_stream(request)
 
         def gen() -> ChatResponseGen:
-            converter = StreamConverter()
+            converter = StreamConverter(self.include_request_id)
             for chunk in chunks:
                 yield converter.convert(chunk)
 
@@ -280,7 +270,7 @@ class B3n(B3nSettings, FunctionCallingLLM):
         chunks = self.async_client.chat.send_stream(request)
 
         async def gen() -> ChatResponseAsyncGen:
-            converter = StreamConverter()
+            converter = StreamConverter(self.include_request_id)
             async for chunk in chunks:
                 yield converter.convert(chunk)
 

@@ -12,7 +12,11 @@ helpers below), then call :func:`build_chat_request`, which validates the input
 - ``parallel_tool_calls`` sent only when set and forwarded for that model;
 - ``reasoning_effort`` sent to models that take it (o-series, gpt-5, thinking models), dropped with a warning
   elsewhere; an ``extra_body`` dict is merged into the payload (as the OpenAI SDK does);
-- image parts refused for text-only models, tools refused for models without tools.
+- image parts refused for text-only models, tools refused for models without tools;
+- ``n`` > 1 sent to the families whose relay route forwards it (OpenAI models); refused before sending for
+  Claude and Gemini, whose relay adaptors drop it (one-api, new-api) and would answer one choice; never streamed;
+- ``thinking_budget`` mapped where the relay maps one (see :func:`apply_thinking_budget`), dropped with one warning
+  elsewhere.
 
 Example:
     >>> req = build_chat_request("o1-mini", [{"role": "system", "content": "Be terse."},
@@ -52,6 +56,12 @@ class ChatRequest:
     #: the caller asked to stream but the model cannot: serve the stream from one call.
     emulate_stream: bool = False
     include_usage: bool = True
+
+    @property
+    def n(self) -> int:
+        """How many choices were asked for (1 unless ``n`` was given)."""
+        value = self.payload.get("n")
+        return value if isinstance(value, int) and not isinstance(value, bool) else 1
 
 
 # ----------------------------------------------------------------------------- helpers for adapters
@@ -326,6 +336,73 @@ def adapt_payload(payload: dict[str, Any], info: ModelInfo) -> bool:
 
 
 REASONING_EFFORTS = ("minimal", "low", "medium", "high")
+MAX_CHOICES = 128
+#: new-api's Claude thinking adapter sends ``budget_tokens = max_tokens * 0.8`` (its default
+#: ``thinking_adapter_budget_tokens_percentage``) and raises ``max_tokens`` to at least 1280
+#: (``relay/channel/claude/relay-claude.go``, ``setting/model_setting/claude.go``).
+CLAUDE_BUDGET_SHARE = 0.8
+CLAUDE_MIN_BUDGET = 1024
+
+
+def _check_choices(payload: dict[str, Any], info: ModelInfo, stream: bool) -> None:
+    """Validate ``n`` (argument or extra field): 1-128, only where the relay forwards it, never streamed."""
+    if "n" not in payload:
+        return
+    n = payload["n"]
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_CHOICES:
+        raise B3nInvalidRequestError(f"n must be an integer from 1 to {MAX_CHOICES}, got {n!r}.")
+    if n == 1:
+        payload.pop("n")
+        return
+    if not info.multiple_choices:
+        raise B3nInvalidRequestError(
+            f"{info.name} returns one choice per request on B3n: the relay's Claude and Gemini routes drop n, so "
+            f"n={n} would come back as 1. Send {n} requests instead (e.g. llm.batch([prompt] * {n}))."
+        )
+    if stream:
+        raise B3nInvalidRequestError(
+            f"n={n} cannot be streamed (the choices would arrive interleaved); use a non-streamed call "
+            "(invoke / generate / chat) to get all of them."
+        )
+
+
+def apply_thinking_budget(payload: dict[str, Any], info: ModelInfo, budget: int) -> None:
+    """Map a thinking budget (tokens) onto what the relay takes for ``info``, in place.
+
+    - Claude ``-thinking`` models: new-api turns on extended thinking with ``budget_tokens`` = 80% of
+      ``max_tokens``; the budget is sent as that ``max_tokens`` (budget / 0.8), or checked against a given one;
+    - Gemini 2.5: ``extra_body.google.thinking_config.thinking_budget``, the field Google's OpenAI-compatible
+      endpoint reads (an OpenAI-type channel passes the body through);
+    - any other model: not sent, one ``B3nAdaptationWarning``.
+    """
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
+        raise B3nInvalidRequestError(f"thinking_budget must be a number of tokens >= 0, got {budget!r}.")
+    how = info.thinking_budget
+    if how == "claude_max_tokens":
+        if budget < CLAUDE_MIN_BUDGET:
+            raise B3nInvalidRequestError(
+                f"thinking_budget must be at least {CLAUDE_MIN_BUDGET} tokens for {info.name} (Anthropic's minimum)."
+            )
+        needed = -(-budget * 10 // int(CLAUDE_BUDGET_SHARE * 10))  # ceil(budget / 0.8) in integers
+        key = "max_completion_tokens" if "max_completion_tokens" in payload else "max_tokens"
+        given = payload.get(key)
+        if given is None:
+            payload[key] = needed
+        elif int(given * CLAUDE_BUDGET_SHARE) < budget:
+            raise B3nInvalidRequestError(
+                f"thinking_budget={budget} needs max_tokens >= {needed} on {info.name}: the relay gives thinking "
+                f"{CLAUDE_BUDGET_SHARE:.0%} of max_tokens ({given} gives {int(given * CLAUDE_BUDGET_SHARE)}). "
+                "Raise max_tokens or leave it unset."
+            )
+    elif how == "gemini_thinking_config":
+        extra_body = payload.get("extra_body")
+        extra_body = dict(extra_body) if isinstance(extra_body, Mapping) else {}
+        google = dict(extra_body.get("google") or {})
+        google["thinking_config"] = {**(google.get("thinking_config") or {}), "thinking_budget": budget}
+        extra_body["google"] = google
+        payload["extra_body"] = extra_body
+    else:
+        _warn(f"{info.name} takes no thinking budget on B3n; thinking_budget={budget} was not sent.")
 
 
 def _flatten_extra(extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -356,6 +433,8 @@ def build_chat_request(
     reasoning_effort: str | None = None,
     logprobs: bool | None = None,
     top_logprobs: int | None = None,
+    n: int | None = None,
+    thinking_budget: int | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> ChatRequest:
     """Validate and adapt one chat request. Raises :class:`B3nInvalidRequestError` before any I/O."""
@@ -406,8 +485,11 @@ def build_chat_request(
             if key in ("messages", "model"):
                 raise B3nInvalidRequestError(f"{key!r} cannot be passed as an extra parameter.")
             payload[key] = value
-    if payload.get("n", 1) != 1:
-        raise B3nInvalidRequestError("n must be 1: B3n chat models return one choice per request here.")
+    if n is not None:
+        payload["n"] = n
+    _check_choices(payload, info, stream)
+    if thinking_budget is not None:
+        apply_thinking_budget(payload, info, thinking_budget)
     if stream:
         payload["stream"] = True
         if include_usage:

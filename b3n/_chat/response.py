@@ -136,16 +136,29 @@ def parse_chat_completion(body: Any, requested_model: str) -> ChatCompletion:
             f"(body: {json.dumps(body, ensure_ascii=False)[:200]})."
             " The upstream may have filtered the reply; try again or another model."
         )
-    first_index = min((_int(c.get("index")) or 0) for c in choices if isinstance(c, Mapping))
+    groups: dict[int, list[Mapping[str, Any]]] = {}
+    for choice in choices:
+        if isinstance(choice, Mapping):
+            groups.setdefault(_int(choice.get("index")) or 0, []).append(choice)
+    completions = [_parse_choice(groups[index], body, requested_model) for index in sorted(groups)]
+    first = completions[0]
+    first.usage = parse_usage(body.get("usage"))
+    first.raw = dict(body)
+    first.more_choices = completions[1:]
+    for other in first.more_choices:
+        other.id = first.id
+    return first
+
+
+def _parse_choice(group: list[Mapping[str, Any]], body: Mapping[str, Any], requested_model: str) -> ChatCompletion:
+    """One choice (Claude relays split a tool-call turn into two choices sharing an index: merged here)."""
     texts: list[str] = []
     reasoning_parts: list[str] = []
     tool_calls: list[ToolCall] = []
     finish: str | None = None
     refusal: str | None = None
     logprobs: list[dict[str, Any]] | None = None
-    for choice in choices:
-        if not isinstance(choice, Mapping) or (_int(choice.get("index")) or 0) != first_index:
-            continue
+    for choice in group:
         if logprobs is None:
             logprobs = logprob_content(choice.get("logprobs"))
         message = choice.get("message") or {}
@@ -181,10 +194,8 @@ def parse_chat_completion(body: Any, requested_model: str) -> ChatCompletion:
         reasoning="\n\n".join(reasoning_parts) or None,
         tool_calls=tool_calls,
         finish_reason=finish,
-        usage=parse_usage(body.get("usage")),
         system_fingerprint=fingerprint if isinstance(fingerprint, str) else None,
         created=created,
         refusal=refusal,
-        raw=dict(body),
         logprobs=logprobs,
     )

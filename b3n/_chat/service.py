@@ -43,6 +43,18 @@ def _warn_no_logprobs(model: str) -> None:
     )
 
 
+def _check_choices(request: ChatRequest, completion: ChatCompletion) -> None:
+    """Warn when the relay answered fewer choices than ``n`` asked for (never a silent 1 for 3)."""
+    got = 1 + len(completion.more_choices)
+    if got < request.n:
+        warnings.warn(
+            f"{request.model} answered {got} choice(s) although n={request.n} were asked for (the relay dropped "
+            "n); send separate requests for more.",
+            B3nAdaptationWarning,
+            stacklevel=5,
+        )
+
+
 def _with_partial(exc: B3nStreamInterruptedError, assembler: StreamAssembler) -> B3nStreamInterruptedError:
     exc.partial = assembler.result()
     return exc
@@ -163,6 +175,7 @@ class _ChatPlans:
         body = json_or_error(response, f"the chat request for model {request.model!r}")
         completion = parse_chat_completion(body, request.model)
         completion.request_id = extract_request_id(None, response.headers)
+        _check_choices(request, completion)
         if request.payload.get("logprobs") and completion.logprobs is None:
             _warn_no_logprobs(request.model)
         if completion.usage is not None:
@@ -216,7 +229,7 @@ class _ChatPlans:
         retried = False
         while True:
             try:
-                events = self.transport.iter_sse(PATH, payload, model=request.model)
+                events = self.transport.iter_sse(PATH, payload, model=request.model, on_open=assembler.see_headers)
                 while (raw := (yield next_item(events))) is not None:
                     chunk = assembler.feed(raw)
                     if chunk is not None:

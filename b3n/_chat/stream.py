@@ -46,6 +46,7 @@ class StreamAssembler:
         "_finished",
         "_held_ws",
         "_id",
+        "_id_given",
         "_lead_ws",
         "_reasoning",
         "_refusal",
@@ -57,6 +58,7 @@ class StreamAssembler:
         "fingerprint",
         "finish_reason",
         "model",
+        "request_id",
         "requested_model",
         "saw_logprobs",
         "usage",
@@ -64,6 +66,10 @@ class StreamAssembler:
 
     def __init__(self, requested_model: str) -> None:
         self.saw_logprobs = False
+        #: the relay's request id (from the stream's headers, see :meth:`see_headers`): on the first and the
+        #: terminal chunk.
+        self.request_id: str | None = None
+        self._id_given = False
         self.requested_model = requested_model
         self.model: str | None = None
         self.finish_reason: str | None = None
@@ -86,6 +92,12 @@ class StreamAssembler:
         self._strip_ws = strips_trailing_whitespace(requested_model)
 
     # -------------------------------------------------------------- feeding
+
+    def see_headers(self, headers: Mapping[str, str]) -> None:
+        """Note the request id of the stream that just opened (each retry's stream has its own)."""
+        from b3n._errors import extract_request_id
+
+        self.request_id = extract_request_id(None, headers)
 
     def feed(self, raw: Mapping[str, Any]) -> ChatChunk | None:
         """Consume one SSE data object; return a chunk with new content, or None."""
@@ -145,7 +157,10 @@ class StreamAssembler:
             self._content.append(content)
         if not (content or reasoning or deltas or refusal or logprobs):
             return None
-        return ChatChunk(content=content, reasoning=reasoning, tool_calls=deltas, refusal=refusal, logprobs=logprobs)
+        chunk = ChatChunk(content=content, reasoning=reasoning, tool_calls=deltas, refusal=refusal, logprobs=logprobs)
+        if not self._id_given:
+            chunk.request_id, self._id_given = self.request_id, True
+        return chunk
 
     def _route_text(self, text: str) -> tuple[str, str]:
         """Split text into (content, reasoning) according to a leading <thinking> block."""
@@ -268,6 +283,7 @@ class StreamAssembler:
             id=self._id,
             usage=self.usage,
             system_fingerprint=self.fingerprint,
+            request_id=self.request_id,
         )
 
     @property
@@ -304,6 +320,7 @@ def completion_to_chunks(completion: ChatCompletion) -> list[ChatChunk]:
                     ToolCallDelta(index=i, id=c.id, name=c.name, arguments=c.arguments, extra=c.extra)
                     for i, c in enumerate(completion.tool_calls)
                 ],
+                request_id=completion.request_id,
             )
         )
     chunks.append(
@@ -315,6 +332,7 @@ def completion_to_chunks(completion: ChatCompletion) -> list[ChatChunk]:
             usage=completion.usage,
             system_fingerprint=completion.system_fingerprint,
             cost=completion.cost,
+            request_id=completion.request_id,
         )
     )
     return chunks

@@ -92,6 +92,9 @@ class ChatCompletion:
     logprobs: list[dict[str, Any]] | None = None
     #: the relay's request id of this call (``X-Oneapi-Request-Id``), when it sent one.
     request_id: str | None = None
+    #: choices 1 to n-1 when ``n`` > 1 was asked for, each with its own content, tool calls and finish reason
+    #: (usage and cost, on this first choice, are the whole call's).
+    more_choices: list[ChatCompletion] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -134,3 +137,5 @@ class ChatChunk:
     cost: CallCost | None = None
     #: log probabilities of this chunk's tokens (``logprobs.content``), when asked for and sent.
     logprobs: list[dict[str, Any]] | None = None
+    #: the relay's request id of the call (``X-Oneapi-Request-Id``): on the first and the terminal chunk.
+    request_id: str | None = None

@@ -100,6 +100,10 @@ class ChatRequest:
     max_tokens: int | None = None
     stop: list[str] = field(default_factory=list)
     temperature: float | None = None
+    #: how many choices to answer (``n``; 1 where the relay drops it).
+    n: int = 1
+    #: the thinking budget the upstream gets (tokens), None when thinking is off or unbounded.
+    thinking_budget: int | None = None
 
 
 def _is_int(value: object) -> bool:
@@ -413,6 +417,23 @@ def _positive_int(body: dict[str, Any], key: str) -> int | None:
     return int(value)
 
 
+def _thinking_budget(body: dict[str, Any], model: str, family: Family, max_tokens: int | None) -> int | None:
+    """new-api's Claude ``-thinking`` adapter: 80% of ``max_tokens`` (raised to 1280 first, default 8192);
+    Gemini 2.5: ``extra_body.google.thinking_config.thinking_budget`` (Google's OpenAI-compatible field)."""
+    if family == "claude" and model.endswith("-thinking"):
+        return int(max(max_tokens or 8192, 1280) * 0.8)
+    if family == "gemini" and model.startswith("gemini-2.5"):
+        extra = body.get("extra_body")
+        google = extra.get("google") if isinstance(extra, dict) else None
+        config = google.get("thinking_config") if isinstance(google, dict) else None
+        budget = config.get("thinking_budget") if isinstance(config, dict) else None
+        if budget is not None and (not _is_int(budget) or budget < -1):
+            raise invalid(f"Invalid 'thinking_budget': expected an integer >= -1, got {budget!r}.",
+                          param="extra_body.google.thinking_config.thinking_budget")
+        return None if budget is None or budget == -1 else int(budget)
+    return None
+
+
 def parse_chat_request(body: Any, *, quirks: bool = True, gemini_json_mode: bool = False) -> ChatRequest:
     """Validate a chat completion body and return a :class:`ChatRequest` (raises :class:`ApiError`).
 
@@ -493,8 +514,10 @@ def parse_chat_request(body: Any, *, quirks: bool = True, gemini_json_mode: bool
     limits = [v for v in (max_tokens, max_completion) if v is not None]
 
     n = body.get("n")
-    if n is not None and (not _is_int(n) or n != 1):
-        raise invalid(f"Invalid 'n': only n=1 is supported, got {n!r}.", param="n")
+    if n is not None and (not _is_int(n) or not 1 <= n <= 128):
+        raise invalid(f"Invalid 'n': expected an integer from 1 to 128, got {n!r}.", param="n")
+    if n is not None and n > 1 and stream and family in ("openai", "reasoning"):
+        raise invalid("This emulator does not stream n > 1 choices; ask without stream.", param="n")
 
     stop_raw = body.get("stop")
     stop: list[str] = []
@@ -523,6 +546,9 @@ def parse_chat_request(body: Any, *, quirks: bool = True, gemini_json_mode: bool
         max_tokens=min(limits) if limits else None,
         stop=stop,
         temperature=float(temperature) if temperature is not None else None,
+        # OpenAI models answer n choices; the relays' Claude and Gemini adaptors drop n (one choice)
+        n=int(n) if n is not None and family in ("openai", "reasoning") else 1,
+        thinking_budget=_thinking_budget(body, model, family, max_tokens or max_completion),
     )
 
     if family == "reverse":

@@ -222,11 +222,19 @@ def _thinking(user_text: str) -> str:
 
 
 def _with_reasoning(req: ChatRequest, outcome: ChatOutcome) -> ChatOutcome:
-    if req.family == "reasoning":
+    thinks = req.family == "reasoning" or (req.family == "claude" and req.model.endswith("-thinking")) or (
+        req.family == "gemini" and req.model.startswith("gemini-2.5"))
+    if thinks:
         visible = outcome.completion_tokens
-        outcome.reasoning_tokens = 2 * visible
+        outcome.reasoning_tokens = 2 * visible + (_THINKING_FLOOR if req.family != "reasoning" else 0)
+        if req.thinking_budget is not None:  # a budget caps the thinking (0: none at all)
+            outcome.reasoning_tokens = min(outcome.reasoning_tokens, req.thinking_budget)
         outcome.completion_tokens = visible + outcome.reasoning_tokens
     return outcome
+
+
+#: thinking tokens a Claude ``-thinking`` / Gemini 2.5 model spends before even a short answer.
+_THINKING_FLOOR = 40
 
 
 def complete_body(body: dict[str, Any], *, quirks: bool = True, reply_chunks: int | None = None) -> ChatOutcome:

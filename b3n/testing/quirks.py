@@ -63,6 +63,8 @@ def usage_block(req: ChatRequest, outcome: ChatOutcome, quirks: bool, *, extra_c
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
         }
+    elif outcome.reasoning_tokens and uses_call_style(req, quirks) == "gemini":  # thoughtsTokenCount
+        usage["completion_tokens_details"] = {"reasoning_tokens": outcome.reasoning_tokens}
     return usage
 
 

@@ -160,10 +160,26 @@ def handle_chat(ctx: Context) -> Reply | StreamReply:
         return StreamReply([sse_event(c) for c in chunks], "text/event-stream")
     shaped = relays.build_completion(req, outcome, relay, created) if ctx.quirks else None
     completion = shaped or build_completion(req, outcome, quirks=ctx.quirks, created=created)
+    if req.n > 1:
+        _more_choices(completion, req.n)
     prompt_cache.patch_usage(completion.get("usage"), written, read)
     if want_logprobs:
         logprobs.add_to_completion(completion, top_logprobs)
     return json_reply(completion)
+
+
+def _more_choices(completion: dict[str, Any], n: int) -> None:
+    """``n`` choices (indexes 0..n-1) as OpenAI answers them; usage bills the prompt once and every choice's
+    completion tokens (the scripted model is deterministic, so the choices agree)."""
+    first = completion["choices"][0]
+    completion["choices"] = [{**first, "index": i} for i in range(n)]
+    usage = completion.get("usage")
+    if isinstance(usage, dict):
+        usage["completion_tokens"] *= n
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        details = usage.get("completion_tokens_details")
+        if isinstance(details, dict) and details.get("reasoning_tokens"):
+            details["reasoning_tokens"] *= n
 
 
 def handle_embeddings(ctx: Context) -> Reply:
