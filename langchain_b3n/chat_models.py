@@ -30,7 +30,7 @@ from langchain_core.output_parsers.base import OutputParserLike
 from langchain_core.output_parsers.openai_tools import JsonOutputKeyToolsParser, PydanticToolsParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.prompt_values import ChatPromptValue, PromptValue
-from langchain_core.runnables import Runnable, RunnableGenerator, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_function, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
@@ -45,6 +45,7 @@ from b3n._version import __version__
 from langchain_b3n._base import B3nChatOptions
 from langchain_b3n._messages import StreamConverter, check_image_blocks, completion_to_message, messages_to_wire
 from langchain_b3n._profile import profile_from_info
+from langchain_b3n._structured import answer_or_none
 from langchain_b3n.errors import (
     B3nLCInvalidRequestError,
     B3nLCRefusalError,
@@ -531,6 +532,7 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
         method: StructuredMethod | None = None,
         include_raw: bool = False,
         strict: bool | None = None,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool] | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
         """A runnable returning output that matches ``schema`` (pydantic v2/v1 class, TypedDict or JSON schema).
@@ -542,7 +544,10 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
                 Claude and Gemini, which ignore ``response_format``). A method the model does not
                 honour is replaced with the default and a ``B3nStructuredOutputWarning``.
             include_raw: return ``{"raw", "parsed", "parsing_error"}`` instead of raising on parse errors.
-            strict: forwarded to the tool / JSON schema ``strict`` flag.
+            strict: forwarded to the tool / JSON schema ``strict`` flag (and to ``tools``).
+            tools: tools the model may call instead of answering (as with langchain-openai); needs
+                ``include_raw=True``: after a tool call ``parsed`` is None and the calls are on ``raw``. With
+                ``function_calling`` the schema is one more tool and the model must call one of them.
 
         Example:
             >>> from pydantic import BaseModel
@@ -565,6 +570,8 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
         ls_format: dict[str, Any] = {"kwargs": {"method": chosen, "strict": strict}, "schema": schema}
         llm: Runnable[LanguageModelInput, AIMessage]
         parser: OutputParserLike[Any]
+        if tools:
+            return self._structured_with_tools(schema, chosen, include_raw, strict, tools, ls_format)
         if chosen == "function_calling":
             assert schema is not None
             tool = convert_to_openai_tool(schema, strict=strict)
@@ -594,6 +601,48 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
         parse = RunnablePassthrough.assign(parsed=itemgetter("raw") | guarded, parsing_error=lambda _: None)
         fallback = RunnablePassthrough.assign(parsed=lambda _: None)
         return RunnableMap(raw=llm) | parse.with_fallbacks([fallback], exception_key="parsing_error")
+
+
+    def _structured_with_tools(
+        self,
+        schema: dict[str, Any] | type | None,
+        method: StructuredMethod,
+        include_raw: bool,
+        strict: bool | None,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        ls_format: dict[str, Any],
+    ) -> Runnable[LanguageModelInput, dict[str, Any]]:
+        """``with_structured_output(schema, tools=[...], include_raw=True)``: the answer or the model's tool calls."""
+        if not include_raw:
+            raise B3nLCInvalidRequestError(
+                "with_structured_output(tools=[...]) needs include_raw=True: when the model calls one of the tools, "
+                "the calls are on the 'raw' message and 'parsed' is None."
+            )
+        if schema is None:
+            raise B3nLCInvalidRequestError("with_structured_output(tools=[...]) needs a schema for the answer.")
+        pydantic_schema = schema if isinstance(schema, type) and is_basemodel_subclass(schema) else None
+        llm: Runnable[LanguageModelInput, AIMessage]
+        if method == "function_calling":
+            answer_tool = convert_to_openai_tool(schema, strict=strict)
+            name = answer_tool["function"]["name"]
+            llm = self.bind_tools([*tools, answer_tool], tool_choice="any", strict=strict,
+                                  ls_structured_output_format=ls_format)
+            parse = answer_or_none(pydantic_schema, tool_name=name)
+        else:
+            if method == "json_schema":
+                fn = convert_to_openai_function(schema)
+                response_format = json_schema_format(
+                    fn["name"], fn["parameters"], strict=bool(strict), description=fn.get("description")
+                )
+            else:
+                response_format = {"type": "json_object"}
+            llm = self.bind_tools(tools, strict=strict, response_format=response_format,
+                                  ls_structured_output_format=ls_format)
+            parse = answer_or_none(pydantic_schema)
+        guarded: Runnable[Any, Any] = _refusal_guard() | RunnableLambda(parse)
+        attempt = RunnablePassthrough.assign(parsed=itemgetter("raw") | guarded, parsing_error=lambda _: None)
+        fallback = RunnablePassthrough.assign(parsed=lambda _: None)
+        return RunnableMap(raw=llm) | attempt.with_fallbacks([fallback], exception_key="parsing_error")
 
 
 class _RefusalWatch:

@@ -173,9 +173,13 @@ def test_non_serialisable_tool_arguments_refused() -> None:
         tool_call_to_wire("c1", "f", {"when": object()})
 
 
-def test_n_greater_than_one_refused() -> None:
-    with pytest.raises(B3nInvalidRequestError, match="n must be 1"):
-        build_chat_request("gpt-4o", USER, extra={"n": 2})
+def test_n_greater_than_one_only_where_the_relay_forwards_it() -> None:
+    assert build_chat_request("gpt-4o", USER, extra={"n": 2}).n == 2
+    assert "n" not in build_chat_request("gpt-4o", USER, n=1).payload
+    with pytest.raises(B3nInvalidRequestError, match="one choice per request"):
+        build_chat_request("claude-3-5-sonnet-latest", USER, extra={"n": 2})
+    with pytest.raises(B3nInvalidRequestError, match="cannot be streamed"):
+        build_chat_request("gpt-4o", USER, n=2, stream=True)
 
 
 def test_extra_parameters_pass_through_but_cannot_replace_messages() -> None:
