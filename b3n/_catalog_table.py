@@ -62,6 +62,11 @@ def _chat_notes(info: ModelInfo) -> str:
         notes.append("reasoning tokens in usage")
     if info.reasoning_effort:
         notes.append("`reasoning_effort`")
+    if info.thinking_budget:
+        as_max_tokens = info.thinking_budget == "claude_max_tokens"
+        notes.append("`thinking_budget`" + (" (as `max_tokens`)" if as_max_tokens else ""))
+    if info.multiple_choices:
+        notes.append("`n` choices")
     if info.prompt_caching:
         notes.append("`cache_control` prompt caching")
     if info.vendor == "anthropic":

@@ -659,7 +659,7 @@ def test_embedded_schema_with_escaped_braces() -> None:
     [
         ({"messages": []}, "too short"),
         ({"messages": [{"role": "robot", "content": "x"}]}, "Supported values"),
-        ({"messages": [user("x")], "n": 2}, "only n=1"),
+        ({"messages": [user("x")], "n": 0}, "from 1 to 128"),
         ({"messages": [{"role": "tool", "tool_call_id": "nope", "content": "1"}]}, "preceeding"),
         (
             {

@@ -247,6 +247,8 @@ def test_structured_output_argument_errors() -> None:
     with pytest.raises(B3nInvalidRequestError, match="schema is required"):
         llm.with_structured_output(None)
     with pytest.raises(B3nInvalidRequestError, match="unsupported arguments"):
+        llm.with_structured_output(Joke, tool_choice="any")
+    with pytest.raises(B3nInvalidRequestError, match="needs include_raw=True"):
         llm.with_structured_output(Joke, tools=[magic_function])
 
 

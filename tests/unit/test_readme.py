@@ -311,6 +311,21 @@ def test_configuration_table_lists_exactly_the_settings_of_both_bases(readme: st
         "access_token", "user_id"}
 
 
+def test_chat_options_table_lists_exactly_the_chat_options_of_both_bases(readme: str) -> None:
+    from langchain_b3n._base import CHAT_OPTION_FIELDS as LANGCHAIN
+    from llama_index_b3n._base import CHAT_OPTION_FIELDS as LLAMA_INDEX
+    from llama_index_b3n.llms import B3n
+
+    start = readme.index("\n### Chat request options\n")
+    table = readme[start : readme.index("\n### ", start + 1)]
+    rows = {line.split(" | ")[0].strip("| `"): line.split(" | ") for line in table.splitlines()
+            if line.startswith("| `")}
+    assert set(rows) == LANGCHAIN | LLAMA_INDEX
+    assert {name for name, cells in rows.items() if cells[1] == "field"} == LANGCHAIN
+    assert {name for name, cells in rows.items() if cells[2] == "field"} == LLAMA_INDEX
+    assert set(B3n.model_fields) >= LLAMA_INDEX
+
+
 _SETTINGS = {"api_key": "sk-table", "timeout": 7.0, "stream_idle_timeout": 3.0, "max_retries": 1,
              "default_headers": {"X-Team": "a"}, "verify": False, "proxy": "http://127.0.0.1:3128"}
 
