@@ -260,8 +260,10 @@ CASES = [
     Case("ChatB3n-structured-output-model-without-tools-or-json", lc_structured_no_tools_model,
          e.B3nInvalidRequestError, "cannot return structured output", langchain=True),
     # chat: parameters
-    Case("client-n-2", lambda u, t: client(u).chat.create("gpt-4o-mini", user("x"), extra={"n": 2}),
-         e.B3nInvalidRequestError, "n must be 1"),
+    Case("client-n-2-claude", lambda u, t: client(u).chat.create("claude-3-5-sonnet-latest", user("x"), extra={"n": 2}),
+         e.B3nInvalidRequestError, "one choice per request"),
+    Case("client-n-0", lambda u, t: client(u).chat.create("gpt-4o-mini", user("x"), n=0),
+         e.B3nInvalidRequestError, "n must be an integer from 1 to 128"),
     Case("client-negative-max-tokens", lambda u, t: client(u).chat.create("gpt-4o-mini", user("x"), max_tokens=-5),
          e.B3nInvalidRequestError, "max_tokens must be positive"),
     Case("client-max-tokens-not-a-number",
