@@ -31,7 +31,7 @@ import functools
 import os
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import AliasChoices, BaseModel, PrivateAttr, SecretStr, field_serializer
 
@@ -244,4 +244,27 @@ class ClientSettings(BaseModel):
             self.__dict__["api_key"] = fields["api_key"]
 
 
-__all__ = ["ClientSettings", "api_key_from_env"]
+SettingsT = TypeVar("SettingsT", bound=ClientSettings)
+
+
+class SettingsClients(Generic[SettingsT]):
+    """``client`` / ``async_client`` of a plain class that keeps its connection settings in ``self._settings``.
+
+    The audio loaders and the LlamaIndex tool spec are not pydantic models; they hold a settings base
+    (:class:`ClientSettings`) and hand out its lazily built clients.
+    """
+
+    _settings: SettingsT
+
+    @property
+    def client(self) -> B3nClient:
+        """The blocking :class:`~b3n.B3nClient` for these settings (built on first use)."""
+        return self._settings.client
+
+    @property
+    def async_client(self) -> AsyncB3nClient:
+        """The :class:`~b3n.AsyncB3nClient` for these settings (built on first use)."""
+        return self._settings.async_client
+
+
+__all__ = ["ClientSettings", "SettingsClients", "api_key_from_env"]

@@ -24,11 +24,11 @@ from langchain_core.documents import Document
 from langchain_core.documents.base import Blob
 from pydantic import SecretStr
 
-from b3n._client import AsyncB3nClient, B3nClient
 from b3n._errors import B3nError, B3nInvalidRequestError
 from b3n._lazy import httpx
 from b3n._settings import api_key_from_env
-from b3n._transcription import AudioInput, Transcription, TranscriptionFormat, check_transcription_options
+from b3n._transcription import AudioInput, Transcription, TranscriptionFormat
+from b3n._whisper_options import WhisperOptions
 from langchain_b3n._base import B3nSettings
 from langchain_b3n.errors import to_langchain_error
 
@@ -40,7 +40,7 @@ def _documents(transcription: Transcription, source: str | None, split_segments:
         yield Document(page_content=text, metadata={"source": source, **meta})
 
 
-class B3nWhisperParser(BaseBlobParser):
+class B3nWhisperParser(WhisperOptions[B3nSettings], BaseBlobParser):
     """Transcribe audio blobs with Whisper (``whisper-1``) through B3n.
 
     One Document per blob, with ``source``, ``language`` and ``duration`` metadata; with
@@ -73,14 +73,11 @@ class B3nWhisperParser(BaseBlobParser):
         http_client: httpx.Client | None = None,
         http_async_client: httpx.AsyncClient | None = None,
     ) -> None:
-        self.model = model
-        self.language = language
-        self.prompt = prompt
-        self.temperature = temperature
-        self.response_format = response_format
-        self.split_segments = split_segments
         try:
-            check_transcription_options(split_segments=split_segments, **self._params())  # now, not at the 1st file
+            self._keep_whisper_options(
+                model=model, language=language, prompt=prompt, temperature=temperature,
+                response_format=response_format, split_segments=split_segments,
+            )
         except B3nError as exc:
             raise to_langchain_error(exc) from None
         # the connection settings every LangChain class of this package shares (built once, pickled safely)
@@ -92,26 +89,12 @@ class B3nWhisperParser(BaseBlobParser):
             http_client=http_client, http_async_client=http_async_client,
         )
 
-    @property
-    def client(self) -> B3nClient:
-        """The blocking :class:`~b3n.B3nClient` for these settings (built on first use)."""
-        return self._settings.client
-
-    @property
-    def async_client(self) -> AsyncB3nClient:
-        """The :class:`~b3n.AsyncB3nClient` for these settings (built on first use)."""
-        return self._settings.async_client
-
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(model={self.model!r}, base_url={self._settings.b3n_config().base_url!r}, "
             f"language={self.language!r}, response_format={self.response_format!r}, "
             f"split_segments={self.split_segments!r})"
         )
-
-    def _params(self) -> dict[str, Any]:
-        return {"model": self.model, "language": self.language, "prompt": self.prompt,
-                "temperature": self.temperature, "response_format": self.response_format}
 
     @staticmethod
     def _audio(blob: Blob) -> tuple[AudioInput, str | None]:

@@ -25,13 +25,13 @@ from llama_index.core.readers.base import BaseReader
 from llama_index.core.schema import Document
 from pydantic import SecretStr
 
-from b3n._client import AsyncB3nClient, B3nClient
 from b3n._lazy import httpx
-from b3n._transcription import Transcription, TranscriptionFormat, check_transcription_options
+from b3n._transcription import Transcription, TranscriptionFormat
+from b3n._whisper_options import WhisperOptions
 from llama_index_b3n._base import B3nSettings
 
 
-class B3nAudioReader(BaseReader):
+class B3nAudioReader(WhisperOptions[B3nSettings], BaseReader):
     """Transcribe audio files (mp3, wav, m4a, ogg, flac, webm; at most 25 MB each) into Documents.
 
     Metadata: ``file_path``, ``file_name``, ``language``, ``duration`` (plus anything passed as
@@ -66,13 +66,10 @@ class B3nAudioReader(BaseReader):
         async_http_client: httpx.AsyncClient | None = None,
         http_async_client: httpx.AsyncClient | None = None,
     ) -> None:
-        self.model = model
-        self.language = language
-        self.prompt = prompt
-        self.temperature = temperature
-        self.response_format = response_format
-        self.split_segments = split_segments
-        check_transcription_options(split_segments=split_segments, **self._params())
+        self._keep_whisper_options(
+            model=model, language=language, prompt=prompt, temperature=temperature,
+            response_format=response_format, split_segments=split_segments,
+        )
         # the connection settings every LlamaIndex class of this package shares (built once, pickled safely);
         # http_async_client is the earlier name of async_http_client
         self._settings = B3nSettings(
@@ -82,25 +79,11 @@ class B3nAudioReader(BaseReader):
             async_http_client=async_http_client or http_async_client,
         )
 
-    @property
-    def client(self) -> B3nClient:
-        """The blocking :class:`~b3n.B3nClient` for these settings (built on first use)."""
-        return self._settings.client
-
-    @property
-    def async_client(self) -> AsyncB3nClient:
-        """The :class:`~b3n.AsyncB3nClient` for these settings (built on first use)."""
-        return self._settings.async_client
-
     def __repr__(self) -> str:
         return (
             f"B3nAudioReader(model={self.model!r}, api_base={self._settings.api_base!r}, "
             f"language={self.language!r}, split_segments={self.split_segments!r})"
         )
-
-    def _params(self) -> dict[str, Any]:
-        return {"model": self.model, "language": self.language, "prompt": self.prompt,
-                "temperature": self.temperature, "response_format": self.response_format}
 
     def _documents(
         self, transcription: Transcription, path: Path, extra_info: Mapping[str, Any] | None

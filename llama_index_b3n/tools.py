@@ -22,10 +22,10 @@ from typing import Any
 from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
 from pydantic import SecretStr
 
-from b3n._client import AsyncB3nClient, B3nClient
 from b3n._file_access import AllowedAudioFiles
 from b3n._images import ImageQuality, ImageSize, ImageStyle
 from b3n._lazy import httpx
+from b3n._settings import SettingsClients
 from b3n._speech import Voice, build_speech_request
 from llama_index_b3n._base import B3nSettings
 
@@ -36,7 +36,7 @@ def _output_dir(value: str | Path | None) -> Path:
     return path
 
 
-class B3nToolSpec(BaseToolSpec):
+class B3nToolSpec(SettingsClients[B3nSettings], BaseToolSpec):
     """Media tools for LlamaIndex agents.
 
     Args:
@@ -102,16 +102,6 @@ class B3nToolSpec(BaseToolSpec):
         self.audio_format = audio_format
         self.audio_files = AllowedAudioFiles(root_dir, allowed_extensions)
         build_speech_request("check", **self._speech_params(None))  # bad voice/format/model: fail now
-
-    @property
-    def client(self) -> B3nClient:
-        """The blocking :class:`~b3n.B3nClient` the tools use."""
-        return self._settings.client
-
-    @property
-    def async_client(self) -> AsyncB3nClient:
-        """The :class:`~b3n.AsyncB3nClient` the async tools use."""
-        return self._settings.async_client
 
     def __repr__(self) -> str:
         return (
