@@ -189,15 +189,15 @@ def build_chunks(req: ChatRequest, outcome: ChatOutcome, *, quirks: bool, create
     openai_quirks = quirks and style == "openai"
     fp = fingerprint(req.model) if style == "openai" else None
 
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        c: dict[str, Any] = {
-            "id": cid,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": model,
-        }
+    def head() -> dict[str, Any]:
+        """The fields every chunk starts with."""
+        h: dict[str, Any] = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model}
         if style == "openai":
-            c["system_fingerprint"] = fp
+            h["system_fingerprint"] = fp
+        return h
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        c = head()
         choice: dict[str, Any] = {"index": 0, "delta": delta}
         if style == "openai" and req.family != "reasoning":
             choice["logprobs"] = None
@@ -257,15 +257,6 @@ def build_chunks(req: ChatRequest, outcome: ChatOutcome, *, quirks: bool, create
                 first: dict[str, Any] = {"role": "assistant", "content": piece} if i == 0 else {"content": piece}
                 chunks.append(chunk(first, outcome.finish_reason if i == len(pieces) - 1 else None))
     if req.include_usage:
-        usage_chunk: dict[str, Any] = {
-            "id": cid,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": model,
-        }
-        if style == "openai":
-            usage_chunk["system_fingerprint"] = fp
-        usage_chunk["choices"] = []
-        usage_chunk["usage"] = usage_block(req, outcome, quirks, extra_completion=extra_completion)
-        chunks.append(usage_chunk)
+        usage = usage_block(req, outcome, quirks, extra_completion=extra_completion)
+        chunks.append({**head(), "choices": [], "usage": usage})
     return chunks

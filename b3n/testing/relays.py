@@ -2,7 +2,8 @@
 
 B3n's documentation shows a few of the relay's answers; the public code of the relay family shows the
 rest. Each behaviour found there is a named :class:`RelayQuirk` whose ``source`` names the file and the
-commit it was read at; a *profile* is the set of quirks one relay version has:
+commit it was read at (the table is data: ``relay_quirks.json`` next to this module); a *profile* is the
+set of quirks one relay version has:
 
 * ``docs`` (default): what B3n's documentation shows (the emulator's behaviour before profiles);
 * ``one-api``: songquanpeng/one-api at ``8df4a267`` (2025-02-21);
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 from .chat_request import ChatRequest
@@ -47,77 +49,18 @@ class RelayQuirk:
     source: str
 
 
-_Q = RelayQuirk
-_QUIRK_LIST = [
-    # -- requests ----------------------------------------------------------------------------------
-    _Q("claude_tool_choice_auto", "claude",
-       '`tool_choice` "required"/"none" become auto; a named function is kept.',
-       f"{ONE_API} relay/adaptor/anthropic/main.go (ConvertRequest)"),
-    _Q("claude_tool_choice_dropped", "claude", "`tool_choice` is never forwarded to Claude.",
-       f"{NEW_API} relay/channel/claude/relay-claude.go (RequestOpenAI2ClaudeMessage)"),
-    _Q("gemini_tool_choice_dropped", "gemini", "`tool_choice` is never forwarded to Gemini.",
-       f"{ONE_API} relay/adaptor/gemini/main.go; {NEW_API} relay/channel/gemini/relay-gemini.go"),
-    _Q("claude_null_content_drops_tool_calls", "claude",
-       "An assistant turn with `content: null` loses its tool calls (only string content keeps them), so "
-       "the next tool result has no matching tool_use and Anthropic answers 400.",
-       f"{ONE_API} relay/adaptor/anthropic/main.go (IsStringContent branch) + relay/model/message.go"),
-    _Q("claude_empty_text_block", "claude",
-       'An assistant tool-call turn with `content` "" (new-api: also null) becomes an empty text block, '
-       "which Anthropic rejects with 400; only a message without a `content` key gets a placeholder.",
-       f"{NEW_API} relay/channel/claude/relay-claude.go + dto/openai_request.go (IsStringContent); "
-       f"{ONE_API} relay/adaptor/anthropic/main.go"),
-    _Q("claude_stop_dropped", "claude", "`stop` is not forwarded to Claude.",
-       f"{ONE_API} relay/adaptor/anthropic/main.go (no StopSequences)"),
-    _Q("gemini_stop_dropped", "gemini", "`stop` is not forwarded to Gemini.",
-       f"{ONE_API} relay/adaptor/gemini/main.go; {NEW_API} relay/channel/gemini/relay-gemini.go"),
-    _Q("gemini_tool_role_untranslated", "gemini",
-       'A `role: "tool"` message is sent to Gemini untranslated and assistant tool calls are dropped: '
-       "Gemini answers 400 (valid roles are user and model), so an agent's second step fails.",
-       f"{ONE_API} relay/adaptor/gemini/main.go (ConvertRequest); {NEW_API_2412} "
-       "relay/channel/gemini/relay-gemini.go (CovertGemini2OpenAI; translated from 1d0ef89c, 2024-12-22)"),
-    _Q("gemini_response_format_ignored", "gemini",
-       "`response_format` is not mapped onto Gemini's JSON mode (mapped since 43a7b59b, 2024-12-21).",
-       f"{NEW_API_2412} relay/channel/gemini/relay-gemini.go"),
-    # -- responses ---------------------------------------------------------------------------------
-    _Q("claude_single_choice", "claude",
-       "One choice holding the text and every tool call (B3n's docs show two choices with index 0).",
-       f"{ONE_API} relay/adaptor/anthropic/main.go (ResponseClaude2OpenAI); {NEW_API} "
-       "relay/channel/claude/relay-claude.go"),
-    _Q("claude_stream_empty_finish", "claude", '`"finish_reason": ""` on every non-final stream chunk.',
-       f"{ONE_API} relay/adaptor/anthropic/main.go (StreamResponseClaude2OpenAI)"),
-    _Q("claude_raw_finish_reasons", "claude", 'Raw `"tool_use"` / `"max_tokens"` finish reasons.',
-       f"{NEW_API} relay/channel/claude/relay-claude.go (stopReasonClaude2OpenAI)"),
-    _Q("claude_stream_block_index", "claude",
-       "Streamed tool fragments sit under choice index = Anthropic content block index (1, 2, ...).",
-       f"{NEW_API} relay/channel/claude/relay-claude.go (choice.Index = *claudeResponse.Index)"),
-    _Q("claude_stream_no_usage", "claude", "No usage chunk in streams, even with include_usage.",
-       f"{ONE_API} relay/adaptor/anthropic/main.go (StreamHandler)"),
-    _Q("gemini_first_call_only", "gemini", "Only the first of several function calls is returned.",
-       f"{ONE_API} relay/adaptor/gemini/main.go (getToolCalls: Parts[0]); {NEW_API_2412} "
-       "relay/channel/gemini/relay-gemini.go (fixed in a4795737, 2024-12-23)"),
-    _Q("gemini_stream_drops_tool_calls", "gemini", "Streams carry text only: function calls are dropped.",
-       f"{ONE_API} relay/adaptor/gemini/main.go (streamResponseGeminiChat2OpenAI)"),
-    _Q("gemini_stream_model_literal", "gemini", 'Stream chunks report the model as the literal `"gemini"`.',
-       f"{ONE_API} relay/adaptor/gemini/main.go; {NEW_API_2412} relay/channel/gemini/relay-gemini.go"),
-    _Q("gemini_stream_no_finish", "gemini", "No `finish_reason` on any stream chunk; new id per chunk.",
-       f"{ONE_API} relay/adaptor/gemini/main.go (FinishReason commented out)"),
-    _Q("gemini_stream_extra_stop_chunk", "gemini",
-       'A separate `"stop"` chunk after the content (also after tool calls).',
-       f"{NEW_API_2412} relay/channel/gemini/relay-gemini.go (GenerateStopResponse); {NEW_API} same"),
-    _Q("gemini_stream_no_usage", "gemini", "No usage chunk in streams, even with include_usage.",
-       f"{ONE_API} relay/adaptor/gemini/main.go (StreamHandler)"),
-    _Q("gemini_model_empty", "gemini", 'Non-streamed replies say `"model": ""`.',
-       f"{NEW_API_2412} relay/channel/gemini/relay-gemini.go (model never set; 58fac129 sets it)"),
-    _Q("gemini_stop_with_tool_calls", "gemini", '`finish_reason: "stop"` although tool calls are present.',
-       f"{ONE_API} relay/adaptor/gemini/main.go; {NEW_API_2412} (fixed in 195ab1fd, 2024-12-06)"),
-    # -- errors ------------------------------------------------------------------------------------
-    _Q("token_errors_403", "any",
-       "Token quota errors come as 403 with code `pre_consume_token_quota_failed` and type "
-       "`new_api_error` (one-api: 401, type `one_api_error`, no code).",
-       f"{NEW_API} relay/relay-text.go (preConsumeQuota) + middleware/utils.go; "
-       f"{ONE_API} middleware/auth.go + model/token.go"),
-]
-QUIRKS: dict[str, RelayQuirk] = {q.name: q for q in _QUIRK_LIST}
+def _load_quirks() -> dict[str, RelayQuirk]:
+    """The table in ``relay_quirks.json``: quirks by request, response and error; ``{ONE_API}`` names a commit."""
+    text = resources.files("b3n.testing").joinpath("relay_quirks.json").read_text(encoding="utf-8")
+    commits = {"ONE_API": ONE_API, "NEW_API_2412": NEW_API_2412, "NEW_API": NEW_API}
+    return {
+        name: RelayQuirk(name, row["family"], row["summary"], row["source"].format(**commits))
+        for section in json.loads(text).values()
+        for name, row in section.items()
+    }
+
+
+QUIRKS: dict[str, RelayQuirk] = _load_quirks()
 
 _ONE_API = {
     "claude_tool_choice_auto", "claude_null_content_drops_tool_calls", "claude_empty_text_block",
