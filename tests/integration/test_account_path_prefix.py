@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from b3n import AsyncB3nClient, B3nClient
+from tests.hostile import serving
 
 TOKEN = "emu-access-token-prefix-canary"
 
@@ -46,11 +46,8 @@ class _Gateway(BaseHTTPRequestHandler):
 @pytest.fixture
 def gateway() -> Iterator[tuple[str, list[tuple[str, str | None]]]]:
     seen: list[tuple[str, str | None]] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Gateway,), {"seen": seen}))
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    server.shutdown()
-    server.server_close()
+    with serving(type("Handler", (_Gateway,), {"seen": seen})) as url:
+        yield url, seen
 
 
 @pytest.mark.parametrize(("base_path", "account_path"), [

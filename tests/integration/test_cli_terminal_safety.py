@@ -13,12 +13,13 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.hostile import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 EVIL = "\x1b]0;pwned\x07\x1b[2J\x1b[31m\x9b7m\u202e\r"
@@ -73,14 +74,8 @@ class _HostileRelay(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def relay() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HostileRelay)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_HostileRelay) as url:
+        yield url + "/v1"
 
 
 def _b3n(relay: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pytest
 
 from b3n import AsyncB3nClient, B3nClient
+from tests.hostile import serving
 
 
 class _CookieRelay(http.server.BaseHTTPRequestHandler):
@@ -41,14 +41,8 @@ class _CookieRelay(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def relay() -> Iterator[str]:
     _CookieRelay.seen = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CookieRelay)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_CookieRelay) as url:
+        yield url + "/v1"
 
 
 def test_a_cookie_set_for_one_key_never_reaches_another_keys_requests(relay: str) -> None:

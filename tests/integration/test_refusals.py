@@ -7,9 +7,8 @@ with a refusal, as JSON or as an SSE stream.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from pydantic import BaseModel
 from b3n import B3nClient
 from langchain_b3n import ChatB3n
 from llama_index_b3n import B3n
+from tests.hostile import serving
 
 REFUSAL = "I can't help with that."
 
@@ -56,12 +56,8 @@ class _Refuser(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def refuser() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Refuser)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with serving(_Refuser) as url:
+        yield url + "/v1"
 
 
 class Joke(BaseModel):
