@@ -15,25 +15,11 @@ from typing import Any
 import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, ToolMessage
-from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 
 from b3n.testing import Emulator
 from langchain_b3n import ChatB3n
-
-TASK = "What is magic_function(3)? And what is the weather in 'Paris'?"
-
-
-@tool
-def magic_function(input: int) -> int:
-    """Apply a magic function to an input."""
-    return input + 2
-
-
-@tool
-def get_weather(location: str) -> str:
-    """Get the current weather at a location."""
-    return f"It is sunny and 21 degrees in {location}."
+from tests.langchain_tools import TASK, get_weather, magic_function
 
 
 class Report(BaseModel):

@@ -9,10 +9,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from langchain.agents import create_agent
-from langchain_core.tools import tool
 
 from b3n.testing import Emulator
 from langchain_b3n import ChatB3n, get_b3n_callback
+from tests.langchain_tools import magic_function
 
 MODELS = ["gpt-4o-mini", "claude-3-5-sonnet-latest", "gemini-1.5-flash-latest"]
 KEY = "sk-cost-test"
@@ -40,12 +40,6 @@ def _expected_quota(emu: Emulator) -> int:
         value = tokens * Decimal(str(row["model_ratio"])) * group
         total += int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
     return total
-
-
-@tool
-def magic_function(input: int) -> int:
-    """Apply a magic function to an input."""
-    return input + 2
 
 
 def test_a_100_call_agent_run_costs_what_the_relay_billed_at_its_served_prices(relay: Emulator) -> None:

@@ -10,26 +10,13 @@ from typing import Any
 import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
-from langchain_core.tools import tool
 from pydantic import BaseModel
 
 from b3n.testing import Emulator
 from langchain_b3n import ChatB3n
+from tests.langchain_tools import TASK, get_weather, magic_function
 
 MODELS = ["gpt-4o-mini", "claude-3-5-sonnet-latest", "gemini-1.5-flash-latest"]
-TASK = "What is magic_function(3)? And what is the weather in 'Paris'?"
-
-
-@tool
-def magic_function(input: int) -> int:
-    """Apply a magic function to an input."""
-    return input + 2
-
-
-@tool
-def get_weather(location: str) -> str:
-    """Get the current weather at a location."""
-    return f"It is sunny and 21 degrees in {location}."
 
 
 def _build(kind: str, llm: ChatB3n, **kwargs: Any) -> Any:

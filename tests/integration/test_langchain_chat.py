@@ -31,16 +31,11 @@ from b3n.testing import Emulator
 from langchain_b3n import ChatB3n
 from langchain_b3n._messages import TOOL_CALL_EXTRAS
 from langchain_b3n.chat_models import B3nStructuredOutputWarning
+from tests.langchain_tools import magic_function
 
 GPT, CLAUDE, GEMINI, O1 = "gpt-4o-mini", "claude-3-5-sonnet-latest", "gemini-1.5-flash-latest", "o1-mini"
 TOOL_MODELS = [GPT, CLAUDE, GEMINI]
 MAGIC = "What is the value of magic_function(3)? Use the tool."
-
-
-@tool
-def magic_function(input: int) -> int:
-    """Apply a magic function to an input."""
-    return input + 2
 
 
 @tool

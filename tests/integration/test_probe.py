@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 from langchain.agents import create_agent
-from langchain_core.tools import tool
-from pydantic import BaseModel
 
 from b3n import B3nClient
 from b3n._chat import relay
@@ -18,6 +16,7 @@ from b3n.cli import main
 from b3n.testing import Emulator
 from langchain_b3n import ChatB3n
 from llama_index_b3n import B3n
+from tests.langchain_tools import TASK, Joke, get_weather, magic_function
 
 
 def _chat(emu: Emulator) -> list[Any]:
@@ -85,21 +84,6 @@ def test_cli_probe_json_and_cache(relay_servers: dict[str, Emulator], api_key: s
     assert "tool_choice" in table and "NO" in table and "cached in" in table
 
 
-@tool
-def magic_function(input: int) -> int:
-    """Apply a magic function to an input."""
-    return input + 2
-
-
-@tool
-def get_weather(location: str) -> str:
-    """Get the current weather at a location."""
-    return f"It is sunny and 21 degrees in {location}."
-
-
-TASK = "What is magic_function(3)? And what is the weather in 'Paris'?"
-
-
 @pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
 def test_chatb3n_reading_the_cache_sends_no_failing_request(
     relay_servers: dict[str, Emulator], api_key: str, stream: bool
@@ -118,13 +102,6 @@ def test_chatb3n_reading_the_cache_sends_no_failing_request(
     assert [r.status for r in _chat(emu)] == [200, 200, 200]  # one call per step, nothing refused
     assert not any(r.json.get("stream") for r in _chat(emu))  # streams known to drop calls: never tried
     assert all(m["role"] != "tool" for r in _chat(emu) for m in r.json["messages"])  # text tool turns from the start
-
-
-class Joke(BaseModel):
-    """Joke to tell user."""
-
-    setup: str
-    punchline: str
 
 
 def test_structured_output_goes_straight_to_json_when_probe_found_tool_choice_ignored(

@@ -7,17 +7,11 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from langchain_core.tools import tool
 
 from b3n import B3nAdaptationWarning, get_model_info
 from b3n.testing import Emulator
 from langchain_b3n import ChatB3n
-
-
-@tool
-def magic_function(input: int) -> int:
-    """Apply a magic function to an input."""
-    return input + 2
+from tests.langchain_tools import magic_function
 
 
 @pytest.mark.parametrize("model", ["o3", "o4-mini", "gpt-5", "o3-pro-2027-01-01", "o4-nano-future"])

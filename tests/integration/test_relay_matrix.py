@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
-from langchain_core.tools import tool
 from llama_index.core.agent.workflow import FunctionAgent, ReActAgent, ToolCallResult
 from llama_index.core.llms import ChatMessage
 from llama_index.core.prompts import PromptTemplate
@@ -26,6 +25,7 @@ from b3n.testing import Emulator
 from langchain_b3n import ChatB3n
 from llama_index_b3n import B3n
 from tests.conftest import RELAY_PROFILES
+from tests.langchain_tools import TASK, Joke, get_weather, magic_function
 
 
 def _chat(emu: Emulator) -> list[Any]:
@@ -36,28 +36,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::U
 
 MODELS = {"claude": "claude-3-5-sonnet-latest", "gemini": "gemini-1.5-flash-latest", "gpt": "gpt-4o-mini"}
 FAMILIES = list(MODELS)
-TASK = "What is magic_function(3)? And what is the weather in 'Paris'?"
 #: relays whose Gemini translation loses parallel calls and cannot carry tool turns
 OLD_GEMINI = {"one-api", "new-api-2412"}
-
-
-@tool
-def magic_function(input: int) -> int:
-    """Apply a magic function to an input."""
-    return input + 2
-
-
-@tool
-def get_weather(location: str) -> str:
-    """Get the current weather at a location."""
-    return f"It is sunny and 21 degrees in {location}."
-
-
-class Joke(BaseModel):
-    """Joke to tell user."""
-
-    setup: str
-    punchline: str
 
 
 class Report(BaseModel):

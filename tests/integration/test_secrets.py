@@ -34,6 +34,16 @@ import pytest
 
 from b3n import _errors as e
 from b3n.testing import Emulator
+from langchain_b3n import (
+    B3nAudioLoader,
+    B3nEmbeddings,
+    B3nImageGeneration,
+    B3nSpeechToText,
+    B3nTextToSpeech,
+    B3nWhisperParser,
+    ChatB3n,
+)
+from llama_index_b3n import B3n, B3nAudioReader, B3nEmbedding, B3nToolSpec
 
 CANARY = "LEAKCANARY"
 FAKE_KEY = f"sk-{CANARY}key0123456789abcdefghijklmnopqrstuvwxyzABCD"
@@ -152,16 +162,6 @@ def _public() -> dict[str, Public]:
 
     from b3n import AsyncB3nClient, B3nClient
     from b3n._config import resolve_config
-    from langchain_b3n import (
-        B3nAudioLoader,
-        B3nEmbeddings,
-        B3nImageGeneration,
-        B3nSpeechToText,
-        B3nTextToSpeech,
-        B3nWhisperParser,
-        ChatB3n,
-    )
-    from llama_index_b3n import B3n, B3nAudioReader, B3nEmbedding, B3nToolSpec
 
     lc = {"api_key": FAKE_KEY}
     return {
@@ -582,16 +582,6 @@ def _assert_settings_clean(value: Any, where: str) -> None:
 
 def _settings_objects() -> dict[str, Any]:
     from b3n import AsyncB3nClient, B3nClient, B3nConfig
-    from langchain_b3n import (
-        B3nAudioLoader,
-        B3nEmbeddings,
-        B3nImageGeneration,
-        B3nSpeechToText,
-        B3nTextToSpeech,
-        B3nWhisperParser,
-        ChatB3n,
-    )
-    from llama_index_b3n import B3n, B3nAudioReader, B3nEmbedding, B3nToolSpec
 
     common = {"api_key": SETTINGS_KEY, "default_headers": {"X-Gateway": HEADER_CANARY}, "proxy": PROXY_CANARY}
     lc = {**common, "base_url": "https://relay.example/v1"}
