@@ -10,26 +10,14 @@ import pytest
 from langchain_core.exceptions import ModelInvalidRequestError
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableBinding, RunnableSequence
-from langchain_core.tools import tool
 from pydantic import BaseModel, Field, ValidationError
 
 from b3n._errors import B3nConfigurationError, B3nInvalidRequestError
 from langchain_b3n import ChatB3n
 from langchain_b3n.chat_models import B3nStructuredOutputWarning
+from tests.langchain_tools import get_weather, magic_function
 
 KEY = "sk-unit0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL"
-
-
-@tool
-def magic_function(input: int) -> int:
-    """Apply a magic function to an input."""
-    return input + 2
-
-
-@tool
-def get_weather(location: str) -> str:
-    """Get the weather at a location."""
-    return "sunny"
 
 
 class Joke(BaseModel):
