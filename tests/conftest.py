@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
+    from b3n import AsyncB3nClient, B3nClient
     from b3n.testing import Emulator
 
 #: a key in the one-api format; the emulator accepts any non-empty key.
@@ -61,6 +66,48 @@ def base_url(emulator: Emulator) -> str:
 @pytest.fixture
 def api_key() -> str:
     return TEST_KEY
+
+
+@pytest.fixture
+def client(base_url: str, api_key: str) -> B3nClient:
+    """A :class:`~b3n.B3nClient` on the reset emulator (default settings: two retries)."""
+    from b3n import B3nClient
+
+    return B3nClient(api_key=api_key, base_url=base_url)
+
+
+@pytest.fixture
+def aclient(base_url: str, api_key: str) -> AsyncB3nClient:
+    """An :class:`~b3n.AsyncB3nClient` on the reset emulator (default settings: two retries)."""
+    from b3n import AsyncB3nClient
+
+    return AsyncB3nClient(api_key=api_key, base_url=base_url)
+
+
+@dataclass
+class Peak:
+    """The most requests the emulator had in flight at once while a :func:`sample_peak` block ran."""
+
+    peak: int = 0
+
+
+@contextlib.contextmanager
+def sample_peak(emulator: Emulator) -> Iterator[Peak]:
+    """``with sample_peak(emulator) as seen:`` samples ``emulator.active_requests`` every 2 ms on a thread."""
+    seen, stop = Peak(), threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            seen.peak = max(seen.peak, emulator.active_requests)
+            time.sleep(0.002)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        thread.join()
 
 
 RELAY_PROFILES = ("docs", "one-api", "new-api-2412", "new-api")

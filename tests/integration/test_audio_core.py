@@ -18,17 +18,6 @@ from b3n._errors import (
 from b3n._transcription import TRANSCRIPTION_MAX_BYTES
 from b3n.testing import Emulator
 
-
-@pytest.fixture
-def client(base_url: str, api_key: str) -> B3nClient:
-    return B3nClient(api_key=api_key, base_url=base_url, max_retries=2)
-
-
-@pytest.fixture
-def aclient(base_url: str, api_key: str) -> AsyncB3nClient:
-    return AsyncB3nClient(api_key=api_key, base_url=base_url, max_retries=2)
-
-
 # ----------------------------------------------------------------------------- speech and transcription
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from array import array
 from typing import Any
 
@@ -15,6 +13,7 @@ from b3n import AsyncB3nClient, B3nClient
 from b3n._errors import B3nAuthenticationError, B3nInvalidRequestError, B3nServerError
 from b3n.testing import Emulator
 from b3n.testing.embeddings import EmbeddingEngine
+from tests.conftest import sample_peak
 
 TEXTS_10K = [f"chunk {i} of the corpus" for i in range(10_000)]
 ENGINE = EmbeddingEngine()
@@ -38,39 +37,6 @@ def _last_json(emulator: Emulator) -> Any:
 
 def _batches(emulator: Emulator) -> list[list[str]]:
     return [r.json["input"] for r in emulator.requests if r.route.endswith("embeddings")]
-
-
-@pytest.fixture
-def client(base_url: str, api_key: str) -> B3nClient:
-    return B3nClient(api_key=api_key, base_url=base_url)
-
-
-@pytest.fixture
-def aclient(base_url: str, api_key: str) -> AsyncB3nClient:
-    return AsyncB3nClient(api_key=api_key, base_url=base_url)
-
-
-class _PeakSampler:
-    """Samples ``emulator.active_requests`` on a thread; ``peak`` is the highest value seen."""
-
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.emulator.active_requests)
-            time.sleep(0.002)
-
-    def __enter__(self) -> _PeakSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 # ----------------------------------------------------------------------------- volume and order
@@ -146,7 +112,7 @@ def test_auth_error_is_not_retried(client: B3nClient, emulator: Emulator) -> Non
 
 def test_sync_concurrency_is_bounded(client: B3nClient, emulator: Emulator) -> None:
     emulator.latency = 0.15
-    with _PeakSampler(emulator) as sampler:
+    with sample_peak(emulator) as sampler:
         vectors = client.embeddings.create(TEXTS_10K[:80], dimensions=8, batch_size=10, max_concurrency=3)
     assert len(vectors) == 80 and emulator.count("embeddings") == 9  # 3 rounds over 3 slots
     assert sampler.peak == 3
@@ -154,7 +120,7 @@ def test_sync_concurrency_is_bounded(client: B3nClient, emulator: Emulator) -> N
 
 async def test_async_concurrency_is_bounded(aclient: AsyncB3nClient, emulator: Emulator) -> None:
     emulator.latency = 0.15
-    with _PeakSampler(emulator) as sampler:
+    with sample_peak(emulator) as sampler:
         vectors = await aclient.embeddings.create(TEXTS_10K[:80], dimensions=8, batch_size=10, max_concurrency=3)
     assert len(vectors) == 80 and emulator.count("embeddings") == 9  # 3 rounds over 3 slots
     assert sampler.peak == 3

@@ -15,11 +15,6 @@ from b3n.testing import Emulator
 TEXTS = [f"chunk {i} of a long corpus about relays" for i in range(2000)]
 
 
-@pytest.fixture
-def client(base_url: str, api_key: str) -> B3nClient:
-    return B3nClient(api_key=api_key, base_url=base_url)
-
-
 def test_array_matches_the_lists_in_order(client: B3nClient, emulator: Emulator) -> None:
     lists = client.embeddings.create(TEXTS[:300], dimensions=64, batch_size=50)
     emulator.reset()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from typing import Any
 
 import pytest
@@ -17,6 +15,7 @@ from b3n._errors import B3nAuthenticationError, B3nInvalidRequestError
 from b3n.testing import Emulator
 from langchain_b3n.embeddings import B3nEmbeddings
 from llama_index_b3n.embeddings import B3nEmbedding
+from tests.conftest import sample_peak
 
 CORPUS = [
     "The capital of France is Paris.",
@@ -42,25 +41,6 @@ def lc_emb(base_url: str, api_key: str) -> B3nEmbeddings:
 @pytest.fixture
 def li_emb(base_url: str, api_key: str) -> B3nEmbedding:
     return B3nEmbedding(api_key=api_key, api_base=base_url, dimensions=256)
-
-
-class _Peak:
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator, self.peak, self._stop = emulator, 0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.emulator.active_requests)
-            time.sleep(0.002)
-
-    def __enter__(self) -> _Peak:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 # ----------------------------------------------------------------------------- LangChain
@@ -120,7 +100,7 @@ async def test_langchain_concurrent_calls_share_the_concurrency_bound(base_url: 
                                                                       emulator: Emulator) -> None:
     emb = B3nEmbeddings(api_key=api_key, base_url=base_url, batch_size=5, max_concurrency=2, dimensions=8)
     emulator.latency = 0.1
-    with _Peak(emulator) as peak:
+    with sample_peak(emulator) as peak:
         results = await asyncio.gather(*(emb.aembed_documents(CORPUS * 2) for _ in range(3)))
     assert all(len(r) == 10 for r in results) and emulator.count("embeddings") == 6
     assert peak.peak == 2
@@ -176,7 +156,7 @@ async def test_llamaindex_gathered_batches_stay_within_max_concurrency(base_url:
     emb = B3nEmbedding(api_key=api_key, api_base=base_url, embed_batch_size=10, max_concurrency=2, dimensions=8)
     emulator.latency = 0.05
     texts = [f"{t} #{i}" for i in range(20) for t in CORPUS]  # 100 texts -> 10 batches gathered at once
-    with _Peak(emulator) as peak:
+    with sample_peak(emulator) as peak:
         vectors = await emb.aget_text_embedding_batch(texts)
     assert len(vectors) == 100 and emulator.count("embeddings") == 10
     assert peak.peak == 2

@@ -29,16 +29,6 @@ def assert_png(data: bytes) -> tuple[int, int]:
     return width, height
 
 
-@pytest.fixture
-def client(base_url: str, api_key: str) -> B3nClient:
-    return B3nClient(api_key=api_key, base_url=base_url, max_retries=2)
-
-
-@pytest.fixture
-def aclient(base_url: str, api_key: str) -> AsyncB3nClient:
-    return AsyncB3nClient(api_key=api_key, base_url=base_url, max_retries=2)
-
-
 # ----------------------------------------------------------------------------- images
 
 
