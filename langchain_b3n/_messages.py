@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.messages import (
     AIMessage,
@@ -48,7 +48,9 @@ from langchain_core.outputs import ChatGenerationChunk
 
 from b3n._chat import ChatChunk, ChatCompletion, Usage, image_data_part, image_url_part, text_part, tool_call_to_wire
 from b3n._errors import B3nInvalidRequestError
-from b3n._pricing import CallCost
+
+if TYPE_CHECKING:
+    from b3n._pricing import CallCost
 
 PROVIDER = "b3n"
 #: ``AIMessage.additional_kwargs`` key holding vendor tool-call extras by call id.

@@ -19,19 +19,15 @@ from __future__ import annotations
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
-from typing import Any, ClassVar, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LangSmithParams, LanguageModelInput, ModelProfile
 from langchain_core.language_models.chat_models import BaseChatModel, agenerate_from_stream, generate_from_stream
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
-from langchain_core.output_parsers.base import OutputParserLike
-from langchain_core.output_parsers.openai_tools import JsonOutputKeyToolsParser, PydanticToolsParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.prompt_values import ChatPromptValue, PromptValue
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda, RunnableMap, RunnablePassthrough
-from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_function, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -55,6 +51,10 @@ from langchain_b3n.errors import (
     langchain_errors_iter,
     to_langchain_error,
 )
+
+if TYPE_CHECKING:  # langchain_core's tools and output parsers load on first use: ~13 ms off `import langchain_b3n`
+    from langchain_core.output_parsers.base import OutputParserLike
+    from langchain_core.tools import BaseTool
 
 StructuredMethod = Literal["function_calling", "json_mode", "json_schema"]
 _METHODS: tuple[str, ...] = ("function_calling", "json_mode", "json_schema")
@@ -559,6 +559,9 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
             >>> runnable.first.kwargs["tool_choice"]
             {'type': 'function', 'function': {'name': 'Joke'}}
         """
+        from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+        from langchain_core.output_parsers.openai_tools import JsonOutputKeyToolsParser, PydanticToolsParser
+
         if kwargs:
             raise B3nLCInvalidRequestError(f"with_structured_output got unsupported arguments {sorted(kwargs)}.")
         chosen = self._structured_method(method)
