@@ -71,6 +71,13 @@ class _Waiter:
         elif self.loop is not None and self.future is not None and not self.loop.is_closed():
             self.loop.call_soon_threadsafe(_resolve, self.future)
 
+    def rearm(self) -> None:
+        """Ready to be woken again (a thread's event cleared; a task's resolved future replaced)."""
+        if self.event is not None:
+            self.event.clear()
+        elif self.loop is not None and self.future is not None and self.future.done():
+            self.future = self.loop.create_future()
+
 
 def _thread_waiter() -> _Waiter:
     return _Waiter(event=threading.Event())
@@ -255,34 +262,23 @@ class AdaptiveLimiter:
         if waiter is None:
             return
         assert waiter.event is not None
-        while True:
+        granted = False
+        while not granted:
             waiter.event.wait(pause)
-            with self._lock:
-                if waiter.granted:
-                    return
-                pause = self._dispatch()
-                if waiter.granted:
-                    return
-                waiter.event.clear()
+            granted, pause = self._recheck(waiter)
 
     async def _wait_async(self, waiter: _Waiter | None, pause: float | None) -> None:
         if waiter is None:
             return
         assert waiter.future is not None
+        granted = False
         try:
-            while True:
+            while not granted:
                 if pause is None:
                     await asyncio.shield(waiter.future)
                 else:
                     await asyncio.wait({waiter.future}, timeout=pause)
-                with self._lock:
-                    if waiter.granted:
-                        return
-                    pause = self._dispatch()
-                    if waiter.granted:
-                        return
-                    if waiter.future.done():
-                        waiter.future = asyncio.get_running_loop().create_future()
+                granted, pause = self._recheck(waiter)
         except BaseException:  # cancelled while waiting: give the slot back, or leave the queue
             with self._lock:
                 if waiter.granted:
@@ -292,6 +288,16 @@ class AdaptiveLimiter:
                 elif waiter in self._waiters:
                     self._waiters.remove(waiter)
             raise
+
+    def _recheck(self, waiter: _Waiter) -> tuple[bool, float | None]:
+        """After a wake-up (call without the lock): granted, or not yet and the seconds a pause has left."""
+        with self._lock:
+            if not waiter.granted:
+                pause = self._dispatch()
+                if not waiter.granted:
+                    waiter.rearm()
+                    return False, pause
+        return True, None
 
     def _finish(self, slot: Slot) -> None:
         with self._lock:

@@ -57,10 +57,10 @@ from typing import Any, Literal
 
 from b3n._adaptive import AdaptiveLimiter, shared_limiter
 from b3n._catalog import ModelInfo, get_model_info
-from b3n._errors import B3nInvalidRequestError, B3nResponseError, error_from_stream_payload
-from b3n._lazy import httpx
-from b3n._long_inputs import LongInputs, plan_long_inputs
-from b3n._transport import AsyncTransport, SyncTransport
+from b3n._errors import B3nInvalidRequestError, B3nResponseError, listed_items
+from b3n._long_inputs import LongInputPlan, LongInputs, plan_long_inputs
+from b3n._plans import Plan, arguments_of, arun, run
+from b3n._transport import AsyncTransport, SyncTransport, json_or_error
 
 logger = logging.getLogger("b3n")
 
@@ -227,7 +227,6 @@ def build_embedding_request(
     *,
     dimensions: int | None = None,
     encoding_format: EncodingFormat = "auto",
-    info: ModelInfo | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> EmbeddingRequest:
     """Validate one batch and build its payload (no I/O).
@@ -248,7 +247,7 @@ def build_embedding_request(
             f"One embeddings request takes at most {MAX_BATCH_SIZE} texts, got {len(items)}. "
             "Use create(), which batches for you."
         )
-    dims = check_dimensions(model, dimensions, info)
+    dims = check_dimensions(model, dimensions)
     payload: dict[str, Any] = {
         "model": model,
         "input": items,
@@ -369,6 +368,10 @@ def _fit_dimensions(vector: Any, dimensions: int | None, model: str) -> Any:
     return [v / norm for v in head] if norm else head
 
 
+def _count(items: Any) -> int | str:
+    return len(items) if isinstance(items, list) else "no"
+
+
 def parse_embedding_response(
     body: Any, request: EmbeddingRequest, wire_bytes: int = 0, *, numpy: Any = None
 ) -> EmbeddingResponse:
@@ -379,16 +382,14 @@ def parse_embedding_response(
     Raises :class:`~b3n._errors.B3nResponseError` when the body cannot be a reply to ``request``.
     """
     model = request.model
-    if not isinstance(body, dict):
-        raise B3nResponseError(f"B3n answered the embeddings request for {model!r} with a non-object body.")
-    data = body.get("data")
-    if not isinstance(data, list) or not data:
-        if body.get("error"):
-            raise error_from_stream_payload(body, model=model)
-        raise B3nResponseError(
-            f"B3n returned no embedding data for {model!r} ({len(data) if isinstance(data, list) else 'no'} items "
-            f"for {request.size} texts): {json.dumps(body)[:200]}. Not retried; check the model name."
-        )
+    data = listed_items(
+        body, "data", model=model,
+        not_an_object=lambda: f"B3n answered the embeddings request for {model!r} with a non-object body.",
+        missing=lambda: (
+            f"B3n returned no embedding data for {model!r} ({_count(body.get('data'))} items for {request.size} "
+            f"texts): {json.dumps(body)[:200]}. Not retried; check the model name."
+        ),
+    )
     if len(data) != request.size:
         raise B3nResponseError(
             f"B3n returned {len(data)} embeddings for {request.size} texts (model {model!r}). Not retried."
@@ -435,17 +436,6 @@ def parse_embedding_response(
     )
 
 
-def _json(response: httpx.Response, model: str) -> Any:
-    try:
-        return json.loads(response.content)
-    except ValueError:
-        raise B3nResponseError(
-            f"B3n answered 200 to an embeddings request for {model!r} with a body that is not JSON "
-            f"({response.headers.get('content-type', '?')}): {response.text[:200]!r}. Not retried (the call may "
-            "have been billed); try again."
-        ) from None
-
-
 # ----------------------------------------------------------------------------- jobs
 
 
@@ -473,16 +463,14 @@ def _plan_job(
     """
     check_job_options(batch_size, max_batch_tokens, max_concurrency)
     items = check_texts(texts)
-    info = get_model_info(model) if isinstance(model, str) else None
-    check_dimensions(model, dimensions, info)
+    check_dimensions(model, dimensions)
     requests: list[EmbeddingRequest] = []
     offsets: list[int] = []
     size = balanced_batch_size(len(items), batch_size, slots or max_concurrency)
     for start, stop in plan_batches(items, size, max_batch_tokens):
         requests.append(
             build_embedding_request(
-                items[start:stop], model, dimensions=dimensions, encoding_format=encoding_format, info=info,
-                extra=extra,
+                items[start:stop], model, dimensions=dimensions, encoding_format=encoding_format, extra=extra
             )
         )
         offsets.append(start)
@@ -509,6 +497,81 @@ def _limiter_for(transport: SyncTransport | AsyncTransport, max_concurrency: int
     return shared_limiter(config.base_url, key, max_concurrency)
 
 
+def _send(
+    transport: SyncTransport | AsyncTransport, request: EmbeddingRequest, limiter: AdaptiveLimiter | None, numpy: Any
+) -> Plan[EmbeddingResponse]:
+    """One prepared request as a plan (see :mod:`b3n._plans`): retried by the transport, read here."""
+    response = yield transport.request("POST", PATH, json_body=request.payload, model=request.model, gate=limiter)
+    body = json_or_error(response, f"an embeddings request for {request.model!r}")
+    return parse_embedding_response(body, request, len(response.content), numpy=numpy)
+
+
+@dataclass(frozen=True)
+class _EmbeddingCall:
+    """One ``create`` / ``create_array`` call, checked (see :func:`_embedding_call`)."""
+
+    long_inputs: LongInputPlan
+    model: str
+    dimensions: int | None
+    batch_size: int
+    max_batch_tokens: int
+    encoding_format: EncodingFormat
+    max_concurrency: int
+    on_progress: ProgressCallback | None
+    extra: Mapping[str, Any] | None
+    limiter: AdaptiveLimiter | None
+
+    def job(self, transport: SyncTransport | AsyncTransport) -> tuple[_Job, AdaptiveLimiter]:
+        """Every request of the job (balanced for the limiter's slots now), and the limiter."""
+        check_job_options(1, 1, self.max_concurrency)
+        limiter = self.limiter or _limiter_for(transport, self.max_concurrency)
+        job = _plan_job(
+            self.long_inputs.texts, self.model, self.dimensions, self.batch_size, self.max_batch_tokens,
+            self.encoding_format, self.max_concurrency, self.extra, slots=limiter.limit,
+        )
+        return job, limiter
+
+    def workers(self, job: _Job) -> int:
+        return min(self.max_concurrency, len(job.requests))
+
+    def progress(self, job: _Job) -> Callable[[int], None]:
+        """Report a finished batch of ``size`` texts to ``on_progress`` (texts done so far, total)."""
+        done = 0
+
+        def finished(size: int) -> None:
+            nonlocal done
+            done += size
+            if self.on_progress is not None:
+                self.on_progress(done, job.total)
+
+        return finished
+
+    def result(self, results: list[Any], numpy: Any) -> Any:
+        """The job's vectors, one per text given (long texts put back together)."""
+        return self.long_inputs.combine(_assemble(results, numpy))
+
+
+def _embedding_call(
+    texts: Sequence[str],
+    model: str = DEFAULT_MODEL,
+    *,
+    dimensions: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
+    encoding_format: EncodingFormat = "auto",
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    on_progress: ProgressCallback | None = None,
+    extra: Mapping[str, Any] | None = None,
+    limiter: AdaptiveLimiter | None = None,
+    long_inputs: LongInputs = "split",
+) -> _EmbeddingCall:
+    """The arguments of ``create`` and ``create_array``, on both clients (declared once, here)."""
+    return _EmbeddingCall(
+        plan_long_inputs(check_texts(texts), model, long_inputs), model, dimensions, batch_size, max_batch_tokens,
+        encoding_format, max_concurrency, on_progress, extra, limiter,
+    )
+
+
 class EmbeddingsService:
     """``client.embeddings``: blocking embeddings (batched, optionally concurrent over threads).
 
@@ -516,9 +579,11 @@ class EmbeddingsService:
         >>> from b3n import B3nClient
         >>> from b3n.testing import Emulator
         >>> with Emulator() as emu:
-        ...     vectors = B3nClient(api_key="sk-test", base_url=emu.base_url).embeddings.create(["a", "b"])
-        >>> len(vectors), len(vectors[0])
-        (2, 1536)
+        ...     embeddings = B3nClient(api_key="sk-test", base_url=emu.base_url).embeddings
+        ...     vectors = embeddings.create(["a", "b"])
+        ...     matrix = embeddings.create_array(["a", "b", "c"], dimensions=8)  # needs numpy
+        >>> len(vectors), len(vectors[0]), matrix.shape, matrix.dtype.name
+        (2, 1536, (3, 8), 'float32')
     """
 
     def __init__(self, transport: SyncTransport) -> None:
@@ -532,38 +597,15 @@ class EmbeddingsService:
         self, request: EmbeddingRequest, *, limiter: AdaptiveLimiter | None = None, numpy: Any = None
     ) -> EmbeddingResponse:
         """Send one prepared request (retried by the transport; each attempt takes a slot of ``limiter``)."""
-        response = self._transport.request("POST", PATH, json_body=request.payload, model=request.model, gate=limiter)
-        return parse_embedding_response(_json(response, request.model), request, len(response.content), numpy=numpy)
+        return run(_send(self._transport, request, limiter, numpy))
 
-    def create_batch(
-        self,
-        texts: Sequence[str],
-        model: str = DEFAULT_MODEL,
-        *,
-        dimensions: int | None = None,
-        encoding_format: EncodingFormat = "auto",
-        extra: Mapping[str, Any] | None = None,
-    ) -> EmbeddingResponse:
+    @arguments_of(build_embedding_request)
+    def create_batch(self, request: EmbeddingRequest) -> EmbeddingResponse:
         """Exactly one request for at most 2048 texts; returns vectors plus model, usage and wire size."""
-        return self.send(
-            build_embedding_request(texts, model, dimensions=dimensions, encoding_format=encoding_format, extra=extra)
-        )
+        return self.send(request)
 
-    def create(
-        self,
-        texts: Sequence[str],
-        model: str = DEFAULT_MODEL,
-        *,
-        dimensions: int | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
-        encoding_format: EncodingFormat = "auto",
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        on_progress: ProgressCallback | None = None,
-        extra: Mapping[str, Any] | None = None,
-        limiter: AdaptiveLimiter | None = None,
-        long_inputs: LongInputs = "split",
-    ) -> list[list[float]]:
+    @arguments_of(_embedding_call)
+    def create(self, call: _EmbeddingCall) -> list[list[float]]:
         """Embed any number of texts; one vector per text, in input order.
 
         Batches run on up to ``max_concurrency`` threads, each request when the adaptive limiter
@@ -571,103 +613,53 @@ class EmbeddingsService:
         slot for it. The first failure (after the transport's retries) stops the job: batches not
         yet started are never sent.
         """
-        plan = plan_long_inputs(check_texts(texts), model, long_inputs)
-        combined = plan.combine(self._run(
-            plan.texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency, on_progress,
-            extra, limiter, None,
-        ))
-        vectors: list[list[float]] = combined
+        vectors: list[list[float]] = self._run(call, None)
         return vectors
 
-    def create_array(
-        self,
-        texts: Sequence[str],
-        model: str = DEFAULT_MODEL,
-        *,
-        dimensions: int | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
-        encoding_format: EncodingFormat = "auto",
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        on_progress: ProgressCallback | None = None,
-        extra: Mapping[str, Any] | None = None,
-        limiter: AdaptiveLimiter | None = None,
-        long_inputs: LongInputs = "split",
-    ) -> Any:
+    @arguments_of(_embedding_call)
+    def create_array(self, call: _EmbeddingCall) -> Any:
         """:meth:`create`, returning one numpy ``float32`` array of shape (texts, dimensions) (needs numpy).
 
         Vectors are decoded from the wire straight into float32 (4 bytes a component, no Python float
         objects): 100,000 texts x 1,536 dimensions take 0.6 GB instead of ~5 GB of lists.
-
-        Example:
-            >>> from b3n import B3nClient
-            >>> from b3n.testing import Emulator
-            >>> with Emulator() as emu:
-            ...     matrix = B3nClient(api_key="sk-test", base_url=emu.base_url).embeddings.create_array(
-            ...         ["a", "b", "c"], dimensions=8)
-            >>> matrix.shape, matrix.dtype.name
-            ((3, 8), 'float32')
         """
-        plan = plan_long_inputs(check_texts(texts), model, long_inputs)
-        combined = plan.combine(self._run(
-            plan.texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency, on_progress,
-            extra, limiter, numpy_for_float32(),
-        ))
-        return combined
+        return self._run(call, numpy_for_float32())
 
-    def _run(
-        self,
-        texts: Sequence[str],
-        model: str,
-        dimensions: int | None,
-        batch_size: int,
-        max_batch_tokens: int,
-        encoding_format: EncodingFormat,
-        max_concurrency: int,
-        on_progress: ProgressCallback | None,
-        extra: Mapping[str, Any] | None,
-        limiter: AdaptiveLimiter | None,
-        numpy: Any,
-    ) -> Any:
-        check_job_options(1, 1, max_concurrency)
-        limiter = limiter or self.limiter(max_concurrency)
-        job = _plan_job(texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency,
-                        extra, slots=limiter.limit)
-        if not job.requests:
-            return _assemble([], numpy)
+    def _run(self, call: _EmbeddingCall, numpy: Any) -> Any:
+        job, limiter = call.job(self._transport)
         results: list[Any] = [None] * len(job.requests)
-        done = 0
-        workers = min(max_concurrency, len(job.requests))
-        if workers == 1:
+        finished = call.progress(job)
+        if call.workers(job) <= 1:
             for i, request in enumerate(job.requests):
                 results[i] = _vectors(self.send(request, limiter=limiter, numpy=numpy))
-                done += request.size
-                if on_progress is not None:
-                    on_progress(done, job.total)
-        else:
-            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="b3n-embeddings")
-            try:
-                futures: dict[Future[EmbeddingResponse], int] = {
-                    pool.submit(self.send, request, limiter=limiter, numpy=numpy): i
-                    for i, request in enumerate(job.requests)
-                }
-                pending = set(futures)
-                while pending:
-                    finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                    for future in finished:
-                        i = futures[future]
-                        results[i] = _vectors(future.result())
-                        done += job.requests[i].size
-                        if on_progress is not None:
-                            on_progress(done, job.total)
-            finally:
-                # On error or interrupt: batches not started are dropped; running ones finish.
-                pool.shutdown(wait=True, cancel_futures=True)
-        return _assemble(results, numpy)
+                finished(request.size)
+            return call.result(results, numpy)
+        pool = ThreadPoolExecutor(max_workers=call.workers(job), thread_name_prefix="b3n-embeddings")
+        try:
+            futures: dict[Future[EmbeddingResponse], int] = {
+                pool.submit(self.send, request, limiter=limiter, numpy=numpy): i
+                for i, request in enumerate(job.requests)
+            }
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    i = futures[future]
+                    results[i] = _vectors(future.result())
+                    finished(job.requests[i].size)
+        finally:
+            # On error or interrupt: batches not started are dropped; running ones finish.
+            pool.shutdown(wait=True, cancel_futures=True)
+        return call.result(results, numpy)
 
 
 class AsyncEmbeddingsService:
     """``async_client.embeddings``: asyncio embeddings with bounded concurrency and clean cancellation.
+
+    The same methods and arguments as :class:`EmbeddingsService`, awaited. At most
+    ``max_concurrency`` requests are in flight, fewer while the adaptive limiter (shared by every
+    job and thread) has backed off after 429s. The first failure cancels the batches still
+    running; cancelling the awaiting task does the same, so no request outlives the job.
 
     Example:
         >>> import asyncio
@@ -690,131 +682,57 @@ class AsyncEmbeddingsService:
     async def send(
         self, request: EmbeddingRequest, *, limiter: AdaptiveLimiter | None = None, numpy: Any = None
     ) -> EmbeddingResponse:
-        """Send one prepared request (retried by the transport; each attempt takes a slot of ``limiter``)."""
-        response = await self._transport.request(
-            "POST", PATH, json_body=request.payload, model=request.model, gate=limiter
-        )
-        return parse_embedding_response(_json(response, request.model), request, len(response.content), numpy=numpy)
+        """asyncio twin of :meth:`EmbeddingsService.send`."""
+        return await arun(_send(self._transport, request, limiter, numpy))
 
-    async def create_batch(
-        self,
-        texts: Sequence[str],
-        model: str = DEFAULT_MODEL,
-        *,
-        dimensions: int | None = None,
-        encoding_format: EncodingFormat = "auto",
-        extra: Mapping[str, Any] | None = None,
-    ) -> EmbeddingResponse:
-        """Exactly one request for at most 2048 texts; returns vectors plus model, usage and wire size."""
-        return await self.send(
-            build_embedding_request(texts, model, dimensions=dimensions, encoding_format=encoding_format, extra=extra)
-        )
+    @arguments_of(build_embedding_request)
+    async def create_batch(self, request: EmbeddingRequest) -> EmbeddingResponse:
+        """asyncio twin of :meth:`EmbeddingsService.create_batch`."""
+        return await self.send(request)
 
-    async def create(
-        self,
-        texts: Sequence[str],
-        model: str = DEFAULT_MODEL,
-        *,
-        dimensions: int | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
-        encoding_format: EncodingFormat = "auto",
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        on_progress: ProgressCallback | None = None,
-        limiter: AdaptiveLimiter | None = None,
-        extra: Mapping[str, Any] | None = None,
-        long_inputs: LongInputs = "split",
-    ) -> list[list[float]]:
-        """Embed any number of texts; one vector per text, in input order.
-
-        At most ``max_concurrency`` requests are in flight, fewer while the adaptive limiter
-        (``limiter``, default: the process's one for this relay, key and ``max_concurrency``,
-        shared by every job and thread) has backed off after 429s. The first failure cancels the
-        batches still running; cancelling the awaiting task does the same, so no request
-        outlives the job.
-        """
-        plan = plan_long_inputs(check_texts(texts), model, long_inputs)
-        combined = plan.combine(await self._run(
-            plan.texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency, on_progress,
-            extra, limiter, None,
-        ))
-        vectors: list[list[float]] = combined
+    @arguments_of(_embedding_call)
+    async def create(self, call: _EmbeddingCall) -> list[list[float]]:
+        """asyncio twin of :meth:`EmbeddingsService.create` (tasks instead of threads)."""
+        vectors: list[list[float]] = await self._run(call, None)
         return vectors
 
-    async def create_array(
-        self,
-        texts: Sequence[str],
-        model: str = DEFAULT_MODEL,
-        *,
-        dimensions: int | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
-        encoding_format: EncodingFormat = "auto",
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        on_progress: ProgressCallback | None = None,
-        limiter: AdaptiveLimiter | None = None,
-        extra: Mapping[str, Any] | None = None,
-        long_inputs: LongInputs = "split",
-    ) -> Any:
-        """:meth:`create`, returning one numpy ``float32`` array of shape (texts, dimensions) (needs numpy)."""
-        plan = plan_long_inputs(check_texts(texts), model, long_inputs)
-        combined = plan.combine(await self._run(
-            plan.texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency, on_progress,
-            extra, limiter, numpy_for_float32(),
-        ))
-        return combined
+    @arguments_of(_embedding_call)
+    async def create_array(self, call: _EmbeddingCall) -> Any:
+        """asyncio twin of :meth:`EmbeddingsService.create_array`."""
+        return await self._run(call, numpy_for_float32())
 
-    async def _run(
-        self,
-        texts: Sequence[str],
-        model: str,
-        dimensions: int | None,
-        batch_size: int,
-        max_batch_tokens: int,
-        encoding_format: EncodingFormat,
-        max_concurrency: int,
-        on_progress: ProgressCallback | None,
-        extra: Mapping[str, Any] | None,
-        limiter: AdaptiveLimiter | None,
-        numpy: Any,
-    ) -> Any:
-        check_job_options(1, 1, max_concurrency)
-        limiter = limiter or self.limiter(max_concurrency)
-        job = _plan_job(texts, model, dimensions, batch_size, max_batch_tokens, encoding_format, max_concurrency,
-                        extra, slots=limiter.limit)
-        if not job.requests:
-            return _assemble([], numpy)
+    async def _run(self, call: _EmbeddingCall, numpy: Any) -> Any:
+        job, limiter = call.job(self._transport)
         results: list[Any] = [None] * len(job.requests)
+        finished = call.progress(job)
         queue = iter(range(len(job.requests)))
-        state = {"done": 0, "failed": False}
+        failed = False
 
         async def worker() -> None:
+            nonlocal failed
             for i in queue:  # workers share one iterator: each batch is taken exactly once
-                if state["failed"]:
+                if failed:
                     return  # another batch failed: start nothing new
                 request = job.requests[i]
                 try:
                     results[i] = _vectors(await self.send(request, limiter=limiter, numpy=numpy))
                 except BaseException:
-                    state["failed"] = True
+                    failed = True
                     raise
-                state["done"] += request.size
-                if on_progress is not None:
-                    on_progress(state["done"], job.total)
+                finished(request.size)
 
-        workers = min(max_concurrency, len(job.requests))
-        if workers == 1:
+        if call.workers(job) <= 1:
             await worker()
-        else:
-            tasks = [asyncio.ensure_future(worker()) for _ in range(workers)]
-            try:
-                await asyncio.gather(*tasks)
-            except BaseException:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
-                raise
-        return _assemble(results, numpy)
+            return call.result(results, numpy)
+        tasks = [asyncio.ensure_future(worker()) for _ in range(call.workers(job))]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        return call.result(results, numpy)
 
 
 __all__ = [

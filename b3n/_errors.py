@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 _REQUEST_ID_RE = re.compile(r"\(request id:\s*([^)\s]+)\s*\)", re.IGNORECASE)
@@ -379,3 +379,29 @@ def error_from_stream_payload(data: Mapping[str, Any], *, model: str | None = No
     error = error_from_response(status, json.dumps(dict(data), ensure_ascii=False), {}, model=model)
     error.inside_stream = True
     return error
+
+
+def listed_items(
+    body: Any, key: str, *, model: str | None, not_an_object: Callable[[], str], missing: Callable[[], str]
+) -> list[Any]:
+    """``body[key]`` of a 200 reply as a non-empty list, else the error to raise.
+
+    The relay's own ``{"error": ...}`` when it sent one (typed as for a stream), else a
+    ``B3nResponseError`` saying ``not_an_object()`` or ``missing()`` (messages are built only when needed).
+
+    Example:
+        >>> listed_items({"data": [1]}, "data", model=None, not_an_object=str, missing=str)
+        [1]
+        >>> listed_items({"data": []}, "data", model=None, not_an_object=str, missing=lambda: "no data")
+        Traceback (most recent call last):
+        ...
+        b3n._errors.B3nResponseError: no data
+    """
+    if not isinstance(body, Mapping):
+        raise B3nResponseError(not_an_object())
+    items = body.get(key)
+    if isinstance(items, list) and items:
+        return items
+    if body.get("error"):
+        raise error_from_stream_payload(body, model=model)
+    raise B3nResponseError(missing())

@@ -26,7 +26,7 @@ from typing import Any
 
 from b3n._chat.relay import normalize_finish_reason, normalize_model, strips_trailing_whitespace
 from b3n._chat.types import ChatCompletion, ToolCall, Usage
-from b3n._errors import B3nResponseError, error_from_stream_payload
+from b3n._errors import listed_items
 
 THINK_OPEN = "<thinking>"
 THINK_CLOSE = "</thinking>"
@@ -125,17 +125,15 @@ def split_thinking(text: str) -> tuple[str | None, str]:
 
 def parse_chat_completion(body: Any, requested_model: str) -> ChatCompletion:
     """Normalise one non-streamed response body (already JSON-decoded)."""
-    if not isinstance(body, Mapping):
-        raise B3nResponseError(f"B3n returned a non-object JSON body: {str(body)[:200]}")
-    choices = body.get("choices")
-    if not isinstance(choices, list) or not choices:
-        if body.get("error"):
-            raise error_from_stream_payload(body, model=requested_model)
-        raise B3nResponseError(
+    choices = listed_items(
+        body, "choices", model=requested_model,
+        not_an_object=lambda: f"B3n returned a non-object JSON body: {str(body)[:200]}",
+        missing=lambda: (
             f"B3n returned no choices for model {requested_model!r} "
             f"(body: {json.dumps(body, ensure_ascii=False)[:200]})."
             " The upstream may have filtered the reply; try again or another model."
-        )
+        ),
+    )
     groups: dict[int, list[Mapping[str, Any]]] = {}
     for choice in choices:
         if isinstance(choice, Mapping):
