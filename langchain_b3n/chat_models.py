@@ -83,6 +83,8 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
             ``https://api.b3n.fun/v1``.
         temperature, max_tokens, stop, top_p, seed: sampling; adapted per model.
         streaming: ``invoke`` streams internally. stream_usage: request usage on streams.
+        reasoning_effort, thinking_budget, logprobs, top_logprobs, n, extra_body, include_request_id:
+            chat request options (see ``B3nChatOptions``), also accepted per call.
         capabilities: catalog overrides for models the catalog gets wrong or does not know,
             e.g. ``{"tool_calling": True, "image_inputs": True}``.
         timeout, stream_idle_timeout, max_retries, default_headers, verify, proxy,
