@@ -32,6 +32,7 @@ from b3n._errors import (
     B3nResponseError,
 )
 from b3n._lazy import httpx
+from b3n._plans import Plan, Service, arun, run
 from b3n._transport import AsyncTransport, SyncTransport, json_or_error
 
 ACCOUNT_PATH = "/api/user/self"
@@ -165,7 +166,19 @@ def _require_token(config: B3nConfig) -> None:
 # ----------------------------------------------------------------------------- services
 
 
-class AccountService:
+def _whoami(transport: SyncTransport | AsyncTransport) -> Plan[AccountInfo]:
+    """``GET /api/user/self`` as a plan (see :mod:`b3n._plans`)."""
+    _require_token(transport.config)
+    try:
+        response = yield transport.request("GET", ACCOUNT_PATH, credential="access_token", at_origin=True)
+    except B3nInsufficientQuotaError:
+        raise
+    except (B3nAuthenticationError, B3nPermissionDeniedError) as exc:
+        raise _credential_error(exc) from None
+    return parse_account(_json(response), quota_per_usd=transport.config.quota_per_usd)
+
+
+class AccountService(Service[SyncTransport]):
     """``client.account``: the user behind the system access token, and the balance.
 
     Example:
@@ -178,22 +191,12 @@ class AccountService:
         True
     """
 
-    def __init__(self, transport: SyncTransport) -> None:
-        self._transport = transport
-
     def whoami(self) -> AccountInfo:
         """``GET /api/user/self`` (at the origin, with the system access token and ``New-Api-User``)."""
-        _require_token(self._transport.config)
-        try:
-            response = self._transport.request("GET", ACCOUNT_PATH, credential="access_token", at_origin=True)
-        except B3nInsufficientQuotaError:
-            raise
-        except (B3nAuthenticationError, B3nPermissionDeniedError) as exc:
-            raise _credential_error(exc) from None
-        return parse_account(_json(response), quota_per_usd=self._transport.config.quota_per_usd)
+        return run(_whoami(self._transport))
 
 
-class AsyncAccountService:
+class AsyncAccountService(Service[AsyncTransport]):
     """``client.account`` on ``AsyncB3nClient``.
 
     Example:
@@ -207,19 +210,9 @@ class AsyncAccountService:
         'default'
     """
 
-    def __init__(self, transport: AsyncTransport) -> None:
-        self._transport = transport
-
     async def whoami(self) -> AccountInfo:
-        """``GET /api/user/self`` (at the origin, with the system access token and ``New-Api-User``)."""
-        _require_token(self._transport.config)
-        try:
-            response = await self._transport.request("GET", ACCOUNT_PATH, credential="access_token", at_origin=True)
-        except B3nInsufficientQuotaError:
-            raise
-        except (B3nAuthenticationError, B3nPermissionDeniedError) as exc:
-            raise _credential_error(exc) from None
-        return parse_account(_json(response), quota_per_usd=self._transport.config.quota_per_usd)
+        """asyncio twin of :meth:`AccountService.whoami`."""
+        return await arun(_whoami(self._transport))
 
 
 __all__ = [

@@ -6,12 +6,13 @@ modules (see the examples on :class:`AudioService`).
 
 from __future__ import annotations
 
+from b3n._plans import Service
 from b3n._speech import AsyncSpeechMethods, SpeechMethods
 from b3n._transcription import AsyncTranscriptionMethods, TranscriptionMethods
 from b3n._transport import AsyncTransport, SyncTransport
 
 
-class AudioService(SpeechMethods, TranscriptionMethods):
+class AudioService(SpeechMethods, TranscriptionMethods, Service[SyncTransport]):
     """``client.audio``: ``speech``, ``iter_speech``, ``speech_to_file`` and ``transcribe`` (blocking).
 
     Example:
@@ -25,11 +26,8 @@ class AudioService(SpeechMethods, TranscriptionMethods):
         (b'RIFF', 'Hello there.')
     """
 
-    def __init__(self, transport: SyncTransport) -> None:
-        self._transport = transport
 
-
-class AsyncAudioService(AsyncSpeechMethods, AsyncTranscriptionMethods):
+class AsyncAudioService(AsyncSpeechMethods, AsyncTranscriptionMethods, Service[AsyncTransport]):
     """``client.audio`` on ``AsyncB3nClient``: the same methods as :class:`AudioService`, awaitable.
 
     Example:
@@ -42,9 +40,6 @@ class AsyncAudioService(AsyncSpeechMethods, AsyncTranscriptionMethods):
         >>> len(audio) > 0
         True
     """
-
-    def __init__(self, transport: AsyncTransport) -> None:
-        self._transport = transport
 
 
 __all__ = ["AsyncAudioService", "AudioService"]

@@ -59,7 +59,7 @@ from b3n._adaptive import AdaptiveLimiter, shared_limiter
 from b3n._catalog import ModelInfo, get_model_info
 from b3n._errors import B3nInvalidRequestError, B3nResponseError, listed_items
 from b3n._long_inputs import LongInputPlan, LongInputs, plan_long_inputs
-from b3n._plans import Plan, arguments_of, arun, run
+from b3n._plans import Plan, Service, arguments_of, arun, run
 from b3n._transport import AsyncTransport, SyncTransport, json_or_error
 
 logger = logging.getLogger("b3n")
@@ -572,22 +572,17 @@ def _embedding_call(
     )
 
 
-class EmbeddingsService:
+class EmbeddingsService(Service[SyncTransport]):
     """``client.embeddings``: blocking embeddings (batched, optionally concurrent over threads).
 
     Example:
         >>> from b3n import B3nClient
         >>> from b3n.testing import Emulator
         >>> with Emulator() as emu:
-        ...     embeddings = B3nClient(api_key="sk-test", base_url=emu.base_url).embeddings
-        ...     vectors = embeddings.create(["a", "b"])
-        ...     matrix = embeddings.create_array(["a", "b", "c"], dimensions=8)  # needs numpy
-        >>> len(vectors), len(vectors[0]), matrix.shape, matrix.dtype.name
-        (2, 1536, (3, 8), 'float32')
+        ...     vectors = B3nClient(api_key="sk-test", base_url=emu.base_url).embeddings.create(["a", "b"])
+        >>> len(vectors), len(vectors[0])
+        (2, 1536)
     """
-
-    def __init__(self, transport: SyncTransport) -> None:
-        self._transport = transport
 
     def limiter(self, max_concurrency: int = DEFAULT_MAX_CONCURRENCY) -> AdaptiveLimiter:
         """The process's adaptive limiter for this relay, key and ``max_concurrency``."""
@@ -622,6 +617,15 @@ class EmbeddingsService:
 
         Vectors are decoded from the wire straight into float32 (4 bytes a component, no Python float
         objects): 100,000 texts x 1,536 dimensions take 0.6 GB instead of ~5 GB of lists.
+
+        Example:
+            >>> from b3n import B3nClient
+            >>> from b3n.testing import Emulator
+            >>> with Emulator() as emu:
+            ...     matrix = B3nClient(api_key="sk-test", base_url=emu.base_url).embeddings.create_array(
+            ...         ["a", "b", "c"], dimensions=8)
+            >>> matrix.shape, matrix.dtype.name
+            ((3, 8), 'float32')
         """
         return self._run(call, numpy_for_float32())
 
@@ -653,7 +657,7 @@ class EmbeddingsService:
         return call.result(results, numpy)
 
 
-class AsyncEmbeddingsService:
+class AsyncEmbeddingsService(Service[AsyncTransport]):
     """``async_client.embeddings``: asyncio embeddings with bounded concurrency and clean cancellation.
 
     The same methods and arguments as :class:`EmbeddingsService`, awaited. At most
@@ -671,9 +675,6 @@ class AsyncEmbeddingsService:
         >>> len(vectors[0])
         8
     """
-
-    def __init__(self, transport: AsyncTransport) -> None:
-        self._transport = transport
 
     def limiter(self, max_concurrency: int = DEFAULT_MAX_CONCURRENCY) -> AdaptiveLimiter:
         """The process's adaptive limiter for this relay, key and ``max_concurrency`` (shared with sync code)."""

@@ -16,7 +16,7 @@ import binascii
 import os
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -26,6 +26,7 @@ from b3n import _download
 from b3n._errors import B3nInvalidRequestError, B3nResponseError
 from b3n._lazy import httpx
 from b3n._media_common import merge_extra, require_model_kind, require_one_of, write_atomically
+from b3n._plans import Plan, Service, arguments_of, arun, run
 from b3n._transport import AsyncTransport, SyncTransport, json_or_error
 
 ImageSize = Literal["1024x1024", "1792x1024", "1024x1792"]
@@ -54,15 +55,7 @@ _SIZE_RE = re.compile(r"^\d{2,5}x\d{2,5}$")
 
 
 def _sniff_image_extension(data: bytes) -> str:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "gif"
-    return "png"
+    return _download.image_kind(data) or "png"
 
 
 def _image_target(path: str | os.PathLike[str], data: bytes) -> Path:
@@ -140,23 +133,13 @@ class GeneratedImage(BaseModel):
         The download is refused unless the URL is https on a public host or on the relay's own origin;
         ``allow_private_hosts=True`` opts in to other local hosts (see the README's Security section).
         """
-        if self.b64_json:
-            return _b64decode(self.b64_json, "b64_json")
-        if not self.url:
-            raise B3nResponseError("This image has neither a url nor b64_json; generate it again.")
-        if self._images is not None:
-            return self._images.download(self.url, allow_private_hosts=allow_private_hosts)
-        return download_image(self.url, allow_private_hosts=allow_private_hosts)
+        download = self._images.download if self._images is not None else download_image
+        return run(_image_bytes(self, download, allow_private_hosts))
 
     async def adata(self, *, allow_private_hosts: bool = False) -> bytes:
         """asyncio twin of :meth:`data`."""
-        if self.b64_json:
-            return _b64decode(self.b64_json, "b64_json")
-        if not self.url:
-            raise B3nResponseError("This image has neither a url nor b64_json; generate it again.")
-        if self._aimages is not None:
-            return await self._aimages.download(self.url, allow_private_hosts=allow_private_hosts)
-        return await adownload_image(self.url, allow_private_hosts=allow_private_hosts)
+        download = self._aimages.download if self._aimages is not None else adownload_image
+        return await arun(_image_bytes(self, download, allow_private_hosts))
 
     def save(self, path: str | os.PathLike[str], *, allow_private_hosts: bool = False) -> Path:
         """Write the image to ``path`` (a file, or an existing directory to pick a name in); return the Path.
@@ -165,21 +148,36 @@ class GeneratedImage(BaseModel):
         """
         if self._images is not None:
             return self._images.save(self, path, allow_private_hosts=allow_private_hosts)
-        if self.url and not self.b64_json and not self.url.startswith("data:"):
-            _check_download_url(self.url)
-            return _download.save_image(self.url, path, allow_private_hosts=allow_private_hosts)
-        data = self.data()
-        return write_atomically(_image_target(path, data), data)
+        return run(_save_image(self, path, allow_private_hosts, download_image, _download.save_image, {}))
 
     async def asave(self, path: str | os.PathLike[str], *, allow_private_hosts: bool = False) -> Path:
         """asyncio twin of :meth:`save`."""
         if self._aimages is not None:
             return await self._aimages.save(self, path, allow_private_hosts=allow_private_hosts)
-        if self.url and not self.b64_json and not self.url.startswith("data:"):
-            _check_download_url(self.url)
-            return await _download.asave_image(self.url, path, allow_private_hosts=allow_private_hosts)
-        data = await self.adata()
-        return write_atomically(_image_target(path, data), data)
+        return await arun(_save_image(self, path, allow_private_hosts, adownload_image, _download.asave_image, {}))
+
+
+def _image_bytes(image: GeneratedImage, download: Callable[..., Any], allow_private_hosts: bool) -> Plan[bytes]:
+    """The bytes of ``image``: its ``b64_json`` decoded, else ``download(url)`` (a plan, see b3n._plans)."""
+    if image.b64_json:
+        return _b64decode(image.b64_json, "b64_json")
+    if not image.url:
+        raise B3nResponseError("This image has neither a url nor b64_json; generate it again.")
+    data: bytes = yield download(image.url, allow_private_hosts=allow_private_hosts)
+    return data
+
+
+def _save_image(
+    image: GeneratedImage, path: str | os.PathLike[str], allow_private_hosts: bool, download: Callable[..., Any],
+    save_url: Callable[..., Any], options: Mapping[str, Any],
+) -> Plan[Path]:
+    """Write ``image`` to ``path``: a URL streamed by ``save_url``, else its bytes written atomically."""
+    if image.url and not image.b64_json and not image.url.startswith("data:"):
+        _check_download_url(image.url)
+        saved: Path = yield save_url(image.url, path, allow_private_hosts=allow_private_hosts, **options)
+        return saved
+    data = yield from _image_bytes(image, download, allow_private_hosts)
+    return write_atomically(_image_target(path, data), data)
 
 
 class ImageResult(BaseModel):
@@ -270,7 +268,18 @@ def parse_image_result(body: Any, model: str | None = None) -> ImageResult:
 # ----------------------------------------------------------------------------- services
 
 
-class ImagesService:
+def _generate(transport: SyncTransport | AsyncTransport, payload: dict[str, Any]) -> Plan[ImageResult]:
+    response = yield transport.request("POST", IMAGES_PATH, json_body=payload, model=payload["model"], billed=True)
+    return parse_image_result(json_or_error(response, "the image request"), payload["model"])
+
+
+def _pool_options(transport: SyncTransport | AsyncTransport) -> dict[str, Any]:
+    """Downloads go through the client's pool, with its timeout, knowing the relay's origin (no credentials)."""
+    return {"client": transport.client, "timeout": transport.config.timeout,
+            "relay_base_url": transport.config.base_url}
+
+
+class ImagesService(Service[SyncTransport]):
     """``client.images``: DALL-E 3 image generation (blocking).
 
     Example:
@@ -282,22 +291,8 @@ class ImagesService:
         (1, True)
     """
 
-    def __init__(self, transport: SyncTransport) -> None:
-        self._transport = transport
-
-    def generate(
-        self,
-        prompt: str,
-        *,
-        model: str = "dall-e-3",
-        size: ImageSize | str | None = "1024x1024",
-        quality: ImageQuality | None = None,
-        style: ImageStyle | None = None,
-        response_format: ImageResponseFormat | None = None,
-        n: int = 1,
-        user: str | None = None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> ImageResult:
+    @arguments_of(build_image_request)
+    def generate(self, payload: dict[str, Any]) -> ImageResult:
         """Generate an image (not retried after it may have been processed: see ``retry_billed``).
 
         ``size`` is one of :data:`ImageSize` for DALL-E 3 (any ``WIDTHxHEIGHT`` for unknown models);
@@ -311,14 +306,7 @@ class ImagesService:
             ...     len(result.images), result.images[0].url is not None
             (1, True)
         """
-        payload = build_image_request(
-            prompt, model=model, size=size, quality=quality, style=style, response_format=response_format, n=n,
-            user=user, extra=extra,
-        )
-        response = self._transport.request(
-            "POST", IMAGES_PATH, json_body=payload, model=payload["model"], billed=True
-        )
-        result = parse_image_result(json_or_error(response, "the image request"), payload["model"])
+        result = run(_generate(self._transport, payload))
         for image in result.images:
             image._images = self
         return result
@@ -328,84 +316,46 @@ class ImagesService:
 
         Only https URLs on public hosts, or URLs on the relay's own origin, unless ``allow_private_hosts=True``.
         """
-        return download_image(url, client=self._transport.client, timeout=self._transport.config.timeout,
-                              relay_base_url=self._transport.config.base_url, allow_private_hosts=allow_private_hosts)
+        return download_image(url, allow_private_hosts=allow_private_hosts, **_pool_options(self._transport))
 
     def save(self, image: GeneratedImage, path: str | os.PathLike[str], *, allow_private_hosts: bool = False) -> Path:
         """Write ``image`` to ``path`` (streaming its URL to a temporary file, or decoding its base64); return it."""
-        if image.b64_json or (image.url or "").startswith("data:"):
-            data = image.data()
-            return write_atomically(_image_target(path, data), data)
-        if not image.url:
-            raise B3nResponseError("This image has neither a url nor b64_json; generate it again.")
-        _check_download_url(image.url)
-        return _download.save_image(
-            image.url, path, client=self._transport.client, timeout=self._transport.config.timeout,
-            relay_base_url=self._transport.config.base_url, allow_private_hosts=allow_private_hosts)
+        return run(_save_image(image, path, allow_private_hosts, self.download, _download.save_image,
+                               _pool_options(self._transport)))
 
 
-class AsyncImagesService:
-    """``client.images`` on ``AsyncB3nClient``.
+class AsyncImagesService(Service[AsyncTransport]):
+    """``client.images`` on ``AsyncB3nClient``: the methods of :class:`ImagesService`, awaitable.
 
     Example:
         >>> import asyncio
         >>> from b3n import AsyncB3nClient
         >>> from b3n.testing import Emulator
         >>> with Emulator() as emu:
-        ...     client = AsyncB3nClient(api_key="sk-test", base_url=emu.base_url)
-        ...     result = asyncio.run(client.images.generate("a cat", response_format="b64_json"))
+        ...     images = AsyncB3nClient(api_key="sk-test", base_url=emu.base_url).images
+        ...     result = asyncio.run(images.generate("a cat", response_format="b64_json"))
         >>> result.images[0].b64_json is not None
         True
     """
 
-    def __init__(self, transport: AsyncTransport) -> None:
-        self._transport = transport
-
-    async def generate(
-        self,
-        prompt: str,
-        *,
-        model: str = "dall-e-3",
-        size: ImageSize | str | None = "1024x1024",
-        quality: ImageQuality | None = None,
-        style: ImageStyle | None = None,
-        response_format: ImageResponseFormat | None = None,
-        n: int = 1,
-        user: str | None = None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> ImageResult:
-        """Generate an image; the arguments are those of :meth:`ImagesService.generate`."""
-        payload = build_image_request(
-            prompt, model=model, size=size, quality=quality, style=style, response_format=response_format, n=n,
-            user=user, extra=extra,
-        )
-        response = await self._transport.request(
-            "POST", IMAGES_PATH, json_body=payload, model=payload["model"], billed=True
-        )
-        result = parse_image_result(json_or_error(response, "the image request"), payload["model"])
+    @arguments_of(build_image_request)
+    async def generate(self, payload: dict[str, Any]) -> ImageResult:
+        """asyncio twin of :meth:`ImagesService.generate`."""
+        result = await arun(_generate(self._transport, payload))
         for image in result.images:
             image._aimages = self
         return result
 
     async def download(self, url: str, *, allow_private_hosts: bool = False) -> bytes:
-        """Download an image URL through the shared pool, without B3n credentials (policy as the sync twin)."""
-        return await adownload_image(
-            url, client=self._transport.client, timeout=self._transport.config.timeout,
-            relay_base_url=self._transport.config.base_url, allow_private_hosts=allow_private_hosts)
+        """asyncio twin of :meth:`ImagesService.download`."""
+        return await adownload_image(url, allow_private_hosts=allow_private_hosts, **_pool_options(self._transport))
 
     async def save(
         self, image: GeneratedImage, path: str | os.PathLike[str], *, allow_private_hosts: bool = False
     ) -> Path:
-        """Write ``image`` to ``path``; return the Path."""
-        if image.b64_json or (image.url or "").startswith("data:"):
-            data = await image.adata()
-            return write_atomically(_image_target(path, data), data)
-        if not image.url:
-            raise B3nResponseError("This image has neither a url nor b64_json; generate it again.")
-        _check_download_url(image.url)
-        return await _download.asave_image(
-            image.url, path, client=self._transport.client, timeout=self._transport.config.timeout,
-            relay_base_url=self._transport.config.base_url, allow_private_hosts=allow_private_hosts)
+        """asyncio twin of :meth:`ImagesService.save`."""
+        return await arun(_save_image(image, path, allow_private_hosts, self.download, _download.asave_image,
+                                      _pool_options(self._transport)))
 
 
 __all__ = [

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from b3n._catalog import Kind, get_model_info
 from b3n._errors import B3nInvalidRequestError
@@ -58,14 +59,25 @@ def part_file(target: Path) -> Path:
     return target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
 
 
+@contextmanager
+def written_atomically(target: Path) -> Iterator[BinaryIO]:
+    """A file for ``target``'s bytes: renamed over ``target`` when the block ends, removed if it fails.
+
+    So a failure (or a broken download) never leaves half a file under ``target``'s name.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = part_file(target)
+    try:
+        with part.open("wb") as out:
+            yield out
+        os.replace(part, target)
+    finally:
+        if part.exists():
+            part.unlink()
+
+
 def write_atomically(path: Path, data: bytes) -> Path:
     """Write ``data`` next to ``path`` then rename, so a failure never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = part_file(path)
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with written_atomically(path) as out:
+        out.write(data)
     return path

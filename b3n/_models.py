@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from b3n._catalog import MODELS, ModelInfo
 from b3n._errors import B3nResponseError
-from b3n._lazy import httpx
+from b3n._plans import Plan, Service, arun, run
 from b3n._transport import AsyncTransport, SyncTransport, json_or_error
 
 MODELS_PATH = "/models"
@@ -72,7 +72,7 @@ def parse_models(body: Any) -> list[ModelEntry]:
 # ----------------------------------------------------------------------------- services
 
 
-class ModelsService:
+class ModelsService(Service[SyncTransport]):
     """``client.models``: what the relay serves to this key.
 
     Example:
@@ -84,15 +84,12 @@ class ModelsService:
         True
     """
 
-    def __init__(self, transport: SyncTransport) -> None:
-        self._transport = transport
-
     def list(self) -> list[ModelEntry]:
         """``GET /v1/models`` as typed entries (catalog info attached to known models)."""
-        return parse_models(_models_json(self._transport.request("GET", MODELS_PATH)))
+        return run(_list(self._transport))
 
 
-class AsyncModelsService:
+class AsyncModelsService(Service[AsyncTransport]):
     """``client.models`` on ``AsyncB3nClient``.
 
     Example:
@@ -105,16 +102,14 @@ class AsyncModelsService:
         True
     """
 
-    def __init__(self, transport: AsyncTransport) -> None:
-        self._transport = transport
-
     async def list(self) -> list[ModelEntry]:
         """``GET /v1/models`` as typed entries."""
-        return parse_models(_models_json(await self._transport.request("GET", MODELS_PATH)))
+        return await arun(_list(self._transport))
 
 
-def _models_json(response: httpx.Response) -> Any:
-    return json_or_error(response, MODELS_PATH, hint="Check base_url (it should end in /v1).")
+def _list(transport: SyncTransport | AsyncTransport) -> Plan[list[ModelEntry]]:
+    response = yield transport.request("GET", MODELS_PATH)
+    return parse_models(json_or_error(response, MODELS_PATH, hint="Check base_url (it should end in /v1)."))
 
 
 __all__ = ["AsyncModelsService", "ModelEntry", "ModelsService", "parse_models"]

@@ -37,9 +37,12 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
+import types
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 A = TypeVar("A")
@@ -47,6 +50,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 S = TypeVar("S")
 T = TypeVar("T")
+TransportT = TypeVar("TransportT")
 
 #: a plan returning ``R``: it yields I/O calls (and, when streaming, :class:`Emit` items).
 Plan = Generator[Any, Any, R]
@@ -163,7 +167,12 @@ def arguments_of(builder: Callable[P, A]) -> Callable[[Callable[[S, A], R]], Cal
         def call(self: S, *args: P.args, **kwargs: P.kwargs) -> R:
             return method(self, builder(*args, **kwargs))
 
-        wrapper: Any = acall if inspect.iscoroutinefunction(method) else call
+        chosen = acall if inspect.iscoroutinefunction(method) else call
+        # the method's module globals: doctest (which asks a function's globals where it comes from) then runs
+        # the examples of the method's docstring with that module's
+        wrapper: Any = types.FunctionType(
+            chosen.__code__, method.__globals__, method.__name__, chosen.__defaults__, chosen.__closure__
+        )
         functools.update_wrapper(wrapper, method)
         del wrapper.__wrapped__  # inspect.signature reads __signature__, not the method's (self, built)
         wrapper.__doc__ = method.__doc__ or builder.__doc__
@@ -176,3 +185,32 @@ def arguments_of(builder: Callable[P, A]) -> Callable[[Callable[[S, A], R]], Cal
         return wrapper  # type: ignore[no-any-return]
 
     return decorate
+
+
+def path_first(builder: Callable[P, A]) -> Callable[Concatenate[str | os.PathLike[str], P], tuple[Path, A]]:
+    """``builder`` with a leading ``path`` (for the ``*_to_file`` methods): returns ``(Path(path), built)``.
+
+    Example:
+        >>> import inspect
+        >>> def greeting(name: str) -> str:
+        ...     return "hi " + name
+        >>> path, built = path_first(greeting)("out.txt", "ann")
+        >>> path.name, built, list(inspect.signature(path_first(greeting)).parameters)
+        ('out.txt', 'hi ann', ['path', 'name'])
+    """
+
+    def call(path: str | os.PathLike[str], *args: P.args, **kwargs: P.kwargs) -> tuple[Path, A]:
+        return Path(path), builder(*args, **kwargs)
+
+    own = inspect.signature(builder)
+    leading = inspect.Parameter("path", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation="str | os.PathLike[str]")
+    call.__signature__ = own.replace(parameters=[leading, *own.parameters.values()])  # type: ignore[attr-defined]
+    call.__doc__ = builder.__doc__
+    return call  # type: ignore[return-value]  # mypy sees ``path`` positional-only; it is also a keyword
+
+
+class Service(Generic[TransportT]):
+    """A service of the client (``client.images``, ...): the transport its plans run on."""
+
+    def __init__(self, transport: TransportT) -> None:
+        self._transport = transport

@@ -31,8 +31,9 @@ from b3n._errors import (
     B3nStreamTimeoutError,
 )
 from b3n._lazy import httpx
-from b3n._media_common import merge_extra, part_file, require_model_kind, require_one_of
-from b3n._transport import AsyncTransport, SyncTransport
+from b3n._media_common import merge_extra, require_model_kind, require_one_of, written_atomically
+from b3n._plans import Plan, arguments_of, arun, next_item, path_first, run
+from b3n._transport import AsyncTransport, CutHandler, SyncTransport
 
 Voice = Literal["alloy", "echo", "fable", "onyx", "nova", "shimmer", "ash", "coral", "sage"]
 SpeechFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
@@ -128,154 +129,77 @@ def _speech_format(payload: Mapping[str, Any]) -> str:
     return str(payload.get("response_format") or "mp3")
 
 
+# ----------------------------------------------------------------------------- plans (see b3n._plans)
+
+
+def _speak(transport: SyncTransport | AsyncTransport, payload: dict[str, Any]) -> Plan[bytes]:
+    response = yield transport.request("POST", SPEECH_PATH, json_body=payload, model=payload["model"], billed=True)
+    _check_audio_response(response)
+    return bytes(response.content)
+
+
+def _chunks(transport: Any, payload: dict[str, Any], interrupted: CutHandler) -> Any:
+    """The audio in chunks as it arrives (an iterator of the transport's kind)."""
+    return transport.iter_bytes(
+        "POST", SPEECH_PATH, json_body=payload, model=payload["model"], billed=True, what=_WHAT,
+        interrupted=interrupted,
+    )
+
+
+def _speak_to_file(transport: SyncTransport | AsyncTransport, path: Path, payload: dict[str, Any]) -> Plan[Path]:
+    target = _speech_target(path, _speech_format(payload))
+    with written_atomically(target) as out:
+        chunks = _chunks(transport, payload, functools.partial(_audio_cut, target=target))
+        while (chunk := (yield next_item(chunks))) is not None:
+            out.write(chunk)
+    return target
+
+
+_speech_file_request = path_first(build_speech_request)
+
+
 class SpeechMethods:
     """The text-to-speech methods of ``client.audio`` (blocking)."""
 
     _transport: SyncTransport
 
-    def speech(
-        self,
-        input: str,
-        *,
-        model: str = "tts-1",
-        voice: Voice = "alloy",
-        response_format: SpeechFormat | None = None,
-        speed: float | None = None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> bytes:
+    @arguments_of(build_speech_request)
+    def speech(self, payload: dict[str, Any]) -> bytes:
         """Speak ``input``; return the audio bytes (checked as :func:`build_speech_request` does)."""
-        payload = build_speech_request(
-            input, model=model, voice=voice, response_format=response_format, speed=speed, extra=extra
-        )
-        response = self._transport.request(
-            "POST", SPEECH_PATH, json_body=payload, model=payload["model"], billed=True
-        )
-        _check_audio_response(response)
-        return response.content
+        return run(_speak(self._transport, payload))
 
-    def iter_speech(
-        self,
-        input: str,
-        *,
-        model: str = "tts-1",
-        voice: Voice = "alloy",
-        response_format: SpeechFormat | None = None,
-        speed: float | None = None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> Iterator[bytes]:
-        """Yield the speech audio in chunks as it arrives."""
-        payload = build_speech_request(
-            input, model=model, voice=voice, response_format=response_format, speed=speed, extra=extra
-        )
-        return self._transport.iter_bytes(
-            "POST", SPEECH_PATH, json_body=payload, model=payload["model"], billed=True, what=_WHAT,
-            interrupted=_audio_stream_cut,
-        )
-
-    def speech_to_file(
-        self,
-        path: str | os.PathLike[str],
-        input: str,
-        *,
-        model: str = "tts-1",
-        voice: Voice = "alloy",
-        response_format: SpeechFormat | None = None,
-        speed: float | None = None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> Path:
+    @arguments_of(_speech_file_request)
+    def speech_to_file(self, request: tuple[Path, dict[str, Any]]) -> Path:
         """Stream the speech for ``input`` into ``path`` (a file, or a directory to pick a name in)."""
-        payload = build_speech_request(
-            input, model=model, voice=voice, response_format=response_format, speed=speed, extra=extra
-        )
-        target = _speech_target(path, _speech_format(payload))
-        part = part_file(target)
-        try:
-            with part.open("wb") as out:
-                for chunk in self._transport.iter_bytes(
-                    "POST", SPEECH_PATH, json_body=payload, model=payload["model"], billed=True, what=_WHAT,
-                    interrupted=functools.partial(_audio_cut, target=target),
-                ):
-                    out.write(chunk)
-            os.replace(part, target)
-        finally:
-            if part.exists():
-                part.unlink()
-        return target
+        return run(_speak_to_file(self._transport, *request))
+
+    @arguments_of(build_speech_request)
+    def iter_speech(self, payload: dict[str, Any]) -> Iterator[bytes]:
+        """Yield the speech audio in chunks as it arrives."""
+        chunks: Iterator[bytes] = _chunks(self._transport, payload, _audio_stream_cut)
+        return chunks
 
 
 class AsyncSpeechMethods:
-    """The text-to-speech methods of ``client.audio`` on ``AsyncB3nClient``."""
+    """The text-to-speech methods of ``client.audio`` on ``AsyncB3nClient`` (the blocking ones, awaitable)."""
 
     _transport: AsyncTransport
 
-    async def speech(
-        self,
-        input: str,
-        *,
-        model: str = "tts-1",
-        voice: Voice = "alloy",
-        response_format: SpeechFormat | None = None,
-        speed: float | None = None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> bytes:
-        """Speak ``input``; return the audio bytes."""
-        payload = build_speech_request(
-            input, model=model, voice=voice, response_format=response_format, speed=speed, extra=extra
-        )
-        response = await self._transport.request(
-            "POST", SPEECH_PATH, json_body=payload, model=payload["model"], billed=True
-        )
-        _check_audio_response(response)
-        return response.content
+    @arguments_of(build_speech_request)
+    async def speech(self, payload: dict[str, Any]) -> bytes:
+        """asyncio twin of :meth:`SpeechMethods.speech`."""
+        return await arun(_speak(self._transport, payload))
 
-    def iter_speech(
-        self,
-        input: str,
-        *,
-        model: str = "tts-1",
-        voice: Voice = "alloy",
-        response_format: SpeechFormat | None = None,
-        speed: float | None = None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> AsyncIterator[bytes]:
-        """Yield the speech audio in chunks as it arrives."""
-        payload = build_speech_request(
-            input, model=model, voice=voice, response_format=response_format, speed=speed, extra=extra
-        )
-        return self._transport.iter_bytes(
-            "POST", SPEECH_PATH, json_body=payload, model=payload["model"], billed=True, what=_WHAT,
-            interrupted=_audio_stream_cut,
-        )
+    @arguments_of(_speech_file_request)
+    async def speech_to_file(self, request: tuple[Path, dict[str, Any]]) -> Path:
+        """asyncio twin of :meth:`SpeechMethods.speech_to_file`."""
+        return await arun(_speak_to_file(self._transport, *request))
 
-    async def speech_to_file(
-        self,
-        path: str | os.PathLike[str],
-        input: str,
-        *,
-        model: str = "tts-1",
-        voice: Voice = "alloy",
-        response_format: SpeechFormat | None = None,
-        speed: float | None = None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> Path:
-        """Stream the speech for ``input`` into ``path`` (a file, or a directory to pick a name in)."""
-        payload = build_speech_request(
-            input, model=model, voice=voice, response_format=response_format, speed=speed, extra=extra
-        )
-        target = _speech_target(path, _speech_format(payload))
-        part = part_file(target)
-        try:
-            with part.open("wb") as out:
-                async for chunk in self._transport.iter_bytes(
-                    "POST", SPEECH_PATH, json_body=payload, model=payload["model"], billed=True, what=_WHAT,
-                    interrupted=functools.partial(_audio_cut, target=target),
-                ):
-                    out.write(chunk)
-            os.replace(part, target)
-        finally:
-            if part.exists():
-                part.unlink()
-        return target
+    @arguments_of(build_speech_request)
+    def iter_speech(self, payload: dict[str, Any]) -> AsyncIterator[bytes]:
+        """asyncio twin of :meth:`SpeechMethods.iter_speech`: ``async for chunk in ...``."""
+        chunks: AsyncIterator[bytes] = _chunks(self._transport, payload, _audio_stream_cut)
+        return chunks
 
 
 __all__ = [

@@ -14,9 +14,11 @@ Example (offline, against the bundled emulator):
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, get_args
 
@@ -25,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from b3n._errors import B3nInvalidRequestError, B3nResponseError
 from b3n._lazy import httpx
 from b3n._media_common import require_model_kind, require_one_of
+from b3n._plans import Plan, arguments_of, arun, run
 from b3n._transport import AsyncTransport, SyncTransport, json_or_error
 
 TranscriptionFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]
@@ -252,8 +255,19 @@ def check_transcription_options(*, split_segments: bool = False, **fields: Any) 
         )
 
 
-def build_transcription_form(
+@dataclass(frozen=True)
+class TranscriptionRequest:
+    """A checked transcription call: the multipart file part and form fields."""
+
+    file: tuple[str, bytes, str]
+    form: dict[str, Any]
+    response_format: str
+
+
+def build_transcription_request(
+    file: AudioInput,
     *,
+    filename: str | None = None,
     model: str = "whisper-1",
     language: str | None = None,
     prompt: str | None = None,
@@ -261,13 +275,42 @@ def build_transcription_form(
     response_format: TranscriptionFormat = "json",
     timestamp_granularities: Iterable[TimestampGranularity] | None = None,
     extra: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Validate the non-file fields of a transcription and return the multipart form fields.
+) -> TranscriptionRequest:
+    """Check a transcription call (the options first, then the audio) and build its request.
+
+    Example:
+        >>> request = build_transcription_request(b"RIFF....WAVEfmt ", language="en")
+        >>> request.file[0], request.form
+        ('audio.wav', {'model': 'whisper-1', 'response_format': 'json', 'language': 'en'})
+    """
+    form = _form_fields(model, language, prompt, temperature, response_format, timestamp_granularities, extra)
+    return TranscriptionRequest(read_audio(file, filename), form, response_format)
+
+
+#: the options of :func:`build_transcription_request` besides the audio, with their defaults.
+_OPTIONS = {
+    name: parameter.default for name, parameter in inspect.signature(build_transcription_request).parameters.items()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name != "filename"
+}
+
+
+def build_transcription_form(**options: Any) -> dict[str, Any]:
+    """The multipart form fields for transcription ``options`` (those of ``transcribe`` but the audio), checked.
 
     Example:
         >>> build_transcription_form(response_format="verbose_json", timestamp_granularities=["word"])
         {'model': 'whisper-1', 'response_format': 'verbose_json', 'timestamp_granularities[]': ['word']}
     """
+    unknown = sorted(set(options) - set(_OPTIONS))
+    if unknown:
+        raise TypeError(f"build_transcription_form() got unexpected keyword arguments {unknown}")
+    return _form_fields(**{**_OPTIONS, **options})
+
+
+def _form_fields(
+    model: str, language: str | None, prompt: str | None, temperature: float | None, response_format: str,
+    timestamp_granularities: Iterable[str] | None, extra: Mapping[str, Any] | None,
+) -> dict[str, Any]:
     require_model_kind(model, "stt", "transcription", "'whisper-1'")
     form: dict[str, Any] = {"model": model, "response_format": require_one_of(
         "response_format", response_format, TRANSCRIPTION_FORMATS)}
@@ -330,37 +373,26 @@ def parse_transcription(response: httpx.Response, response_format: str) -> Trans
 # ----------------------------------------------------------------------------- services
 
 
+def _transcribe(transport: SyncTransport | AsyncTransport, request: TranscriptionRequest) -> Plan[Transcription]:
+    """One transcription as a plan (see :mod:`b3n._plans`)."""
+    response = yield transport.request(
+        "POST", TRANSCRIPTIONS_PATH, files={"file": request.file}, data=request.form, model=request.form["model"]
+    )
+    return parse_transcription(response, request.response_format)
+
+
 class TranscriptionMethods:
     """The transcription method of ``client.audio`` (blocking)."""
 
     _transport: SyncTransport
 
-    def transcribe(
-        self,
-        file: AudioInput,
-        *,
-        filename: str | None = None,
-        model: str = "whisper-1",
-        language: str | None = None,
-        prompt: str | None = None,
-        temperature: float | None = None,
-        response_format: TranscriptionFormat = "json",
-        timestamp_granularities: Iterable[TimestampGranularity] | None = None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> Transcription:
+    @arguments_of(build_transcription_request)
+    def transcribe(self, request: TranscriptionRequest) -> Transcription:
         """Transcribe an audio file (path, bytes or binary file object; at most 25 MB).
 
         The options are checked as :func:`build_transcription_form` does, the audio as :func:`read_audio`.
         """
-        form = build_transcription_form(
-            model=model, language=language, prompt=prompt, temperature=temperature, response_format=response_format,
-            timestamp_granularities=timestamp_granularities, extra=extra,
-        )
-        name, data, ctype = read_audio(file, filename)
-        response = self._transport.request(
-            "POST", TRANSCRIPTIONS_PATH, files={"file": (name, data, ctype)}, data=form, model=model
-        )
-        return parse_transcription(response, response_format)
+        return run(_transcribe(self._transport, request))
 
 
 class AsyncTranscriptionMethods:
@@ -368,29 +400,10 @@ class AsyncTranscriptionMethods:
 
     _transport: AsyncTransport
 
-    async def transcribe(
-        self,
-        file: AudioInput,
-        *,
-        filename: str | None = None,
-        model: str = "whisper-1",
-        language: str | None = None,
-        prompt: str | None = None,
-        temperature: float | None = None,
-        response_format: TranscriptionFormat = "json",
-        timestamp_granularities: Iterable[TimestampGranularity] | None = None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> Transcription:
-        """Transcribe an audio file (path, bytes or binary file object; at most 25 MB)."""
-        form = build_transcription_form(
-            model=model, language=language, prompt=prompt, temperature=temperature, response_format=response_format,
-            timestamp_granularities=timestamp_granularities, extra=extra,
-        )
-        name, data, ctype = read_audio(file, filename)
-        response = await self._transport.request(
-            "POST", TRANSCRIPTIONS_PATH, files={"file": (name, data, ctype)}, data=form, model=model
-        )
-        return parse_transcription(response, response_format)
+    @arguments_of(build_transcription_request)
+    async def transcribe(self, request: TranscriptionRequest) -> Transcription:
+        """asyncio twin of :meth:`TranscriptionMethods.transcribe`."""
+        return await arun(_transcribe(self._transport, request))
 
 
 __all__ = [
@@ -402,9 +415,11 @@ __all__ = [
     "Transcription",
     "TranscriptionFormat",
     "TranscriptionMethods",
+    "TranscriptionRequest",
     "TranscriptionSegment",
     "TranscriptionWord",
     "build_transcription_form",
+    "build_transcription_request",
     "check_transcription_options",
     "parse_transcription",
     "read_audio",
