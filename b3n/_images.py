@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from b3n import _download
 from b3n._errors import B3nInvalidRequestError, B3nResponseError
-from b3n._lazy import httpx
 from b3n._media_common import merge_extra, require_model_kind, require_one_of, write_atomically
 from b3n._plans import Plan, Service, arguments_of, arun, run
 from b3n._transport import AsyncTransport, SyncTransport, json_or_error
@@ -86,30 +85,6 @@ def _check_download_url(url: str) -> None:
         )
 
 
-def download_image(
-    url: str, *, client: httpx.Client | None = None, timeout: float | None = 60.0,
-    relay_base_url: str | None = None, allow_private_hosts: bool = False,
-) -> bytes:
-    """Fetch an image URL with a plain request (no B3n credentials), under the policy of ``b3n._download``."""
-    if url.startswith("data:"):
-        return _decode_data_url(url)
-    _check_download_url(url)
-    return _download.download_image(url, client=client, timeout=timeout, relay_base_url=relay_base_url,
-                                    allow_private_hosts=allow_private_hosts)
-
-
-async def adownload_image(
-    url: str, *, client: httpx.AsyncClient | None = None, timeout: float | None = 60.0,
-    relay_base_url: str | None = None, allow_private_hosts: bool = False,
-) -> bytes:
-    """asyncio twin of :func:`download_image`."""
-    if url.startswith("data:"):
-        return _decode_data_url(url)
-    _check_download_url(url)
-    return await _download.adownload_image(url, client=client, timeout=timeout, relay_base_url=relay_base_url,
-                                           allow_private_hosts=allow_private_hosts)
-
-
 class GeneratedImage(BaseModel):
     """One generated image: a temporary ``url`` or the ``b64_json`` bytes, and the prompt actually used.
 
@@ -133,50 +108,63 @@ class GeneratedImage(BaseModel):
         The download is refused unless the URL is https on a public host or on the relay's own origin;
         ``allow_private_hosts=True`` opts in to other local hosts (see the README's Security section).
         """
-        download = self._images.download if self._images is not None else download_image
-        return run(_image_bytes(self, download, allow_private_hosts))
+        return run(_image_bytes(self, _download.download_image, _options(self._images, allow_private_hosts)))
 
     async def adata(self, *, allow_private_hosts: bool = False) -> bytes:
         """asyncio twin of :meth:`data`."""
-        download = self._aimages.download if self._aimages is not None else adownload_image
-        return await arun(_image_bytes(self, download, allow_private_hosts))
+        return await arun(_image_bytes(self, _download.adownload_image, _options(self._aimages, allow_private_hosts)))
 
     def save(self, path: str | os.PathLike[str], *, allow_private_hosts: bool = False) -> Path:
         """Write the image to ``path`` (a file, or an existing directory to pick a name in); return the Path.
 
         A URL is streamed to a temporary file and renamed into place once complete (same policy as :meth:`data`).
         """
-        if self._images is not None:
-            return self._images.save(self, path, allow_private_hosts=allow_private_hosts)
-        return run(_save_image(self, path, allow_private_hosts, download_image, _download.save_image, {}))
+        options = _options(self._images, allow_private_hosts)
+        return run(_save_image(self, path, _download.download_image, _download.save_image, options))
 
     async def asave(self, path: str | os.PathLike[str], *, allow_private_hosts: bool = False) -> Path:
         """asyncio twin of :meth:`save`."""
-        if self._aimages is not None:
-            return await self._aimages.save(self, path, allow_private_hosts=allow_private_hosts)
-        return await arun(_save_image(self, path, allow_private_hosts, adownload_image, _download.asave_image, {}))
+        options = _options(self._aimages, allow_private_hosts)
+        return await arun(_save_image(self, path, _download.adownload_image, _download.asave_image, options))
 
 
-def _image_bytes(image: GeneratedImage, download: Callable[..., Any], allow_private_hosts: bool) -> Plan[bytes]:
-    """The bytes of ``image``: its ``b64_json`` decoded, else ``download(url)`` (a plan, see b3n._plans)."""
+def _options(service: ImagesService | AsyncImagesService | None, allow_private_hosts: bool) -> dict[str, Any]:
+    """How to download: through the client's pool, with its timeout, knowing the relay's origin (no credentials)."""
+    if service is None:
+        return {"allow_private_hosts": allow_private_hosts}
+    config = service._transport.config
+    return {"allow_private_hosts": allow_private_hosts, "client": service._transport.client,
+            "timeout": config.timeout, "relay_base_url": config.base_url}
+
+
+def _url_bytes(url: str, fetch: Callable[..., Any], options: Mapping[str, Any]) -> Plan[bytes]:
+    """The bytes behind an image URL: a ``data:`` URL decoded, else ``fetch(url, **options)`` (a plan)."""
+    if url.startswith("data:"):
+        return _decode_data_url(url)
+    _check_download_url(url)
+    data: bytes = yield fetch(url, **options)
+    return data
+
+
+def _image_bytes(image: GeneratedImage, fetch: Callable[..., Any], options: Mapping[str, Any]) -> Plan[bytes]:
+    """The bytes of ``image``: its ``b64_json`` decoded, else its URL's."""
     if image.b64_json:
         return _b64decode(image.b64_json, "b64_json")
     if not image.url:
         raise B3nResponseError("This image has neither a url nor b64_json; generate it again.")
-    data: bytes = yield download(image.url, allow_private_hosts=allow_private_hosts)
-    return data
+    return (yield from _url_bytes(image.url, fetch, options))
 
 
 def _save_image(
-    image: GeneratedImage, path: str | os.PathLike[str], allow_private_hosts: bool, download: Callable[..., Any],
-    save_url: Callable[..., Any], options: Mapping[str, Any],
+    image: GeneratedImage, path: str | os.PathLike[str], fetch: Callable[..., Any], save_url: Callable[..., Any],
+    options: Mapping[str, Any],
 ) -> Plan[Path]:
     """Write ``image`` to ``path``: a URL streamed by ``save_url``, else its bytes written atomically."""
     if image.url and not image.b64_json and not image.url.startswith("data:"):
         _check_download_url(image.url)
-        saved: Path = yield save_url(image.url, path, allow_private_hosts=allow_private_hosts, **options)
+        saved: Path = yield save_url(image.url, path, **options)
         return saved
-    data = yield from _image_bytes(image, download, allow_private_hosts)
+    data = yield from _image_bytes(image, fetch, options)
     return write_atomically(_image_target(path, data), data)
 
 
@@ -273,12 +261,6 @@ def _generate(transport: SyncTransport | AsyncTransport, payload: dict[str, Any]
     return parse_image_result(json_or_error(response, "the image request"), payload["model"])
 
 
-def _pool_options(transport: SyncTransport | AsyncTransport) -> dict[str, Any]:
-    """Downloads go through the client's pool, with its timeout, knowing the relay's origin (no credentials)."""
-    return {"client": transport.client, "timeout": transport.config.timeout,
-            "relay_base_url": transport.config.base_url}
-
-
 class ImagesService(Service[SyncTransport]):
     """``client.images``: DALL-E 3 image generation (blocking).
 
@@ -316,12 +298,12 @@ class ImagesService(Service[SyncTransport]):
 
         Only https URLs on public hosts, or URLs on the relay's own origin, unless ``allow_private_hosts=True``.
         """
-        return download_image(url, allow_private_hosts=allow_private_hosts, **_pool_options(self._transport))
+        return run(_url_bytes(url, _download.download_image, _options(self, allow_private_hosts)))
 
     def save(self, image: GeneratedImage, path: str | os.PathLike[str], *, allow_private_hosts: bool = False) -> Path:
         """Write ``image`` to ``path`` (streaming its URL to a temporary file, or decoding its base64); return it."""
-        return run(_save_image(image, path, allow_private_hosts, self.download, _download.save_image,
-                               _pool_options(self._transport)))
+        options = _options(self, allow_private_hosts)
+        return run(_save_image(image, path, _download.download_image, _download.save_image, options))
 
 
 class AsyncImagesService(Service[AsyncTransport]):
@@ -348,14 +330,14 @@ class AsyncImagesService(Service[AsyncTransport]):
 
     async def download(self, url: str, *, allow_private_hosts: bool = False) -> bytes:
         """asyncio twin of :meth:`ImagesService.download`."""
-        return await adownload_image(url, allow_private_hosts=allow_private_hosts, **_pool_options(self._transport))
+        return await arun(_url_bytes(url, _download.adownload_image, _options(self, allow_private_hosts)))
 
     async def save(
         self, image: GeneratedImage, path: str | os.PathLike[str], *, allow_private_hosts: bool = False
     ) -> Path:
         """asyncio twin of :meth:`ImagesService.save`."""
-        return await arun(_save_image(image, path, allow_private_hosts, self.download, _download.asave_image,
-                                      _pool_options(self._transport)))
+        options = _options(self, allow_private_hosts)
+        return await arun(_save_image(image, path, _download.adownload_image, _download.asave_image, options))
 
 
 __all__ = [
@@ -368,8 +350,6 @@ __all__ = [
     "ImageSize",
     "ImageStyle",
     "ImagesService",
-    "adownload_image",
     "build_image_request",
-    "download_image",
     "parse_image_result",
 ]

@@ -45,7 +45,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
-A = TypeVar("A")
 P = ParamSpec("P")
 R = TypeVar("R")
 S = TypeVar("S")
@@ -136,7 +135,7 @@ def next_item(items: Iterator[T] | AsyncIterator[T]) -> Any:
     return next(items, None)
 
 
-def arguments_of(builder: Callable[P, A]) -> Callable[[Callable[[S, A], R]], Callable[Concatenate[S, P], R]]:
+def arguments_of(builder: Callable[P, T]) -> Callable[[Callable[[S, T], R]], Callable[Concatenate[S, P], R]]:
     """Decorator: the method takes ``builder``'s arguments and receives what ``builder`` makes of them.
 
     The arguments (names, ``Literal`` types, defaults) are so declared once, on the builder, for a
@@ -160,7 +159,7 @@ def arguments_of(builder: Callable[P, A]) -> Callable[[Callable[[S, A], R]], Cal
         'Greet someone.'
     """
 
-    def decorate(method: Callable[[S, A], R]) -> Callable[Concatenate[S, P], R]:
+    def decorate(method: Callable[[S, T], R]) -> Callable[Concatenate[S, P], R]:
         async def acall(self: S, *args: P.args, **kwargs: P.kwargs) -> Any:
             return await method(self, builder(*args, **kwargs))  # type: ignore[misc]
 
@@ -187,7 +186,7 @@ def arguments_of(builder: Callable[P, A]) -> Callable[[Callable[[S, A], R]], Cal
     return decorate
 
 
-def path_first(builder: Callable[P, A]) -> Callable[Concatenate[str | os.PathLike[str], P], tuple[Path, A]]:
+def path_first(builder: Callable[P, T]) -> Callable[Concatenate[str | os.PathLike[str], P], tuple[Path, T]]:
     """``builder`` with a leading ``path`` (for the ``*_to_file`` methods): returns ``(Path(path), built)``.
 
     Example:
@@ -199,7 +198,7 @@ def path_first(builder: Callable[P, A]) -> Callable[Concatenate[str | os.PathLik
         ('out.txt', 'hi ann', ['path', 'name'])
     """
 
-    def call(path: str | os.PathLike[str], *args: P.args, **kwargs: P.kwargs) -> tuple[Path, A]:
+    def call(path: str | os.PathLike[str], *args: P.args, **kwargs: P.kwargs) -> tuple[Path, T]:
         return Path(path), builder(*args, **kwargs)
 
     own = inspect.signature(builder)

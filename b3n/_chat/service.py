@@ -34,25 +34,21 @@ PATH = "/chat/completions"
 logger = logging.getLogger("b3n")
 
 
+def _adaptation_warning(message: str, stacklevel: int) -> None:
+    warnings.warn(message, B3nAdaptationWarning, stacklevel=stacklevel + 1)
+
+
 def _warn_no_logprobs(model: str) -> None:
-    warnings.warn(
-        f"{model} answered without log probabilities although logprobs were requested (the relay or the "
-        "upstream dropped them).",
-        B3nAdaptationWarning,
-        stacklevel=4,
-    )
+    _adaptation_warning(f"{model} answered without log probabilities although logprobs were requested (the relay "
+                        "or the upstream dropped them).", stacklevel=4)
 
 
 def _check_choices(request: ChatRequest, completion: ChatCompletion) -> None:
     """Warn when the relay answered fewer choices than ``n`` asked for (never a silent 1 for 3)."""
     got = 1 + len(completion.more_choices)
     if got < request.n:
-        warnings.warn(
-            f"{request.model} answered {got} choice(s) although n={request.n} were asked for (the relay dropped "
-            "n); send separate requests for more.",
-            B3nAdaptationWarning,
-            stacklevel=5,
-        )
+        _adaptation_warning(f"{request.model} answered {got} choice(s) although n={request.n} were asked for (the "
+                            "relay dropped n); send separate requests for more.", stacklevel=5)
 
 
 def _with_partial(exc: B3nStreamInterruptedError, assembler: StreamAssembler) -> B3nStreamInterruptedError:
