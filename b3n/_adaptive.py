@@ -45,6 +45,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -365,6 +366,53 @@ def shared_limiter(base_url: str, api_key: str | None, ceiling: int, scope: str 
     return limiter
 
 
+#: where a batch's limiter starts (its ceiling) when the batch sets no ``max_concurrency``.
+DEFAULT_BATCH_CEILING = 16
+
+
+def batch_limiter(
+    base_url: str, api_key: str | None, max_concurrency: int | None, scope: str = "chat"
+) -> AdaptiveLimiter:
+    """The shared limiter of a batch of calls: ceiling ``max_concurrency`` (default ``DEFAULT_BATCH_CEILING``).
+
+    Example:
+        >>> batch_limiter("http://relay/v1", "sk-a", None).ceiling, batch_limiter("http://relay/v1", "sk-a", 4).ceiling
+        (16, 4)
+    """
+    ceiling = DEFAULT_BATCH_CEILING if max_concurrency is None else max_concurrency
+    return shared_limiter(base_url, api_key, ceiling, scope)
+
+
+_GATE: ContextVar[AdaptiveLimiter | None] = ContextVar("b3n_gate", default=None)
+
+
+@contextmanager
+def gating(limiter: AdaptiveLimiter | None) -> Iterator[AdaptiveLimiter | None]:
+    """Within the block, every chat request takes a slot of ``limiter`` for each attempt (None: no gate).
+
+    The gate travels with the context: asyncio tasks created within the block and threads run with a
+    copy of it (as LangChain's batch executor does) use it too. A batch sets it around its calls.
+
+    Example:
+        >>> limiter = AdaptiveLimiter(2)
+        >>> with gating(limiter):
+        ...     current_gate() is limiter
+        True
+        >>> current_gate() is None
+        True
+    """
+    token = _GATE.set(limiter)
+    try:
+        yield limiter
+    finally:
+        _GATE.reset(token)
+
+
+def current_gate() -> AdaptiveLimiter | None:
+    """The limiter set by the innermost :func:`gating` block of this context, if any."""
+    return _GATE.get()
+
+
 def _forget_after_fork() -> None:
     """A forked child starts with fresh limiters (the parent's locks and waiters mean nothing there)."""
     global _registry_lock
@@ -376,4 +424,13 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_after_fork)
 
 
-__all__ = ["AdaptiveLimiter", "LimiterStats", "Slot", "shared_limiter"]
+__all__ = [
+    "DEFAULT_BATCH_CEILING",
+    "AdaptiveLimiter",
+    "LimiterStats",
+    "Slot",
+    "batch_limiter",
+    "current_gate",
+    "gating",
+    "shared_limiter",
+]

@@ -27,7 +27,14 @@ from langchain_core.language_models.chat_models import BaseChatModel, agenerate_
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.prompt_values import ChatPromptValue, PromptValue
-from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import (
+    Runnable,
+    RunnableConfig,
+    RunnableGenerator,
+    RunnableLambda,
+    RunnableMap,
+    RunnablePassthrough,
+)
 from langchain_core.utils.function_calling import convert_to_openai_function, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -55,6 +62,8 @@ from langchain_b3n.errors import (
 if TYPE_CHECKING:  # langchain_core's tools and output parsers load on first use: ~13 ms off `import langchain_b3n`
     from langchain_core.output_parsers.base import OutputParserLike
     from langchain_core.tools import BaseTool
+
+    from b3n._adaptive import AdaptiveLimiter
 
 StructuredMethod = Literal["function_calling", "json_mode", "json_schema"]
 _METHODS: tuple[str, ...] = ("function_calling", "json_mode", "json_schema")
@@ -386,6 +395,60 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
             except (ValueError, TypeError, NotImplementedError):
                 continue
         return counter.count_messages(wire, wire_tools or None)
+
+    # ------------------------------------------------------------------ batches
+
+    def batch(
+        self,
+        inputs: list[LanguageModelInput],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[AIMessage]:
+        """``Runnable.batch`` whose calls find the relay's per-key limit by themselves.
+
+        Every request of the batch (retries included) takes a slot of the process's adaptive limiter
+        for this relay and key (``b3n._adaptive``): it starts at the config's ``max_concurrency``
+        (16 when unset), drops to what the relay admits on a 429 (the refused call waits its
+        ``Retry-After``, then a free slot: a 429 was never processed, so nothing billed is repeated),
+        and grows again while clean. Answers come back in input order, each input sent once.
+
+        Example:
+            >>> from b3n.testing import Emulator
+            >>> with Emulator() as emu:
+            ...     llm = ChatB3n(model="gpt-4o-mini", api_key="sk-test", base_url=emu.base_url)
+            ...     replies = llm.batch(["say 1", "say 2", "say 3"], config={"max_concurrency": 2})
+            >>> [r.content for r in replies]
+            ['1', '2', '3']
+        """
+        from b3n._adaptive import gating
+
+        with gating(self._batch_limiter(config)):
+            return super().batch(inputs, config, return_exceptions=return_exceptions, **kwargs)
+
+    async def abatch(
+        self,
+        inputs: list[LanguageModelInput],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[AIMessage]:
+        """asyncio twin of :meth:`batch` (same limiter: sync and async batches share the key's budget)."""
+        from b3n._adaptive import gating
+
+        with gating(self._batch_limiter(config)):
+            return await super().abatch(inputs, config, return_exceptions=return_exceptions, **kwargs)
+
+    def _batch_limiter(self, config: RunnableConfig | list[RunnableConfig] | None) -> AdaptiveLimiter:
+        from b3n._adaptive import batch_limiter
+
+        first = config[0] if isinstance(config, list) and config else config
+        ceiling = first.get("max_concurrency") if isinstance(first, dict) else None
+        settings = self.b3n_config()
+        key = settings.api_key.get_secret_value() if settings.api_key is not None else None
+        return batch_limiter(settings.base_url, key, ceiling)
 
     # ------------------------------------------------------------------ generation
 

@@ -19,6 +19,7 @@ import warnings
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from b3n._adaptive import current_gate
 from b3n._chat import relay
 from b3n._chat.probe_cache import known_behaviour
 from b3n._chat.request import B3nAdaptationWarning, ChatRequest, build_chat_request
@@ -167,7 +168,9 @@ class _ChatPlans:
         return PRICE_BOOK.table(self.transport)
 
     def _post(self, request: ChatRequest, payload: dict[str, Any]) -> Plan[ChatCompletion]:
-        response = yield self.transport.request("POST", PATH, json_body=payload, model=request.model)
+        # inside a batch (b3n._adaptive.gating) each attempt takes a slot of the batch's adaptive limiter
+        response = yield self.transport.request("POST", PATH, json_body=payload, model=request.model,
+                                                gate=current_gate())
         body = json_or_error(response, f"the chat request for model {request.model!r}")
         completion = parse_chat_completion(body, request.model)
         completion.request_id = extract_request_id(None, response.headers)
