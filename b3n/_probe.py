@@ -21,7 +21,8 @@ Example:
     >>> from b3n import B3nClient
     >>> from b3n.testing import Emulator
     >>> with Emulator(relay="one-api") as emu:
-    ...     report = probe(B3nClient(api_key="sk-test", base_url=emu.base_url), ["gemini-1.5-flash-latest"])
+    ...     client = B3nClient(api_key="sk-test", base_url=emu.base_url)
+    ...     report = probe(client, ["gemini-1.5-flash-latest"], save=False)  # save=True (default): cached
     >>> report.families["gemini"]["tool_result_turns"], report.families["gemini"]["response_format"]
     (False, True)
 """

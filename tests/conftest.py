@@ -28,10 +28,19 @@ def _hermetic_env() -> Iterator[None]:
 
     saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("B3N_")}
     os.environ.setdefault("LANGCHAIN_TRACING_V2", "false")
+    saved_xdg = os.environ.get("XDG_CACHE_HOME")
     with tempfile.TemporaryDirectory(prefix="b3n-cache-") as cache:  # never the user's `b3n probe` cache
         os.environ["B3N_CACHE_DIR"] = cache
+        # subprocesses that drop every B3N_* variable (CLI, cookbook, README snippets) fall back to
+        # platformdirs' cache dir: point that at the scratch directory too, so no test reads or writes
+        # the real ~/.cache/b3n (a stale entry for a reused loopback port changes request counts).
+        os.environ["XDG_CACHE_HOME"] = cache
         yield
         os.environ.pop("B3N_CACHE_DIR", None)
+    if saved_xdg is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = saved_xdg
     os.environ.update(saved)
 
 

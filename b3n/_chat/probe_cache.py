@@ -5,12 +5,14 @@ or ``$B3N_CACHE_DIR``), keyed by base URL, then model family, then behaviour nam
 does it as OpenAI does; False: it does not). ``B3N_PROBE_CACHE=off`` makes the clients ignore it.
 
 Example:
-    >>> import tempfile, os
-    >>> os.environ["B3N_CACHE_DIR"] = tempfile.mkdtemp()
+    >>> import os, tempfile
+    >>> saved = os.environ.get("B3N_CACHE_DIR")
+    >>> os.environ["B3N_CACHE_DIR"] = tempfile.mkdtemp()  # a scratch cache, not yours
     >>> _ = save_probe("http://127.0.0.1:9/v1", {"gemini": {"tool_result_turns": False}})
     >>> known_behaviour("http://127.0.0.1:9/v1", "gemini-1.5-flash-latest", "gemini_text_tool_history")
     True
-    >>> del os.environ["B3N_CACHE_DIR"]
+    >>> if saved is None: del os.environ["B3N_CACHE_DIR"]
+    ... else: os.environ["B3N_CACHE_DIR"] = saved
 """
 
 from __future__ import annotations
