@@ -53,14 +53,16 @@ from array import array
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from b3n._adaptive import AdaptiveLimiter, shared_limiter
 from b3n._catalog import ModelInfo, get_model_info
 from b3n._errors import B3nInvalidRequestError, B3nResponseError, listed_items
 from b3n._long_inputs import LongInputPlan, LongInputs, plan_long_inputs
 from b3n._plans import Plan, Service, arguments_of, arun, run
-from b3n._transport import AsyncTransport, SyncTransport, json_or_error
+
+if TYPE_CHECKING:  # the transport (retry, SSE, adaptive limiter) loads with the first client: off the import
+    from b3n._adaptive import AdaptiveLimiter
+    from b3n._transport import AsyncTransport, SyncTransport
 
 logger = logging.getLogger("b3n")
 
@@ -492,6 +494,8 @@ def _assemble(results: list[Any], numpy: Any) -> Any:
 
 
 def _limiter_for(transport: SyncTransport | AsyncTransport, max_concurrency: int) -> AdaptiveLimiter:
+    from b3n._adaptive import shared_limiter
+
     config = transport.config
     key = config.api_key.get_secret_value() if config.api_key is not None else None
     return shared_limiter(config.base_url, key, max_concurrency)
@@ -501,6 +505,8 @@ def _send(
     transport: SyncTransport | AsyncTransport, request: EmbeddingRequest, limiter: AdaptiveLimiter | None, numpy: Any
 ) -> Plan[EmbeddingResponse]:
     """One prepared request as a plan (see :mod:`b3n._plans`): retried by the transport, read here."""
+    from b3n._transport import json_or_error
+
     response = yield transport.request("POST", PATH, json_body=request.payload, model=request.model, gate=limiter)
     body = json_or_error(response, f"an embeddings request for {request.model!r}")
     return parse_embedding_response(body, request, len(response.content), numpy=numpy)
@@ -572,7 +578,7 @@ def _embedding_call(
     )
 
 
-class EmbeddingsService(Service[SyncTransport]):
+class EmbeddingsService(Service["SyncTransport"]):
     """``client.embeddings``: blocking embeddings (batched, optionally concurrent over threads).
 
     Example:
@@ -657,7 +663,7 @@ class EmbeddingsService(Service[SyncTransport]):
         return call.result(results, numpy)
 
 
-class AsyncEmbeddingsService(Service[AsyncTransport]):
+class AsyncEmbeddingsService(Service["AsyncTransport"]):
     """``async_client.embeddings``: asyncio embeddings with bounded concurrency and clean cancellation.
 
     The same methods and arguments as :class:`EmbeddingsService`, awaited. At most
