@@ -1,14 +1,14 @@
-"""Importing our facades costs little on top of the framework's own import (httpx and its CLI deferred).
+"""Importing our facades costs little on top of the framework's own import (issue 16's goal: 0.05 s).
 
 Each case runs in a fresh interpreter under ``-X importtime``: the framework floor is imported first, then
 our statement, and the CPU time of our statement alone is measured (CPU, not wall: it does not grow when
 other work on the machine preempts the probe; a first run that compiles the .pyc files is just a slow run).
-Issue 16's goal is 0.05 s on top of the floor; measured here it is 0.08-0.11 s for LangChain and ~0.05 s for
-LlamaIndex (the floor itself is 0.9-1.4 s of CPU on this 2-core machine), so the goal is not met yet and this
-test is a regression guard, not the goal: 0.15 s, or 15% of the floor's CPU when the machine is so loaded that
-the floor itself is slow. The best of up to three runs counts. Independently of timing,
-our import must not import httpx (which imports rich, click and pygments when they are installed),
-numpy or tiktoken: those load on first use.
+Measured with this probe (best of three, load average ~2.5, 2 cores): 0.043 s for LangChain (floor 0.81 s)
+and 0.035 s for LlamaIndex (floor 1.6 s). The budget is the goal plus a margin for a loaded CI machine:
+0.06 s, or 6.5% of the floor's CPU when the machine is so loaded that the floor itself is slow. The best of
+up to three runs counts. Independently of timing, our import must not import httpx (which imports rich,
+click and pygments when they are installed), numpy, tiktoken, or our own modules that only a call needs
+(the transport, the clients, the token counter, the price book): those load on first use.
 """
 
 from __future__ import annotations
@@ -22,10 +22,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-GOAL_S = 0.05  # issue 16's goal (not met yet: see the docstring)
-BUDGET_S = 0.15  # the regression guard
-FLOOR_SHARE = 0.15
+GOAL_S = 0.05  # issue 16's goal
+BUDGET_S = 0.06  # the goal plus a margin for CI load
+FLOOR_SHARE = 0.065
 DEFERRED = ("httpx", "rich", "click", "pygments", "numpy", "tiktoken", "ray")
+#: our modules that only a call needs (each was imported by the facades before issue 16's import work).
+DEFERRED_OURS = ("b3n._transport", "b3n._client", "b3n._retry", "b3n._adaptive", "b3n._tokens", "b3n._pricing",
+                 "b3n._chat.service")
 
 CASES = {
     "langchain": (
@@ -47,7 +50,7 @@ before = set(sys.modules)
 {ours}
 c2 = time.process_time()
 added = set(sys.modules) - before
-print(json.dumps({{"floor": c1 - c0, "ours": c2 - c1, "added": sorted(m for m in added if "." not in m)}}))
+print(json.dumps({{"floor": c1 - c0, "ours": c2 - c1, "added": sorted(added)}}))
 """
 
 
@@ -77,7 +80,10 @@ def test_import_cost_on_top_of_the_framework(case: str) -> None:
     importtime = ""
     for _ in range(3):
         result, importtime = _probe(floor, ours)
-        assert not set(DEFERRED) & set(result["added"]), f"{ours} imported {set(DEFERRED) & set(result['added'])}"
+        added = result["added"]
+        assert isinstance(added, list)
+        loaded = sorted(set(DEFERRED + DEFERRED_OURS) & set(added))
+        assert not loaded, f"{ours} imported {loaded}"
         if not best or float(result["ours"]) < float(best["ours"]):  # type: ignore[arg-type]
             best = result
         if float(best["ours"]) <= GOAL_S:  # type: ignore[arg-type]
