@@ -11,9 +11,9 @@ Example (offline, against the bundled emulator):
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
-from functools import cached_property
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from pydantic import SecretStr
 
@@ -24,19 +24,66 @@ from b3n._lazy import httpx
 from b3n._transport import AsyncTransport, SyncTransport
 
 if TYPE_CHECKING:
-    from b3n._account import AccountService, AsyncAccountService
-    from b3n._audio import AsyncAudioService, AudioService
-    from b3n._embeddings import AsyncEmbeddingsService, EmbeddingsService
-    from b3n._images import AsyncImagesService, ImagesService
-    from b3n._models import AsyncModelsService, ModelsService
+    from b3n._account import AccountService, AsyncAccountService  # noqa: F401 (the clients' type arguments)
+    from b3n._audio import AsyncAudioService, AudioService  # noqa: F401
+    from b3n._embeddings import AsyncEmbeddingsService, EmbeddingsService  # noqa: F401
+    from b3n._images import AsyncImagesService, ImagesService  # noqa: F401
+    from b3n._models import AsyncModelsService, ModelsService  # noqa: F401
 
 _HttpT = TypeVar("_HttpT", "httpx.Client", "httpx.AsyncClient")
 
 
-class _ClientBase:
-    """Configuration shared by the blocking and the asyncio client (construction does no I/O)."""
+ServiceT = TypeVar("ServiceT")
+
+
+class _Service(Generic[ServiceT]):
+    """A service made on first access, one per client; its module is imported then (import cost).
+
+    Declared once for both clients: the asyncio client gets the ``Async`` twin of the named class.
+    """
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+
+    def __set_name__(self, owner: type, attribute: str) -> None:
+        self.attribute = attribute
+
+    @overload
+    def __get__(self, client: None, owner: type) -> _Service[ServiceT]: ...
+    @overload
+    def __get__(self, client: Any, owner: type) -> ServiceT: ...
+    def __get__(self, client: Any, owner: type) -> Any:
+        if client is None:
+            return self
+        name = ("Async" if isinstance(client.transport, AsyncTransport) else "") + self.name
+        service = getattr(importlib.import_module(self.module), name)(client.transport)
+        client.__dict__[self.attribute] = service  # later reads find it there (like functools.cached_property)
+        return service
+
+
+TransportT = TypeVar("TransportT", SyncTransport, AsyncTransport)
+ChatT = TypeVar("ChatT")
+EmbeddingsT = TypeVar("EmbeddingsT")
+ImagesT = TypeVar("ImagesT")
+AudioT = TypeVar("AudioT")
+ModelsT = TypeVar("ModelsT")
+AccountT = TypeVar("AccountT")
+
+
+class _ClientBase(Generic[TransportT, ChatT, EmbeddingsT, ImagesT, AudioT, ModelsT, AccountT]):
+    """What the blocking and the asyncio client share: configuration and the services (construction does no I/O).
+
+    Every service but ``chat`` is made (and its module imported) on first access.
+    """
 
     config: B3nConfig
+    transport: TransportT
+    chat: ChatT
+    embeddings: _Service[EmbeddingsT] = _Service("b3n._embeddings", "EmbeddingsService")
+    images: _Service[ImagesT] = _Service("b3n._images", "ImagesService")
+    audio: _Service[AudioT] = _Service("b3n._audio", "AudioService")
+    models: _Service[ModelsT] = _Service("b3n._models", "ModelsService")
+    account: _Service[AccountT] = _Service("b3n._account", "AccountService")
 
     def __init__(
         self,
@@ -82,7 +129,10 @@ def _user_client(http_client: object, expected: type[_HttpT], owner: str) -> _Ht
     )
 
 
-class B3nClient(_ClientBase):
+class B3nClient(
+    _ClientBase[SyncTransport, ChatService, "EmbeddingsService", "ImagesService", "AudioService", "ModelsService",
+                "AccountService"]
+):
     """Blocking client: ``chat``, ``embeddings``, ``images``, ``audio``, ``models``, ``account``.
 
     Construction does no I/O and needs no key; a missing key fails at the first call.
@@ -97,9 +147,6 @@ class B3nClient(_ClientBase):
         '1'
     """
 
-    transport: SyncTransport
-    chat: ChatService
-
     def _setup(self, http_client: httpx.Client | httpx.AsyncClient | None) -> None:
         self.transport = SyncTransport(self.config, _user_client(http_client, httpx.Client, "B3nClient"))
         self.chat = ChatService(self.transport)
@@ -108,38 +155,11 @@ class B3nClient(_ClientBase):
     def from_config(cls, config: B3nConfig, http_client: httpx.Client | None = None) -> B3nClient:
         return cls(config=config, http_client=http_client)
 
-    @cached_property
-    def embeddings(self) -> EmbeddingsService:
-        from b3n._embeddings import EmbeddingsService
 
-        return EmbeddingsService(self.transport)
-
-    @cached_property
-    def images(self) -> ImagesService:
-        from b3n._images import ImagesService
-
-        return ImagesService(self.transport)
-
-    @cached_property
-    def audio(self) -> AudioService:
-        from b3n._audio import AudioService
-
-        return AudioService(self.transport)
-
-    @cached_property
-    def models(self) -> ModelsService:
-        from b3n._models import ModelsService
-
-        return ModelsService(self.transport)
-
-    @cached_property
-    def account(self) -> AccountService:
-        from b3n._account import AccountService
-
-        return AccountService(self.transport)
-
-
-class AsyncB3nClient(_ClientBase):
+class AsyncB3nClient(
+    _ClientBase[AsyncTransport, AsyncChatService, "AsyncEmbeddingsService", "AsyncImagesService", "AsyncAudioService",
+                "AsyncModelsService", "AsyncAccountService"]
+):
     """asyncio twin of :class:`B3nClient` (real async I/O); ``http_client`` is an ``httpx.AsyncClient``.
 
     Example:
@@ -152,9 +172,6 @@ class AsyncB3nClient(_ClientBase):
         '1'
     """
 
-    transport: AsyncTransport
-    chat: AsyncChatService
-
     def _setup(self, http_client: httpx.Client | httpx.AsyncClient | None) -> None:
         self.transport = AsyncTransport(self.config, _user_client(http_client, httpx.AsyncClient, "AsyncB3nClient"))
         self.chat = AsyncChatService(self.transport)
@@ -162,33 +179,3 @@ class AsyncB3nClient(_ClientBase):
     @classmethod
     def from_config(cls, config: B3nConfig, http_client: httpx.AsyncClient | None = None) -> AsyncB3nClient:
         return cls(config=config, http_client=http_client)
-
-    @cached_property
-    def embeddings(self) -> AsyncEmbeddingsService:
-        from b3n._embeddings import AsyncEmbeddingsService
-
-        return AsyncEmbeddingsService(self.transport)
-
-    @cached_property
-    def images(self) -> AsyncImagesService:
-        from b3n._images import AsyncImagesService
-
-        return AsyncImagesService(self.transport)
-
-    @cached_property
-    def audio(self) -> AsyncAudioService:
-        from b3n._audio import AsyncAudioService
-
-        return AsyncAudioService(self.transport)
-
-    @cached_property
-    def models(self) -> AsyncModelsService:
-        from b3n._models import AsyncModelsService
-
-        return AsyncModelsService(self.transport)
-
-    @cached_property
-    def account(self) -> AsyncAccountService:
-        from b3n._account import AsyncAccountService
-
-        return AsyncAccountService(self.transport)

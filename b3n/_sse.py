@@ -18,10 +18,9 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from b3n._errors import B3nResponseError, error_from_stream_payload
-from b3n._lazy import httpx
 
 #: the longest SSE line and event accepted (a chat chunk is a few KB; a whole reply rarely 1 MB).
 MAX_LINE_BYTES = 8 * 1024 * 1024
@@ -71,24 +70,6 @@ class LineSplitter:
     def close(self) -> list[str]:
         rest, self._buffer = bytes(self._buffer), bytearray()
         return [rest.decode("utf-8", "replace")] if rest or self._pending_cr else []
-
-
-def split_lines(chunks: Iterable[bytes], max_line: int = MAX_LINE_BYTES) -> Iterator[str]:
-    """The lines of a byte stream, each at most ``max_line`` bytes (else ``B3nResponseError``)."""
-    splitter = LineSplitter(max_line)
-    for chunk in chunks:
-        yield from splitter.feed(chunk)
-    yield from splitter.close()
-
-
-async def asplit_lines(chunks: AsyncIterable[bytes], max_line: int = MAX_LINE_BYTES) -> AsyncIterator[str]:
-    """Async twin of :func:`split_lines`."""
-    splitter = LineSplitter(max_line)
-    async for chunk in chunks:
-        for line in splitter.feed(chunk):
-            yield line
-    for line in splitter.close():
-        yield line
 
 
 class SSEDecoder:
@@ -145,20 +126,3 @@ class SSEDecoder:
         tail = self.close()
         if tail is not None:
             yield tail
-
-
-def iter_sse_data(response: httpx.Response, model: str | None = None) -> Iterator[str]:
-    """The ``data`` payload of each event of a streamed response."""
-    return SSEDecoder(model).feed_all(split_lines(response.iter_bytes()))
-
-
-async def aiter_sse_data(response: httpx.Response, model: str | None = None) -> AsyncIterator[str]:
-    """Async twin of :func:`iter_sse_data`."""
-    decoder = SSEDecoder(model)
-    async for line in asplit_lines(response.aiter_bytes()):
-        data = decoder.feed(line)
-        if data is not None:
-            yield data
-    tail = decoder.close()
-    if tail is not None:
-        yield tail

@@ -25,10 +25,10 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from b3n._adaptive import AdaptiveLimiter
 from b3n._config import B3nConfig
@@ -48,7 +48,7 @@ from b3n._errors import (
 )
 from b3n._lazy import httpx
 from b3n._retry import RetryPolicy, afirst, aretrying, first, request_was_sent, retry_after_from_headers, retrying
-from b3n._sse import SSEDecoder, asplit_lines, split_lines
+from b3n._sse import LineSplitter, SSEDecoder
 from b3n._version import __version__
 
 logger = logging.getLogger("b3n")
@@ -429,41 +429,55 @@ def _too_big(url: str, limit: int) -> B3nResponseError:
     )
 
 
-def _read_capped(
-    response: httpx.Response, limit: int, *, deadline: float | None = None, url: str = "", whole: bool = False
-) -> bytes:
-    """At most ``limit`` bytes of the body (``whole``: the whole body, or ``B3nResponseError`` past the limit).
+class _CappedBody:
+    """A body read chunk by chunk: at most ``limit`` bytes kept (``whole``: more is an error), within ``deadline``.
 
     ``deadline`` bounds the whole read, not each chunk: a server trickling bytes cannot hold it open.
     """
-    buffer = bytearray()
+
+    __slots__ = ("buffer", "deadline", "limit", "url", "whole")
+
+    def __init__(self, limit: int, deadline: float | None, url: str, whole: bool) -> None:
+        self.buffer = bytearray()
+        self.limit, self.deadline, self.url, self.whole = limit, deadline, url, whole
+
+    def full(self, chunk: bytes) -> bool:
+        """Take ``chunk``; True once enough was read (only when not ``whole``)."""
+        self.buffer += chunk
+        if len(self.buffer) >= self.limit:
+            if self.whole and len(self.buffer) > self.limit:
+                raise _too_big(self.url, self.limit)
+            if not self.whole:
+                return True
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise _too_slow(self.url)
+        return False
+
+    def content(self) -> bytes:
+        buffer, limit = self.buffer, self.limit
+        return bytes(buffer) if len(buffer) <= limit else bytes(memoryview(buffer)[:limit])
+
+
+def _read_capped(
+    response: httpx.Response, limit: int, *, deadline: float | None = None, url: str = "", whole: bool = False
+) -> bytes:
+    """At most ``limit`` bytes of the body (``whole``: the whole body, or ``B3nResponseError`` past the limit)."""
+    body = _CappedBody(limit, deadline, url, whole)
     for chunk in response.iter_bytes():
-        buffer += chunk
-        if len(buffer) >= limit:
-            if whole and len(buffer) > limit:
-                raise _too_big(url, limit)
-            if not whole:
-                break
-        if deadline is not None and time.monotonic() > deadline:
-            raise _too_slow(url)
-    return bytes(buffer) if len(buffer) <= limit else bytes(memoryview(buffer)[:limit])
+        if body.full(chunk):
+            break
+    return body.content()
 
 
 async def _aread_capped(
     response: httpx.Response, limit: int, *, deadline: float | None = None, url: str = "", whole: bool = False
 ) -> bytes:
     """asyncio twin of :func:`_read_capped`."""
-    buffer = bytearray()
+    body = _CappedBody(limit, deadline, url, whole)
     async for chunk in response.aiter_bytes():
-        buffer += chunk
-        if len(buffer) >= limit:
-            if whole and len(buffer) > limit:
-                raise _too_big(url, limit)
-            if not whole:
-                break
-        if deadline is not None and time.monotonic() > deadline:
-            raise _too_slow(url)
-    return bytes(buffer) if len(buffer) <= limit else bytes(memoryview(buffer)[:limit])
+        if body.full(chunk):
+            break
+    return body.content()
 
 
 class _StreamClock:
@@ -490,6 +504,48 @@ class _StreamClock:
             )
         if self._deadline is not None and now > self._deadline:
             raise B3nTimeoutError(f"The B3n stream from {_path(self._url)} ran past total_timeout.")
+
+
+class _EventReader:
+    """One attempt's SSE body, chunk by chunk: the parsed events, ``[DONE]``, and the stream clock."""
+
+    __slots__ = ("_clock", "_decoder", "_lines", "done")
+
+    def __init__(self, call: PreparedCall, response: httpx.Response, on_open: HeadersSeen | None) -> None:
+        if on_open is not None:
+            on_open(response.headers)
+        self._clock = _StreamClock(call)
+        self._decoder = SSEDecoder(call.model)
+        self._lines = LineSplitter()
+        self.done = False
+
+    def feed(self, chunk: bytes) -> list[dict[str, Any]]:
+        """The events ``chunk`` completes (none after ``[DONE]``, which sets ``done``)."""
+        return self._events(self._lines.feed(chunk))
+
+    def end(self, url: str) -> list[dict[str, Any]]:
+        """The events the body's last line completes; ``StreamEndedEarly`` if ``[DONE]`` never came."""
+        events = self._events(self._lines.close())
+        if not self.done:
+            raise _ended_early(url)
+        return events
+
+    def _events(self, lines: list[str]) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        for line in lines:
+            data = self._decoder.feed(line)
+            if data is None:
+                self._clock.check()
+                continue
+            self._clock.event()
+            if data == "[DONE]":
+                self.done = True
+                return events
+            if data:
+                parsed = _parse_event(data, self._decoder.model)
+                if parsed is not None:
+                    events.append(parsed)
+        return events
 
 
 def _with_body(response: httpx.Response, body: bytes) -> httpx.Response:
@@ -593,24 +649,20 @@ CutHandler = Callable[[Exception, B3nError], B3nError]
 HeadersSeen = Callable[[Mapping[str, str]], None]
 
 
-# ----------------------------------------------------------------------------- sync
+# ----------------------------------------------------------------------------- the calls, once for both twins
+
+ResponseT = TypeVar("ResponseT")
+EventsT = TypeVar("EventsT")
+ChunksT = TypeVar("ChunksT")
 
 
-class SyncTransport(TransportBase):
-    """Blocking transport. Thread-safe (httpx.Client is).
+class _Calls(TransportBase, Generic[ResponseT, EventsT, ChunksT]):
+    """The three ways to call, declared once; each twin says how one attempt does its I/O.
 
-    Three ways to call, each one retry loop (``b3n._retry.retrying``) around one kind of attempt:
+    Each is one retry loop (``b3n._retry.retrying`` / ``aretrying``) around one kind of attempt:
     :meth:`request` (the whole body, read inside the attempt), :meth:`iter_sse` (SSE events) and
     :meth:`iter_bytes` (a binary body in chunks); streams are retried until their first item only.
     """
-
-    def __init__(self, config: B3nConfig, client: httpx.Client | None = None) -> None:
-        super().__init__(config)
-        self._client = client
-
-    @property
-    def client(self) -> httpx.Client:
-        return self._client if self._client is not None else shared_sync_client(self.config)
 
     def request(
         self,
@@ -627,8 +679,8 @@ class SyncTransport(TransportBase):
         timeout: float | None = None,
         billed: bool = False,
         gate: AdaptiveLimiter | None = None,
-    ) -> httpx.Response:
-        """Send a request with retries; return the (fully read) successful response.
+    ) -> ResponseT:
+        """Send a request with retries; return the (fully read) successful response (asyncio: awaitable).
 
         A body cut off or stalled before it was complete is retried like a failure before the
         response: nothing has reached the caller yet, so nothing can be duplicated. With ``gate``
@@ -638,18 +690,20 @@ class SyncTransport(TransportBase):
             method, path, json_body=json_body, files=files, data=data, params=params, credential=credential,
             at_origin=at_origin, model=model, timeout=timeout, billed=billed,
         )
-        return first(self._retrying(call, self._whole_body if gate is None else gate.guard(self._whole_body)))
+        attempt = self._whole_body if gate is None else self._guarded(gate, self._whole_body)
+        return self._first(self._retrying(call, attempt))
 
     def iter_sse(
         self, path: str, payload: Mapping[str, Any], *, model: str | None = None, on_open: HeadersSeen | None = None
-    ) -> Iterator[dict[str, Any]]:
+    ) -> EventsT:
         """POST ``payload`` and yield each SSE ``data`` object until ``[DONE]``.
 
         Retries (per policy) only until the first event has been yielded. ``on_open`` is called with the
         headers of each attempt's event stream, before its first event (e.g. to read the request id).
         """
         call = self.prepare("POST", path, json_body=payload, model=model, accept=SSE)
-        return self._retrying(call, lambda c, attempt: self._sse_events(c, attempt, on_open))
+        events: EventsT = self._retrying(call, lambda c, attempt: self._sse_events(c, attempt, on_open))
+        return events
 
     def iter_bytes(
         self,
@@ -661,23 +715,20 @@ class SyncTransport(TransportBase):
         billed: bool = False,
         what: str = "the request",
         interrupted: CutHandler | None = None,
-    ) -> Iterator[bytes]:
+    ) -> ChunksT:
         """Yield a binary body in chunks as it arrives; retried (per policy) until the first chunk.
 
         A JSON or HTML answer is a ``B3nResponseError``; ``interrupted`` words the error of a body that
         broke after its first chunk.
         """
         call = self.prepare(method, path, json_body=json_body, model=model, billed=billed)
-        return self._retrying(call, lambda c, attempt: self._binary_chunks(c, attempt, what), interrupted)
+        chunks: ChunksT = self._retrying(call, lambda c, attempt: self._binary_chunks(c, attempt, what), interrupted)
+        return chunks
 
-    def _retrying(
-        self,
-        call: PreparedCall,
-        attempt: Callable[[PreparedCall, int], Iterator[T]],
-        interrupted: CutHandler | None = None,
-    ) -> Iterator[T]:
+    def _retrying(self, call: PreparedCall, attempt: Callable[[PreparedCall, int], Any],
+                  interrupted: CutHandler | None = None) -> Any:
         numbers = itertools.count()
-        return retrying(
+        return self._retry_loop(
             self.policy,
             lambda: attempt(call, next(numbers)),
             to_error=lambda exc: self.map_exception(exc, call.url),
@@ -686,6 +737,58 @@ class SyncTransport(TransportBase):
             deadline=call.deadline,
         )
 
+    def _build(self, client: httpx.Client | httpx.AsyncClient, call: PreparedCall) -> httpx.Request:
+        return client.build_request(
+            call.method, call.url, content=call.content, files=call.files, data=call.data, params=call.params,
+            headers=call.headers, timeout=call.request_timeout(), cookies=self.cookies,
+        )
+
+    def _redirect(self, response: httpx.Response, call: PreparedCall, hops: int) -> httpx.Request | None:
+        """Keep the answer's cookies; the same-origin redirect to follow (None: this is the answer)."""
+        self.cookies.extract_cookies(response)
+        follow = self.same_origin_redirect(response, call) if hops < MAX_REDIRECTS else None
+        if follow is not None:
+            follow.headers.pop("Cookie", None)
+            self.cookies.set_cookie_header(follow)
+        return follow
+
+    # what each twin provides (the I/O)
+    _retry_loop: Callable[..., Any]
+    _first: Callable[[Any], ResponseT]
+
+    def _guarded(self, gate: AdaptiveLimiter, attempt: Callable[..., Any]) -> Callable[..., Any]:
+        raise NotImplementedError
+
+    def _whole_body(self, call: PreparedCall, attempt: int) -> Any:
+        raise NotImplementedError
+
+    def _sse_events(self, call: PreparedCall, attempt: int, on_open: HeadersSeen | None) -> Any:
+        raise NotImplementedError
+
+    def _binary_chunks(self, call: PreparedCall, attempt: int, what: str) -> Any:
+        raise NotImplementedError
+
+
+# ----------------------------------------------------------------------------- sync
+
+
+class SyncTransport(_Calls["httpx.Response", Iterator[dict[str, Any]], Iterator[bytes]]):  # str: httpx loads lazily
+    """Blocking transport. Thread-safe (httpx.Client is). The calls are those of :class:`_Calls`."""
+
+    _retry_loop = staticmethod(retrying)
+    _first = staticmethod(first)
+
+    def __init__(self, config: B3nConfig, client: httpx.Client | None = None) -> None:
+        super().__init__(config)
+        self._client = client
+
+    @property
+    def client(self) -> httpx.Client:
+        return self._client if self._client is not None else shared_sync_client(self.config)
+
+    def _guarded(self, gate: AdaptiveLimiter, attempt: Callable[..., Any]) -> Callable[..., Any]:
+        return gate.guard(attempt)
+
     @contextmanager
     def _open(self, call: PreparedCall, attempt: int) -> Iterator[httpx.Response]:
         """Send one attempt; yield the response once its status is 2xx (an error status raises)."""
@@ -693,21 +796,12 @@ class SyncTransport(TransportBase):
         response: httpx.Response | None = None
         try:
             client = self.client
-            request = client.build_request(
-                call.method, call.url, content=call.content, files=call.files, data=call.data, params=call.params,
-                headers=call.headers, timeout=call.request_timeout(), cookies=self.cookies,
-            )
-            response = client.send(request, stream=True, follow_redirects=False)
-            self.cookies.extract_cookies(response)
-            for _ in range(MAX_REDIRECTS):
-                follow = self.same_origin_redirect(response, call)
-                if follow is None:
-                    break
+            response = client.send(self._build(client, call), stream=True, follow_redirects=False)
+            hops = 0
+            while (follow := self._redirect(response, call, hops)) is not None:
                 response.close()
-                follow.headers.pop("Cookie", None)
-                self.cookies.set_cookie_header(follow)
                 response = client.send(follow, stream=True, follow_redirects=False)
-                self.cookies.extract_cookies(response)
+                hops += 1
             if response.status_code >= 400 or response.is_redirect:
                 raise self.status_error(response, _read_capped(response, MAX_ERROR_BODY_BYTES), call.model)
             self.log(call, response.status_code, started, attempt)
@@ -729,24 +823,12 @@ class SyncTransport(TransportBase):
         with self._open(call, attempt) as response:
             if not _is_event_stream(response):
                 raise _not_a_stream(call.url, response, _read_capped(response, MAX_ERROR_BODY_BYTES))
-            if on_open is not None:
-                on_open(response.headers)
-            clock = _StreamClock(call)
-            decoder = SSEDecoder(call.model)
-            for line in split_lines(response.iter_bytes()):
-                data = decoder.feed(line)
-                if data is None:
-                    clock.check()
-                    continue
-                clock.event()
-                if data == "[DONE]":
+            reader = _EventReader(call, response, on_open)
+            for chunk in response.iter_bytes():
+                yield from reader.feed(chunk)
+                if reader.done:
                     return
-                if not data:
-                    continue
-                parsed = _parse_event(data, call.model)
-                if parsed is not None:
-                    yield parsed
-            raise _ended_early(call.url)
+            yield from reader.end(call.url)
 
     def _binary_chunks(self, call: PreparedCall, attempt: int, what: str) -> Iterator[bytes]:
         with self._open(call, attempt) as response:
@@ -758,8 +840,11 @@ class SyncTransport(TransportBase):
 # ----------------------------------------------------------------------------- async
 
 
-class AsyncTransport(TransportBase):
+class AsyncTransport(_Calls[Awaitable["httpx.Response"], AsyncIterator[dict[str, Any]], AsyncIterator[bytes]]):
     """asyncio transport; real async I/O (no thread offloading). The twin of :class:`SyncTransport`."""
+
+    _retry_loop = staticmethod(aretrying)
+    _first = staticmethod(afirst)
 
     def __init__(self, config: B3nConfig, client: httpx.AsyncClient | None = None) -> None:
         super().__init__(config)
@@ -769,63 +854,8 @@ class AsyncTransport(TransportBase):
     def client(self) -> httpx.AsyncClient:
         return self._client if self._client is not None else shared_async_client(self.config)
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json_body: Any = None,
-        files: Any = None,
-        data: Mapping[str, Any] | None = None,
-        params: Mapping[str, Any] | None = None,
-        credential: Credential = "api_key",
-        at_origin: bool = False,
-        model: str | None = None,
-        timeout: float | None = None,
-        billed: bool = False,
-        gate: AdaptiveLimiter | None = None,
-    ) -> httpx.Response:
-        call = self.prepare(
-            method, path, json_body=json_body, files=files, data=data, params=params, credential=credential,
-            at_origin=at_origin, model=model, timeout=timeout, billed=billed,
-        )
-        return await afirst(self._retrying(call, self._whole_body if gate is None else gate.aguard(self._whole_body)))
-
-    def iter_sse(
-        self, path: str, payload: Mapping[str, Any], *, model: str | None = None, on_open: HeadersSeen | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
-        call = self.prepare("POST", path, json_body=payload, model=model, accept=SSE)
-        return self._retrying(call, lambda c, attempt: self._sse_events(c, attempt, on_open))
-
-    def iter_bytes(
-        self,
-        method: str,
-        path: str,
-        *,
-        json_body: Any = None,
-        model: str | None = None,
-        billed: bool = False,
-        what: str = "the request",
-        interrupted: CutHandler | None = None,
-    ) -> AsyncIterator[bytes]:
-        call = self.prepare(method, path, json_body=json_body, model=model, billed=billed)
-        return self._retrying(call, lambda c, attempt: self._binary_chunks(c, attempt, what), interrupted)
-
-    def _retrying(
-        self,
-        call: PreparedCall,
-        attempt: Callable[[PreparedCall, int], AsyncIterator[T]],
-        interrupted: CutHandler | None = None,
-    ) -> AsyncIterator[T]:
-        numbers = itertools.count()
-        return aretrying(
-            self.policy,
-            lambda: attempt(call, next(numbers)),
-            to_error=lambda exc: self.map_exception(exc, call.url),
-            interrupted=interrupted or (lambda exc, error: stream_cut(exc, error, call.url)),
-            billed=call.billed,
-            deadline=call.deadline,
-        )
+    def _guarded(self, gate: AdaptiveLimiter, attempt: Callable[..., Any]) -> Callable[..., Any]:
+        return gate.aguard(attempt)
 
     @asynccontextmanager
     async def _open(self, call: PreparedCall, attempt: int) -> AsyncIterator[httpx.Response]:
@@ -833,21 +863,12 @@ class AsyncTransport(TransportBase):
         response: httpx.Response | None = None
         try:
             client = self.client
-            request = client.build_request(
-                call.method, call.url, content=call.content, files=call.files, data=call.data, params=call.params,
-                headers=call.headers, timeout=call.request_timeout(), cookies=self.cookies,
-            )
-            response = await client.send(request, stream=True, follow_redirects=False)
-            self.cookies.extract_cookies(response)
-            for _ in range(MAX_REDIRECTS):
-                follow = self.same_origin_redirect(response, call)
-                if follow is None:
-                    break
+            response = await client.send(self._build(client, call), stream=True, follow_redirects=False)
+            hops = 0
+            while (follow := self._redirect(response, call, hops)) is not None:
                 await response.aclose()
-                follow.headers.pop("Cookie", None)
-                self.cookies.set_cookie_header(follow)
                 response = await client.send(follow, stream=True, follow_redirects=False)
-                self.cookies.extract_cookies(response)
+                hops += 1
             if response.status_code >= 400 or response.is_redirect:
                 raise self.status_error(response, await _aread_capped(response, MAX_ERROR_BODY_BYTES), call.model)
             self.log(call, response.status_code, started, attempt)
@@ -871,24 +892,14 @@ class AsyncTransport(TransportBase):
         async with self._open(call, attempt) as response:
             if not _is_event_stream(response):
                 raise _not_a_stream(call.url, response, await _aread_capped(response, MAX_ERROR_BODY_BYTES))
-            if on_open is not None:
-                on_open(response.headers)
-            clock = _StreamClock(call)
-            decoder = SSEDecoder(call.model)
-            async for line in asplit_lines(response.aiter_bytes()):
-                data = decoder.feed(line)
-                if data is None:
-                    clock.check()
-                    continue
-                clock.event()
-                if data == "[DONE]":
+            reader = _EventReader(call, response, on_open)
+            async for chunk in response.aiter_bytes():
+                for event in reader.feed(chunk):
+                    yield event
+                if reader.done:
                     return
-                if not data:
-                    continue
-                parsed = _parse_event(data, call.model)
-                if parsed is not None:
-                    yield parsed
-            raise _ended_early(call.url)
+            for event in reader.end(call.url):
+                yield event
 
     async def _binary_chunks(self, call: PreparedCall, attempt: int, what: str) -> AsyncIterator[bytes]:
         async with self._open(call, attempt) as response:
