@@ -192,35 +192,40 @@ class RetryPolicy:
         return self.delay(attempt, retry_after)
 
 
-def _give_up_or_wait(
-    policy: RetryPolicy, attempt: int, error: B3nError, billed: bool, deadline: float | None
-) -> float:
-    decision = policy.decide(attempt, error, billed=billed)
-    if isinstance(decision, B3nError):
-        raise decision from None
-    if deadline is not None and time.monotonic() + decision >= deadline:
-        raise B3nTimeoutError(
-            f"{error.message} Not retried: waiting {decision:.1f}s would pass total_timeout. "
-            "Raise total_timeout, or try again later."
-        ) from None
-    return decision
-
-
-def retrying(
-    policy: RetryPolicy,
-    attempt: Callable[[], Iterator[T]],
-    *,
-    to_error: Callable[[Exception], B3nError],
-    interrupted: Callable[[Exception, B3nError], B3nError],
-    billed: bool = False,
-    deadline: float | None = None,
-) -> Iterator[T]:
-    """Yield what ``attempt()`` yields, starting it again (per ``policy``) until its first item.
+@dataclass(frozen=True)
+class Attempts:
+    """What the loop needs to know about one call's attempts besides the attempt itself.
 
     ``to_error`` turns a failure into a typed error; once an item was delivered a failure is never
-    retried and ``interrupted(exc, error)`` says what to raise instead. ``deadline`` (a
-    ``time.monotonic()`` value) bounds the whole call, waits included.
+    retried and ``interrupted(exc, error)`` says what to raise instead. ``billed``: see
+    :meth:`RetryPolicy.decide`. ``deadline`` (a ``time.monotonic()`` value) bounds the whole call,
+    waits included.
     """
+
+    policy: RetryPolicy
+    to_error: Callable[[Exception], B3nError]
+    interrupted: Callable[[Exception, B3nError], B3nError]
+    billed: bool = False
+    deadline: float | None = None
+
+    def wait_after(self, tries: int, exc: Exception, delivered: bool) -> float:
+        """Seconds to wait after failed attempt number ``tries`` (from 0), or raise what the caller gets."""
+        error = self.to_error(exc)
+        if delivered:
+            raise self.interrupted(exc, error) from None
+        decision = self.policy.decide(tries, error, billed=self.billed)
+        if isinstance(decision, B3nError):
+            raise decision from None
+        if self.deadline is not None and time.monotonic() + decision >= self.deadline:
+            raise B3nTimeoutError(
+                f"{error.message} Not retried: waiting {decision:.1f}s would pass total_timeout. "
+                "Raise total_timeout, or try again later."
+            ) from None
+        return decision
+
+
+def retrying(attempts: Attempts, attempt: Callable[[], Iterator[T]]) -> Iterator[T]:
+    """Yield what ``attempt()`` yields, starting it again (per ``attempts.policy``) until its first item."""
     tries = 0
     while True:
         delivered = False
@@ -230,23 +235,12 @@ def retrying(
                 yield item
             return
         except Exception as exc:
-            error = to_error(exc)
-            if delivered:
-                raise interrupted(exc, error) from None
-            wait = _give_up_or_wait(policy, tries, error, billed, deadline)
+            wait = attempts.wait_after(tries, exc, delivered)
         time.sleep(wait)
         tries += 1
 
 
-async def aretrying(
-    policy: RetryPolicy,
-    attempt: Callable[[], AsyncIterator[T]],
-    *,
-    to_error: Callable[[Exception], B3nError],
-    interrupted: Callable[[Exception, B3nError], B3nError],
-    billed: bool = False,
-    deadline: float | None = None,
-) -> AsyncIterator[T]:
+async def aretrying(attempts: Attempts, attempt: Callable[[], AsyncIterator[T]]) -> AsyncIterator[T]:
     """asyncio twin of :func:`retrying`."""
     tries = 0
     while True:
@@ -257,10 +251,7 @@ async def aretrying(
                 yield item
             return
         except Exception as exc:
-            error = to_error(exc)
-            if delivered:
-                raise interrupted(exc, error) from None
-            wait = _give_up_or_wait(policy, tries, error, billed, deadline)
+            wait = attempts.wait_after(tries, exc, delivered)
         await asyncio.sleep(wait)
         tries += 1
 

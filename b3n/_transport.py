@@ -47,7 +47,16 @@ from b3n._errors import (
     error_from_stream_payload,
 )
 from b3n._lazy import httpx
-from b3n._retry import RetryPolicy, afirst, aretrying, first, request_was_sent, retry_after_from_headers, retrying
+from b3n._retry import (
+    Attempts,
+    RetryPolicy,
+    afirst,
+    aretrying,
+    first,
+    request_was_sent,
+    retry_after_from_headers,
+    retrying,
+)
 from b3n._sse import LineSplitter, SSEDecoder
 from b3n._version import __version__
 
@@ -651,12 +660,13 @@ HeadersSeen = Callable[[Mapping[str, str]], None]
 
 # ----------------------------------------------------------------------------- the calls, once for both twins
 
+ClientT = TypeVar("ClientT", "httpx.Client", "httpx.AsyncClient")
 ResponseT = TypeVar("ResponseT")
 EventsT = TypeVar("EventsT")
 ChunksT = TypeVar("ChunksT")
 
 
-class _Calls(TransportBase, Generic[ResponseT, EventsT, ChunksT]):
+class _Calls(TransportBase, Generic[ClientT, ResponseT, EventsT, ChunksT]):
     """The three ways to call, declared once; each twin says how one attempt does its I/O.
 
     Each is one retry loop (``b3n._retry.retrying`` / ``aretrying``) around one kind of attempt:
@@ -728,14 +738,14 @@ class _Calls(TransportBase, Generic[ResponseT, EventsT, ChunksT]):
     def _retrying(self, call: PreparedCall, attempt: Callable[[PreparedCall, int], Any],
                   interrupted: CutHandler | None = None) -> Any:
         numbers = itertools.count()
-        return self._retry_loop(
+        attempts = Attempts(
             self.policy,
-            lambda: attempt(call, next(numbers)),
             to_error=lambda exc: self.map_exception(exc, call.url),
             interrupted=interrupted or (lambda exc, error: stream_cut(exc, error, call.url)),
             billed=call.billed,
             deadline=call.deadline,
         )
+        return self._retry_loop(attempts, lambda: attempt(call, next(numbers)))
 
     def _build(self, client: httpx.Client | httpx.AsyncClient, call: PreparedCall) -> httpx.Request:
         return client.build_request(
@@ -752,12 +762,20 @@ class _Calls(TransportBase, Generic[ResponseT, EventsT, ChunksT]):
             self.cookies.set_cookie_header(follow)
         return follow
 
+    def __init__(self, config: B3nConfig, client: ClientT | None = None) -> None:
+        super().__init__(config)
+        self._client: ClientT | None = client
+
+    @property
+    def client(self) -> ClientT:
+        """The httpx client given at construction, else the process's shared pool for this configuration."""
+        return self._client if self._client is not None else self._shared_client(self.config)
+
     # what each twin provides (the I/O)
     _retry_loop: Callable[..., Any]
     _first: Callable[[Any], ResponseT]
-
-    def _guarded(self, gate: AdaptiveLimiter, attempt: Callable[..., Any]) -> Callable[..., Any]:
-        raise NotImplementedError
+    _shared_client: Callable[[B3nConfig], ClientT]
+    _guarded: Callable[[AdaptiveLimiter, Callable[..., Any]], Callable[..., Any]]
 
     def _whole_body(self, call: PreparedCall, attempt: int) -> Any:
         raise NotImplementedError
@@ -772,22 +790,14 @@ class _Calls(TransportBase, Generic[ResponseT, EventsT, ChunksT]):
 # ----------------------------------------------------------------------------- sync
 
 
-class SyncTransport(_Calls["httpx.Response", Iterator[dict[str, Any]], Iterator[bytes]]):  # str: httpx loads lazily
+# the httpx types quoted: httpx is imported on first use (b3n._lazy)
+class SyncTransport(_Calls["httpx.Client", "httpx.Response", Iterator[dict[str, Any]], Iterator[bytes]]):
     """Blocking transport. Thread-safe (httpx.Client is). The calls are those of :class:`_Calls`."""
 
     _retry_loop = staticmethod(retrying)
     _first = staticmethod(first)
-
-    def __init__(self, config: B3nConfig, client: httpx.Client | None = None) -> None:
-        super().__init__(config)
-        self._client = client
-
-    @property
-    def client(self) -> httpx.Client:
-        return self._client if self._client is not None else shared_sync_client(self.config)
-
-    def _guarded(self, gate: AdaptiveLimiter, attempt: Callable[..., Any]) -> Callable[..., Any]:
-        return gate.guard(attempt)
+    _shared_client = staticmethod(shared_sync_client)
+    _guarded = staticmethod(AdaptiveLimiter.guard)
 
     @contextmanager
     def _open(self, call: PreparedCall, attempt: int) -> Iterator[httpx.Response]:
@@ -840,22 +850,15 @@ class SyncTransport(_Calls["httpx.Response", Iterator[dict[str, Any]], Iterator[
 # ----------------------------------------------------------------------------- async
 
 
-class AsyncTransport(_Calls[Awaitable["httpx.Response"], AsyncIterator[dict[str, Any]], AsyncIterator[bytes]]):
+class AsyncTransport(
+    _Calls["httpx.AsyncClient", Awaitable["httpx.Response"], AsyncIterator[dict[str, Any]], AsyncIterator[bytes]]
+):
     """asyncio transport; real async I/O (no thread offloading). The twin of :class:`SyncTransport`."""
 
     _retry_loop = staticmethod(aretrying)
     _first = staticmethod(afirst)
-
-    def __init__(self, config: B3nConfig, client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(config)
-        self._client = client
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        return self._client if self._client is not None else shared_async_client(self.config)
-
-    def _guarded(self, gate: AdaptiveLimiter, attempt: Callable[..., Any]) -> Callable[..., Any]:
-        return gate.aguard(attempt)
+    _shared_client = staticmethod(shared_async_client)
+    _guarded = staticmethod(AdaptiveLimiter.aguard)
 
     @asynccontextmanager
     async def _open(self, call: PreparedCall, attempt: int) -> AsyncIterator[httpx.Response]:
