@@ -35,6 +35,8 @@ import ipaddress
 import os
 import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -170,8 +172,10 @@ class _Sink:
 _HEADERS = {"Accept": "image/*", "User-Agent": USER_AGENT}
 
 
-def _next_hop(url: str, response: httpx.Response) -> str | None:
+def _next_hop(url: str, response: httpx.Response, max_bytes: int) -> str | None:
+    """Where a redirect points; None when this is the answer (then checked: status, type, announced size)."""
     if not response.is_redirect:
+        _check_response(url, response, max_bytes)
         return None
     location = response.headers.get("location")
     if not location:
@@ -179,9 +183,14 @@ def _next_hop(url: str, response: httpx.Response) -> str | None:
     return str(urljoin(url, str(location)))
 
 
-def _map(exc: httpx.HTTPError, url: str) -> B3nConnectionError:
-    return B3nConnectionError(f"Downloading the image from {urlsplit(url).hostname} failed "
-                              f"({type(exc).__name__}); try again.")
+@contextmanager
+def _mapped(url: str) -> Iterator[None]:
+    """httpx's failures as ``B3nConnectionError`` naming the image host."""
+    try:
+        yield
+    except httpx.HTTPError as exc:
+        raise B3nConnectionError(f"Downloading the image from {urlsplit(url).hostname} failed "
+                                 f"({type(exc).__name__}); try again.") from None
 
 
 def _fetch(client: httpx.Client, url: str, sink: _Sink, timeout: float | None, relay_base_url: str | None,
@@ -189,16 +198,13 @@ def _fetch(client: httpx.Client, url: str, sink: _Sink, timeout: float | None, r
     for _ in range(MAX_REDIRECTS + 1):
         check_target(url, relay_base_url=relay_base_url, allow_private_hosts=allow_private_hosts)
         sink.url = url
-        try:
-            with client.stream("GET", url, headers=_HEADERS, timeout=timeout, follow_redirects=False) as response:
-                hop = _next_hop(url, response)
-                if hop is None:
-                    _check_response(url, response, sink.max_bytes)
-                    for chunk in response.iter_bytes():
-                        sink.feed(chunk)
-                    return sink.finish(response)
-        except httpx.HTTPError as exc:
-            raise _map(exc, url) from None
+        with _mapped(url), client.stream("GET", url, headers=_HEADERS, timeout=timeout,
+                                         follow_redirects=False) as response:
+            hop = _next_hop(url, response, sink.max_bytes)
+            if hop is None:
+                for chunk in response.iter_bytes():
+                    sink.feed(chunk)
+                return sink.finish(response)
         url = hop
     raise _refused(url, f"more than {MAX_REDIRECTS} redirects.")
 
@@ -209,18 +215,16 @@ async def _afetch(client: httpx.AsyncClient, url: str, sink: _Sink, timeout: flo
         await asyncio.to_thread(check_target, url, relay_base_url=relay_base_url,
                                 allow_private_hosts=allow_private_hosts)
         sink.url = url
-        try:
+        with _mapped(url):
             async with client.stream("GET", url, headers=_HEADERS, timeout=timeout,
                                      follow_redirects=False) as response:
-                hop = _next_hop(url, response)
-                if hop is None:
-                    _check_response(url, response, sink.max_bytes)
-                    async for chunk in response.aiter_bytes():
-                        sink.feed(chunk)
-                    return sink.finish(response)
-        except httpx.HTTPError as exc:
-            raise _map(exc, url) from None
-        url = hop
+                hop = _next_hop(url, response, sink.max_bytes)
+                if hop is not None:
+                    url = hop
+                    continue
+                async for chunk in response.aiter_bytes():
+                    sink.feed(chunk)
+                return sink.finish(response)
     raise _refused(url, f"more than {MAX_REDIRECTS} redirects.")
 
 

@@ -264,13 +264,14 @@ def _generate(transport: SyncTransport | AsyncTransport, payload: dict[str, Any]
 class ImagesService(Service[SyncTransport]):
     """``client.images``: DALL-E 3 image generation (blocking).
 
-    Example:
+    Example (the bytes in the answer instead of a temporary URL):
         >>> from b3n import B3nClient
         >>> from b3n.testing import Emulator
         >>> with Emulator() as emu:
-        ...     result = B3nClient(api_key="sk-test", base_url=emu.base_url).images.generate("a white cat")
-        >>> len(result.images), result.images[0].url.endswith(".png")
-        (1, True)
+        ...     images = B3nClient(api_key="sk-test", base_url=emu.base_url).images
+        ...     result = images.generate("a white cat", response_format="b64_json")
+        >>> len(result.images), result.images[0].data()[:4]
+        (1, b'\\x89PNG')
     """
 
     @arguments_of(build_image_request)
