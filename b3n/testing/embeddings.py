@@ -8,7 +8,7 @@ components are the same constant), so large batches are cheap.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import json
 import math
@@ -43,26 +43,27 @@ class EmbeddingEngine:
     """Computes and caches vectors; thread-safe."""
 
     def __init__(self, cache_size: int = 4096) -> None:
-        self._token_cache: dict[tuple[str, int], tuple[int, float]] = {}
+        self._token_cache: dict[int, dict[str, tuple[int, float]]] = {}  # dims -> token -> (index, sign)
         self._json_cache: OrderedDict[tuple[str, int], str] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
     def _slot(self, token: str, dims: int) -> tuple[int, float]:
-        key = (token, dims)
-        slot = self._token_cache.get(key)
+        slots = self._token_cache.setdefault(dims, {})
+        slot = slots.get(token)
         if slot is None:
             h = int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
             slot = (h % dims, 1.0 if (h >> 63) & 1 else -1.0)
-            if len(self._token_cache) < 500_000:
-                self._token_cache[key] = slot
+            if len(slots) < 500_000:
+                slots[token] = slot
         return slot
 
     def sparse(self, text: str, dims: int) -> tuple[dict[int, float], float]:
         """Per-dimension token weights and the normalisation factor."""
         weights: dict[int, float] = {}
+        known = self._token_cache.get(dims, {}).get  # the hot path: a relay's compute must not be the client's
         for token in _TOKEN_RE.findall(text.lower()):
-            idx, sign = self._slot(token, dims)
+            idx, sign = known(token) or self._slot(token, dims)
             weights[idx] = weights.get(idx, 0.0) + sign
         norm_sq = dims * _CONSTANT * _CONSTANT
         for w in weights.values():
@@ -104,7 +105,7 @@ class EmbeddingEngine:
             arr[idx] = (_CONSTANT + w) * scale
         if sys.byteorder != "little":
             arr.byteswap()
-        return base64.b64encode(arr.tobytes()).decode("ascii")
+        return binascii.b2a_base64(arr.tobytes(), newline=False).decode("ascii")
 
 
 def _inputs(raw: Any) -> tuple[list[str], int]:
@@ -184,7 +185,8 @@ def embeddings_body(body: Any, engine: EmbeddingEngine) -> bytes:
     _check_context(texts)
     items: list[str] = []
     for i, text in enumerate(texts):
-        vec = engine.vector_json(text, dims) if fmt == "float" else json.dumps(engine.vector_base64(text, dims))
+        # (base64 needs no JSON escaping: quoting it is its JSON string)
+        vec = engine.vector_json(text, dims) if fmt == "float" else f'"{engine.vector_base64(text, dims)}"'
         items.append(f'{{"object":"embedding","index":{i},"embedding":{vec}}}')
     tail = json.dumps({"prompt_tokens": tokens, "total_tokens": tokens})
     return ('{"object":"list","data":[' + ",".join(items) + f'],"model":{json.dumps(model)},"usage":{tail}}}').encode()
