@@ -51,7 +51,7 @@ import math
 import sys
 from array import array
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -61,6 +61,8 @@ from b3n._long_inputs import LongInputPlan, LongInputs, plan_long_inputs
 from b3n._plans import Plan, Service, arguments_of, arun, run
 
 if TYPE_CHECKING:  # the transport (retry, SSE, adaptive limiter) loads with the first client: off the import
+    import httpx
+
     from b3n._adaptive import AdaptiveLimiter
     from b3n._transport import AsyncTransport, SyncTransport
 
@@ -644,19 +646,26 @@ class EmbeddingsService(Service["SyncTransport"]):
                 results[i] = _vectors(self.send(request, limiter=limiter, numpy=numpy))
                 finished(request.size)
             return call.result(results, numpy)
+        from b3n._transport import json_or_error
+
+        def fetch(request: EmbeddingRequest) -> httpx.Response:
+            return self._transport.request("POST", PATH, json_body=request.payload, model=request.model, gate=limiter)
+
+        # The threads only send and read; this thread decodes each answer as it arrives. One decoder
+        # instead of one per thread: decoding is pure CPU under the GIL, and a thread that holds it
+        # would delay the others' next request (the slot a finished request frees) by tens of ms.
         pool = ThreadPoolExecutor(max_workers=call.workers(job), thread_name_prefix="b3n-embeddings")
         try:
-            futures: dict[Future[EmbeddingResponse], int] = {
-                pool.submit(self.send, request, limiter=limiter, numpy=numpy): i
-                for i, request in enumerate(job.requests)
-            }
+            futures = {pool.submit(fetch, request): i for i, request in enumerate(job.requests)}
             pending = set(futures)
             while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     i = futures[future]
-                    results[i] = _vectors(future.result())
-                    finished(job.requests[i].size)
+                    request, response = job.requests[i], future.result()
+                    body = json_or_error(response, f"an embeddings request for {request.model!r}")
+                    results[i] = _vectors(parse_embedding_response(body, request, len(response.content), numpy=numpy))
+                    finished(request.size)
         finally:
             # On error or interrupt: batches not started are dropped; running ones finish.
             pool.shutdown(wait=True, cancel_futures=True)
