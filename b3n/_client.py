@@ -12,7 +12,7 @@ Example (offline, against the bundled emulator):
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from pydantic import SecretStr
@@ -24,13 +24,14 @@ from b3n._lazy import httpx
 from b3n._transport import AsyncTransport, SyncTransport
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from b3n._account import AccountService, AsyncAccountService  # noqa: F401 (the clients' type arguments)
     from b3n._audio import AsyncAudioService, AudioService  # noqa: F401
     from b3n._embeddings import AsyncEmbeddingsService, EmbeddingsService  # noqa: F401
     from b3n._images import AsyncImagesService, ImagesService  # noqa: F401
     from b3n._models import AsyncModelsService, ModelsService  # noqa: F401
 
-_HttpT = TypeVar("_HttpT", "httpx.Client", "httpx.AsyncClient")
 
 
 ServiceT = TypeVar("ServiceT")
@@ -113,15 +114,27 @@ class _ClientBase(Generic[TransportT, ChatT, EmbeddingsT, ImagesT, AudioT, Model
         )
         self._setup(http_client)
 
+    #: what each client is built from (set by each of the two)
+    _transport_class: type[TransportT]
+    _chat_class: Callable[[TransportT], ChatT]
+
+    @classmethod
+    def from_config(cls, config: B3nConfig, http_client: httpx.Client | httpx.AsyncClient | None = None) -> Self:
+        """A client for an already resolved configuration (``http_client``: as for the constructor)."""
+        return cls(config=config, http_client=http_client)
+
     def _setup(self, http_client: httpx.Client | httpx.AsyncClient | None) -> None:
-        raise NotImplementedError
+        expected = httpx.AsyncClient if self._transport_class is AsyncTransport else httpx.Client
+        self.transport = self._transport_class(self.config, _user_client(http_client, expected, type(self).__name__))
+        self.chat = self._chat_class(self.transport)
 
     def __repr__(self) -> str:
         key = "set" if self.config.api_key else None
         return f"{type(self).__name__}(base_url={self.config.base_url!r}, api_key={key})"
 
 
-def _user_client(http_client: object, expected: type[_HttpT], owner: str) -> _HttpT | None:
+def _user_client(http_client: object, expected: type, owner: str) -> Any:
+    """``http_client`` when it is of the ``expected`` httpx class (or None), else a typed error."""
     if http_client is None or isinstance(http_client, expected):
         return http_client
     raise B3nConfigurationError(
@@ -147,13 +160,8 @@ class B3nClient(
         '1'
     """
 
-    def _setup(self, http_client: httpx.Client | httpx.AsyncClient | None) -> None:
-        self.transport = SyncTransport(self.config, _user_client(http_client, httpx.Client, "B3nClient"))
-        self.chat = ChatService(self.transport)
-
-    @classmethod
-    def from_config(cls, config: B3nConfig, http_client: httpx.Client | None = None) -> B3nClient:
-        return cls(config=config, http_client=http_client)
+    _transport_class = SyncTransport
+    _chat_class = ChatService
 
 
 class AsyncB3nClient(
@@ -172,10 +180,5 @@ class AsyncB3nClient(
         '1'
     """
 
-    def _setup(self, http_client: httpx.Client | httpx.AsyncClient | None) -> None:
-        self.transport = AsyncTransport(self.config, _user_client(http_client, httpx.AsyncClient, "AsyncB3nClient"))
-        self.chat = AsyncChatService(self.transport)
-
-    @classmethod
-    def from_config(cls, config: B3nConfig, http_client: httpx.AsyncClient | None = None) -> AsyncB3nClient:
-        return cls(config=config, http_client=http_client)
+    _transport_class = AsyncTransport
+    _chat_class = AsyncChatService

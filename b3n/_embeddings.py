@@ -372,8 +372,15 @@ def _fit_dimensions(vector: Any, dimensions: int | None, model: str) -> Any:
     return [v / norm for v in head] if norm else head
 
 
-def _count(items: Any) -> int | str:
-    return len(items) if isinstance(items, list) else "no"
+def _not_an_object(model: str) -> str:
+    return f"B3n answered the embeddings request for {model!r} with a non-object body."
+
+
+def _no_data(body: Mapping[str, Any], request: EmbeddingRequest) -> str:
+    items = body.get("data")
+    count = len(items) if isinstance(items, list) else "no"
+    return (f"B3n returned no embedding data for {request.model!r} ({count} items for {request.size} texts): "
+            f"{json.dumps(body)[:200]}. Not retried; check the model name.")
 
 
 def parse_embedding_response(
@@ -386,14 +393,8 @@ def parse_embedding_response(
     Raises :class:`~b3n._errors.B3nResponseError` when the body cannot be a reply to ``request``.
     """
     model = request.model
-    data = listed_items(
-        body, "data", model=model,
-        not_an_object=lambda: f"B3n answered the embeddings request for {model!r} with a non-object body.",
-        missing=lambda: (
-            f"B3n returned no embedding data for {model!r} ({_count(body.get('data'))} items for {request.size} "
-            f"texts): {json.dumps(body)[:200]}. Not retried; check the model name."
-        ),
-    )
+    data = listed_items(body, "data", model=model, not_an_object=lambda: _not_an_object(model),
+                        missing=lambda: _no_data(body, request))
     if len(data) != request.size:
         raise B3nResponseError(
             f"B3n returned {len(data)} embeddings for {request.size} texts (model {model!r}). Not retried."
