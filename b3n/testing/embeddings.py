@@ -15,6 +15,7 @@ import math
 import re
 import sys
 import threading
+import time
 from array import array
 from collections import OrderedDict
 from typing import Any
@@ -185,6 +186,8 @@ def embeddings_body(body: Any, engine: EmbeddingEngine) -> bytes:
     _check_context(texts)
     items: list[str] = []
     for i, text in enumerate(texts):
+        if i % 32 == 31:  # let the server's other threads read and admit requests meanwhile (a relay would)
+            time.sleep(0)
         # (base64 needs no JSON escaping: quoting it is its JSON string)
         vec = engine.vector_json(text, dims) if fmt == "float" else f'"{engine.vector_base64(text, dims)}"'
         items.append(f'{{"object":"embedding","index":{i},"embedding":{vec}}}')
