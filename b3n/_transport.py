@@ -27,7 +27,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 from b3n._adaptive import AdaptiveLimiter
@@ -47,6 +47,7 @@ from b3n._errors import (
     error_from_stream_payload,
 )
 from b3n._lazy import httpx
+from b3n._plans import arguments_of
 from b3n._retry import (
     Attempts,
     RetryPolicy,
@@ -228,6 +229,27 @@ def json_or_error(
         ) from None
 
 
+@dataclass(frozen=True)
+class CallOptions:
+    """What a call asks for: the arguments of :meth:`SyncTransport.request` (declared once, here)."""
+
+    method: str
+    path: str
+    _: KW_ONLY
+    json_body: Any = None
+    files: Any = None
+    data: Mapping[str, Any] | None = None
+    params: Mapping[str, Any] | None = None
+    credential: Credential = "api_key"
+    at_origin: bool = False
+    model: str | None = None
+    timeout: float | None = None
+    #: repeating it may bill again (image generation, speech): see ``b3n._retry``.
+    billed: bool = False
+    #: the adaptive limiter every attempt takes a slot of (embeddings).
+    gate: AdaptiveLimiter | None = None
+
+
 class TransportBase:
     """What the blocking and the asyncio transport share: URLs, headers, timeouts, error mapping, logs.
 
@@ -276,33 +298,19 @@ class TransportBase:
         connect = min(10.0, total) if total is not None else 10.0
         return httpx.Timeout(connect=connect, read=read, write=total, pool=total)
 
-    def prepare(
-        self,
-        method: str,
-        path: str,
-        *,
-        json_body: Any = None,
-        files: Any = None,
-        data: Mapping[str, Any] | None = None,
-        params: Mapping[str, Any] | None = None,
-        credential: Credential = "api_key",
-        at_origin: bool = False,
-        model: str | None = None,
-        timeout: float | None = None,
-        accept: str | None = None,
-        billed: bool = False,
-    ) -> PreparedCall:
+    def prepare(self, options: CallOptions, *, accept: str | None = None) -> PreparedCall:
         """Everything every attempt of one call sends (built once; the body is encoded once)."""
-        headers = self.headers(credential)
-        content = encode_json(json_body) if json_body is not None else None
+        headers = self.headers(options.credential)
+        content = encode_json(options.json_body) if options.json_body is not None else None
         if content is not None:
             headers = {**headers, "Content-Type": "application/json"}
         if accept is not None:
             headers = {**headers, "Accept": accept}
         return PreparedCall(
-            method=method, url=self.url(path, at_origin=at_origin), content=content, files=files, data=data,
-            params=params, headers=headers, timeout=self.timeout(stream=accept == SSE, override=timeout),
-            model=model, billed=billed,
+            method=options.method, url=self.url(options.path, at_origin=options.at_origin), content=content,
+            files=options.files, data=options.data, params=options.params, headers=headers,
+            timeout=self.timeout(stream=accept == SSE, override=options.timeout), model=options.model,
+            billed=options.billed,
             deadline=None if self.config.total_timeout is None else time.monotonic() + self.config.total_timeout,
         )
 
@@ -674,32 +682,16 @@ class _Calls(TransportBase, Generic[ClientT, ResponseT, EventsT, ChunksT]):
     :meth:`iter_bytes` (a binary body in chunks); streams are retried until their first item only.
     """
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json_body: Any = None,
-        files: Any = None,
-        data: Mapping[str, Any] | None = None,
-        params: Mapping[str, Any] | None = None,
-        credential: Credential = "api_key",
-        at_origin: bool = False,
-        model: str | None = None,
-        timeout: float | None = None,
-        billed: bool = False,
-        gate: AdaptiveLimiter | None = None,
-    ) -> ResponseT:
+    @arguments_of(CallOptions)
+    def request(self, options: CallOptions) -> ResponseT:
         """Send a request with retries; return the (fully read) successful response (asyncio: awaitable).
 
         A body cut off or stalled before it was complete is retried like a failure before the
         response: nothing has reached the caller yet, so nothing can be duplicated. With ``gate``
         every attempt waits for a slot of that adaptive limiter and tells it about a 429.
         """
-        call = self.prepare(
-            method, path, json_body=json_body, files=files, data=data, params=params, credential=credential,
-            at_origin=at_origin, model=model, timeout=timeout, billed=billed,
-        )
+        call = self.prepare(options)
+        gate = options.gate
         attempt = self._whole_body if gate is None else self._guarded(gate, self._whole_body)
         return self._first(self._retrying(call, attempt))
 
@@ -711,7 +703,7 @@ class _Calls(TransportBase, Generic[ClientT, ResponseT, EventsT, ChunksT]):
         Retries (per policy) only until the first event has been yielded. ``on_open`` is called with the
         headers of each attempt's event stream, before its first event (e.g. to read the request id).
         """
-        call = self.prepare("POST", path, json_body=payload, model=model, accept=SSE)
+        call = self.prepare(CallOptions("POST", path, json_body=payload, model=model), accept=SSE)
         events: EventsT = self._retrying(call, lambda c, attempt: self._sse_events(c, attempt, on_open))
         return events
 
@@ -731,7 +723,7 @@ class _Calls(TransportBase, Generic[ClientT, ResponseT, EventsT, ChunksT]):
         A JSON or HTML answer is a ``B3nResponseError``; ``interrupted`` words the error of a body that
         broke after its first chunk.
         """
-        call = self.prepare(method, path, json_body=json_body, model=model, billed=billed)
+        call = self.prepare(CallOptions(method, path, json_body=json_body, model=model, billed=billed))
         chunks: ChunksT = self._retrying(call, lambda c, attempt: self._binary_chunks(c, attempt, what), interrupted)
         return chunks
 
