@@ -149,6 +149,12 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_fresh_pools_after_fork)
 
 
+def _pool_settings(config: B3nConfig) -> dict[str, Any]:
+    """How a shared pool (blocking or asyncio) is built for ``config``."""
+    return {"verify": config.verify, "proxy": config.proxy, "limits": _limits(), "follow_redirects": True,
+            "trust_env": True, "cookies": _cookieless()}
+
+
 def shared_sync_client(config: B3nConfig) -> httpx.Client:
     key = _pool_key(config)
     client = _sync_pools.get(key)
@@ -156,11 +162,7 @@ def shared_sync_client(config: B3nConfig) -> httpx.Client:
         with _pool_lock:
             client = _sync_pools.get(key)
             if client is None or client.is_closed:
-                client = httpx.Client(
-                    verify=config.verify, proxy=config.proxy, limits=_limits(), follow_redirects=True, trust_env=True,
-                    cookies=_cookieless(),
-                )
-                _sync_pools[key] = client
+                client = _sync_pools[key] = httpx.Client(**_pool_settings(config))
     return client
 
 
@@ -185,11 +187,7 @@ def shared_async_client(config: B3nConfig) -> httpx.AsyncClient:
     key = _pool_key(config)
     client = per_loop.get(key)
     if client is None or client.is_closed:
-        client = httpx.AsyncClient(
-            verify=config.verify, proxy=config.proxy, limits=_limits(), follow_redirects=True, trust_env=True,
-            cookies=_cookieless(),
-        )
-        per_loop[key] = client
+        client = per_loop[key] = httpx.AsyncClient(**_pool_settings(config))
     return client
 
 
