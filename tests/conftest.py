@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +20,13 @@ if TYPE_CHECKING:
 #: a key in the one-api format; the emulator accepts any non-empty key.
 TEST_KEY = "sk-test0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL"
 TEST_ACCESS_TOKEN = "emu-access-token"
+
+
+# A shell that starts a job in the background without job control (`cmd &` in a script) makes it ignore SIGINT,
+# and an ignored signal stays ignored across exec: every emulator subprocess would then ignore the Ctrl-C
+# (SIGINT) the command-line tests send it and hang. Tests that press Ctrl-C need it to be deliverable.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True, scope="session")
