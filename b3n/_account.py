@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from b3n._body import json_or_error
 from b3n._config import ENV_ACCESS_TOKEN, ENV_USER_ID, B3nConfig
 from b3n._errors import (
     B3nAuthenticationError,
@@ -33,7 +34,7 @@ from b3n._errors import (
 )
 from b3n._lazy import httpx
 from b3n._plans import Plan, Service, arun, run
-from b3n._transport import AsyncTransport, SyncTransport, json_or_error
+from b3n._transport import AsyncTransport, SyncTransport
 
 ACCOUNT_PATH = "/api/user/self"
 

@@ -42,7 +42,7 @@ from urllib.parse import urljoin, urlsplit
 
 from b3n._errors import B3nAPIStatusError, B3nConnectionError, B3nResponseError
 from b3n._lazy import httpx
-from b3n._transport import USER_AGENT
+from b3n._prepared import USER_AGENT
 
 #: default cap on a downloaded image (DALL-E 3 HD PNGs are a few MB).
 IMAGE_MAX_BYTES = 32 * 1024 * 1024

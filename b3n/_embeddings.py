@@ -508,7 +508,7 @@ def _send(
     transport: SyncTransport | AsyncTransport, request: EmbeddingRequest, limiter: AdaptiveLimiter | None, numpy: Any
 ) -> Plan[EmbeddingResponse]:
     """One prepared request as a plan (see :mod:`b3n._plans`): retried by the transport, read here."""
-    from b3n._transport import json_or_error
+    from b3n._body import json_or_error
 
     response = yield transport.request("POST", PATH, json_body=request.payload, model=request.model, gate=limiter)
     body = json_or_error(response, f"an embeddings request for {request.model!r}")
@@ -647,7 +647,7 @@ class EmbeddingsService(Service["SyncTransport"]):
                 results[i] = _vectors(self.send(request, limiter=limiter, numpy=numpy))
                 finished(request.size)
             return call.result(results, numpy)
-        from b3n._transport import json_or_error
+        from b3n._body import json_or_error
 
         def fetch(request: EmbeddingRequest) -> httpx.Response:
             return self._transport.request("POST", PATH, json_body=request.payload, model=request.model, gate=limiter)

@@ -23,10 +23,11 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from b3n import _download
+from b3n._body import json_or_error
 from b3n._errors import B3nInvalidRequestError, B3nResponseError
 from b3n._media_common import merge_extra, require_model_kind, require_one_of, write_atomically
 from b3n._plans import Plan, Service, arguments_of, arun, run
-from b3n._transport import AsyncTransport, SyncTransport, json_or_error
+from b3n._transport import AsyncTransport, SyncTransport
 
 ImageSize = Literal["1024x1024", "1792x1024", "1024x1792"]
 ImageQuality = Literal["standard", "hd"]

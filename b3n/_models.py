@@ -15,10 +15,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from b3n._body import json_or_error
 from b3n._catalog import MODELS, ModelInfo
 from b3n._errors import B3nResponseError
 from b3n._plans import Plan, Service, arun, run
-from b3n._transport import AsyncTransport, SyncTransport, json_or_error
+from b3n._transport import AsyncTransport, SyncTransport
 
 MODELS_PATH = "/models"
 

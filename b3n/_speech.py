@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from b3n._body import CutHandler
 from b3n._errors import (
     B3nError,
     B3nInvalidRequestError,
@@ -33,7 +34,7 @@ from b3n._errors import (
 from b3n._lazy import httpx
 from b3n._media_common import merge_extra, require_model_kind, require_one_of, written_atomically
 from b3n._plans import Plan, arguments_of, arun, next_item, path_first, run
-from b3n._transport import AsyncTransport, CutHandler, SyncTransport
+from b3n._transport import AsyncTransport, SyncTransport
 
 Voice = Literal["alloy", "echo", "fable", "onyx", "nova", "shimmer", "ash", "coral", "sage"]
 SpeechFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]

@@ -1,8 +1,7 @@
-"""HTTP transport: pooled httpx clients, auth headers, one attempt of each kind of call, SSE, typed errors.
+"""The calls: a public call -> ``prepare`` -> the retry loop -> one attempt on the wire, for both twins.
 
-One pooled ``httpx.Client`` per (verify, proxy) in the process, and one
-``httpx.AsyncClient`` per (event loop, verify, proxy), shared by every model instance
-that uses that configuration. A client supplied by the user is used as given.
+The pools are in :mod:`b3n._pools`, what a call sends in :mod:`b3n._prepared`, and how an answer is read
+in :mod:`b3n._body`.
 
 Example (against the bundled emulator):
     >>> from b3n.testing import Emulator
@@ -15,39 +14,44 @@ Example (against the bundled emulator):
 
 from __future__ import annotations
 
-import asyncio
-import atexit
-import http.cookiejar
 import itertools
-import json
 import logging
-import os
-import threading
 import time
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import KW_ONLY, dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, TypeVar
 
 from b3n._adaptive import AdaptiveLimiter
+from b3n._body import (
+    MAX_BODY_BYTES,
+    MAX_ERROR_BODY_BYTES,
+    SSE,
+    CutHandler,
+    EventReader,
+    HeadersSeen,
+    aread_capped,
+    is_document,
+    is_event_stream,
+    not_a_stream,
+    not_binary,
+    read_capped,
+    stream_cut,
+    url_path,
+    with_body,
+)
 from b3n._config import B3nConfig
 from b3n._errors import (
     B3nAPIStatusError,
     B3nConnectionError,
     B3nCrossOriginRedirectError,
     B3nError,
-    B3nInvalidRequestError,
-    B3nResponseError,
-    B3nStreamInterruptedError,
-    B3nStreamTimeoutError,
     B3nTimeoutError,
-    StreamEndedEarly,
     error_from_response,
-    error_from_stream_payload,
 )
 from b3n._lazy import httpx
 from b3n._plans import arguments_of
+from b3n._pools import shared_async_client, shared_sync_client
+from b3n._prepared import USER_AGENT, CallOptions, Credential, PreparedCall, encode_json
 from b3n._retry import (
     Attempts,
     RetryPolicy,
@@ -58,194 +62,11 @@ from b3n._retry import (
     retry_after_from_headers,
     retrying,
 )
-from b3n._sse import LineSplitter, SSEDecoder
-from b3n._version import __version__
 
 logger = logging.getLogger("b3n")
-T = TypeVar("T")
 
-Credential = Literal["api_key", "access_token", "none"]
-USER_AGENT = f"b3n-integrations/{__version__}"
-# Keep few idle connections: httpcore 1.0.x's pool does O(idle x connections) work on every request
-# and hands one idle connection to many queued requests, so with ~30+ idle connections a burst of
-# concurrent calls turns quadratic (200 concurrent calls: ~4 s of client CPU with 128 kept alive,
-# ~0.4 s with 20; see tests/benchmarks and encode/httpcore#1035). New connections are cheap next to
-# an LLM call, and 20 (httpx's default) covers steady concurrency.
-_MAX_CONNECTIONS, _MAX_KEEPALIVE, _KEEPALIVE_EXPIRY = 512, 20, 30.0  # httpx.Limits, built with each pool
-
-
-# ----------------------------------------------------------------------------- pools
-
-_pool_lock = threading.Lock()
-_sync_pools: dict[tuple[Any, ...], httpx.Client] = {}
-_async_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], httpx.AsyncClient]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _pool_key(config: B3nConfig) -> tuple[Any, ...]:
-    return (config.verify, config.proxy)
-
-
-class _NoCookies(http.cookiejar.CookiePolicy):
-    """The shared pools keep no cookies: they serve every key of the process (each transport has its own jar)."""
-
-    netscape, rfc2965, hide_cookie2 = True, False, False
-
-    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return False
-
-    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return False
-
-    def domain_return_ok(self, domain: str, request: Any) -> bool:
-        return False
-
-    def path_return_ok(self, path: str, request: Any) -> bool:
-        return False
-
-
-def _cookieless() -> http.cookiejar.CookieJar:
-    return http.cookiejar.CookieJar(policy=_NoCookies())
-
-
-def _limits() -> httpx.Limits:
-    return httpx.Limits(
-        max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_KEEPALIVE, keepalive_expiry=_KEEPALIVE_EXPIRY
-    )
-
-
-def close_shared_clients() -> None:
-    """Close the process-wide sync pools (runs at interpreter exit; safe to call any time)."""
-    with _pool_lock:
-        clients = list(_sync_pools.values())
-        _sync_pools.clear()
-    for client in clients:
-        client.close()
-
-
-atexit.register(close_shared_clients)
-
-#: pools a forked child inherited: kept referenced, never used nor closed (see ``_fresh_pools_after_fork``).
-_inherited_pools: list[object] = []
-
-
-def _fresh_pools_after_fork() -> None:
-    """In a forked child (gunicorn ``--preload``, multiprocessing's fork): new pools and a new lock.
-
-    The inherited clients share their sockets with the parent, so using them would cross the two
-    processes' answers. They are not closed either: closing takes httpcore's pool lock, which a
-    parent thread may have held at the fork, and would tear down TLS state the parent still uses.
-    The old lock may have been inherited held, so it is replaced, never acquired.
-    """
-    global _pool_lock, _sync_pools, _async_pools
-    _inherited_pools.append((_sync_pools, _async_pools))
-    _pool_lock = threading.Lock()
-    _sync_pools = {}
-    _async_pools = weakref.WeakKeyDictionary()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_fresh_pools_after_fork)
-
-
-def _pool_settings(config: B3nConfig) -> dict[str, Any]:
-    """How a shared pool (blocking or asyncio) is built for ``config``."""
-    return {"verify": config.verify, "proxy": config.proxy, "limits": _limits(), "follow_redirects": True,
-            "trust_env": True, "cookies": _cookieless()}
-
-
-def shared_sync_client(config: B3nConfig) -> httpx.Client:
-    key = _pool_key(config)
-    client = _sync_pools.get(key)
-    if client is None or client.is_closed:
-        with _pool_lock:
-            client = _sync_pools.get(key)
-            if client is None or client.is_closed:
-                client = _sync_pools[key] = httpx.Client(**_pool_settings(config))
-    return client
-
-
-def _forget_closed_loops() -> None:
-    """Drop the pools of event loops that were closed (e.g. by each ``asyncio.run``).
-
-    Their sockets hold the loop, so the weak keys alone never let go: without this, every
-    ``asyncio.run(...)`` that made a call would keep its connections open for the life of the
-    process. Dropped pools are freed at once and their sockets closed.
-    """
-    for loop in [loop for loop in list(_async_pools.keys()) if loop.is_closed()]:
-        _async_pools.pop(loop, None)
-
-
-def shared_async_client(config: B3nConfig) -> httpx.AsyncClient:
-    loop = asyncio.get_running_loop()
-    per_loop = _async_pools.get(loop)
-    if per_loop is None:
-        with _pool_lock:  # threads with their own loops register concurrently
-            _forget_closed_loops()
-            per_loop = _async_pools.setdefault(loop, {})
-    key = _pool_key(config)
-    client = per_loop.get(key)
-    if client is None or client.is_closed:
-        client = per_loop[key] = httpx.AsyncClient(**_pool_settings(config))
-    return client
-
-
-# ----------------------------------------------------------------------------- shared pieces
-
-
-def encode_json(payload: Any) -> bytes:
-    """Compact UTF-8 JSON (``ensure_ascii=False``); refuse values JSON cannot carry."""
-    try:
-        return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    except (TypeError, ValueError) as exc:
-        raise B3nInvalidRequestError(
-            f"The request body is not JSON-serialisable: {exc}. Pass plain str/int/float/bool/list/dict values."
-        ) from None
-
-
-def json_or_error(
-    response: httpx.Response, what: str, *, hint: str = "Not retried (the call may have been billed); try again."
-) -> Any:
-    """The JSON body of a successful response, or a ``B3nResponseError`` that shows what came instead.
-
-    Example:
-        >>> import httpx
-        >>> json_or_error(httpx.Response(200, content=b'{"ok": 1}'), "the request")
-        {'ok': 1}
-        >>> json_or_error(httpx.Response(200, content=b"<html>"), "the image request")  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        b3n._errors.B3nResponseError: B3n answered 200 to the image request with a body that is not JSON ...
-    """
-    try:
-        return json.loads(response.content)
-    except ValueError:
-        raise B3nResponseError(
-            f"B3n answered {response.status_code} to {what} with a body that is not JSON "
-            f"({response.headers.get('content-type', '?')}): {response.content[:200]!r}. {hint}"
-        ) from None
-
-
-@dataclass(frozen=True)
-class CallOptions:
-    """What a call asks for: the arguments of :meth:`SyncTransport.request` (declared once, here)."""
-
-    method: str
-    path: str
-    _: KW_ONLY
-    json_body: Any = None
-    files: Any = None
-    data: Mapping[str, Any] | None = None
-    params: Mapping[str, Any] | None = None
-    credential: Credential = "api_key"
-    at_origin: bool = False
-    model: str | None = None
-    timeout: float | None = None
-    #: repeating it may bill again (image generation, speech): see ``b3n._retry``.
-    billed: bool = False
-    #: the adaptive limiter every attempt takes a slot of (embeddings).
-    gate: AdaptiveLimiter | None = None
+#: same-origin redirects followed per attempt (httpx's own default is 20).
+MAX_REDIRECTS = 20
 
 
 class TransportBase:
@@ -344,7 +165,7 @@ class TransportBase:
         if isinstance(exc, httpx.TimeoutException):
             kind = type(exc).__name__
             error: B3nError = B3nTimeoutError(
-                f"B3n did not answer in time ({kind}) calling {_path(url)}. Raise timeout=..., or check the network."
+                f"B3n did not answer in time ({kind}) calling {url_path(url)}. Raise timeout=..., or check the network."
             )
         elif isinstance(exc, httpx.TransportError) and request_was_sent(exc):
             error = B3nConnectionError(
@@ -358,7 +179,7 @@ class TransportBase:
                 "Check base_url, your network and proxy settings."
             )
         else:
-            return B3nError(f"Unexpected error calling {_path(url)}: {exc!r}")
+            return B3nError(f"Unexpected error calling {url_path(url)}: {exc!r}")
         error.request_sent = request_was_sent(exc)
         return error
 
@@ -367,60 +188,11 @@ class TransportBase:
             logger.debug(
                 "%s %s -> %s in %.1f ms (attempt %d)",
                 call.method,
-                _path(call.url),
+                url_path(call.url),
                 outcome,
                 (time.perf_counter() - started) * 1000,
                 attempt + 1,
             )
-
-
-SSE = "text/event-stream"
-#: the most of an error (or unexpected) body read: enough for any relay message, never a flood.
-MAX_ERROR_BODY_BYTES = 64 * 1024
-#: the largest whole body read into memory (embeddings of 2048 texts at 3072 floats fit; a flood does not).
-MAX_BODY_BYTES = 256 * 1024 * 1024
-#: same-origin redirects followed per attempt (httpx's own default is 20).
-MAX_REDIRECTS = 20
-
-
-@dataclass(frozen=True)
-class PreparedCall:
-    """One call, ready to send as many times as the retry policy allows."""
-
-    method: str
-    url: str
-    content: bytes | None
-    files: Any
-    data: Mapping[str, Any] | None
-    params: Mapping[str, Any] | None
-    headers: Mapping[str, str]
-    timeout: httpx.Timeout
-    model: str | None
-    #: repeating it may bill again (image generation, speech): see ``b3n._retry``.
-    billed: bool
-    #: ``time.monotonic()`` by which the whole call (retries included) must end (``total_timeout``).
-    deadline: float | None = None
-
-    def attempt_deadline(self) -> float | None:
-        """When the attempt starting now must have its whole body: ``timeout`` from now, within ``deadline``."""
-        read = self.timeout.read
-        ends = [d for d in (self.deadline, None if read is None else time.monotonic() + read) if d is not None]
-        return min(ends) if ends else None
-
-    def request_timeout(self) -> httpx.Timeout:
-        """httpx's timeouts for an attempt starting now: ``timeout``, shortened to what ``deadline`` leaves."""
-        if self.deadline is None:
-            return self.timeout
-        left = max(0.001, self.deadline - time.monotonic())
-        t = self.timeout
-        return httpx.Timeout(
-            connect=min(t.connect or left, left), read=min(t.read or left, left),
-            write=min(t.write or left, left), pool=min(t.pool or left, left),
-        )
-
-    def stream_idle(self) -> float | None:
-        """Seconds a stream may go without an event (comments and keep-alives do not count)."""
-        return self.timeout.read
 
 
 def _failure_label(response: httpx.Response | None, exc: Exception) -> int | str:
@@ -428,155 +200,6 @@ def _failure_label(response: httpx.Response | None, exc: Exception) -> int | str
     if response is not None and response.status_code >= 400:
         return response.status_code
     return type(exc).__name__
-
-
-def _too_slow(url: str) -> B3nTimeoutError:
-    return B3nTimeoutError(
-        f"B3n did not finish answering {_path(url)} within timeout (the body kept trickling in). "
-        "Raise timeout=..., or check the network."
-    )
-
-
-def _too_big(url: str, limit: int) -> B3nResponseError:
-    return B3nResponseError(
-        f"B3n's answer to {_path(url)} is larger than {limit // (1024 * 1024)} MB; stopped reading it (memory stays "
-        "bounded). Ask for less (smaller batches), or check what is answering at base_url."
-    )
-
-
-class _CappedBody:
-    """A body read chunk by chunk: at most ``limit`` bytes kept (``whole``: more is an error), within ``deadline``.
-
-    ``deadline`` bounds the whole read, not each chunk: a server trickling bytes cannot hold it open.
-    """
-
-    __slots__ = ("buffer", "deadline", "limit", "url", "whole")
-
-    def __init__(self, limit: int, deadline: float | None, url: str, whole: bool) -> None:
-        self.buffer = bytearray()
-        self.limit, self.deadline, self.url, self.whole = limit, deadline, url, whole
-
-    def full(self, chunk: bytes) -> bool:
-        """Take ``chunk``; True once enough was read (only when not ``whole``)."""
-        self.buffer += chunk
-        if len(self.buffer) >= self.limit:
-            if self.whole and len(self.buffer) > self.limit:
-                raise _too_big(self.url, self.limit)
-            if not self.whole:
-                return True
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise _too_slow(self.url)
-        return False
-
-    def content(self) -> bytes:
-        buffer, limit = self.buffer, self.limit
-        return bytes(buffer) if len(buffer) <= limit else bytes(memoryview(buffer)[:limit])
-
-
-def _read_capped(
-    response: httpx.Response, limit: int, *, deadline: float | None = None, url: str = "", whole: bool = False
-) -> bytes:
-    """At most ``limit`` bytes of the body (``whole``: the whole body, or ``B3nResponseError`` past the limit)."""
-    body = _CappedBody(limit, deadline, url, whole)
-    for chunk in response.iter_bytes():
-        if body.full(chunk):
-            break
-    return body.content()
-
-
-async def _aread_capped(
-    response: httpx.Response, limit: int, *, deadline: float | None = None, url: str = "", whole: bool = False
-) -> bytes:
-    """asyncio twin of :func:`_read_capped`."""
-    body = _CappedBody(limit, deadline, url, whole)
-    async for chunk in response.aiter_bytes():
-        if body.full(chunk):
-            break
-    return body.content()
-
-
-class _StreamClock:
-    """The idle timeout between SSE *events* (comments / keep-alives do not reset it) and ``total_timeout``."""
-
-    __slots__ = ("_deadline", "_idle", "_last", "_url")
-
-    def __init__(self, call: PreparedCall) -> None:
-        self._idle = call.stream_idle()
-        self._deadline = call.deadline
-        self._url = call.url
-        self._last = time.monotonic()
-
-    def event(self) -> None:
-        self.check()
-        self._last = time.monotonic()
-
-    def check(self) -> None:
-        now = time.monotonic()
-        if self._idle is not None and now - self._last > self._idle:
-            raise B3nTimeoutError(
-                f"The B3n stream from {_path(self._url)} sent no event for {self._idle:g}s (keep-alive comments do "
-                "not count). Raise stream_idle_timeout=..., or try again."
-            )
-        if self._deadline is not None and now > self._deadline:
-            raise B3nTimeoutError(f"The B3n stream from {_path(self._url)} ran past total_timeout.")
-
-
-class _EventReader:
-    """One attempt's SSE body, chunk by chunk: the parsed events, ``[DONE]``, and the stream clock."""
-
-    __slots__ = ("_clock", "_decoder", "_lines", "done")
-
-    def __init__(self, call: PreparedCall, response: httpx.Response, on_open: HeadersSeen | None) -> None:
-        if on_open is not None:
-            on_open(response.headers)
-        self._clock = _StreamClock(call)
-        self._decoder = SSEDecoder(call.model)
-        self._lines = LineSplitter()
-        self.done = False
-
-    def feed(self, chunk: bytes) -> list[dict[str, Any]]:
-        """The events ``chunk`` completes (none after ``[DONE]``, which sets ``done``)."""
-        return self._events(self._lines.feed(chunk))
-
-    def end(self, url: str) -> list[dict[str, Any]]:
-        """The events the body's last line completes; ``StreamEndedEarly`` if ``[DONE]`` never came."""
-        events = self._events(self._lines.close())
-        if not self.done:
-            raise _ended_early(url)
-        return events
-
-    def _events(self, lines: list[str]) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
-        for line in lines:
-            data = self._decoder.feed(line)
-            if data is None:
-                self._clock.check()
-                continue
-            self._clock.event()
-            if data == "[DONE]":
-                self.done = True
-                return events
-            if data:
-                parsed = _parse_event(data, self._decoder.model)
-                if parsed is not None:
-                    events.append(parsed)
-        return events
-
-
-def _with_body(response: httpx.Response, body: bytes) -> httpx.Response:
-    """A finished response holding ``body`` (already decoded), free of httpx's response <-> stream cycle.
-
-    Otherwise every response (body included) lives until a full garbage collection: in a
-    10,000-text embedding job that kept ~45 MB of 4 MB bodies alive (see tests/benchmarks).
-    """
-    headers = [(k, v) for k, v in response.headers.multi_items()
-               if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
-    return httpx.Response(response.status_code, headers=headers, content=body, request=response.request,
-                          extensions=response.extensions)
-
-
-def _path(url: str) -> str:
-    return httpx.URL(url).path
 
 
 def _origin(url: httpx.URL) -> str:
@@ -587,81 +210,6 @@ def _origin(url: httpx.URL) -> str:
 
 def _host(url: str) -> str:
     return httpx.URL(url).host
-
-
-def _parse_event(data: str, model: str | None) -> dict[str, Any] | None:
-    try:
-        payload = json.loads(data)
-    except ValueError:
-        logger.warning("Skipped a malformed stream chunk from B3n: %r", data[:120])
-        return None
-    if not isinstance(payload, dict):
-        logger.warning("Skipped a non-object stream chunk from B3n: %r", data[:120])
-        return None
-    if "error" in payload and not payload.get("choices"):
-        raise error_from_stream_payload(payload, model=model)
-    return payload
-
-
-def stream_cut(exc: Exception, error: B3nError, url: str) -> B3nError:
-    """What a stream that broke after delivering content raises (it is never retried)."""
-    if isinstance(error, B3nStreamInterruptedError):
-        return error
-    if isinstance(exc, B3nTimeoutError):  # our own idle / total timeout, raised between events
-        return B3nStreamTimeoutError(
-            f"{exc.message} Not retried after content (that could duplicate output); the partial output is on "
-            "`.partial`."
-        )
-    if isinstance(exc, B3nError):  # the relay reported an error mid-stream: keep its message and request id
-        return B3nStreamInterruptedError(
-            f"The B3n stream from {_path(url)} broke after it started: {exc.message} Not retried (that could "
-            "duplicate output); the partial output is on `.partial`.",
-            status_code=exc.status_code, error_type=exc.error_type, code=exc.code, request_id=exc.request_id,
-            body=exc.body,
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        return B3nStreamTimeoutError(
-            f"The B3n stream from {_path(url)} went silent for longer than the idle timeout after it started. "
-            "Not retried (that could duplicate output); the partial output is on `.partial`."
-        )
-    return B3nStreamInterruptedError(
-        f"The B3n stream from {_path(url)} broke after it started ({type(exc).__name__}). "
-        "Not retried (that could duplicate output); the partial output is on `.partial`."
-    )
-
-
-def _not_a_stream(url: str, response: httpx.Response, body: bytes) -> B3nResponseError:
-    return B3nResponseError(
-        f"Expected a stream from {_path(url)} but B3n answered {response.headers.get('content-type')}: "
-        f"{body[:200]!r}. Not retried (the call may have been billed); try again, or call without streaming."
-    )
-
-
-def _is_event_stream(response: httpx.Response) -> bool:
-    return SSE in str(response.headers.get("content-type", SSE))
-
-
-def _is_document(response: httpx.Response) -> bool:
-    """A JSON or HTML answer where a binary body (audio) was expected."""
-    return str(response.headers.get("content-type", "")).startswith(("application/json", "text/html"))
-
-
-def _not_binary(what: str, response: httpx.Response, body: bytes) -> B3nResponseError:
-    return B3nResponseError(
-        f"B3n answered {what} with {response.headers.get('content-type')} instead of audio: {body[:200]!r}. "
-        "Try again."
-    )
-
-
-def _ended_early(url: str) -> StreamEndedEarly:
-    return StreamEndedEarly(
-        f"The B3n stream from {_path(url)} ended without [DONE]. The partial output is on `.partial`."
-    )
-
-
-CutHandler = Callable[[Exception, B3nError], B3nError]
-#: called with the response headers of an event stream when it opens.
-HeadersSeen = Callable[[Mapping[str, str]], None]
 
 
 # ----------------------------------------------------------------------------- the calls, once for both twins
@@ -803,7 +351,7 @@ class SyncTransport(_Calls["httpx.Client", "httpx.Response", Iterator[dict[str, 
                 response = client.send(follow, stream=True, follow_redirects=False)
                 hops += 1
             if response.status_code >= 400 or response.is_redirect:
-                raise self.status_error(response, _read_capped(response, MAX_ERROR_BODY_BYTES), call.model)
+                raise self.status_error(response, read_capped(response, MAX_ERROR_BODY_BYTES), call.model)
             self.log(call, response.status_code, started, attempt)
             yield response
         except Exception as exc:
@@ -816,14 +364,14 @@ class SyncTransport(_Calls["httpx.Client", "httpx.Response", Iterator[dict[str, 
     def _whole_body(self, call: PreparedCall, attempt: int) -> Iterator[httpx.Response]:
         deadline = call.attempt_deadline()
         with self._open(call, attempt) as response:
-            body = _read_capped(response, MAX_BODY_BYTES, deadline=deadline, url=call.url, whole=True)
-        yield _with_body(response, body)
+            body = read_capped(response, MAX_BODY_BYTES, deadline=deadline, url=call.url, whole=True)
+        yield with_body(response, body)
 
     def _sse_events(self, call: PreparedCall, attempt: int, on_open: HeadersSeen | None) -> Iterator[dict[str, Any]]:
         with self._open(call, attempt) as response:
-            if not _is_event_stream(response):
-                raise _not_a_stream(call.url, response, _read_capped(response, MAX_ERROR_BODY_BYTES))
-            reader = _EventReader(call, response, on_open)
+            if not is_event_stream(response):
+                raise not_a_stream(call.url, response, read_capped(response, MAX_ERROR_BODY_BYTES))
+            reader = EventReader(call, response, on_open)
             for chunk in response.iter_bytes():
                 yield from reader.feed(chunk)
                 if reader.done:
@@ -832,8 +380,8 @@ class SyncTransport(_Calls["httpx.Client", "httpx.Response", Iterator[dict[str, 
 
     def _binary_chunks(self, call: PreparedCall, attempt: int, what: str) -> Iterator[bytes]:
         with self._open(call, attempt) as response:
-            if _is_document(response):
-                raise _not_binary(what, response, _read_capped(response, MAX_ERROR_BODY_BYTES))
+            if is_document(response):
+                raise not_binary(what, response, read_capped(response, MAX_ERROR_BODY_BYTES))
             yield from response.iter_bytes()
 
 
@@ -863,7 +411,7 @@ class AsyncTransport(
                 response = await client.send(follow, stream=True, follow_redirects=False)
                 hops += 1
             if response.status_code >= 400 or response.is_redirect:
-                raise self.status_error(response, await _aread_capped(response, MAX_ERROR_BODY_BYTES), call.model)
+                raise self.status_error(response, await aread_capped(response, MAX_ERROR_BODY_BYTES), call.model)
             self.log(call, response.status_code, started, attempt)
             yield response
         except Exception as exc:
@@ -876,16 +424,16 @@ class AsyncTransport(
     async def _whole_body(self, call: PreparedCall, attempt: int) -> AsyncIterator[httpx.Response]:
         deadline = call.attempt_deadline()
         async with self._open(call, attempt) as response:
-            body = await _aread_capped(response, MAX_BODY_BYTES, deadline=deadline, url=call.url, whole=True)
-        yield _with_body(response, body)
+            body = await aread_capped(response, MAX_BODY_BYTES, deadline=deadline, url=call.url, whole=True)
+        yield with_body(response, body)
 
     async def _sse_events(
         self, call: PreparedCall, attempt: int, on_open: HeadersSeen | None
     ) -> AsyncIterator[dict[str, Any]]:
         async with self._open(call, attempt) as response:
-            if not _is_event_stream(response):
-                raise _not_a_stream(call.url, response, await _aread_capped(response, MAX_ERROR_BODY_BYTES))
-            reader = _EventReader(call, response, on_open)
+            if not is_event_stream(response):
+                raise not_a_stream(call.url, response, await aread_capped(response, MAX_ERROR_BODY_BYTES))
+            reader = EventReader(call, response, on_open)
             async for chunk in response.aiter_bytes():
                 for event in reader.feed(chunk):
                     yield event
@@ -896,7 +444,8 @@ class AsyncTransport(
 
     async def _binary_chunks(self, call: PreparedCall, attempt: int, what: str) -> AsyncIterator[bytes]:
         async with self._open(call, attempt) as response:
-            if _is_document(response):
-                raise _not_binary(what, response, await _aread_capped(response, MAX_ERROR_BODY_BYTES))
+            if is_document(response):
+                raise not_binary(what, response, await aread_capped(response, MAX_ERROR_BODY_BYTES))
             async for chunk in response.aiter_bytes():
                 yield chunk
+

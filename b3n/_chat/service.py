@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from b3n._adaptive import current_gate
+from b3n._body import json_or_error
 from b3n._chat import relay
 from b3n._chat.probe_cache import known_behaviour
 from b3n._chat.request import B3nAdaptationWarning, ChatRequest, build_chat_request
@@ -29,7 +30,7 @@ from b3n._chat.types import ChatChunk, ChatCompletion, Usage
 from b3n._errors import B3nBadRequestError, B3nStreamInterruptedError, StreamEndedEarly, extract_request_id
 from b3n._plans import Emit, Plan, arun, arun_stream, next_item, run, run_stream
 from b3n._pricing import PRICE_BOOK
-from b3n._transport import AsyncTransport, SyncTransport, json_or_error
+from b3n._transport import AsyncTransport, SyncTransport
 
 PATH = "/chat/completions"
 logger = logging.getLogger("b3n")

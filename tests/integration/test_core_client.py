@@ -12,7 +12,7 @@ import pytest
 from b3n import AsyncB3nClient, B3nClient
 from b3n import _errors as e
 from b3n._chat import ChatChunk, tool_spec
-from b3n._transport import B3nStreamTimeoutError
+from b3n._errors import B3nStreamTimeoutError
 from b3n.testing import Emulator
 
 WEATHER = tool_spec(

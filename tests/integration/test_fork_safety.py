@@ -80,12 +80,12 @@ def test_parent_and_forked_child_each_get_their_own_answers(emulator: Emulator) 
 
 
 def test_child_forked_while_another_thread_holds_the_pool_lock_can_still_call(emulator: Emulator) -> None:
-    from b3n import _transport
+    from b3n import _pools
 
     client = B3nClient(api_key="sk-test", base_url=emulator.base_url, max_retries=0, timeout=20)
-    _transport.close_shared_clients()  # so the child has to create its pool, under the lock
+    _pools.close_shared_clients()  # so the child has to create its pool, under the lock
     read_fd, write_fd = os.pipe()
-    with _transport._pool_lock:  # a parent thread is creating a pool at the moment of the fork
+    with _pools._pool_lock:  # a parent thread is creating a pool at the moment of the fork
         pid = os.fork()
         if pid == 0:
             try:

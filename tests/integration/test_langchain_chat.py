@@ -492,7 +492,7 @@ async def test_interrupted_stream_carries_the_partial_output(make: Any, emulator
 def test_stream_idle_timeout_raises_a_hybrid_timeout_with_partial(make: Any, emulator: Emulator) -> None:
     from langchain_core.exceptions import ModelTimeoutError
 
-    from b3n._transport import B3nStreamTimeoutError
+    from b3n._errors import B3nStreamTimeoutError
 
     emulator.inject("stall", after=2, delay=2.0)
     llm = make(GPT, stream_idle_timeout=0.3)

@@ -23,7 +23,7 @@ import pytest
 from langchain_core import exceptions as lc
 
 from b3n import _errors as e
-from b3n._transport import B3nStreamTimeoutError
+from b3n._errors import B3nStreamTimeoutError
 from b3n.testing import Emulator
 from tests.integration.test_fault_matrix import AUDIO, KEY, PROMPT, SHAPES, SPEECH, TEXTS, Ctx, Shape
 
