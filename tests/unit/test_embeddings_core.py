@@ -9,10 +9,10 @@ import pytest
 
 from b3n._embeddings import (
     MAX_BATCH_SIZE,
+    batch_tokens,
     build_embedding_request,
     check_job_options,
     decode_base64_embedding,
-    estimate_tokens,
     parse_embedding_response,
     plan_batches,
 )
@@ -43,8 +43,8 @@ def test_oversized_text_gets_its_own_batch() -> None:
 
 
 def test_token_estimate_counts_cjk_bytes() -> None:
-    assert estimate_tokens("hello world!") == 5
-    assert estimate_tokens("向量化") == 4  # 9 UTF-8 bytes: ~1 token per character
+    assert batch_tokens("hello world!") == 5
+    assert batch_tokens("向量化") == 4  # 9 UTF-8 bytes: ~1 token per character
 
 
 def test_empty_job_plans_no_batch() -> None:
