@@ -65,14 +65,17 @@ def emulator(emulator_server: Emulator) -> Iterator[Emulator]:
     """The session emulator, reset before and after the test (quirks on, no latency, no faults)."""
     emu = emulator_server
     emu.reset()
-    emu.quirks = True
-    emu.latency = 0.0
-    emu.reply_chunks = None
+    _defaults(emu)
     yield emu
     emu.reset()
+    _defaults(emu)
+
+
+def _defaults(emu: Emulator) -> None:
     emu.quirks = True
     emu.latency = 0.0
     emu.reply_chunks = None
+    emu.prose_unless_forced = False
 
 
 @pytest.fixture

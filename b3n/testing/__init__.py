@@ -82,6 +82,9 @@ Observing and steering the server:
   relay: per-route latency that grows with the batch, and 429s beyond a per-key limit (see
   ``b3n.testing.traffic``; ``emu.traffic.rejected`` / ``.peak_concurrency`` / ``.timeline`` observe it).
 * ``emu.latency = 0.05``, ``emu.quirks = False``, ``emu.reply_chunks = 200`` take effect at once.
+* ``emu.script("text", ToolCall("f", {"x": "wrong type"}), ErrorReply(503, "busy"))`` queues the next chat
+  replies (see :mod:`b3n.testing.script`); ``emu.prose_unless_forced = True`` makes the model answer in prose
+  unless ``tool_choice`` forces a tool, as real Claude and Gemini models often do.
 * ``emu.inject(kind, route="chat", times=1, **params)`` queues a fault for the next requests to a
   route (``"*"`` = any route); ``emu.set_fault_rate(kind, rate, route=..., seed=...)`` applies one at
   random. Kinds: ``rate_limit`` (``retry_after=``), ``server_error`` (``status=``, HTML body),
@@ -100,14 +103,15 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .script import ErrorReply, ToolCall
     from .server import Emulator, RecordedRequest
     from .traffic import Latency, RateLimit, Traffic
 
-__all__ = ["Emulator", "Latency", "RateLimit", "RecordedRequest", "Traffic", "serve"]
+__all__ = ["Emulator", "ErrorReply", "Latency", "RateLimit", "RecordedRequest", "ToolCall", "Traffic", "serve"]
 
 # Loaded on first use, so that `b3n --help` or importing b3n.testing.traffic stays cheap.
 _LAZY = {"Emulator": ".server", "RecordedRequest": ".server", "Latency": ".traffic", "RateLimit": ".traffic",
-         "Traffic": ".traffic"}
+         "Traffic": ".traffic", "ToolCall": ".script", "ErrorReply": ".script"}
 
 
 def __getattr__(name: str) -> Any:

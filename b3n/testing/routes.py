@@ -15,6 +15,7 @@ from .errors import ApiError, invalid
 from .model import complete
 from .multipart import parse_multipart
 from .quirks import build_chunks, build_completion
+from .script import Script, scripted_outcome
 from .signatures import SignatureBook
 from .text_tools import read_text_tool_turns
 
@@ -123,6 +124,11 @@ class Context:
     pricing: list[dict[str, Any]] | None = None
     group_ratio: dict[str, float] = field(default_factory=dict)
     prompt_cache: prompt_cache.PromptCache = field(default_factory=prompt_cache.PromptCache)
+    #: the relay profile's name, whether unknown arguments are refused, the model's tool habit, scripted replies.
+    relay: str = "docs"
+    strict: bool = True
+    prose_unless_forced: bool = False
+    script: Script | None = None
 
 
 def require_json(ctx: Context) -> Any:
@@ -143,8 +149,15 @@ def handle_chat(ctx: Context) -> Reply | StreamReply:
     want_logprobs, top_logprobs = logprobs.check_request(body, req.family)
     if ctx.quirks and req.family == "gemini" and not relay:
         ctx.signatures.check(req)
-    outcome = complete(req, quirks=ctx.quirks, reply_chunks=ctx.reply_chunks)
-    outcome = relays.rewrite_outcome(req, outcome, relay, forcing_dropped)
+    if ctx.prose_unless_forced and req.tool_choice not in ("required", "function"):
+        req.tools = []  # offered but not forced: the model answers in prose
+    entry = ctx.script.take() if ctx.script is not None else None
+    if entry is not None:
+        outcome = scripted_outcome(entry, req, quirks=ctx.quirks)  # an ErrorReply raises ScriptedError
+        outcome = relays.rewrite_outcome(req, outcome, relay, False)
+    else:
+        outcome = complete(req, quirks=ctx.quirks, reply_chunks=ctx.reply_chunks)
+        outcome = relays.rewrite_outcome(req, outcome, relay, forcing_dropped)
     for call in outcome.tool_calls:
         if call.signature is not None and not relay:
             ctx.signatures.remember(call.id, call.signature)

@@ -33,6 +33,7 @@ from .exposure import EmulatorExposedWarning, exposure_warning
 from .faults import ANY_ROUTE, Fault, FaultBook, html_error_page
 from .pricing import Billing, default_pricing
 from .prompt_cache import PromptCache
+from .script import Script, ScriptedError, ScriptedReply
 from .signatures import SignatureBook
 from .traffic import Ticket, Traffic
 
@@ -287,10 +288,16 @@ class _Handler(BaseHTTPRequestHandler):
                 pricing=emu.pricing,
                 group_ratio=emu.group_ratio,
                 prompt_cache=emu.prompt_cache,
+                relay=emu.relay,
+                strict=emu.strict,
+                prose_unless_forced=emu.prose_unless_forced,
+                script=emu._script,
             )
             if fault is not None and fault.kind == "empty_choices":
                 return routes.empty_choices_reply(key, ctx)
             return routes.HANDLERS[key](ctx)
+        except ScriptedError as exc:
+            return routes.Reply(exc.status, exc.raw_body(request_id), headers=exc.extra_headers())
         except ApiError as exc:
             return routes.json_reply(exc.body(request_id), exc.status)
         except _ClientGone:
@@ -462,8 +469,18 @@ class Emulator:
         user_id: int = 1,
         host: str = "127.0.0.1",
         port: int = 0,
+        *,
+        strict: bool = True,
+        prose_unless_forced: bool = False,
     ) -> None:
         self.quirks = quirks
+        #: refuse unknown top-level request arguments where the relay profile would (400 "Unrecognized request
+        #: argument supplied: X", like OpenAI); False accepts and ignores them (see b3n.testing.arguments).
+        self.strict = strict
+        #: the model answers tool offers in prose unless ``tool_choice`` forces a tool (a named function or
+        #: ``"required"``), as real Claude and Gemini models often do.
+        self.prose_unless_forced = prose_unless_forced
+        self._script = Script()
         #: the relay profile (see :mod:`b3n.testing.relays`); ``relay_quirks`` can be edited per quirk.
         self.relay = relay
         self.relay_quirks: set[str] = set(relays.check_relay(relay))
@@ -623,6 +640,34 @@ class Emulator:
         self.prompt_cache.clear()
         self._faults.clear()
         self.traffic.clear()
+        self._script.clear()
+
+    # -- scripted replies -------------------------------------------------------------------------
+    def script(self, *replies: ScriptedReply) -> None:
+        """Queue the next chat answers, oldest first: text, tool calls or errors (see :mod:`b3n.testing.script`).
+
+        Each chat request the emulator accepts (streamed or not) takes the oldest one; then the scripted model
+        answers again. ``reset()`` empties the queue.
+
+        >>> import json, urllib.request
+        >>> from b3n.testing import Emulator, ToolCall
+        >>> with Emulator() as emu:
+        ...     emu.script(ToolCall("lookup", {"id": "not-a-number"}))
+        ...     req = urllib.request.Request(
+        ...         emu.base_url + "/chat/completions",
+        ...         data=json.dumps({"model": "gpt-4o-mini",
+        ...                          "messages": [{"role": "user", "content": "find order 7"}]}).encode(),
+        ...         headers={"Authorization": "Bearer sk-test", "Content-Type": "application/json"})
+        ...     call = json.load(urllib.request.urlopen(req))["choices"][0]["message"]["tool_calls"][0]
+        ...     call["function"], emu.scripted
+        ({'name': 'lookup', 'arguments': '{"id":"not-a-number"}'}, 0)
+        """
+        self._script.add(replies)
+
+    @property
+    def scripted(self) -> int:
+        """How many scripted replies are still queued."""
+        return len(self._script)
 
     # -- faults -----------------------------------------------------------------------------------
     def inject(self, kind: str, *, route: str = "chat", times: int = 1, **params: Any) -> None:
