@@ -37,8 +37,8 @@ if TYPE_CHECKING:
         ToolCallDelta,
         Usage,
     )
-    from b3n._chat.service import AsyncChatService, ChatService
     from b3n._chat.structured import B3nStructuredOutputError
+    from b3n._chat_service import AsyncChatService, ChatService
     from b3n._client import AsyncB3nClient, B3nClient
     from b3n._config import DEFAULT_BASE_URL, B3nConfig, resolve_config
     from b3n._embeddings import AsyncEmbeddingsService, EmbeddingResponse, EmbeddingsService, EmbeddingUsage
@@ -94,7 +94,7 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(
         ("B3nAdaptationWarning", "ChatChunk", "ChatCompletion", "ToolCall", "ToolCallDelta", "Usage"), "b3n._chat"
     ),
-    **dict.fromkeys(("AsyncChatService", "ChatService"), "b3n._chat.service"),
+    **dict.fromkeys(("AsyncChatService", "ChatService"), "b3n._chat_service"),
     "B3nStructuredOutputError": "b3n._chat.structured",
     **dict.fromkeys(("AsyncB3nClient", "B3nClient"), "b3n._client"),
     **dict.fromkeys(("DEFAULT_BASE_URL", "B3nConfig", "resolve_config"), "b3n._config"),

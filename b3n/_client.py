@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from pydantic import SecretStr
 
-from b3n._chat.service import AsyncChatService, ChatService
+from b3n._chat_service import AsyncChatService, ChatService
 from b3n._config import DEFAULT_QUOTA_PER_USD, B3nConfig, resolve_config
 from b3n._errors import B3nConfigurationError
 from b3n._lazy import httpx

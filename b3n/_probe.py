@@ -14,7 +14,7 @@ relay's own translation is what is measured:
 ``bare_key``                  ``Authorization: <key>`` without ``Bearer`` is accepted (free ``GET /models``)
 ============================  ===================================================================
 
-The findings are cached per base URL (:mod:`b3n._chat.probe_cache`); ``ChatB3n`` and ``B3n`` read
+The findings are cached per base URL (:mod:`b3n._probe_cache`); ``ChatB3n`` and ``B3n`` read
 them and adapt up front (e.g. Gemini tool turns sent as text) instead of learning from a failed call.
 
 Example:
@@ -197,7 +197,7 @@ def probe(client: Any, models: list[str] | tuple[str, ...] = DEFAULT_MODELS, *, 
         report.models[fam] = model
         report.families[fam] = {**_probe_family(prober, model), "bare_key": bare}
     if save:
-        from b3n._chat.probe_cache import save_probe
+        from b3n._probe_cache import save_probe
 
         save_probe(report.base_url, report.families)
     return report

@@ -119,8 +119,8 @@ def _cmd_emulator(args: argparse.Namespace, out: TextIO) -> int:
 
 def _probe_findings(base_url: str, model: str) -> dict[str, bool]:
     """What ``b3n probe`` recorded for ``model``'s family at ``base_url`` (empty when nothing, or switched off)."""
-    from b3n._chat.probe_cache import enabled, load_probe
     from b3n._chat.relay import family
+    from b3n._probe_cache import enabled, load_probe
 
     if not enabled():
         return {}
@@ -243,7 +243,7 @@ def _cmd_probe(args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write(report.table() + "\n")
         if args.save:
-            from b3n._chat.probe_cache import cache_path
+            from b3n._probe_cache import cache_path
 
             out.write(f"cached in {cache_path()}\n")
     return 0

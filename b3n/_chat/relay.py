@@ -14,7 +14,7 @@ Pure functions (no I/O) used by the chat services, so both frameworks get the sa
   that send ``role: "tool"`` to Gemini untranslated;
 - :func:`estimate_usage`: a local token count when a stream carried no usage (``estimated=True``);
 - :func:`forced_tool` / :func:`corrective_payload` / :func:`synthesize_call`: the structured-output
-  fallback when the relay did not pass ``tool_choice`` on (see :mod:`b3n._chat.service`).
+  fallback when the relay did not pass ``tool_choice`` on (see :mod:`b3n._chat_service`).
 
 Example:
     >>> normalize_finish_reason("tool_use"), normalize_finish_reason(""), normalize_model("gemini", "gemini-1.5-pro")

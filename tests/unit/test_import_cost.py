@@ -30,7 +30,7 @@ FLOOR_SHARE = 0.10
 DEFERRED = ("httpx", "rich", "click", "pygments", "numpy", "tiktoken", "ray")
 #: our modules that only a call needs (each was imported by the facades before issue 16's import work).
 DEFERRED_OURS = ("b3n._transport", "b3n._pools", "b3n._body", "b3n._prepared", "b3n._client", "b3n._retry",
-                 "b3n._adaptive", "b3n._tokens", "b3n._pricing", "b3n._chat.service")
+                 "b3n._adaptive", "b3n._tokens", "b3n._pricing", "b3n._chat_service")
 
 CASES = {
     "langchain": (
