@@ -40,9 +40,14 @@ class B3nToolSpec(SettingsClients[B3nSettings], BaseToolSpec):
     """Media tools for LlamaIndex agents.
 
     Args:
-        api_key: B3n key (default ``B3N_API_KEY``). api_base: relay URL (default ``B3N_BASE_URL``).
+        api_key: B3n key (default ``B3N_API_KEY``).
+        api_base: relay URL (default ``B3N_BASE_URL``).
         output_dir: where images (when ``save_images``) and speech files go (default ``<tmp>/b3n``).
-        image_model / tts_model / stt_model: the models to use; voice / audio_format: speech defaults.
+        image_model: the image generation model.
+        tts_model: the text-to-speech model.
+        stt_model: the transcription model.
+        voice: the default speech voice.
+        audio_format: the default speech file format.
         save_images: save generated images to ``output_dir`` and return the path instead of the URL.
         root_dir: the only directory ``transcribe_audio`` reads from (default: the current directory when the
             spec is made); the model picks the path, so anything outside it, special files and files without

@@ -1,5 +1,6 @@
-"""The README and the docs stay true: the model table is the catalog's, the first command installs what the cookbook
-needs, and every code example (README, ``docs/*.md``, ``CONTRIBUTING.md``) runs against the emulator."""
+"""The README and the docs stay true: the README is one screen plus the two set-up commands, the model table is the
+catalog's, the first command installs what the cookbook needs, the documented tables match the code, and every code
+example (README, ``docs/*.md``, ``CONTRIBUTING.md``) runs against the emulator."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pytest
 import b3n
 from b3n import _errors as core_errors
 from b3n._catalog import MODELS
-from b3n._catalog_table import (
+from scripts.catalog_table import (
     END_MARKER,
     START_MARKER,
     extract_between_markers,
@@ -29,9 +30,13 @@ from b3n._catalog_table import (
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 CONTRIBUTING = ROOT / "CONTRIBUTING.md"
-EMULATOR_DOC = ROOT / "docs" / "emulator.md"
+DOCS = ROOT / "docs"
+EMULATOR_DOC = DOCS / "emulator.md"
+MODELS_DOC = DOCS / "models.md"
 #: every document whose ```python blocks must run against the emulator.
-DOCUMENTS = [README, CONTRIBUTING, *sorted((ROOT / "docs").glob("*.md"))]
+DOCUMENTS = [README, CONTRIBUTING, *sorted(DOCS.rglob("*.md"))]
+#: the README is the PyPI page and the repository's front page: one screen, then the set-up commands and links.
+README_MAX_BYTES = 12_000
 COOKBOOK = ROOT / "cookbook"
 
 
@@ -50,12 +55,16 @@ def _section(text: str, heading: str) -> str:
     return text[start : end if end >= 0 else len(text)]
 
 
+def _doc(name: str) -> str:
+    return (DOCS / name).read_text(encoding="utf-8")
+
+
 # ----------------------------------------------------------------------------- the generated table
 
 
-def test_readme_model_table_is_generated_from_the_catalog(readme: str) -> None:
-    assert extract_between_markers(readme) == render_catalog_table().strip("\n"), (
-        "README's model table is out of date: run python -m b3n._catalog_table --write README.md"
+def test_model_table_is_generated_from_the_catalog() -> None:
+    assert extract_between_markers(MODELS_DOC.read_text(encoding="utf-8")) == render_catalog_table().strip("\n"), (
+        "docs/models.md's model table is out of date: run python scripts/catalog_table.py --write docs/models.md"
     )
 
 
@@ -95,12 +104,34 @@ def test_cli_check_and_write(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 # ----------------------------------------------------------------------------- structure and references
 
 
-def test_two_setup_commands_come_first(readme: str) -> None:
-    first_heading = re.search(r"^## (.+)$", readme, flags=re.MULTILINE)
-    assert first_heading is not None and first_heading.group(1) == "Two commands"
-    blocks = re.findall(r"```bash\n(.*?)```", readme, flags=re.DOTALL)
-    assert "python cookbook/quickstart.py" in blocks[0]
-    assert "python -m pytest -q" in blocks[1]
+def test_readme_is_one_screen_of_what_a_user_needs(readme: str) -> None:
+    assert len(readme.encode("utf-8")) <= README_MAX_BYTES
+    first_screen = "\n".join(readme.splitlines()[:45])
+    assert 'pip install "b3n-integrations[langchain]"' in first_screen
+    assert 'pip install "b3n-integrations[llama-index]"' in first_screen
+    blocks = _python_blocks(first_screen)
+    assert any("from langchain_b3n import" in b for b in blocks) and any("from llama_index_b3n import" in b for b in blocks)
+    for internal in ("goal", "anchor", "met and missed", "quiet machine", "quiet 2-core"):
+        assert internal not in readme.lower(), internal
+    assert not re.search(r"\b\d+(\.\d+)? s\b.*\b(vs|against)\b", readme), "dated benchmark numbers belong in the results"
+
+
+def test_two_setup_commands_stay(readme: str) -> None:
+    blocks = re.findall(r"```bash\n(.*?)```", _section(readme, "Two commands"), flags=re.DOTALL)
+    assert len(blocks) == 2
+    assert 'pip install -e ".[cookbook]"' in blocks[0] and "python cookbook/quickstart.py" in blocks[0]
+    assert 'pip install -e ".[test]"' in blocks[1] and "python -m pytest -q" in blocks[1]
+    assert "offline" in _section(readme, "Two commands") and "B3N_API_KEY" in _section(readme, "Two commands")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert 'pip install --quiet -e ".[test]"' in ci and "\npython -m pytest -q\n" in ci
+
+
+def test_readme_links_resolve(readme: str) -> None:
+    targets = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", readme)
+    local = [t for t in targets if not t.startswith("http")]
+    assert {"docs/index.md", "docs/emulator.md", "CONTRIBUTING.md", "cookbook/", "CHANGELOG.md", "SECURITY.md"} <= set(local)
+    missing = [t for t in local if not (ROOT / t).exists()]
+    assert not missing, missing
 
 
 def _extras() -> dict[str, list[str]]:
@@ -134,7 +165,9 @@ OWN_EXTRA = {"ray_ingest.py": "ray"}
 def test_scripts_with_their_own_extra_say_so(readme: str) -> None:
     for script, extra in OWN_EXTRA.items():
         assert f'pip install -e ".[{extra}]"' in (COOKBOOK / script).read_text(encoding="utf-8")
-        assert f"[`{script}`](cookbook/{script})" in readme and f"| `{extra}` |" in readme
+        row = next(line for line in readme.splitlines() if f"[`{script}`](cookbook/{script})" in line)
+        assert f'pip install -e ".[{extra}]"' in row
+        assert f"| `{extra}` |" in _doc("index.md")
 
 
 def _cookbook_third_party_modules() -> set[str]:
@@ -156,7 +189,7 @@ def _cookbook_third_party_modules() -> set[str]:
 def test_the_first_command_installs_what_every_cookbook_script_imports(readme: str) -> None:
     from importlib.metadata import packages_distributions
 
-    first = re.findall(r"```bash\n(.*?)```", readme, flags=re.DOTALL)[0]
+    first = re.findall(r"```bash\n(.*?)```", _section(readme, "Two commands"), flags=re.DOTALL)[0]
     extra = re.search(r'pip install -e "\.\[([\w-]+)\]"', first)
     assert extra is not None, first
     installed = _installed_by(extra.group(1))
@@ -168,16 +201,20 @@ def test_the_first_command_installs_what_every_cookbook_script_imports(readme: s
     assert not missing, f"pip install -e .[{extra.group(1)}] does not install {missing} (imported by cookbook/)"
 
 
-def test_required_sections_and_markers(readme: str) -> None:
-    for heading in ("Install", "Quickstart", "Cookbook", "Models and capabilities", "Configuration",
-                    "Relay quirks handled for you", "Errors and retries", "Test your own code against the emulator",
-                    "The `b3n` command", "Performance", "Contributing",
-                    # sections other work fills in
-                    "Relays in the wild", "Security", "Large corpora", "Token counting, cost and OpenAI parity"):
-        assert f"\n## {heading}\n" in readme, heading
-    for moved in ("Architecture", "Development and live tests"):
-        assert f"\n## {moved}\n" not in readme, f"{moved} lives in CONTRIBUTING.md"
-    assert "(docs/emulator.md)" in readme and "(CONTRIBUTING.md)" in readme
+#: the docs pages every reader can count on (mkdocs.yml's nav lists them; a strict build fails on a broken link).
+PAGES = ("index.md", "models.md", "configuration.md", "tokens-and-cost.md", "embeddings.md", "relays.md", "errors.md",
+         "security.md", "cli.md", "emulator.md", "coming-from-openai.md", "native-routes.md", "changelog.md",
+         "api/b3n.md", "api/langchain_b3n.md", "api/llama_index_b3n.md")
+
+
+def test_docs_pages_exist_and_the_nav_lists_each_once() -> None:
+    nav = re.findall(r":\s+(\S+\.md)$", (ROOT / "mkdocs.yml").read_text(encoding="utf-8"), flags=re.MULTILINE)
+    assert sorted(nav) == sorted(PAGES) == sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md"))
+    for name in PAGES:
+        assert _doc(name).strip(), name
+
+
+def test_contributing_and_emulator_doc_keep_their_sections() -> None:
     contributing = CONTRIBUTING.read_text(encoding="utf-8")
     for heading in ("Architecture", "Folder tree", "Development and live tests", "Where things moved"):
         assert f"\n## {heading}\n" in contributing, heading
@@ -185,12 +222,28 @@ def test_required_sections_and_markers(readme: str) -> None:
     assert "inject(kind, route=" in EMULATOR_DOC.read_text(encoding="utf-8")
 
 
-def test_performance_is_a_short_summary_linking_the_results(readme: str) -> None:
-    section = _section(readme, "Performance")
-    prose = [line for line in section.splitlines() if line.strip() and not line.startswith("## ")]
-    assert len(prose) <= 3, prose
-    assert "(tests/benchmarks/results.md)" in section
-    assert (ROOT / "tests" / "benchmarks" / "results.md").is_file()
+def test_api_reference_lists_every_public_name() -> None:
+    import langchain_b3n
+    import llama_index_b3n
+
+    for package in (b3n, langchain_b3n, llama_index_b3n):
+        page = _doc(f"api/{package.__name__}.md")
+        own = [n for n in package.__all__ if n != "__version__"
+               and (package is b3n or not getattr(package, n).__module__.startswith("b3n"))]
+        missing = [n for n in own if f"::: {package.__name__}.{n}\n" not in page]
+        assert not missing, f"docs/api/{package.__name__}.md lacks {missing}"
+
+
+def test_changelog_license_and_security_policy() -> None:
+    import tomllib
+
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "keepachangelog.com" in changelog and "\n## [Unreleased]\n" in changelog
+    assert re.search(r"^## \[\d+\.\d+\.\d+\] - \d{4}-\d{2}-\d{2}$", changelog, flags=re.MULTILINE)
+    licence = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["license"]
+    assert licence == {"text": "MIT"} and (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+    security = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
+    assert "(docs/security.md)" in security and "Report" in security
 
 
 def test_every_cookbook_script_is_documented_and_exists(readme: str) -> None:
@@ -199,18 +252,19 @@ def test_every_cookbook_script_is_documented_and_exists(readme: str) -> None:
     assert scripts == linked
 
 
-def test_documented_env_vars_and_extras_exist(readme: str) -> None:
+def test_documented_env_vars_and_extras_exist() -> None:
     from b3n import _config as config
 
+    configuration, index = _doc("configuration.md"), _doc("index.md")
     for var in ("B3N_API_KEY", "B3N_BASE_URL", "B3N_ACCESS_TOKEN", "B3N_USER_ID"):
-        assert var in readme and var in vars(config).values()
-    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    for extra in ("langchain", "llama-index", "all", "test", "bench", "cookbook"):
-        assert f"\n{extra} = [" in pyproject and f"| `{extra}` |" in readme, extra
+        assert var in configuration and var in vars(config).values()
+    for extra in _extras():
+        if extra:
+            assert f"| `{extra}` |" in index, f"docs/index.md's extras table lacks {extra}"
 
 
-def test_documented_error_classes_exist(readme: str) -> None:
-    section = _section(readme, "Errors and retries")
+def test_documented_error_classes_exist() -> None:
+    section = _doc("errors.md")
     names = set(re.findall(r"`(B3n\w+Error)`", section))
     assert len(names) >= 12
     for name in names:
@@ -223,7 +277,7 @@ def test_documented_error_classes_exist(readme: str) -> None:
 
 # ----------------------------------------------------------------------------- examples run offline
 #
-# Every ```python block of the README runs against a live emulator (B3N_* variables point at it), and
+# Every ```python block of the README, CONTRIBUTING and the docs runs against a live emulator (B3N_* variables point at it), and
 # the "test your own code" block runs as a real pytest suite. All subprocesses run at once.
 
 def _snippets(text: str) -> list[str]:
@@ -268,8 +322,9 @@ def example_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
             yield {name: future.result() for name, future in futures.items()}
 
 
-def test_readme_has_runnable_snippets() -> None:
-    assert sum(name.startswith("README.md#") for name, _ in SNIPPETS) >= 4
+def test_readme_and_docs_have_runnable_snippets() -> None:
+    assert sum(name.startswith("README.md#") for name, _ in SNIPPETS) == 2   # LangChain and LlamaIndex
+    assert sum(name.startswith("docs/") for name, _ in SNIPPETS) >= 20
 
 
 #: the first test using ``example_runs`` pays for running every snippet (seconds each, two at a time); on a loaded
@@ -297,27 +352,26 @@ def test_readme_emulator_fixture_example_passes(example_runs: dict[str, subproce
 # ----------------------------------------------------------------------------- the configuration table
 
 
-def _configuration_arguments(readme: str) -> set[str]:
-    rows = [line for line in _section(readme, "Configuration").splitlines() if line.startswith("| `")]
+def _configuration_arguments(page: str) -> set[str]:
+    rows = [line for line in _section(page, "Settings").splitlines() if line.startswith("| `")]
     return set(re.findall(r"`(\w+)`", " ".join(row.split(" | ")[0] for row in rows)))
 
 
-def test_configuration_table_lists_exactly_the_settings_of_both_bases(readme: str) -> None:
+def test_configuration_table_lists_exactly_the_settings_of_both_bases() -> None:
     from langchain_b3n._base import SETTINGS_FIELDS as LANGCHAIN
     from llama_index_b3n._base import HTTP_CLIENT_ARGS
     from llama_index_b3n._base import SETTINGS_FIELDS as LLAMA_INDEX
 
-    assert _configuration_arguments(readme) == LANGCHAIN | LLAMA_INDEX | set(HTTP_CLIENT_ARGS) | {
+    assert _configuration_arguments(_doc("configuration.md")) == LANGCHAIN | LLAMA_INDEX | set(HTTP_CLIENT_ARGS) | {
         "access_token", "user_id"}
 
 
-def test_chat_options_table_lists_exactly_the_chat_options_of_both_bases(readme: str) -> None:
+def test_chat_options_table_lists_exactly_the_chat_options_of_both_bases() -> None:
     from langchain_b3n._base import CHAT_OPTION_FIELDS as LANGCHAIN
     from llama_index_b3n._base import CHAT_OPTION_FIELDS as LLAMA_INDEX
     from llama_index_b3n.llms import B3n
 
-    start = readme.index("\n### Chat request options\n")
-    table = readme[start : readme.index("\n### ", start + 1)]
+    table = _section(_doc("configuration.md"), "Chat request options")
     rows = {line.split(" | ")[0].strip("| `"): line.split(" | ") for line in table.splitlines()
             if line.startswith("| `")}
     assert set(rows) == LANGCHAIN | LLAMA_INDEX

@@ -1,9 +1,9 @@
-"""Render the model catalog (``b3n._catalog.MODELS``) as Markdown tables for the README.
+"""Render the model catalog (``b3n._catalog.MODELS``) as Markdown tables for the docs' models page.
 
-The README's model table is generated, never hand-edited: ``python -m b3n._catalog_table``
-prints it, ``python -m b3n._catalog_table --write README.md`` replaces the text between the
-``<!-- catalog:start -->`` / ``<!-- catalog:end -->`` markers, and ``tests/unit/test_readme.py``
-fails when the README and the catalog disagree.
+A development tool, not shipped in the wheel. The model table of ``docs/models.md`` is generated, never
+hand-edited: ``python scripts/catalog_table.py`` prints it, ``python scripts/catalog_table.py --write
+docs/models.md`` replaces the text between the ``<!-- catalog:start -->`` / ``<!-- catalog:end -->`` markers, and
+``tests/unit/test_readme.py`` fails when the page and the catalog disagree.
 
 Example:
     >>> table = render_catalog_table()
@@ -161,10 +161,10 @@ def render_other_table(models: Mapping[str, ModelInfo]) -> str:
 
 
 def render_catalog_table(models: Mapping[str, ModelInfo] | None = None) -> str:
-    """Both tables as one Markdown block (what goes between the README markers)."""
+    """Both tables as one Markdown block (what goes between the markers of the models page)."""
     models = MODELS if models is None else models
     return (
-        "Generated from `b3n._catalog.MODELS` by `python -m b3n._catalog_table --write README.md`; "
+        "Generated from `b3n._catalog.MODELS` by `python scripts/catalog_table.py --write docs/models.md`; "
         "do not edit by hand.\n\n"
         "**Chat models** (✅ supported, — not supported):\n\n"
         f"{render_chat_table(models)}\n\n"
@@ -203,8 +203,8 @@ def extract_between_markers(text: str, start: str = START_MARKER, end: str = END
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m b3n._catalog_table [--write README.md | --check README.md]``."""
-    parser = argparse.ArgumentParser(prog="python -m b3n._catalog_table", description=__doc__.split("\n")[0])
+    """``python scripts/catalog_table.py [--write docs/models.md | --check docs/models.md]``."""
+    parser = argparse.ArgumentParser(prog="python scripts/catalog_table.py", description=__doc__.split("\n")[0])
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--write", metavar="FILE", help="replace the table between the catalog markers in FILE")
     group.add_argument("--check", metavar="FILE", help="exit 1 if FILE's table differs from the catalog")
@@ -218,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check:
         current = extract_between_markers(Path(args.check).read_text(encoding="utf-8"))
         if current != table.strip("\n"):
-            print(f"{args.check}: the model table is out of date; run python -m b3n._catalog_table --write "
+            print(f"{args.check}: the model table is out of date; run python scripts/catalog_table.py --write "
                   f"{args.check}", file=sys.stderr)
             return 1
         print(f"{args.check}: the model table matches the catalog.")
