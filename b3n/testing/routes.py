@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import account, audio, embeddings, images, logprobs, pricing, prompt_cache, relays
+from . import account, anthropic, audio, embeddings, images, logprobs, pricing, prompt_cache, relays
 from .catalog import MODELS, family_of, owner_of
 from .chat_request import parse_chat_request
 from .errors import ApiError, invalid
@@ -28,6 +28,8 @@ MODELS_ROUTE = "GET /v1/models"
 ACCOUNT = "GET /api/user/self"
 PRICING = "GET /api/pricing"
 FILES = "GET /files"
+MESSAGES = anthropic.MESSAGES
+COUNT_TOKENS = anthropic.COUNT_TOKENS
 
 SHORT_NAMES: dict[str, str] = {
     "chat": CHAT,
@@ -39,6 +41,8 @@ SHORT_NAMES: dict[str, str] = {
     "account": ACCOUNT,
     "pricing": PRICING,
     "files": FILES,
+    "messages": MESSAGES,
+    "count_tokens": COUNT_TOKENS,
 }
 _EXACT: dict[tuple[str, str], str] = {
     ("POST", "/v1/chat/completions"): CHAT,
@@ -49,6 +53,8 @@ _EXACT: dict[tuple[str, str], str] = {
     ("GET", "/v1/models"): MODELS_ROUTE,
     ("GET", "/api/user/self"): ACCOUNT,
     ("GET", "/api/pricing"): PRICING,
+    ("POST", "/v1/messages"): MESSAGES,
+    ("POST", "/v1/messages/count_tokens"): COUNT_TOKENS,
 }
 JSON_ROUTES = frozenset({CHAT, EMBEDDINGS, IMAGES, SPEECH})
 MODELS_CREATED = 1_700_000_000
@@ -129,6 +135,9 @@ class Context:
     strict: bool = True
     prose_unless_forced: bool = False
     script: Script | None = None
+    #: the native routes the relay serves (see b3n.testing.anthropic) and this request's id.
+    native_routes: frozenset[str] = frozenset()
+    request_id: str = ""
 
 
 def require_json(ctx: Context) -> Any:
@@ -259,6 +268,23 @@ def handle_pricing(ctx: Context) -> Reply:
     return json_reply(pricing.pricing_body(ctx.pricing, ctx.group_ratio))
 
 
+def handle_messages(ctx: Context) -> Reply | StreamReply:
+    """Claude's native ``POST /v1/messages`` (and ``/count_tokens``) where the relay serves it."""
+    route = "count_tokens" if ctx.path.rstrip("/").endswith("/count_tokens") else "messages"
+    if route not in ctx.native_routes:
+        raise ApiError(404, f"Invalid URL ({ctx.method} {ctx.path})", code="invalid_url")
+    try:
+        if route == "count_tokens":
+            return json_reply(anthropic.count_input_tokens(require_json(ctx), ctx.signatures))
+        req = anthropic.parse_messages_request(require_json(ctx), ctx.signatures)
+        message = anthropic.answer(req, ctx.signatures, ctx.prompt_cache).message
+    except ApiError as exc:
+        return json_reply(anthropic.error_body(exc.status, exc.message, ctx.request_id), exc.status)
+    if req.stream:
+        return StreamReply(anthropic.stream_events(message), "text/event-stream", sse=False)
+    return json_reply(message)
+
+
 HANDLERS = {
     CHAT: handle_chat,
     EMBEDDINGS: handle_embeddings,
@@ -269,6 +295,8 @@ HANDLERS = {
     ACCOUNT: handle_account,
     PRICING: handle_pricing,
     FILES: handle_files,
+    MESSAGES: handle_messages,
+    COUNT_TOKENS: handle_messages,
 }
 
 

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from . import relays, routes
+from . import anthropic, relays, routes
 from .account import strip_bearer
 from .embeddings import EmbeddingEngine
 from .errors import (
@@ -268,7 +268,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if early is not None or fault.kind == "drop":
                     return early
             if path.startswith("/v1/"):
-                self._check_api_key(emu, headers)
+                self._check_api_key(emu, headers, path)
             host = headers.get("host") or f"{emu.host}:{emu.port}"
             ctx = routes.Context(
                 method=method,
@@ -292,6 +292,8 @@ class _Handler(BaseHTTPRequestHandler):
                 strict=emu.strict,
                 prose_unless_forced=emu.prose_unless_forced,
                 script=emu._script,
+                native_routes=frozenset(emu.native_routes),
+                request_id=request_id,
             )
             if fault is not None and fault.kind == "empty_choices":
                 return routes.empty_choices_reply(key, ctx)
@@ -307,8 +309,10 @@ class _Handler(BaseHTTPRequestHandler):
             err = ApiError(500, "emulator internal error (see Emulator.server_errors)", type="server_error")
             return routes.json_reply(err.body(request_id), 500)
 
-    def _check_api_key(self, emu: Emulator, headers: dict[str, str]) -> None:
+    def _check_api_key(self, emu: Emulator, headers: dict[str, str], path: str = "") -> None:
         token = strip_bearer(headers.get("authorization", ""))
+        if "/v1/messages" in path and headers.get("x-api-key"):  # new-api: x-api-key wins on Claude's route
+            token = strip_bearer(headers["x-api-key"])
         if not token:
             raise missing_token()
         if emu.api_key is not None and token != strip_bearer(emu.api_key):
@@ -484,6 +488,8 @@ class Emulator:
         #: the relay profile (see :mod:`b3n.testing.relays`); ``relay_quirks`` can be edited per quirk.
         self.relay = relay
         self.relay_quirks: set[str] = set(relays.check_relay(relay))
+        #: the native routes served ("messages", "count_tokens"; see b3n.testing.anthropic), from the profile.
+        self.native_routes: set[str] = anthropic.routes_of(relay)
         self.latency = latency
         self.api_key = api_key
         self.access_token = access_token
