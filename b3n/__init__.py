@@ -30,19 +30,18 @@ if TYPE_CHECKING:
     from b3n._audio import AsyncAudioService, AudioService
     from b3n._catalog import MODELS, ModelInfo, get_model_info
     from b3n._chat import (
-        B3nAdaptationWarning,
         ChatChunk,
         ChatCompletion,
         ToolCall,
         ToolCallDelta,
         Usage,
     )
-    from b3n._chat.structured import B3nStructuredOutputError
     from b3n._chat_service import AsyncChatService, ChatService
     from b3n._client import AsyncB3nClient, B3nClient
     from b3n._config import DEFAULT_BASE_URL, B3nConfig, resolve_config
     from b3n._embeddings import AsyncEmbeddingsService, EmbeddingResponse, EmbeddingsService, EmbeddingUsage
     from b3n._errors import (
+        B3nAdaptationWarning,
         B3nAPIStatusError,
         B3nAuthenticationError,
         B3nBadRequestError,
@@ -62,6 +61,7 @@ if TYPE_CHECKING:
         B3nServerError,
         B3nStreamInterruptedError,
         B3nStreamTimeoutError,
+        B3nStructuredOutputError,
         B3nTimeoutError,
     )
     from b3n._images import (
@@ -92,10 +92,10 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(("AsyncModelsService", "ModelEntry", "ModelsService"), "b3n._models"),
     **dict.fromkeys(("MODELS", "ModelInfo", "get_model_info"), "b3n._catalog"),
     **dict.fromkeys(
-        ("B3nAdaptationWarning", "ChatChunk", "ChatCompletion", "ToolCall", "ToolCallDelta", "Usage"), "b3n._chat"
+        ("ChatChunk", "ChatCompletion", "ToolCall", "ToolCallDelta", "Usage"), "b3n._chat"
     ),
     **dict.fromkeys(("AsyncChatService", "ChatService"), "b3n._chat_service"),
-    "B3nStructuredOutputError": "b3n._chat.structured",
+    **dict.fromkeys(("B3nAdaptationWarning", "B3nStructuredOutputError"), "b3n._errors"),
     **dict.fromkeys(("AsyncB3nClient", "B3nClient"), "b3n._client"),
     **dict.fromkeys(("DEFAULT_BASE_URL", "B3nConfig", "resolve_config"), "b3n._config"),
     **dict.fromkeys(

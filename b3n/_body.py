@@ -15,9 +15,9 @@ from b3n._errors import (
     B3nStreamTimeoutError,
     B3nTimeoutError,
     StreamEndedEarly,
-    error_from_stream_payload,
 )
 from b3n._lazy import httpx
+from b3n._relay_errors import error_from_stream_payload
 from b3n._sse import LineSplitter, SSEDecoder
 
 if TYPE_CHECKING:

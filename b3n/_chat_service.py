@@ -22,14 +22,15 @@ from typing import Any
 from b3n._adaptive import current_gate
 from b3n._body import json_or_error
 from b3n._chat import relay
-from b3n._chat.request import B3nAdaptationWarning, ChatRequest, build_chat_request
+from b3n._chat.request import ChatRequest, build_chat_request
 from b3n._chat.response import parse_chat_completion
 from b3n._chat.stream import StreamAssembler, completion_to_chunks
 from b3n._chat.types import ChatChunk, ChatCompletion, Usage
-from b3n._errors import B3nBadRequestError, B3nStreamInterruptedError, StreamEndedEarly, extract_request_id
+from b3n._errors import B3nAdaptationWarning, B3nBadRequestError, B3nStreamInterruptedError, StreamEndedEarly
 from b3n._plans import Emit, Plan, arun, arun_stream, next_item, run, run_stream
 from b3n._pricing import PRICE_BOOK
 from b3n._probe_cache import known_behaviour
+from b3n._relay_errors import extract_request_id
 from b3n._transport import AsyncTransport, SyncTransport
 
 PATH = "/chat/completions"

@@ -3,7 +3,7 @@
 new-api answers an upstream failure that happens after the SSE headers were sent with a plain JSON
 error body (no ``data:`` prefix; Calcium-Ion/new-api ``controller/relay.go``). An SSE parser skips that
 line as an unknown field, so the relay's message would be lost and the stream would look cut. Here
-such a line raises the typed error it describes (:func:`b3n._errors.error_from_stream_payload`).
+such a line raises the typed error it describes (:func:`b3n._relay_errors.error_from_stream_payload`).
 
 Example:
     >>> list(SSEDecoder().feed_all(['data: {"a": 1}', "", ": ping", "data: [DONE]", ""]))
@@ -20,7 +20,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
-from b3n._errors import B3nResponseError, error_from_stream_payload
+from b3n._errors import B3nResponseError
+from b3n._relay_errors import error_from_stream_payload
 
 #: the longest SSE line and event accepted (a chat chunk is a few KB; a whole reply rarely 1 MB).
 MAX_LINE_BYTES = 8 * 1024 * 1024

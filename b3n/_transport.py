@@ -46,12 +46,12 @@ from b3n._errors import (
     B3nCrossOriginRedirectError,
     B3nError,
     B3nTimeoutError,
-    error_from_response,
 )
 from b3n._lazy import httpx
 from b3n._plans import arguments_of
 from b3n._pools import shared_async_client, shared_sync_client
 from b3n._prepared import USER_AGENT, CallOptions, Credential, PreparedCall, encode_json
+from b3n._relay_errors import error_from_response
 from b3n._retry import (
     Attempts,
     RetryPolicy,

@@ -28,10 +28,11 @@ if TYPE_CHECKING:
     from b3n._transcription import Transcription, TranscriptionSegment, TranscriptionWord
     from b3n.testing import Emulator
     from langchain_b3n.callbacks import B3nCostCallbackHandler, get_b3n_callback
-    from langchain_b3n.chat_models import B3nStructuredOutputWarning, ChatB3n
+    from langchain_b3n.chat_models import ChatB3n
     from langchain_b3n.document_loaders import B3nAudioLoader, B3nWhisperParser
     from langchain_b3n.embeddings import B3nEmbeddings
-    from langchain_b3n.tools import B3nImageGeneration, B3nSpeechToText, B3nTextToSpeech, B3nToolInputError
+    from langchain_b3n.errors import B3nStructuredOutputWarning, B3nToolInputError
+    from langchain_b3n.tools import B3nImageGeneration, B3nSpeechToText, B3nTextToSpeech
 
 _LAZY = facade_exports({
     "ChatB3n": "langchain_b3n.chat_models",
@@ -46,8 +47,8 @@ _LAZY = facade_exports({
     "B3nClient": "b3n",
     "AsyncB3nClient": "b3n",
     "Emulator": "b3n.testing",
-    "B3nStructuredOutputWarning": "langchain_b3n.chat_models",
-    "B3nToolInputError": "langchain_b3n.tools",
+    "B3nStructuredOutputWarning": "langchain_b3n.errors",
+    "B3nToolInputError": "langchain_b3n.errors",
 })
 
 __all__ = ["__version__", *sorted(_LAZY)]

@@ -52,6 +52,7 @@ from langchain_b3n._structured import answer_or_none
 from langchain_b3n.errors import (
     B3nLCInvalidRequestError,
     B3nLCRefusalError,
+    B3nStructuredOutputWarning,
     alangchain_errors,
     alangchain_errors_iter,
     langchain_errors,
@@ -70,10 +71,6 @@ _METHODS: tuple[str, ...] = ("function_calling", "json_mode", "json_schema")
 #: call kwargs that never reach the payload.
 _INTERNAL_KWARGS = ("stream", "ls_structured_output_format", "structured_output_format")
 _ROLE_NAMES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
-
-
-class B3nStructuredOutputWarning(UserWarning):
-    """The requested structured-output method is not honoured by the model; another one is used."""
 
 
 class ChatB3n(B3nChatOptions, BaseChatModel):
@@ -754,4 +751,4 @@ def _refusal_guard() -> Runnable[BaseMessage, BaseMessage]:
     return RunnableGenerator(transform, atransform, name="b3n_refusal_guard")
 
 
-__all__ = ["B3nStructuredOutputWarning", "ChatB3n"]
+__all__ = ["ChatB3n"]

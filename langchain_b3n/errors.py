@@ -138,6 +138,33 @@ class B3nLCError(e.B3nError, ModelError):
     """Any other B3n error, as a LangChain ``ModelError``."""
 
 
+class B3nStructuredOutputWarning(UserWarning):
+    """The requested structured-output method is not honoured by the model; another one is used."""
+
+
+@functools.cache
+def _tool_input_error() -> type[B3nLCInvalidRequestError]:
+    # langchain_core.tools costs ~13 ms to import: only code that uses the tools pays it.
+    from langchain_core.tools import ToolException
+
+    class B3nToolInputError(B3nLCInvalidRequestError, ToolException):
+        """The tool's arguments were refused before sending (empty text, too long, bad size...).
+
+        Also a ``ToolException``, so ``handle_tool_error=True`` hands the message back to the
+        model, which can then fix its arguments.
+        """
+
+    B3nToolInputError.__module__, B3nToolInputError.__qualname__ = __name__, "B3nToolInputError"
+    return B3nToolInputError
+
+
+def __getattr__(name: str) -> type[B3nLCInvalidRequestError]:
+    """``B3nToolInputError``, built on first use (it is also langchain_core's ``ToolException``)."""
+    if name == "B3nToolInputError":
+        return _tool_input_error()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # most specific first
 _MAP: tuple[tuple[type[e.B3nError], type[e.B3nError]], ...] = (
     (B3nStreamTimeoutError, B3nLCStreamTimeoutError),
@@ -230,6 +257,8 @@ def alangchain_errors_iter(func: Callable[P, AsyncIterator[T]]) -> Callable[P, A
 
 
 __all__ = [name for name in dir() if name.startswith("B3nLC")] + [
+    "B3nStructuredOutputWarning",
+    "B3nToolInputError",  # noqa: F822 (built on first use by __getattr__)
     "alangchain_errors",
     "alangchain_errors_iter",
     "langchain_errors",

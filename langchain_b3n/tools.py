@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
-from langchain_core.tools import BaseTool, ToolException
+from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from b3n._errors import B3nError, B3nInvalidRequestError
@@ -30,15 +30,7 @@ from b3n._file_access import AllowedAudioFiles, normalize_extensions
 from b3n._images import ImageQuality, ImageSize, ImageStyle
 from b3n._speech import SPEECH_MAX_CHARS, SpeechFormat, Voice
 from langchain_b3n._base import B3nSettings
-from langchain_b3n.errors import B3nLCInvalidRequestError, to_langchain_error
-
-
-class B3nToolInputError(B3nLCInvalidRequestError, ToolException):
-    """The tool's arguments were refused before sending (empty text, too long, bad size...).
-
-    Also a ``ToolException``, so ``handle_tool_error=True`` hands the message back to the
-    model, which can then fix its arguments.
-    """
+from langchain_b3n.errors import B3nToolInputError, to_langchain_error
 
 
 def _tool_error(exc: B3nError) -> B3nError:
@@ -279,7 +271,6 @@ __all__ = [
     "B3nImageGeneration",
     "B3nSpeechToText",
     "B3nTextToSpeech",
-    "B3nToolInputError",
     "ImageGenerationInput",
     "SpeechToTextInput",
     "TextToSpeechInput",

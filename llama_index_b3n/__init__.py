@@ -20,10 +20,10 @@ if TYPE_CHECKING:
     from b3n._account import AccountInfo
     from b3n._catalog import ModelInfo
     from b3n._chat import ChatChunk, ChatCompletion, ToolCall, Usage
-    from b3n._chat.structured import B3nStructuredOutputError
     from b3n._client import AsyncB3nClient, B3nClient
     from b3n._config import B3nConfig
     from b3n._embeddings import EmbeddingResponse
+    from b3n._errors import B3nStructuredOutputError
     from b3n._images import GeneratedImage, ImageResult
     from b3n._models import ModelEntry
     from b3n._tokens import B3nTokenizer

@@ -48,9 +48,9 @@ from llama_index.core.types import PydanticProgramMode
 
 from b3n._catalog import ModelInfo, get_model_info
 from b3n._chat.request import ChatRequest, build_chat_request, tool_spec
-from b3n._chat.structured import B3nStructuredOutputError, extract_json, json_schema_format, strict_json_schema
+from b3n._chat.structured import extract_json, json_schema_format, strict_json_schema
 from b3n._chat.types import ChatCompletion
-from b3n._errors import B3nConfigurationError
+from b3n._errors import B3nConfigurationError, B3nStructuredOutputError
 from b3n._lazy import httpx
 from b3n._settings import chat_request_options
 from llama_index_b3n._base import B3nChatOptions

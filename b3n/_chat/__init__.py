@@ -1,7 +1,6 @@
 """Chat completions: request building, response parsing and stream assembly, shared by both facades."""
 
 from b3n._chat.request import (
-    B3nAdaptationWarning,
     ChatRequest,
     build_chat_request,
     image_data_part,
@@ -16,7 +15,6 @@ from b3n._chat.stream import StreamAssembler, completion_to_chunks
 from b3n._chat.types import ChatChunk, ChatCompletion, ToolCall, ToolCallDelta, Usage
 
 __all__ = [
-    "B3nAdaptationWarning",
     "ChatChunk",
     "ChatCompletion",
     "ChatRequest",

@@ -214,7 +214,8 @@ def corrective_payload(payload: Mapping[str, Any], tool: Mapping[str, Any], repl
 
 def json_arguments(text: str) -> str | None:
     """The JSON object in ``text`` as compact JSON, or None."""
-    from b3n._chat.structured import B3nStructuredOutputError, extract_json
+    from b3n._chat.structured import extract_json
+    from b3n._errors import B3nStructuredOutputError
 
     try:
         value = extract_json(text)

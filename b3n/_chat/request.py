@@ -36,15 +36,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from b3n._catalog import ModelInfo, get_model_info
-from b3n._errors import B3nInvalidRequestError
+from b3n._errors import B3nAdaptationWarning, B3nInvalidRequestError
 
 VALID_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _TOOL_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _PART_TYPES = frozenset({"text", "image_url", "input_audio", "file"})
-
-
-class B3nAdaptationWarning(UserWarning):
-    """A parameter was changed or dropped because the target model does not accept it."""
 
 
 @dataclass(slots=True)

@@ -26,7 +26,7 @@ from typing import Any
 
 from b3n._chat.relay import normalize_finish_reason, normalize_model, strips_trailing_whitespace
 from b3n._chat.types import ChatCompletion, ToolCall, Usage
-from b3n._errors import listed_items
+from b3n._relay_errors import listed_items
 
 THINK_OPEN = "<thinking>"
 THINK_CLOSE = "</thinking>"

@@ -95,7 +95,7 @@ class StreamAssembler:
 
     def see_headers(self, headers: Mapping[str, str]) -> None:
         """Note the request id of the stream that just opened (each retry's stream has its own)."""
-        from b3n._errors import extract_request_id
+        from b3n._relay_errors import extract_request_id
 
         self.request_id = extract_request_id(None, headers)
 

@@ -20,14 +20,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from b3n._errors import B3nResponseError
+from b3n._errors import B3nStructuredOutputError
 
 _NAME_BAD = re.compile(r"[^a-zA-Z0-9_-]")
 _FENCE = re.compile(r"^```[a-zA-Z0-9_-]*\s*\n?(.*?)\n?```\s*$", re.DOTALL)
-
-
-class B3nStructuredOutputError(B3nResponseError, ValueError):
-    """The model's reply could not be read as the requested structure (or held no tool call)."""
 
 
 def schema_name(name: str | None) -> str:

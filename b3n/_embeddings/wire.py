@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from b3n._catalog import ModelInfo, get_model_info
 from b3n._embeddings.batching import MAX_BATCH_SIZE
-from b3n._errors import B3nInvalidRequestError, B3nResponseError, listed_items
+from b3n._errors import B3nInvalidRequestError, B3nResponseError
+from b3n._relay_errors import listed_items
 
 logger = logging.getLogger("b3n")
 

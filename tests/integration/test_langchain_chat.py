@@ -26,11 +26,11 @@ from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 
 from b3n import _errors as e
-from b3n._chat import B3nAdaptationWarning
+from b3n._errors import B3nAdaptationWarning
 from b3n.testing import Emulator
 from langchain_b3n import ChatB3n
 from langchain_b3n._messages import TOOL_CALL_EXTRAS
-from langchain_b3n.chat_models import B3nStructuredOutputWarning
+from langchain_b3n.errors import B3nStructuredOutputWarning
 from tests.langchain_tools import magic_function
 
 GPT, CLAUDE, GEMINI, O1 = "gpt-4o-mini", "claude-3-5-sonnet-latest", "gemini-1.5-flash-latest", "o1-mini"

@@ -18,7 +18,7 @@ from b3n import B3nClient
 from b3n._errors import B3nInvalidRequestError
 from b3n.testing import Emulator
 from langchain_b3n import B3nAudioLoader, B3nSpeechToText
-from langchain_b3n.tools import B3nToolInputError
+from langchain_b3n.errors import B3nToolInputError
 from llama_index_b3n import B3nAudioReader, B3nToolSpec
 
 SPOKEN = "The quarterly numbers look fine."

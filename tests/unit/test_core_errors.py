@@ -7,6 +7,7 @@ import pickle
 import pytest
 
 from b3n import _errors as e
+from b3n._relay_errors import error_from_response
 from b3n._retry import RetryPolicy, parse_retry_after
 
 
@@ -29,29 +30,29 @@ from b3n._retry import RetryPolicy, parse_retry_after
     ],
 )
 def test_status_and_body_map_to_typed_errors(status: int, body: str, cls: type) -> None:
-    err = e.error_from_response(status, body.encode(), {}, model="gpt-4o")
+    err = error_from_response(status, body.encode(), {}, model="gpt-4o")
     assert type(err) is cls
     assert err.status_code == status
 
 
 def test_request_id_from_message_and_header() -> None:
     body = b'{"error": {"message": "boom (request id: 20241125173045123456789)", "type": "one_api_error"}}'
-    err = e.error_from_response(500, body, {})
+    err = error_from_response(500, body, {})
     assert err.request_id == "20241125173045123456789"
     assert "request_id=20241125173045123456789" in str(err)
-    assert e.error_from_response(500, b"{}", {"x-oneapi-request-id": "abc"}).request_id == "abc"
+    assert error_from_response(500, b"{}", {"x-oneapi-request-id": "abc"}).request_id == "abc"
 
 
 def test_html_error_page_summarised_to_its_title() -> None:
-    err = e.error_from_response(502, b"<html><head><title>502 Bad Gateway</title></head><body>x</body></html>", {})
+    err = error_from_response(502, b"<html><head><title>502 Bad Gateway</title></head><body>x</body></html>", {})
     assert "502 Bad Gateway" in err.message and "HTML error page" in err.message
     assert err.retryable
 
 
 def test_messages_say_what_to_do() -> None:
-    assert "B3N_API_KEY" in e.error_from_response(401, b"{}", {}).message
-    assert "b3n whoami" in e.error_from_response(403, b'{"error": {"code": "insufficient_user_quota"}}', {}).message
-    assert "b3n models" in e.error_from_response(503, b'{"error": {"code": "model_not_found"}}', {}, model="x").message
+    assert "B3N_API_KEY" in error_from_response(401, b"{}", {}).message
+    assert "b3n whoami" in error_from_response(403, b'{"error": {"code": "insufficient_user_quota"}}', {}).message
+    assert "b3n models" in error_from_response(503, b'{"error": {"code": "model_not_found"}}', {}, model="x").message
 
 
 def test_retryability() -> None:
@@ -82,7 +83,7 @@ def test_backoff_grows_with_jitter_and_retry_after_is_capped() -> None:
     assert policy.delay(0, retry_after=100) == 10
 
     def retried(status: int, body: bytes = b"{}") -> bool:
-        return isinstance(policy.decide(0, e.error_from_response(status, body, {}), billed=False), float)
+        return isinstance(policy.decide(0, error_from_response(status, body, {}), billed=False), float)
 
     assert not retried(503, b'{"error": {"message": "no", "code": "model_not_found"}}')
     assert retried(503) and retried(429) and retried(408) and retried(520) and not retried(400)

@@ -7,7 +7,6 @@ import warnings
 import pytest
 
 from b3n._chat import (
-    B3nAdaptationWarning,
     build_chat_request,
     image_data_part,
     image_url_part,
@@ -15,7 +14,7 @@ from b3n._chat import (
     tool_call_to_wire,
     tool_spec,
 )
-from b3n._errors import B3nInvalidRequestError
+from b3n._errors import B3nAdaptationWarning, B3nInvalidRequestError
 
 USER = [{"role": "user", "content": "hi"}]
 TOOL = tool_spec("get_weather", "Weather in a city", {"type": "object", "properties": {"city": {"type": "string"}}})

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from b3n._errors import B3nConfigurationError, B3nInvalidRequestError
 from langchain_b3n import ChatB3n
-from langchain_b3n.chat_models import B3nStructuredOutputWarning
+from langchain_b3n.errors import B3nStructuredOutputWarning
 from tests.langchain_tools import get_weather, magic_function
 
 KEY = "sk-unit0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL"

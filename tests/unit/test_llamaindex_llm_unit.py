@@ -26,10 +26,8 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
-from b3n._chat.request import B3nAdaptationWarning
-from b3n._chat.structured import B3nStructuredOutputError
 from b3n._chat.types import ChatChunk, ToolCallDelta, Usage
-from b3n._errors import B3nConfigurationError, B3nInvalidRequestError
+from b3n._errors import B3nAdaptationWarning, B3nConfigurationError, B3nInvalidRequestError, B3nStructuredOutputError
 from llama_index_b3n import B3n
 from llama_index_b3n._messages import StreamConverter, message_to_wire, messages_to_wire
 
