@@ -10,15 +10,20 @@ A relay limits each key (requests in flight, requests per minute) and answers 42
   what the relay admitted), at least 1. The refused request waits its ``Retry-After`` (the retry
   policy does that) and then a free slot; when nothing else of ours is in flight (the relay refuses
   the key outright, e.g. a requests-per-minute limit) no new attempt starts before ``Retry-After``
-  has passed;
+  has passed, at most :data:`MAX_PAUSE` seconds (no relay value pauses the key for longer);
 - **while clean** the limit grows by one after as many successes as the limit (additive
   increase), up to the ceiling, so a limit that was lowered by a burst or by a neighbour comes back;
   growing back to a level the relay refused before takes ``PROBE_PATIENCE`` times longer, so a
   steady job probes rarely (each probe may cost a ``Retry-After`` pause).
 
+A wait for a slot ends by the caller's deadline (``timeout`` / ``total_timeout``) with
+:class:`~b3n._errors.B3nLimiterTimeoutError`; however a wait ends (deadline, Ctrl-C, cancellation), the
+waiter leaves the queue and a slot granted meanwhile is given back.
+
 One limiter is shared by every client with the same configuration in the process (base URL, key,
 ceiling; see :func:`shared_limiter`), by threads and by every event loop alike: ten
-``B3nEmbeddings`` instances with the same settings stay within one budget. What happens to the
+``B3nEmbeddings`` instances with the same settings stay within one budget. The process keeps every
+limiter in use and the :data:`KEEP_IDLE` most recently used idle ones, each with a bounded history. What happens to the
 refused request is the retry policy's business (``b3n._retry``); the limiter only decides when an
 attempt may start.
 
@@ -39,20 +44,28 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import os
 import threading
 import time
-from collections import deque
+import weakref
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from b3n._errors import B3nLimiterTimeoutError
+
 T = TypeVar("T")
 
-#: history entries kept per limiter (each a change of limit or of requests in flight).
-HISTORY_SIZE = 10_000
+#: history entries kept per limiter (each a change of the limit), the oldest dropped first.
+HISTORY_SIZE = 256
+#: the longest a 429's ``Retry-After`` pauses a key (the retry policy's default cap on its own sleep).
+MAX_PAUSE = 60.0
+#: idle limiters (nothing holds them) kept for reuse, most recently used first; limiters in use are always kept.
+KEEP_IDLE = 64
 #: growing back to a level that was refused before takes this many times more successes.
 PROBE_PATIENCE = 4
 
@@ -102,11 +115,14 @@ class Slot:
     throttled: bool = False
     retry_after: float | None = None
     ok: bool = False
+    #: the longest a 429 of this attempt pauses the key (capped at :data:`MAX_PAUSE` too).
+    max_pause: float = MAX_PAUSE
 
     def rate_limited(self, retry_after: float | None = None) -> None:
         """The relay answered 429 (``retry_after``: its ``Retry-After`` in seconds, if any)."""
         self.throttled = True
-        self.retry_after = retry_after
+        finite = retry_after is not None and math.isfinite(retry_after) and retry_after > 0
+        self.retry_after = min(retry_after, self.max_pause, MAX_PAUSE) if finite and retry_after is not None else None
 
     def succeeded(self) -> None:
         """The attempt got its answer."""
@@ -122,7 +138,8 @@ class LimiterStats:
     limit: int
     lowest: int
     peak_in_flight: int
-    #: ``(seconds since creation, limit, attempts in flight)`` after every change.
+    #: ``(seconds since creation, limit, attempts in flight)`` after every change of the limit (the last
+    #: :data:`HISTORY_SIZE`).
     history: list[tuple[float, int, int]] = field(default_factory=list)
 
 
@@ -149,6 +166,7 @@ class AdaptiveLimiter:
         self._lowest = ceiling
         self._peak = 0
         self._history: deque[tuple[float, int, int]] = deque(maxlen=HISTORY_SIZE)
+        self._note()
 
     # -- observation --------------------------------------------------------------------------------
     @property
@@ -169,38 +187,61 @@ class AdaptiveLimiter:
 
     # -- taking and giving back slots ---------------------------------------------------------------
     @contextmanager
-    def slot(self) -> Iterator[Slot]:
+    def slot(self, deadline: float | None = None, max_pause: float = MAX_PAUSE) -> Iterator[Slot]:
         """Block until an attempt may start; the slot is given back when the block ends.
 
-        A 429 raised inside the block (an exception with ``status_code`` 429) is noted on the slot.
+        ``deadline`` (a ``time.monotonic()`` value) bounds the wait: past it,
+        :class:`~b3n._errors.B3nLimiterTimeoutError`. A 429 raised inside the block (an exception with
+        ``status_code`` 429) is noted on the slot; its ``Retry-After`` pauses the key for at most
+        ``max_pause`` (and :data:`MAX_PAUSE`) seconds.
         """
-        self._wait_sync(*self._queue(_thread_waiter))
-        with self._held() as slot:
+        waiter, pause = self._queue(_thread_waiter)
+        try:
+            self._wait_sync(waiter, pause, deadline)
+        except BaseException:  # the deadline, Ctrl-C: leave the queue, or give back a slot granted meanwhile
+            self._abandon(waiter)
+            raise
+        with self._held(max_pause) as slot:
             yield slot
 
     @asynccontextmanager
-    async def aslot(self) -> AsyncIterator[Slot]:
+    async def aslot(self, deadline: float | None = None, max_pause: float = MAX_PAUSE) -> AsyncIterator[Slot]:
         """asyncio twin of :meth:`slot`: waits without blocking the event loop."""
-        await self._wait_async(*self._queue(_task_waiter))
-        with self._held() as slot:
+        waiter, pause = self._queue(_task_waiter)
+        try:
+            await self._wait_async(waiter, pause, deadline)
+        except BaseException:  # the deadline, cancellation
+            self._abandon(waiter)
+            raise
+        with self._held(max_pause) as slot:
             yield slot
 
-    def guard(self, attempt: Callable[..., Iterator[T]]) -> Callable[..., Iterator[T]]:
-        """Wrap an attempt (an iterator function, as ``b3n._retry.retrying`` runs them) in a slot."""
+    def guard(
+        self, attempt: Callable[..., Iterator[T]], deadline: Callable[..., float | None] | None = None,
+        max_pause: float = MAX_PAUSE,
+    ) -> Callable[..., Iterator[T]]:
+        """Wrap an attempt (an iterator function, as ``b3n._retry.retrying`` runs them) in a slot.
+
+        ``deadline``, called with the attempt's arguments, says until when the attempt may wait for its slot;
+        a 429 pauses the key for its ``Retry-After``, at most ``max_pause`` (and :data:`MAX_PAUSE`) seconds.
+        """
 
         def guarded(*args: Any, **kwargs: Any) -> Iterator[T]:
-            with self.slot() as slot:
+            with self.slot(deadline(*args, **kwargs) if deadline is not None else None, max_pause) as slot:
                 for item in attempt(*args, **kwargs):
                     slot.succeeded()
                     yield item
 
         return guarded
 
-    def aguard(self, attempt: Callable[..., AsyncIterator[T]]) -> Callable[..., AsyncIterator[T]]:
+    def aguard(
+        self, attempt: Callable[..., AsyncIterator[T]], deadline: Callable[..., float | None] | None = None,
+        max_pause: float = MAX_PAUSE,
+    ) -> Callable[..., AsyncIterator[T]]:
         """asyncio twin of :meth:`guard`."""
 
         async def guarded(*args: Any, **kwargs: Any) -> AsyncIterator[T]:
-            async with self.aslot() as slot:
+            async with self.aslot(deadline(*args, **kwargs) if deadline is not None else None, max_pause) as slot:
                 async for item in attempt(*args, **kwargs):
                     slot.succeeded()
                     yield item
@@ -219,9 +260,9 @@ class AdaptiveLimiter:
             return waiter, self._pause_left()
 
     @contextmanager
-    def _held(self) -> Iterator[Slot]:
+    def _held(self, max_pause: float) -> Iterator[Slot]:
         """A granted slot: given back (and a 429 noted) when the attempt ends."""
-        slot = Slot(self)
+        slot = Slot(self, max_pause=max_pause)
         try:
             yield slot
         except Exception as exc:
@@ -238,10 +279,10 @@ class AdaptiveLimiter:
         self._in_flight += 1
         self._admitted += 1
         self._peak = max(self._peak, self._in_flight)
-        self._note()
 
     def _note(self) -> None:
-        self._history.append((time.monotonic() - self._created, self._limit, self._in_flight))
+        if not self._history or self._history[-1][1] != self._limit:
+            self._history.append((time.monotonic() - self._created, self._limit, self._in_flight))
 
     def _pause_left(self) -> float | None:
         pause = self._paused_until - time.monotonic()
@@ -254,41 +295,71 @@ class AdaptiveLimiter:
             return pause
         while self._waiters and self._in_flight < self._limit:
             waiter = self._waiters.popleft()
+            if waiter.loop is not None and waiter.loop.is_closed():
+                continue  # its event loop is gone: nobody will ever use (or give back) the slot
             waiter.granted = True
             self._start()
-            waiter.wake()
+            try:
+                waiter.wake()
+            except RuntimeError:  # the loop closed just now
+                waiter.granted = False
+                self._in_flight -= 1
         return None
 
-    def _wait_sync(self, waiter: _Waiter | None, pause: float | None) -> None:
+    def _wait_sync(self, waiter: _Waiter | None, pause: float | None, deadline: float | None) -> None:
         if waiter is None:
             return
         assert waiter.event is not None
         granted = False
         while not granted:
-            waiter.event.wait(pause)
+            waiter.event.wait(self._wait_for(pause, deadline))
             granted, pause = self._recheck(waiter)
 
-    async def _wait_async(self, waiter: _Waiter | None, pause: float | None) -> None:
+    async def _wait_async(self, waiter: _Waiter | None, pause: float | None, deadline: float | None) -> None:
         if waiter is None:
             return
-        assert waiter.future is not None
         granted = False
-        try:
-            while not granted:
-                if pause is None:
-                    await asyncio.shield(waiter.future)
-                else:
-                    await asyncio.wait({waiter.future}, timeout=pause)
-                granted, pause = self._recheck(waiter)
-        except BaseException:  # cancelled while waiting: give the slot back, or leave the queue
-            with self._lock:
-                if waiter.granted:
-                    self._in_flight -= 1
-                    self._note()
-                    self._dispatch()
-                elif waiter in self._waiters:
+        while not granted:
+            assert waiter.future is not None
+            timeout = self._wait_for(pause, deadline)
+            if timeout is None:
+                await asyncio.shield(waiter.future)
+            else:
+                await asyncio.wait({waiter.future}, timeout=timeout)
+            granted, pause = self._recheck(waiter)
+
+    def _wait_for(self, pause: float | None, deadline: float | None) -> float | None:
+        """Seconds to wait before re-checking (None: until woken); past ``deadline``, the timeout error."""
+        if deadline is None:
+            return pause
+        left = deadline - time.monotonic()
+        if left <= 0 or (pause is not None and pause >= left):
+            raise self._timed_out(pause)
+        return left if pause is None else pause
+
+    def _timed_out(self, pause: float | None) -> B3nLimiterTimeoutError:
+        why = (f"the relay asked this key to pause (429 with Retry-After) for {pause:.1f}s more"
+               if pause is not None else f"all {self._limit} slot(s) were taken by other requests of this process")
+        return B3nLimiterTimeoutError(
+            f"The request was not sent: it waited for a slot of the adaptive limiter until timeout/total_timeout "
+            f"ran out ({why}). Raise timeout or total_timeout, or send fewer requests at once."
+        )
+
+    def _abandon(self, waiter: _Waiter | None) -> None:
+        """A wait ended without the slot being used: leave the queue, or give back a slot granted meanwhile."""
+        if waiter is None:
+            return
+        with self._lock:
+            if waiter.granted:
+                self._in_flight -= 1
+                pause = self._dispatch()
+            else:
+                if waiter in self._waiters:
                     self._waiters.remove(waiter)
-            raise
+                pause = self._dispatch()
+            head = self._waiters[0] if self._waiters else None
+        if pause is not None and head is not None:
+            head.wake()
 
     def _recheck(self, waiter: _Waiter) -> tuple[bool, float | None]:
         """After a wake-up (call without the lock): granted, or not yet and the seconds a pause has left."""
@@ -342,14 +413,19 @@ def _note_failure(slot: Slot, exc: Exception) -> None:
 # ----------------------------------------------------------------------------- sharing
 
 
+_Key = tuple[str, str, str, int]
 _registry_lock = threading.Lock()
-_registry: dict[tuple[str, str, str, int], AdaptiveLimiter] = {}
+#: every limiter something still holds (a running job, a batch, a client), found again by its key.
+_registry: weakref.WeakValueDictionary[_Key, AdaptiveLimiter] = weakref.WeakValueDictionary()
+#: the most recently used limiters, held so an idle one keeps what it learned (at most :data:`KEEP_IDLE`).
+_recent: OrderedDict[_Key, AdaptiveLimiter] = OrderedDict()
 
 
 def shared_limiter(base_url: str, api_key: str | None, ceiling: int, scope: str = "embeddings") -> AdaptiveLimiter:
     """The process's limiter for this relay, key and ceiling (created on first use).
 
     Only a digest of the key is kept. ``scope`` separates kinds of calls that the relay limits apart.
+    A limiter nothing holds is kept while it is among the :data:`KEEP_IDLE` most recently used.
 
     Example:
         >>> shared_limiter("http://relay/v1", "sk-a", 8) is shared_limiter("http://relay/v1", "sk-a", 8)
@@ -359,10 +435,14 @@ def shared_limiter(base_url: str, api_key: str | None, ceiling: int, scope: str 
     """
     digest = hashlib.sha256((api_key or "").encode("utf-8")).hexdigest()[:16]
     key = (base_url, digest, scope, ceiling)
-    limiter = _registry.get(key)
-    if limiter is None:
-        with _registry_lock:
-            limiter = _registry.setdefault(key, AdaptiveLimiter(ceiling))
+    with _registry_lock:
+        limiter = _registry.get(key)
+        if limiter is None:
+            limiter = _registry[key] = AdaptiveLimiter(ceiling)
+        _recent[key] = limiter
+        _recent.move_to_end(key)
+        while len(_recent) > KEEP_IDLE:
+            _recent.popitem(last=False)
     return limiter
 
 
@@ -417,6 +497,7 @@ def _forget_after_fork() -> None:
     """A forked child starts with fresh limiters (the parent's locks and waiters mean nothing there)."""
     global _registry_lock
     _registry_lock = threading.Lock()
+    _recent.clear()
     _registry.clear()
 
 
@@ -426,6 +507,8 @@ if hasattr(os, "register_at_fork"):
 
 __all__ = [
     "DEFAULT_BATCH_CEILING",
+    "KEEP_IDLE",
+    "MAX_PAUSE",
     "AdaptiveLimiter",
     "LimiterStats",
     "Slot",

@@ -20,6 +20,7 @@ own standard exception types on top). Whether an error is retried is decided in
     │   ├── B3nConflictError *                  408 / 409
     │   └── B3nServerError *                    5xx, HTML error pages
     ├── B3nTimeoutError * (TimeoutError)        no answer in time
+    │   └── B3nLimiterTimeoutError              no slot of the adaptive limiter in time (not retried)
     ├── B3nConnectionError * (ConnectionError)  no connection, or it broke before the answer
     ├── B3nPossiblyBilledError                  a billed call failed after it may have been processed
     ├── B3nCrossOriginRedirectError             the relay redirected to another origin: not followed
@@ -158,6 +159,15 @@ class B3nServerError(B3nAPIStatusError):
 
 class B3nTimeoutError(B3nError, TimeoutError):
     """No response (or no stream chunk) within the configured timeout."""
+
+
+class B3nLimiterTimeoutError(B3nTimeoutError):
+    """The request waited for a slot of the adaptive limiter past ``timeout`` / ``total_timeout``; never sent.
+
+    Not retried: the wait already took the time the caller allowed.
+    """
+
+    request_sent = False
 
 
 

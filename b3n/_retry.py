@@ -47,6 +47,7 @@ from b3n._errors import (
     B3nConflictError,
     B3nConnectionError,
     B3nError,
+    B3nLimiterTimeoutError,
     B3nPossiblyBilledError,
     B3nRateLimitError,
     B3nServerError,
@@ -64,6 +65,8 @@ RETRYABLE_ERRORS: tuple[type[B3nError], ...] = (
     B3nTimeoutError,
     B3nConnectionError,
 )
+#: subclasses of those that are never retried: waiting for a limiter slot already took the caller's time.
+NOT_RETRIED_ERRORS: tuple[type[B3nError], ...] = (B3nLimiterTimeoutError,)
 #: names of the httpx failures that happen before a single byte of the request reached the server
 #: (looked up when first needed: importing httpx is deferred, see b3n._lazy).
 NOT_SENT_EXCEPTION_NAMES = ("ConnectError", "ConnectTimeout", "PoolTimeout", "ProxyError")
@@ -85,7 +88,7 @@ def is_retryable(error_class: type[B3nError]) -> bool:
         >>> is_retryable(B3nServerError), is_retryable(B3nAuthenticationError)
         (True, False)
     """
-    return issubclass(error_class, RETRYABLE_ERRORS)
+    return issubclass(error_class, RETRYABLE_ERRORS) and not issubclass(error_class, NOT_RETRIED_ERRORS)
 
 
 def request_was_sent(exc: BaseException) -> bool:

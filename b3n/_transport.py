@@ -238,7 +238,9 @@ class _Calls(TransportBase, Generic[ClientT, ResponseT, EventsT, ChunksT]):
         """
         call = self.prepare(options)
         gate = options.gate
-        attempt = self._whole_body if gate is None else self._guarded(gate, self._whole_body)
+        # the wait for a slot counts against the attempt's timeout and the call's total_timeout
+        attempt = self._whole_body if gate is None else self._guarded(
+            gate, self._whole_body, _slot_deadline, self.policy.max_retry_after)
         return self._first(self._retrying(call, attempt))
 
     def iter_sse(
@@ -313,7 +315,7 @@ class _Calls(TransportBase, Generic[ClientT, ResponseT, EventsT, ChunksT]):
     _retry_loop: Callable[..., Any]
     _first: Callable[[Any], ResponseT]
     _shared_client: Callable[[B3nConfig], ClientT]
-    _guarded: Callable[[AdaptiveLimiter, Callable[..., Any]], Callable[..., Any]]
+    _guarded: Callable[[AdaptiveLimiter, Callable[..., Any], Callable[..., float | None], float], Callable[..., Any]]
 
     def _whole_body(self, call: PreparedCall, attempt: int) -> Any:
         raise NotImplementedError
@@ -323,6 +325,11 @@ class _Calls(TransportBase, Generic[ClientT, ResponseT, EventsT, ChunksT]):
 
     def _binary_chunks(self, call: PreparedCall, attempt: int, what: str) -> Any:
         raise NotImplementedError
+
+
+def _slot_deadline(call: PreparedCall, attempt: int) -> float | None:
+    """Until when an attempt of ``call`` may wait for a limiter slot: its timeout, within total_timeout."""
+    return call.attempt_deadline()
 
 
 # ----------------------------------------------------------------------------- sync
