@@ -66,8 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="behave like plain OpenAI (no Claude/Gemini/o1 response quirks)")
     emu.add_argument("--relay", choices=["docs", "one-api", "new-api-2412", "new-api"], default="docs",
                      help="relay profile: how Claude and Gemini are translated (default docs: B3n's documentation)")
+    from b3n.testing import add_model_arguments
     from b3n.testing.traffic import add_arguments as add_traffic_arguments
 
+    add_model_arguments(emu)
     add_traffic_arguments(emu)
 
     models = sub.add_parser("models", help="list the models the relay serves to your key", parents=[common])
@@ -109,7 +111,8 @@ def _cmd_emulator(args: argparse.Namespace, out: TextIO) -> int:
     from b3n.testing import serve
 
     try:
-        serve(port=args.port, host=args.host, quirks=args.quirks, relay=args.relay, traffic=args)
+        serve(port=args.port, host=args.host, quirks=args.quirks, relay=args.relay, traffic=args,
+              strict=not args.lenient, prose_unless_forced=args.prose_unless_forced)
     except OSError as exc:  # typically: the port is taken
         sys.stderr.write(f"b3n emulator: error: cannot listen on port {args.port} ({exc.strerror or exc}); "
                          "pick another with --port N (or --port 0 for any free port)\n")

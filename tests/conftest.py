@@ -76,6 +76,7 @@ def _defaults(emu: Emulator) -> None:
     emu.latency = 0.0
     emu.reply_chunks = None
     emu.prose_unless_forced = False
+    emu.strict = True
 
 
 @pytest.fixture

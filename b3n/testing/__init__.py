@@ -107,7 +107,10 @@ if TYPE_CHECKING:
     from .server import Emulator, RecordedRequest
     from .traffic import Latency, RateLimit, Traffic
 
-__all__ = ["Emulator", "ErrorReply", "Latency", "RateLimit", "RecordedRequest", "ToolCall", "Traffic", "serve"]
+__all__ = [
+    "Emulator", "ErrorReply", "Latency", "RateLimit", "RecordedRequest", "ToolCall", "Traffic", "add_model_arguments",
+    "serve",
+]
 
 # Loaded on first use, so that `b3n --help` or importing b3n.testing.traffic stays cheap.
 _LAZY = {"Emulator": ".server", "RecordedRequest": ".server", "Latency": ".traffic", "RateLimit": ".traffic",
@@ -128,10 +131,15 @@ def serve(
     quirks: bool = True,
     relay: str = "docs",
     traffic: argparse.Namespace | None = None,
+    *,
+    strict: bool = True,
+    prose_unless_forced: bool = False,
 ) -> None:
     """Run an emulator in the foreground until Ctrl-C, printing its base URL.
 
-    ``traffic``: parsed ``--latency`` / ``--limit-*`` options (see :func:`b3n.testing.traffic.add_arguments`).
+    ``traffic``: parsed ``--latency`` / ``--limit-*`` options (see :func:`b3n.testing.traffic.add_arguments`);
+    ``strict`` / ``prose_unless_forced``: see :class:`~b3n.testing.Emulator` (``--lenient``,
+    ``--prose-unless-forced``; :func:`add_model_arguments`).
     """
     from .exposure import EmulatorExposedWarning, exposure_warning
     from .server import Emulator
@@ -142,10 +150,15 @@ def serve(
         print(f"Warning: {exposed}", file=sys.stderr, flush=True)
     with warnings.catch_warnings():  # said once, above, without a warnings-module traceback line
         warnings.simplefilter("ignore", EmulatorExposedWarning)
-        emu = Emulator(quirks=quirks, relay=relay, host=host, port=port).start()
+        emu = Emulator(quirks=quirks, relay=relay, host=host, port=port, strict=strict,
+                       prose_unless_forced=prose_unless_forced).start()
     shaped = configure(emu.traffic, traffic) if traffic is not None else ""
     extra = f"; {shaped}" if shaped else ""
     try:  # the banner inside: a Ctrl-C that lands while it is being written still stops cleanly
+        if not strict:
+            extra += "; unknown request arguments accepted"
+        if prose_unless_forced:
+            extra += "; tools only when forced"
         print(f"B3n emulator listening on {emu.base_url} (quirks {'on' if quirks else 'off'}, relay {relay}{extra}); "
               "Ctrl-C to stop", flush=True)
         while True:
@@ -154,3 +167,12 @@ def serve(
         pass
     finally:
         emu.stop()
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--lenient`` and ``--prose-unless-forced`` (read them back with ``not args.lenient`` and
+    ``args.prose_unless_forced``)."""
+    parser.add_argument("--lenient", action="store_true",
+                        help="accept and ignore unknown request arguments (default: refuse them with 400, like OpenAI)")
+    parser.add_argument("--prose-unless-forced", action="store_true",
+                        help="the model answers in prose unless tool_choice forces a tool (like real Claude/Gemini)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import serve
+from . import add_model_arguments, serve
 from .relays import PROFILES
 from .traffic import add_arguments
 
@@ -17,9 +17,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-quirks", action="store_true", help="clean OpenAI behaviour for every model")
     parser.add_argument("--relay", choices=sorted(PROFILES), default="docs",
                         help="relay profile: how Claude and Gemini are translated (default docs)")
+    add_model_arguments(parser)
     add_arguments(parser)
     args = parser.parse_args(argv)
-    serve(port=args.port, host=args.host, quirks=not args.no_quirks, relay=args.relay, traffic=args)
+    serve(port=args.port, host=args.host, quirks=not args.no_quirks, relay=args.relay, traffic=args,
+          strict=not args.lenient, prose_unless_forced=args.prose_unless_forced)
 
 
 if __name__ == "__main__":

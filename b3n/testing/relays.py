@@ -11,8 +11,8 @@ set of quirks one relay version has:
   matches B3n's documented Gemini quirks;
 * ``new-api``: Calcium-Ion/new-api at ``ef8ae4db`` (2025-04-11).
 
-Quirks only touch the Claude and Gemini families (OpenAI channels are passed through by both
-relays). Turn single quirks on or off with ``emu.relay_quirks`` (a plain ``set``).
+Quirks mostly touch the Claude and Gemini families; for unknown request arguments on every family see
+:mod:`b3n.testing.arguments`. Turn single quirks on or off with ``emu.relay_quirks`` (a plain ``set``).
 
 >>> sorted(PROFILES["one-api"])[:3]
 ['claude_empty_text_block', 'claude_null_content_drops_tool_calls', 'claude_single_choice']
@@ -68,10 +68,12 @@ _ONE_API = {
     "gemini_tool_choice_dropped", "gemini_stop_dropped", "gemini_tool_role_untranslated",
     "gemini_first_call_only", "gemini_stream_drops_tool_calls", "gemini_stream_model_literal",
     "gemini_stream_no_finish", "gemini_stream_no_usage", "gemini_stop_with_tool_calls",
+    "claude_unknown_arguments_dropped", "gemini_unknown_arguments_dropped",
 }
 _NEW_API_CLAUDE = {
     "claude_tool_choice_dropped", "claude_empty_text_block", "claude_single_choice",
     "claude_raw_finish_reasons", "claude_stream_block_index",
+    "claude_unknown_arguments_dropped", "gemini_unknown_arguments_dropped", "openai_body_rebuilt",
 }
 PROFILES: dict[str, frozenset[str]] = {
     "docs": frozenset(),

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import account, anthropic, audio, embeddings, images, logprobs, pricing, prompt_cache, relays
+from . import account, anthropic, arguments, audio, embeddings, images, logprobs, pricing, prompt_cache, relays
 from .catalog import MODELS, family_of, owner_of
 from .chat_request import parse_chat_request
 from .errors import ApiError, invalid
@@ -44,6 +44,8 @@ SHORT_NAMES: dict[str, str] = {
     "messages": MESSAGES,
     "count_tokens": COUNT_TOKENS,
 }
+#: the routes whose request arguments are checked (see b3n.testing.arguments), by key.
+SHORT_OF: dict[str, str] = {CHAT: "chat", EMBEDDINGS: "embeddings", IMAGES: "images", SPEECH: "speech"}
 _EXACT: dict[tuple[str, str], str] = {
     ("POST", "/v1/chat/completions"): CHAT,
     ("POST", "/v1/embeddings"): EMBEDDINGS,
@@ -224,6 +226,8 @@ def handle_speech(ctx: Context) -> StreamReply:
 
 def handle_transcriptions(ctx: Context) -> Reply:
     parts = parse_multipart(ctx.headers.get("content-type", ""), ctx.raw)
+    model = next((p.text() for p in parts if p.name == "model"), "")
+    arguments.check_form([p.name for p in parts], family_of(model), strict=ctx.strict)
     body, ctype = audio.transcription(parts)
     return Reply(200, body, ctype)
 

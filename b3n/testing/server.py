@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from . import anthropic, relays, routes
+from . import anthropic, arguments, relays, routes
 from .account import strip_bearer
 from .embeddings import EmbeddingEngine
 from .errors import (
@@ -295,6 +295,9 @@ class _Handler(BaseHTTPRequestHandler):
                 native_routes=frozenset(emu.native_routes),
                 request_id=request_id,
             )
+            short = routes.SHORT_OF.get(key)
+            if short is not None:  # OpenAI's 400 for a stray key, or the relay rebuilding the body without it
+                ctx.json = arguments.forwarded_body(short, parsed, ctx.relay_quirks, emu.relay, strict=emu.strict)
             if fault is not None and fault.kind == "empty_choices":
                 return routes.empty_choices_reply(key, ctx)
             return routes.HANDLERS[key](ctx)
@@ -461,6 +464,11 @@ class Emulator:
     ...     reply = json.load(urllib.request.urlopen(req))
     ...     reply["choices"][0]["message"]["content"], emu.count("chat")
     ('1', 1)
+
+    Like OpenAI, it refuses unknown request arguments with 400 "Unrecognized request argument supplied: X"
+    (``strict=False`` accepts and ignores them; the relay profiles drop them where the relay does, see
+    :mod:`b3n.testing.arguments`). ``prose_unless_forced=True``: the model answers in prose unless
+    ``tool_choice`` forces a tool. :meth:`script` queues exact replies.
     """
 
     def __init__(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -180,3 +181,14 @@ def test_midstream_error_is_plain_json(relay: Emulator) -> None:
     assert lines[0].startswith("data: ") and lines[-1].startswith('{"error": ')
     assert "request id:" in json.loads(lines[-1])["error"]["message"]
     assert "[DONE]" not in r.text
+
+
+def test_docs_table_lists_every_quirk_with_its_profiles() -> None:
+    table = (Path(__file__).resolve().parents[2] / "docs" / "emulator.md").read_text(encoding="utf-8")
+    for name, quirk in QUIRKS.items():
+        row = next((line for line in table.splitlines() if line.startswith(f"| `{name}` |")), None)
+        assert row is not None, f"docs/emulator.md has no row for {name}"
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[1] == quirk.family
+        marks = [name in PROFILES[p] for p in ("one-api", "new-api-2412", "new-api")]
+        assert [c == "✔" for c in cells[3:6]] == marks, name
