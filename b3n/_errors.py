@@ -101,6 +101,10 @@ def _rebuild_error(cls: type[B3nError], message: str, state: dict[str, Any]) -> 
     return err
 
 
+class B3nUnknownModelWarning(UserWarning):
+    """A model name the B3n catalog does not know: it is still sent (relays add models), with the closest known name."""
+
+
 class B3nConfigurationError(B3nError, ValueError):
     """The client is not configured to make this call (missing key, malformed base_url, ...)."""
 

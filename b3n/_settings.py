@@ -38,6 +38,7 @@ from pydantic import AliasChoices, BaseModel, PrivateAttr, SecretStr, field_seri
 from b3n._config import ENV_API_KEY, B3nConfig, redact_headers, redact_url, resolve_config
 from b3n._errors import B3nError, B3nInvalidRequestError
 from b3n._lazy import httpx
+from b3n._suggest import closest, unknown_argument_error
 
 if TYPE_CHECKING:  # the clients (transport, retry, pricing, ...) load with the first client: ~15 ms off the import
     from b3n._client import AsyncB3nClient, B3nClient
@@ -54,7 +55,7 @@ _CONFIG_ARGS = (
 )
 
 #: constructor arguments no class takes that look like credentials: refused, never stored or sent.
-_CREDENTIAL_LIKE = re.compile(r"(api_?key|_token|^token|secret|password|credentials?)$", re.IGNORECASE)
+CREDENTIAL_LIKE = re.compile(r"(api_?key|_token|^token|secret|password|credentials?)$", re.IGNORECASE)
 
 
 @functools.cache
@@ -119,8 +120,10 @@ class ClientSettings(BaseModel):
     def __init__(self, /, **data: Any) -> None:
         known = known_argument_names(type(self))
         for name in data:
-            if name not in known and _CREDENTIAL_LIKE.search(name):
+            if name not in known and CREDENTIAL_LIKE.search(name):
                 # Refused here, before pydantic, whose errors repeat input values.
+                if closest(name, known):  # a misspelt argument (max_token), not a credential
+                    raise self._b3n_error(unknown_argument_error(name, known, where=type(self).__name__))
                 raise self._b3n_error(B3nInvalidRequestError(
                     f"{name!r} is not an argument of {type(self).__name__} and looks like a credential, so it is "
                     "neither kept nor sent (it would reach request bodies, logs and callbacks). Pass the B3n key "

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 from langchain_core.utils import from_env, secret_from_env
@@ -21,7 +22,8 @@ from pydantic import AliasChoices, ConfigDict, Field, SecretStr
 from b3n._config import ENV_API_KEY, ENV_BASE_URL, redact_url
 from b3n._errors import B3nError
 from b3n._lazy import httpx
-from b3n._settings import ClientSettings
+from b3n._settings import ClientSettings, known_argument_names
+from langchain_b3n._arguments import EXTRA_HINT, check_arguments
 from langchain_b3n.errors import to_langchain_error
 
 #: the settings every LangChain class takes (the README's configuration table is checked against it).
@@ -47,7 +49,18 @@ class B3nSettings(ClientSettings):
 
     model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=(), populate_by_name=True)
 
-    b3n_settings_fields: ClassVar[frozenset[str]] = SETTINGS_FIELDS
+    b3n_settings_fields: ClassVar[frozenset[str]] = SETTINGS_FIELDS | {"organization"}
+    #: arguments of the matching langchain-openai class refused with a reason (see ``langchain_b3n._arguments``).
+    b3n_refused_arguments: ClassVar[Mapping[str, tuple[tuple[Any, ...], str]]] = {}
+    #: how an unknown argument's error says to send a field this class does not know.
+    b3n_extra_hint: ClassVar[str] = EXTRA_HINT
+
+    def __init__(self, /, **data: Any) -> None:
+        check_arguments(
+            type(self).__name__, data, known_argument_names(type(self)), self.b3n_refused_arguments,
+            extra_hint=self.b3n_extra_hint,
+        )
+        super().__init__(**data)
 
     api_key: SecretStr | None = Field(
         default_factory=secret_from_env(ENV_API_KEY, default=None), repr=False,
@@ -59,10 +72,13 @@ class B3nSettings(ClientSettings):
         validation_alias=AliasChoices("base_url", "openai_api_base"),
     )
     """Base URL ending in ``/v1``; default: ``B3N_BASE_URL``, else ``https://api.b3n.fun/v1``."""
-    timeout: float | None = 60.0
-    """Seconds for connecting, waiting for a response and each read."""
-    stream_idle_timeout: float | None = None
-    """Seconds of silence allowed between two stream chunks (default: ``timeout``)."""
+    timeout: float | None = Field(default=60.0, validation_alias=AliasChoices("timeout", "request_timeout"))
+    """Seconds for connecting, waiting for a response and each read (``request_timeout=`` is the same)."""
+    stream_idle_timeout: float | None = Field(
+        default=None, validation_alias=AliasChoices("stream_idle_timeout", "stream_chunk_timeout")
+    )
+    """Seconds of silence allowed between two stream chunks (default: ``timeout``; ``stream_chunk_timeout=`` is
+    the same)."""
     total_timeout: float | None = None
     """Cap in seconds on a whole call, retries and their waits included (default: no cap)."""
     max_retries: int = 2
@@ -73,6 +89,11 @@ class B3nSettings(ClientSettings):
     """TLS verification: True, False or a CA bundle path."""
     proxy: str | None = Field(default=None, validation_alias=AliasChoices("proxy", "openai_proxy"))
     """HTTP(S) proxy URL (environment proxies apply too); its ``user:password@`` never shows in a view."""
+    organization: str | None = Field(
+        default=None, validation_alias=AliasChoices("organization", "openai_organization"), repr=False
+    )
+    """Sent as the ``OpenAI-Organization`` header on every request (as langchain-openai does); B3n ignores it,
+    a gateway in front may not."""
     relay_probe_cache: bool = True
     """Adapt chat requests up front to what ``b3n probe`` found out about this relay (False: learn per process)."""
     # typed Any so that pydantic does not import httpx when the class is defined (see b3n._lazy); the
@@ -93,6 +114,12 @@ class B3nSettings(ClientSettings):
         if self.proxy and redact_url(self.proxy) != self.proxy:
             secrets["proxy"] = "B3N_PROXY"
         return secrets
+
+    def _b3n_config_args(self) -> dict[str, Any]:
+        args = super()._b3n_config_args()
+        if self.organization:
+            args["default_headers"] = {**(args["default_headers"] or {}), "OpenAI-Organization": self.organization}
+        return args
 
     def _b3n_http_clients(self) -> tuple[httpx.Client | None, httpx.AsyncClient | None]:
         return self.http_client, self.http_async_client

@@ -17,7 +17,7 @@ Example (offline, against the bundled emulator):
 from __future__ import annotations
 
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
@@ -37,14 +37,16 @@ from langchain_core.runnables import (
 )
 from langchain_core.utils.function_calling import convert_to_openai_function, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from b3n._catalog import ModelInfo, get_model_info
 from b3n._chat import ChatCompletion, ChatRequest, build_chat_request, normalize_tool_choice
 from b3n._chat.structured import json_schema_format
 from b3n._errors import B3nConfigurationError, B3nError
-from b3n._settings import chat_request_options, known_argument_names
+from b3n._settings import CHAT_REQUEST_OPTIONS, chat_request_options
+from b3n._suggest import warn_unknown_model
 from b3n._version import __version__
+from langchain_b3n._arguments import CHAT_REFUSED, OPENAI_BODY_FIELDS, OPENAI_CALL_FIELDS, check_arguments
 from langchain_b3n._base import B3nChatOptions
 from langchain_b3n._messages import StreamConverter, check_image_blocks, completion_to_message, messages_to_wire
 from langchain_b3n._profile import profile_from_info
@@ -71,6 +73,39 @@ _METHODS: tuple[str, ...] = ("function_calling", "json_mode", "json_schema")
 #: call kwargs that never reach the payload.
 _INTERNAL_KWARGS = ("stream", "ls_structured_output_format", "structured_output_format")
 _ROLE_NAMES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
+
+
+#: what a call may pass: the arguments ``_request`` reads by name, and request fields sent as written.
+_CALL_FIELDS = frozenset({
+    "model", "temperature", "max_tokens", "max_completion_tokens", "stream_usage", "tools", "tool_choice",
+    "parallel_tool_calls", "response_format", "stop", *CHAT_REQUEST_OPTIONS, "extra_body", *OPENAI_CALL_FIELDS,
+    *OPENAI_BODY_FIELDS,
+})
+
+
+def _map_reasoning(data: dict[str, Any]) -> None:
+    """``reasoning={"effort": x}`` (langchain-openai's Responses API form) is ``reasoning_effort=x``; else refused."""
+    reasoning = data.pop("reasoning")
+    if reasoning is None:
+        return
+    if not isinstance(reasoning, Mapping) or set(reasoning) - {"effort"}:
+        raise B3nLCInvalidRequestError(
+            "ChatB3n: reasoning= is OpenAI's Responses API form; B3n relays serve chat completions, where only the "
+            "effort exists. Pass reasoning_effort='low' / 'medium' / 'high' instead (reasoning summaries are not "
+            "available)."
+        )
+    if "effort" in reasoning:
+        if data.get("reasoning_effort") not in (None, reasoning["effort"]):
+            raise B3nLCInvalidRequestError("ChatB3n: reasoning['effort'] and reasoning_effort disagree; give one.")
+        data["reasoning_effort"] = reasoning["effort"]
+
+
+def _drop_disabled(payload: dict[str, Any], disabled: Mapping[str, Any]) -> None:
+    for key, values in disabled.items():
+        if key in ("model", "messages") or key not in payload:
+            continue
+        if values is None or payload[key] in values:
+            del payload[key]
 
 
 class ChatB3n(B3nChatOptions, BaseChatModel):
@@ -113,7 +148,8 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
     model_name: str = Field(default="gpt-4o-mini", alias="model")
     """Model id as B3n names it."""
     temperature: float | None = None
-    max_tokens: int | None = None
+    max_tokens: int | None = Field(default=None, validation_alias=AliasChoices("max_tokens", "max_completion_tokens"))
+    """Most output tokens (``max_completion_tokens=`` is the same); sent under the name the model's route takes."""
     top_p: float | None = None
     seed: int | None = None
     stop: list[str] | None = Field(default=None, alias="stop_sequences")
@@ -126,41 +162,41 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
     """Extra payload fields sent with every request."""
     capabilities: dict[str, Any] | None = None
     """Overrides of the catalog entry (field names of ``b3n.ModelInfo``)."""
+    frequency_penalty: float | None = None
+    """OpenAI ``frequency_penalty``, sent as written when set."""
+    presence_penalty: float | None = None
+    """OpenAI ``presence_penalty``, sent as written when set."""
+    logit_bias: dict[int, int] | None = None
+    """OpenAI ``logit_bias`` (token id -> bias), sent as written when set."""
+    service_tier: str | None = None
+    """OpenAI ``service_tier``, sent as written when set."""
+    store: bool | None = None
+    """OpenAI ``store``, sent as written when set."""
+    verbosity: str | None = None
+    """OpenAI ``verbosity`` (gpt-5 models), sent as written when set."""
+    prompt_cache_options: dict[str, Any] | None = None
+    """OpenAI ``prompt_cache_options``, sent as written when set."""
+    disabled_params: dict[str, Any] | None = None
+    """Request fields never to send, e.g. ``{"parallel_tool_calls": None}`` (None: never; a list: never with those
+    values), for gateways that reject them. Applies to every request of this instance."""
+    tiktoken_model_name: str | None = None
+    """Count tokens (``get_num_tokens*``) as this model does, e.g. for a model the catalog does not know."""
 
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True, protected_namespaces=())
 
     b3n_cache_fields: ClassVar[frozenset[str]] = frozenset({"capabilities"})
+    b3n_refused_arguments: ClassVar[Mapping[str, tuple[tuple[Any, ...], str]]] = CHAT_REFUSED
 
     _infos: dict[str, ModelInfo] = PrivateAttr(default_factory=dict)
 
     # ------------------------------------------------------------------ construction
 
-    @model_validator(mode="before")
-    @classmethod
-    def _b3n_collect_model_kwargs(cls, values: Any) -> Any:
-        """Move unknown constructor arguments into ``model_kwargs`` (with a warning)."""
-        if not isinstance(values, dict):
-            return values
-        known = known_argument_names(cls)
-        unknown = [k for k in values if k not in known]
-        if not unknown:
-            return values
-        values = dict(values)
-        extra = dict(values.get("model_kwargs") or {})
-        for key in unknown:
-            if key in extra:
-                raise B3nLCInvalidRequestError(f"{key!r} was given both directly and in model_kwargs; give it once.")
-            warnings.warn(
-                f"{key!r} is not a ChatB3n field; it is sent as an extra request parameter (model_kwargs).",
-                UserWarning,
-                stacklevel=4,
-            )
-            extra[key] = values.pop(key)
-        values["model_kwargs"] = extra
-        return values
-
     def __init__(self, /, **data: Any) -> None:
+        if "reasoning" in data:
+            _map_reasoning(data)
         super().__init__(**data)
+        if not self.catalog_info().known:
+            warn_unknown_model(self.model_name, "chat")
         if self.n is not None and self.n > 1 and self.streaming:  # as ChatOpenAI refuses it, but typed
             raise B3nLCInvalidRequestError(
                 f"n={self.n} cannot be combined with streaming=True: several choices come from one non-streamed "
@@ -248,16 +284,14 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
         return info
 
     def _default_extra(self, call_kwargs: dict[str, Any]) -> dict[str, Any]:
-        """Extra payload fields: ``model_kwargs``, ``top_p``/``seed``, then what the call passed."""
-        if not (self.model_kwargs or self.top_p is not None or self.seed is not None or self.extra_body):
-            return call_kwargs
+        """Extra payload fields: ``model_kwargs``, the OpenAI fields set on the instance, then what the call passed."""
         extra = dict(self.model_kwargs)
         if self.extra_body:
             extra["extra_body"] = {**self.extra_body, **(call_kwargs.pop("extra_body", None) or {})}
-        if self.top_p is not None:
-            extra.setdefault("top_p", self.top_p)
-        if self.seed is not None:
-            extra.setdefault("seed", self.seed)
+        for name in ("top_p", "seed", *OPENAI_BODY_FIELDS):
+            value = getattr(self, name)
+            if value is not None:
+                extra.setdefault(name, value)
         extra.update(call_kwargs)
         return extra
 
@@ -269,7 +303,10 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
             kwargs.pop(key, None)
         model = kwargs.pop("model", None) or self.model_name
         temperature = kwargs.pop("temperature", self.temperature)
-        max_tokens = kwargs.pop("max_tokens", self.max_tokens)
+        max_tokens = kwargs.pop("max_tokens", None)
+        completion_tokens = kwargs.pop("max_completion_tokens", None)
+        max_tokens = max_tokens if max_tokens is not None else completion_tokens
+        max_tokens = max_tokens if max_tokens is not None else self.max_tokens
         stream_usage = kwargs.pop("stream_usage", self.stream_usage)
         tools = kwargs.pop("tools", None)
         tool_choice = kwargs.pop("tool_choice", None)
@@ -280,8 +317,12 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
             stop = kwargs.pop("stop", None)
         else:
             kwargs.pop("stop", None)
+        check_arguments(
+            f"{type(self).__name__} call", kwargs, _CALL_FIELDS, {},
+            extra_hint="To send a request field B3n does not know, pass extra_body={...}.",
+        )
         extra = self._default_extra(kwargs)
-        return build_chat_request(
+        request = build_chat_request(
             model,
             messages_to_wire(messages),
             info=self.catalog_info(model),
@@ -297,6 +338,9 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
             extra=extra,
             **options,
         )
+        if self.disabled_params:
+            _drop_disabled(request.payload, self.disabled_params)
+        return request
 
     def _streams_on_generate(self, kwargs: dict[str, Any]) -> bool:
         explicit = kwargs.get("stream")
@@ -343,7 +387,7 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
         if self.custom_get_token_ids is not None:
             return self.custom_get_token_ids(text)
         from b3n._tokens import token_counter  # deferred: keeps `import langchain_b3n` cheap
-        ids = token_counter(self.model_name).token_ids(text)
+        ids = token_counter(self.tiktoken_model_name or self.model_name).token_ids(text)
         if ids is None:
             raise to_langchain_error(
                 B3nConfigurationError(
@@ -365,7 +409,7 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
         if self.custom_get_token_ids is not None:
             return len(self.custom_get_token_ids(text))
         from b3n._tokens import token_counter  # deferred: keeps `import langchain_b3n` cheap
-        return token_counter(self.model_name).count_text(text)
+        return token_counter(self.tiktoken_model_name or self.model_name).count_text(text)
 
     def get_num_tokens_from_messages(self, messages: list[BaseMessage], tools: Sequence[Any] | None = None) -> int:
         """Prompt tokens of ``messages`` (and ``tools``) as OpenAI bills them; works for every B3n model.
@@ -380,7 +424,7 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
             True
         """
         from b3n._tokens import token_counter  # deferred: keeps `import langchain_b3n` cheap
-        counter = token_counter(self.model_name)
+        counter = token_counter(self.tiktoken_model_name or self.model_name)
         try:
             wire: list[dict[str, Any]] = messages_to_wire(messages)
         except (B3nError, ValueError, TypeError):

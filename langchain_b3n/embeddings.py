@@ -15,13 +15,14 @@ Example (offline, against the bundled emulator):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from langchain_core.embeddings import Embeddings
-from pydantic import ConfigDict, Field
+from pydantic import AliasChoices, ConfigDict, Field
 
+from b3n._catalog import get_model_info
 from b3n._embeddings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_TOKENS,
@@ -32,6 +33,8 @@ from b3n._embeddings import (
     check_job_options,
 )
 from b3n._errors import B3nError
+from b3n._suggest import warn_unknown_model
+from langchain_b3n._arguments import EMBEDDINGS_ACCEPTED, EMBEDDINGS_REFUSED
 from langchain_b3n._base import B3nSettings
 from langchain_b3n.errors import alangchain_errors, langchain_errors, to_langchain_error
 
@@ -66,8 +69,9 @@ class B3nEmbeddings(B3nSettings, Embeddings):
     """Embedding model id, e.g. ``text-embedding-3-small``, ``text-embedding-3-large``, ``text-embedding-ada-002``."""
     dimensions: int | None = None
     """Output size for ``text-embedding-3-*`` (None: the model's full size)."""
-    batch_size: int = DEFAULT_BATCH_SIZE
-    """Most texts per request (OpenAI's limit is 2048); jobs are cut into evenly sized batches below it."""
+    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, validation_alias=AliasChoices("batch_size", "chunk_size"))
+    """Most texts per request (OpenAI's limit is 2048); jobs are cut into evenly sized batches below it
+    (``chunk_size=`` is the same)."""
     max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
     """Estimated tokens per request (OpenAI's limit is ~300k)."""
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
@@ -84,9 +88,16 @@ class B3nEmbeddings(B3nSettings, Embeddings):
     """Extra payload fields sent with every request (e.g. ``{"user": "id-123"}``)."""
 
 
+    b3n_refused_arguments: ClassVar[Mapping[str, tuple[tuple[Any, ...], str]]] = EMBEDDINGS_REFUSED
+    b3n_extra_hint: ClassVar[str] = "To send a request field B3n does not know, put it in model_kwargs={...}."
+
     def __init__(self, **kwargs: Any) -> None:
         """Validate the settings and job options; bad ones raise typed B3n errors (no I/O)."""
+        for name in EMBEDDINGS_ACCEPTED:  # OpenAIEmbeddings' tokenizer switches: this class always sends text
+            kwargs.pop(name, None)
         super().__init__(**kwargs)
+        if not get_model_info(self.model).known:
+            warn_unknown_model(self.model, "embedding")
         try:
             check_job_options(self.batch_size, self.max_batch_tokens, self.max_concurrency)
             check_dimensions(self.model, self.dimensions)

@@ -146,9 +146,8 @@ def test_per_call_model_stop_and_name_reach_the_payload(make: Any, emulator: Emu
     assert "gpt-4o" in msg.response_metadata["model_name"]
 
 
-def test_model_kwargs_and_unknown_init_kwargs_are_sent(make: Any, emulator: Emulator) -> None:
-    with pytest.warns(UserWarning, match="presence_penalty"):
-        llm = make(GPT, presence_penalty=0.5, model_kwargs={"user": "u-1"})
+def test_model_kwargs_and_openai_fields_are_sent(make: Any, emulator: Emulator) -> None:
+    llm = make(GPT, presence_penalty=0.5, model_kwargs={"user": "u-1"})
     llm.invoke("hi")
     payload = _payload(emulator)
     assert payload["presence_penalty"] == 0.5

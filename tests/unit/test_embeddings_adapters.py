@@ -61,9 +61,10 @@ def test_langchain_bad_base_url_is_a_configuration_error() -> None:
         B3nEmbeddings(base_url="api.b3n.fun")
 
 
-def test_langchain_unknown_fields_are_refused() -> None:
-    with pytest.raises(ValueError, match="chunk_size"):
-        B3nEmbeddings(chunk_size=10)
+def test_langchain_unknown_fields_are_refused_with_the_closest_name() -> None:
+    with pytest.raises(B3nInvalidRequestError, match=r"unknown argument 'dimension'. Did you mean 'dimensions'"):
+        B3nEmbeddings(dimension=256)
+    assert B3nEmbeddings(chunk_size=10).batch_size == 10  # OpenAIEmbeddings' name for the same setting
 
 
 def test_langchain_progress_bar_without_tqdm_says_how_to_fix(monkeypatch: pytest.MonkeyPatch) -> None:
