@@ -38,7 +38,7 @@ from pydantic import AliasChoices, BaseModel, PrivateAttr, SecretStr, field_seri
 from b3n._config import ENV_API_KEY, B3nConfig, redact_headers, redact_url, resolve_config
 from b3n._errors import B3nError, B3nInvalidRequestError
 from b3n._lazy import httpx
-from b3n._suggest import closest, unknown_argument_error
+from b3n._suggest import TYPO_CUTOFF, closest, unknown_argument_error
 
 if TYPE_CHECKING:  # the clients (transport, retry, pricing, ...) load with the first client: ~15 ms off the import
     from b3n._client import AsyncB3nClient, B3nClient
@@ -122,7 +122,7 @@ class ClientSettings(BaseModel):
         for name in data:
             if name not in known and CREDENTIAL_LIKE.search(name):
                 # Refused here, before pydantic, whose errors repeat input values.
-                if closest(name, known):  # a misspelt argument (max_token), not a credential
+                if closest(name, known, cutoff=TYPO_CUTOFF):  # a misspelt argument (max_token), not a credential
                     raise self._b3n_error(unknown_argument_error(name, known, where=type(self).__name__))
                 raise self._b3n_error(B3nInvalidRequestError(
                     f"{name!r} is not an argument of {type(self).__name__} and looks like a credential, so it is "

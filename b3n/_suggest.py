@@ -58,19 +58,23 @@ def closest(name: str, candidates: Iterable[str], *, cutoff: float = 0.6) -> str
     return pool[found[0]] if found else None
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+#: how alike a credential-like name must be to a valid argument to be taken for its misspelling (``max_token``).
+TYPO_CUTOFF = 0.85
+
+
+def did_you_mean(name: str, candidates: Iterable[str], *, cutoff: float = 0.6) -> str:
     """``" Did you mean 'x'?"`` for the closest candidate, else an empty string."""
-    match = closest(name, candidates)
+    match = closest(name, candidates, cutoff=cutoff)
     return f" Did you mean {match!r}?" if match else ""
 
 
 def unknown_argument_error(
-    name: str, candidates: Iterable[str], *, where: str, extra_hint: str = ""
+    name: str, candidates: Iterable[str], *, where: str, extra_hint: str = "", cutoff: float = 0.6
 ) -> B3nInvalidRequestError:
     """The typed error for an argument ``where`` does not take: names it, suggests the closest valid name."""
     hint = f" {extra_hint}" if extra_hint else ""
     return B3nInvalidRequestError(
-        f"{where} got an unknown argument {name!r}.{did_you_mean(name, candidates)}{hint}"
+        f"{where} got an unknown argument {name!r}.{did_you_mean(name, candidates, cutoff=cutoff)}{hint}"
     )
 
 
@@ -105,5 +109,5 @@ def warn_at_caller(message: str, category: type[Warning] = UserWarning) -> None:
     warnings.warn(message, category, stacklevel=level)
 
 
-__all__ = ["closest", "did_you_mean", "model_name_hint", "unknown_argument_error", "warn_at_caller",
+__all__ = ["TYPO_CUTOFF", "closest", "did_you_mean", "model_name_hint", "unknown_argument_error", "warn_at_caller",
            "warn_unknown_model"]

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from b3n._settings import CREDENTIAL_LIKE as _CREDENTIAL_LIKE
-from b3n._suggest import unknown_argument_error
+from b3n._suggest import TYPO_CUTOFF, closest, unknown_argument_error
 from langchain_b3n.errors import B3nLCInvalidRequestError, to_langchain_error
 
 #: OpenAI chat-completions fields ``ChatB3n`` declares (as ``ChatOpenAI`` does) and sends as written when set.
@@ -127,8 +127,10 @@ def check_arguments(
             if not any(value is n or (type(value) is type(n) and value == n) for n in neutral):
                 raise B3nLCInvalidRequestError(f"{where}: {name} {why}")
         elif name not in names:
-            hint = _CREDENTIAL_HINT if _CREDENTIAL_LIKE.search(name) else extra_hint
-            raise to_langchain_error(unknown_argument_error(name, names, where=where, extra_hint=hint))
+            if _CREDENTIAL_LIKE.search(name) and not closest(name, names, cutoff=TYPO_CUTOFF):
+                raise to_langchain_error(unknown_argument_error(
+                    name, (), where=where, extra_hint=_CREDENTIAL_HINT))
+            raise to_langchain_error(unknown_argument_error(name, names, where=where, extra_hint=extra_hint))
 
 
 __all__ = [
