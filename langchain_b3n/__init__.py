@@ -23,6 +23,28 @@ if TYPE_CHECKING:
     from b3n._client import AsyncB3nClient, B3nClient
     from b3n._config import B3nConfig
     from b3n._embeddings import EmbeddingResponse
+    from b3n._errors import (
+        B3nAPIStatusError,
+        B3nAuthenticationError,
+        B3nBadRequestError,
+        B3nConfigurationError,
+        B3nConflictError,
+        B3nConnectionError,
+        B3nCrossOriginRedirectError,
+        B3nError,
+        B3nInsufficientQuotaError,
+        B3nInvalidRequestError,
+        B3nModelNotAvailableError,
+        B3nNotFoundError,
+        B3nPermissionDeniedError,
+        B3nPossiblyBilledError,
+        B3nRateLimitError,
+        B3nResponseError,
+        B3nServerError,
+        B3nStreamInterruptedError,
+        B3nStreamTimeoutError,
+        B3nTimeoutError,
+    )
     from b3n._images import GeneratedImage, ImageResult
     from b3n._models import ModelEntry
     from b3n._transcription import Transcription, TranscriptionSegment, TranscriptionWord
@@ -51,7 +73,57 @@ _LAZY = facade_exports({
     "B3nToolInputError": "langchain_b3n.errors",
 })
 
-__all__ = ["__version__", *sorted(_LAZY)]
+__all__ = [
+    "AccountInfo",
+    "AsyncB3nClient",
+    "B3nAPIStatusError",
+    "B3nAudioLoader",
+    "B3nAuthenticationError",
+    "B3nBadRequestError",
+    "B3nClient",
+    "B3nConfig",
+    "B3nConfigurationError",
+    "B3nConflictError",
+    "B3nConnectionError",
+    "B3nCostCallbackHandler",
+    "B3nCrossOriginRedirectError",
+    "B3nEmbeddings",
+    "B3nError",
+    "B3nImageGeneration",
+    "B3nInsufficientQuotaError",
+    "B3nInvalidRequestError",
+    "B3nModelNotAvailableError",
+    "B3nNotFoundError",
+    "B3nPermissionDeniedError",
+    "B3nPossiblyBilledError",
+    "B3nRateLimitError",
+    "B3nResponseError",
+    "B3nServerError",
+    "B3nSpeechToText",
+    "B3nStreamInterruptedError",
+    "B3nStreamTimeoutError",
+    "B3nStructuredOutputWarning",
+    "B3nTextToSpeech",
+    "B3nTimeoutError",
+    "B3nToolInputError",
+    "B3nWhisperParser",
+    "ChatB3n",
+    "ChatChunk",
+    "ChatCompletion",
+    "EmbeddingResponse",
+    "Emulator",
+    "GeneratedImage",
+    "ImageResult",
+    "ModelEntry",
+    "ModelInfo",
+    "ToolCall",
+    "Transcription",
+    "TranscriptionSegment",
+    "TranscriptionWord",
+    "Usage",
+    "__version__",
+    "get_b3n_callback",
+]
 
 
 def __getattr__(name: str) -> Any:

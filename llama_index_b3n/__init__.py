@@ -23,7 +23,29 @@ if TYPE_CHECKING:
     from b3n._client import AsyncB3nClient, B3nClient
     from b3n._config import B3nConfig
     from b3n._embeddings import EmbeddingResponse
-    from b3n._errors import B3nStructuredOutputError
+    from b3n._errors import (
+        B3nAPIStatusError,
+        B3nAuthenticationError,
+        B3nBadRequestError,
+        B3nConfigurationError,
+        B3nConflictError,
+        B3nConnectionError,
+        B3nCrossOriginRedirectError,
+        B3nError,
+        B3nInsufficientQuotaError,
+        B3nInvalidRequestError,
+        B3nModelNotAvailableError,
+        B3nNotFoundError,
+        B3nPermissionDeniedError,
+        B3nPossiblyBilledError,
+        B3nRateLimitError,
+        B3nResponseError,
+        B3nServerError,
+        B3nStreamInterruptedError,
+        B3nStreamTimeoutError,
+        B3nStructuredOutputError,
+        B3nTimeoutError,
+    )
     from b3n._images import GeneratedImage, ImageResult
     from b3n._models import ModelEntry
     from b3n._tokens import B3nTokenizer
@@ -48,7 +70,53 @@ _LAZY = facade_exports({
     "B3nStructuredOutputError": "b3n",
 })
 
-__all__ = ["__version__", *sorted(_LAZY)]
+__all__ = [
+    "AccountInfo",
+    "AsyncB3nClient",
+    "B3n",
+    "B3nAPIStatusError",
+    "B3nAudioReader",
+    "B3nAuthenticationError",
+    "B3nBadRequestError",
+    "B3nClient",
+    "B3nConfig",
+    "B3nConfigurationError",
+    "B3nConflictError",
+    "B3nConnectionError",
+    "B3nCostHandler",
+    "B3nCrossOriginRedirectError",
+    "B3nEmbedding",
+    "B3nError",
+    "B3nInsufficientQuotaError",
+    "B3nInvalidRequestError",
+    "B3nModelNotAvailableError",
+    "B3nNotFoundError",
+    "B3nPermissionDeniedError",
+    "B3nPossiblyBilledError",
+    "B3nRateLimitError",
+    "B3nResponseError",
+    "B3nServerError",
+    "B3nStreamInterruptedError",
+    "B3nStreamTimeoutError",
+    "B3nStructuredOutputError",
+    "B3nTimeoutError",
+    "B3nTokenizer",
+    "B3nToolSpec",
+    "ChatChunk",
+    "ChatCompletion",
+    "EmbeddingResponse",
+    "Emulator",
+    "GeneratedImage",
+    "ImageResult",
+    "ModelEntry",
+    "ModelInfo",
+    "ToolCall",
+    "Transcription",
+    "TranscriptionSegment",
+    "TranscriptionWord",
+    "Usage",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:
