@@ -28,16 +28,16 @@ configuration (explicit option > environment variable > default):
                     environment over --api-key: options end up in your shell history.
   {ENV_BASE_URL:<17} the relay URL, default {DEFAULT_BASE_URL}
                     (for the local emulator: the URL `b3n emulator` prints)
-  {ENV_ACCESS_TOKEN:<17} the *system access token* for `b3n whoami` (B3n console: Account ->
+  {ENV_ACCESS_TOKEN:<17} the *system access token* for `b3n balance` / `b3n whoami` (B3n console: Account ->
                     Personal center -> Account options -> System token), not the sk- key
   {ENV_USER_ID:<17} your numeric user id, sent with the system token (New-Api-User)
 
 examples:
-  b3n emulator                                  # offline relay on http://127.0.0.1:8000/v1
-  export B3N_BASE_URL=http://127.0.0.1:8000/v1 B3N_API_KEY=sk-anything
+  b3n emulator                                  # offline relay; prints the export lines to copy
+  export B3N_BASE_URL=http://127.0.0.1:8000/v1 B3N_API_KEY=sk-emulator
   b3n models
   b3n chat gpt-4o-mini "Write a haiku about relays"
-  B3N_ACCESS_TOKEN=... B3N_USER_ID=42 b3n whoami
+  B3N_ACCESS_TOKEN=... B3N_USER_ID=42 b3n balance
 """
 
 
@@ -58,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     emu = sub.add_parser("emulator", help="serve the local B3n emulator (offline relay)", parents=[],
-                         description="Serve the bundled B3n emulator on loopback until Ctrl-C.")
+                         description="Serve the bundled B3n emulator on loopback until Ctrl-C (or kill PID when "
+                                     "it runs in the background), and print the export lines that point a shell "
+                                     "at it.")
     emu.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free port)")
     emu.add_argument("--host", default="127.0.0.1",
                      help="address to bind (default 127.0.0.1; anything else is reachable by others and warns)")
@@ -80,6 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--access-token", help=f"system access token (prefer the {ENV_ACCESS_TOKEN} environment variable)")
     who.add_argument("--user-id", help=f"numeric user id (env {ENV_USER_ID})")
     who.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    balance = sub.add_parser("balance", help="your balance in US dollars (needs the system access token)",
+                             parents=[common], epilog=_CONFIG_HELP,
+                             formatter_class=argparse.RawDescriptionHelpFormatter,
+                             description="Print the account balance in US dollars (as `b3n whoami` shows it).")
+    balance.add_argument("--access-token",
+                         help=f"system access token (prefer the {ENV_ACCESS_TOKEN} environment variable)")
+    balance.add_argument("--user-id", help=f"numeric user id (env {ENV_USER_ID})")
+    balance.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     probe = sub.add_parser("probe", help="find out how your relay treats Claude, Gemini and GPT (a few cheap calls)",
                            parents=[common],
@@ -196,6 +207,16 @@ def _cmd_whoami(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_balance(args: argparse.Namespace, out: TextIO) -> int:
+    client = _client(args, access_token=args.access_token, user_id=args.user_id)
+    me = client.account.whoami()
+    if args.json:
+        out.write(json.dumps({"balance_usd": me.balance_usd, "quota": me.quota}) + "\n")
+        return 0
+    out.write(f"${me.balance_usd:,.4f}  ({me.quota:,} quota units)\n")
+    return 0
+
+
 def _cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     messages: list[dict[str, Any]] = []
@@ -295,8 +316,30 @@ class _TerminalSafe:
 
 
 _COMMANDS = {
-    "emulator": _cmd_emulator, "models": _cmd_models, "whoami": _cmd_whoami, "chat": _cmd_chat, "probe": _cmd_probe,
+    "emulator": _cmd_emulator, "models": _cmd_models, "whoami": _cmd_whoami, "balance": _cmd_balance,
+    "chat": _cmd_chat, "probe": _cmd_probe,
 }
+
+#: the Python argument names the core's messages use, and the command-line options that set them.
+_OPTION_FOR_ARGUMENT = {
+    "api_key": "--api-key", "base_url": "--base-url", "access_token": "--access-token", "user_id": "--user-id",
+    "timeout": "--timeout",
+}
+_ARGUMENT = re.compile(r"(?<![\w.-])(" + "|".join(_OPTION_FOR_ARGUMENT) + r")(?:=\.\.\.)?(?![\w-])")
+
+
+def with_options(message: str) -> str:
+    """``message`` with the Python argument names of the core replaced by this command's options.
+
+    The core's errors speak to Python callers (``Pass api_key=...``); at the command line the fix is an option.
+
+    Example:
+        >>> with_options("No B3n API key. Pass api_key=... or set the B3N_API_KEY environment variable.")
+        'No B3n API key. Pass --api-key or set the B3N_API_KEY environment variable.'
+        >>> with_options("timeout must be a positive number of seconds; stream_idle_timeout too. Check base_url.")
+        '--timeout must be a positive number of seconds; stream_idle_timeout too. Check --base-url.'
+    """
+    return _ARGUMENT.sub(lambda m: _OPTION_FOR_ARGUMENT[m.group(1)], message)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -306,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _COMMANDS[args.command](args, _TerminalSafe(sys.stdout))  # type: ignore[arg-type]
     except B3nError as exc:
-        sys.stderr.write(f"b3n {args.command}: error: {terminal_safe(' '.join(str(exc).split()))}\n")
+        sys.stderr.write(f"b3n {args.command}: error: {terminal_safe(with_options(' '.join(str(exc).split())))}\n")
         return EXIT_ERROR
     except KeyboardInterrupt:
         sys.stderr.write("\n")

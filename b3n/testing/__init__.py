@@ -125,6 +125,22 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def export_lines(emu: Emulator) -> str:
+    """The shell lines that point the package (and ``b3n`` commands) at ``emu``, as ``b3n emulator`` prints them.
+
+    Example:
+        >>> from b3n.testing import Emulator
+        >>> with Emulator(port=0) as emu:
+        ...     print(export_lines(emu).replace(str(emu.port), "PORT"))
+        Point a shell at it:
+          export B3N_BASE_URL=http://127.0.0.1:PORT/v1 B3N_API_KEY=sk-emulator
+          export B3N_ACCESS_TOKEN=emu-access-token B3N_USER_ID=1
+    """
+    key = emu.api_key or "sk-emulator"
+    return (f"Point a shell at it:\n  export B3N_BASE_URL={emu.base_url} B3N_API_KEY={key}\n"
+            f"  export B3N_ACCESS_TOKEN={emu.access_token} B3N_USER_ID={emu.user_id}")
+
+
 def serve(
     port: int = 8000,
     host: str = "127.0.0.1",
@@ -161,6 +177,7 @@ def serve(
             extra += "; tools only when forced"
         print(f"B3n emulator listening on {emu.base_url} (quirks {'on' if quirks else 'off'}, relay {relay}{extra}); "
               "Ctrl-C to stop", flush=True)
+        print(export_lines(emu), flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

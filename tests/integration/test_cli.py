@@ -104,6 +104,13 @@ def test_emulator_command_serves_until_interrupted() -> None:
         assert match, (line, proc.stderr.read() if proc.poll() is not None and proc.stderr else "")
         base = match.group(1)
         assert "quirks off" in line
+        exports = dict(
+            pair.split("=", 1) for _ in range(3) for pair in proc.stdout.readline().split()[1:] if "=" in pair
+        )
+        assert exports["B3N_BASE_URL"] == base and exports["B3N_USER_ID"] == "1", exports
+        # the printed lines are all a shell needs: balance (account token) and models (sk- key) work with them
+        balance = b3n("balance", **exports)
+        assert balance.returncode == 0 and balance.stdout.startswith("$10.0000"), balance.stdout + balance.stderr
         models = httpx.get(f"{base}/models", headers={"Authorization": "Bearer sk-x"}, timeout=10).json()
         assert any(m["id"] == "gpt-4o-mini" for m in models["data"])
         # the emulator is a real relay for the other commands too
@@ -197,3 +204,55 @@ def test_usage_errors(run: Callable[..., Run], argv: list[str]) -> None:
 def test_chat_no_stream_in_process(run: Callable[..., Run], base_url: str, api_key: str) -> None:
     proc = run("chat", "gpt-4o", "say 1", "--base-url", base_url, "--api-key", api_key, "--no-stream")
     assert proc.returncode == 0 and proc.stdout == "1\n" and "tokens:" in proc.stderr
+
+
+def test_backgrounded_emulator_stops_with_kill() -> None:
+    """docs/cli.md: start it with ``&`` and ``--port 0``, read the URL from its first line, stop it with ``kill``."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "b3n.cli", "emulator", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    match = re.search(r"(http://127\.0\.0\.1:\d+/v1)", proc.stdout.readline())
+    assert match
+    assert httpx.get(f"{match.group(1)}/models", headers={"Authorization": "Bearer sk-x"}, timeout=10).is_success
+    proc.terminate()  # what `kill PID` sends
+    assert proc.wait(timeout=10) != 0
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{match.group(1)}/models", timeout=5)
+
+
+def test_emulator_help_documents_port_zero_and_the_exports(run: Callable[..., Run],
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    proc = run("emulator", "--help")
+    assert proc.returncode == 0
+    assert "0: any free port" in proc.stdout and "export" in proc.stdout and "kill" in proc.stdout
+
+
+def test_errors_name_the_options_not_python_arguments(
+    run: Callable[..., Run], base_url: str, api_key: str, emulator: Emulator
+) -> None:
+    no_key = run("models", "--base-url", base_url)
+    assert_clean_error(no_key, "--api-key", "B3N_API_KEY")
+    assert "api_key=" not in no_key.stderr
+    no_token = run("balance", "--base-url", base_url)
+    assert_clean_error(no_token, "--access-token", "B3N_ACCESS_TOKEN", "--user-id", "B3N_USER_ID")
+    assert "access_token=" not in no_token.stderr and "user_id=" not in no_token.stderr
+    bad_url = run("models", "--base-url", "ftp://relay.invalid/v1", "--api-key", api_key)
+    assert_clean_error(bad_url, "--base-url", "B3N_BASE_URL")
+    bad_timeout = run("models", "--timeout", "-1", "--base-url", base_url, "--api-key", api_key)
+    assert_clean_error(bad_timeout, "--timeout must be a positive number")
+    assert emulator.total_requests == 0
+
+
+def test_balance(run: Callable[..., Run], base_url: str, emulator: Emulator) -> None:
+    proc = run("balance", "--base-url", base_url, "--access-token", TOKEN, "--user-id", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "$10.0000  (5,000,000 quota units)\n"
+    as_json = json.loads(run("balance", "--json", B3N_BASE_URL=base_url, B3N_ACCESS_TOKEN=TOKEN,
+                             B3N_USER_ID="1").stdout)
+    assert as_json == {"balance_usd": 10.0, "quota": 5_000_000}
+    assert emulator.count("account") == 2
+    wrong = run("balance", "--base-url", base_url, "--access-token", "wrong-token", "--user-id", "1")
+    assert_clean_error(wrong, "401", "B3N_ACCESS_TOKEN")
+    assert "wrong-token" not in wrong.stderr
