@@ -26,6 +26,7 @@ from typing import Any
 
 from b3n._chat.relay import normalize_finish_reason, normalize_model, strips_trailing_whitespace
 from b3n._chat.types import ChatCompletion, ToolCall, Usage
+from b3n._json import count
 from b3n._relay_errors import listed_items
 
 THINK_OPEN = "<thinking>"
@@ -36,38 +37,26 @@ def new_call_id() -> str:
     return "call_" + uuid.uuid4().hex[:24]
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value)
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
 def parse_usage(raw: Any) -> Usage | None:
     """Usage from a response or the last stream chunk; None when absent or empty."""
     if not isinstance(raw, Mapping):
         return None
-    prompt = _int(raw.get("prompt_tokens")) or _int(raw.get("input_tokens")) or 0
-    completion = _int(raw.get("completion_tokens")) or _int(raw.get("output_tokens")) or 0
-    total = _int(raw.get("total_tokens")) or prompt + completion
+    prompt = count(raw.get("prompt_tokens")) or count(raw.get("input_tokens")) or 0
+    completion = count(raw.get("completion_tokens")) or count(raw.get("output_tokens")) or 0
+    total = count(raw.get("total_tokens")) or prompt + completion
     details = raw.get("completion_tokens_details")
-    reasoning = _int(details.get("reasoning_tokens")) if isinstance(details, Mapping) else None
+    reasoning = count(details.get("reasoning_tokens")) if isinstance(details, Mapping) else None
     pdetails = raw.get("prompt_tokens_details")
     pdetails = pdetails if isinstance(pdetails, Mapping) else {}
-    cached = _first_int(pdetails.get("cached_tokens"), raw.get("cache_read_input_tokens"))
-    created = _first_int(pdetails.get("cache_creation_tokens"), pdetails.get("cached_creation_tokens"),
+    cached = _first_count(pdetails.get("cached_tokens"), raw.get("cache_read_input_tokens"))
+    created = _first_count(pdetails.get("cache_creation_tokens"), pdetails.get("cached_creation_tokens"),
                          raw.get("cache_creation_input_tokens"))
     return Usage(prompt, completion, total, reasoning, cached, created)
 
 
-def _first_int(*values: Any) -> int | None:
+def _first_count(*values: Any) -> int | None:
     for value in values:
-        number = _int(value)
+        number = count(value)
         if number is not None:
             return number
     return None
@@ -137,7 +126,7 @@ def parse_chat_completion(body: Any, requested_model: str) -> ChatCompletion:
     groups: dict[int, list[Mapping[str, Any]]] = {}
     for choice in choices:
         if isinstance(choice, Mapping):
-            groups.setdefault(_int(choice.get("index")) or 0, []).append(choice)
+            groups.setdefault(count(choice.get("index")) or 0, []).append(choice)
     completions = [_parse_choice(groups[index], body, requested_model) for index in sorted(groups)]
     first = completions[0]
     first.usage = parse_usage(body.get("usage"))
@@ -183,7 +172,7 @@ def _parse_choice(group: list[Mapping[str, Any]], body: Mapping[str, Any], reque
         reasoning_parts.insert(0, thought)
     if tool_calls and finish in (None, "stop"):
         finish = "tool_calls"
-    created = _int(body.get("created"))
+    created = count(body.get("created"))
     fingerprint = body.get("system_fingerprint")
     return ChatCompletion(
         id=str(body.get("id") or "chatcmpl-" + uuid.uuid4().hex),

@@ -1,0 +1,116 @@
+"""JSON read from the wire or a file, bounded: nesting depth, and numbers read without overflow.
+
+Every parser of what a relay sends (chat bodies, stream chunks, SSE lines, embeddings, models, account,
+pricing, error bodies, tool-call arguments) and of the probe cache file decodes with :func:`loads`, so
+~1,000 nested brackets become a plain ``ValueError`` (which each caller already turns into its typed
+``B3nError``) instead of a ``RecursionError`` deep in the standard library. Numbers a relay reports (token
+counts, quota, prices) are read with :func:`count` / :func:`finite`, which never raise: ``1e400``,
+``NaN``, ``"²"`` or ``10**5000`` are simply not a usable number.
+
+Example:
+    >>> loads('{"a": [1, 2]}')
+    {'a': [1, 2]}
+    >>> try:
+    ...     loads("[" * 1000 + "]" * 1000)
+    ... except ValueError as exc:
+    ...     print(exc)
+    JSON nested deeper than 128 levels
+    >>> count(1e400), count("²"), count("12"), count(-3), finite(float("nan")), finite("0.5")
+    (None, None, 12, None, None, 0.5)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from itertools import accumulate
+from typing import Any
+
+#: the deepest JSON accepted from a relay or a cache file (a chat body is ~8 levels deep; tool-call arguments
+#: rarely pass 10). Deeper input is refused before the standard library's recursive decoder sees it.
+MAX_DEPTH = 128
+#: the largest count accepted (token counts, quota units, request counts): 2**53, exact as a float too.
+MAX_COUNT = 2**53
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def depth(text: str) -> int:
+    """How deeply the brackets of JSON ``text`` nest (strings skipped); linear, no recursion.
+
+    Example:
+        >>> depth('{"a": [[1]], "b": "[[[["}'), depth("1")
+        (3, 0)
+    """
+    if text.count("[") + text.count("{") <= 1:
+        return 1 if "[" in text or "{" in text else 0
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return max(accumulate(_STEP[c] for c in brackets), default=0)
+
+
+def loads(data: str | bytes | bytearray, *, max_depth: int = MAX_DEPTH) -> Any:
+    """``json.loads`` that refuses input nested deeper than ``max_depth`` with a ``ValueError``.
+
+    Raises only ``ValueError`` (``json.JSONDecodeError`` included) for anything that is not acceptable JSON,
+    also for integers longer than Python's digit limit.
+    """
+    if isinstance(data, (bytes, bytearray)):
+        try:
+            text = bytes(data).decode(json.detect_encoding(data), "surrogatepass")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"not valid JSON text: {exc}") from None
+    else:
+        text = data
+    # fast path: fewer brackets than the limit cannot nest deeper than it (most bodies)
+    if text.count("[") + text.count("{") > max_depth and depth(text) > max_depth:
+        raise ValueError(f"JSON nested deeper than {max_depth} levels")
+    try:
+        return json.loads(text)
+    except RecursionError:  # unreachable after the depth check; kept so nothing but ValueError escapes
+        raise ValueError(f"JSON nested deeper than {max_depth} levels") from None
+
+
+def count(value: Any) -> int | None:
+    """A non-negative whole count (int, integral finite float, or ASCII digits) up to :data:`MAX_COUNT`, else None.
+
+    Example:
+        >>> count(3), count(3.9), count(True), count("007"), count(2**60), count(float("inf"))
+        (3, 3, None, 7, None, None)
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        value = int(value)  # a relay that sends 12.0 (or 12.5) tokens means 12
+    elif isinstance(value, str):
+        if not (value.isascii() and value.isdigit() and len(value) <= 16):
+            return None
+        value = int(value)
+    if isinstance(value, int) and 0 <= value <= MAX_COUNT:
+        return value
+    return None
+
+
+def finite(value: Any) -> float | None:
+    """A finite float from a number or numeric text, else None (never raises).
+
+    Example:
+        >>> finite(2), finite("1e3"), finite("1e400"), finite("inf"), finite(None), finite(10**400)
+        (2.0, 1000.0, None, None, None, None)
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    if isinstance(value, str) and (len(value) > 64 or not value.isascii()):
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+__all__ = ["MAX_COUNT", "MAX_DEPTH", "count", "depth", "finite", "loads"]
