@@ -19,10 +19,9 @@ Example (offline, against the bundled emulator):
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
 
 from b3n._body import json_or_error
 from b3n._config import ENV_ACCESS_TOKEN, ENV_USER_ID, B3nConfig
@@ -32,6 +31,7 @@ from b3n._errors import (
     B3nPermissionDeniedError,
     B3nResponseError,
 )
+from b3n._json import count, loads
 from b3n._lazy import httpx
 from b3n._plans import Plan, Service, arun, run
 from b3n._transport import AsyncTransport, SyncTransport
@@ -55,11 +55,18 @@ _SECRET_FIELDS = frozenset({
 # ----------------------------------------------------------------------------- account
 
 
-def _int(value: Any) -> int:
-    try:
-        return int(float(value))
-    except (TypeError, ValueError):
+def _count(data: dict[str, Any], name: str) -> int:
+    """A count field of the account (0 when absent); a value that is no whole number is a typed error."""
+    value = data.get(name)
+    if value is None:
         return 0
+    number = count(value)
+    if number is None:
+        raise B3nResponseError(
+            f"B3n answered /api/user/self with {name}={str(value)[:40]!r}, not a whole number from 0 to 2**53; "
+            "the balance cannot be read from it. Check base_url, or ask the relay's operator."
+        )
+    return number
 
 
 class AccountInfo(BaseModel):
@@ -119,21 +126,29 @@ def parse_account(body: Any, *, quota_per_usd: float = 500_000.0) -> AccountInfo
         raise B3nResponseError(f"B3n answered /api/user/self without user data: {str(body)[:200]!r}.")
     clean = {k: v for k, v in data.items() if k not in _SECRET_FIELDS}
     known = {k: clean[k] for k in _ACCOUNT_FIELDS if clean.get(k) is not None}
-    return AccountInfo.model_validate({
+    fields = {
         **known,
-        "id": _int(clean.get("id")),
-        "quota": _int(clean.get("quota")),
-        "used_quota": _int(clean.get("used_quota")),
-        "request_count": _int(clean.get("request_count")),
+        "id": _count(clean, "id"),
+        "quota": _count(clean, "quota"),
+        "used_quota": _count(clean, "used_quota"),
+        "request_count": _count(clean, "request_count"),
         "quota_per_usd": quota_per_usd,
         "details": {k: v for k, v in clean.items() if k not in known and k not in (
             "quota", "used_quota", "request_count")},
-    })
+    }
+    try:
+        return AccountInfo.model_validate(fields)
+    except ValidationError as exc:
+        wrong = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
+        raise B3nResponseError(
+            f"B3n answered /api/user/self with fields of the wrong type ({wrong}): {str(body)[:200]!r}. "
+            "Check base_url (it should point at a one-api / new-api relay)."
+        ) from None
 
 
 def _relay_message(body: str | None) -> str:
     try:
-        data = json.loads(body or "")
+        data = loads(body or "")
     except ValueError:
         return ""
     if not isinstance(data, dict):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -16,6 +15,7 @@ from b3n._errors import (
     B3nTimeoutError,
     StreamEndedEarly,
 )
+from b3n._json import loads
 from b3n._lazy import httpx
 from b3n._relay_errors import error_from_stream_payload
 from b3n._sse import LineSplitter, SSEDecoder
@@ -48,11 +48,11 @@ def json_or_error(
         b3n._errors.B3nResponseError: B3n answered 200 to the image request with a body that is not JSON ...
     """
     try:
-        return json.loads(response.content)
-    except ValueError:
+        return loads(response.content)
+    except ValueError as exc:
         raise B3nResponseError(
             f"B3n answered {response.status_code} to {what} with a body that is not JSON "
-            f"({response.headers.get('content-type', '?')}): {response.content[:200]!r}. {hint}"
+            f"({response.headers.get('content-type', '?')}; {exc}): {response.content[:200]!r}. {hint}"
         ) from None
 
 
@@ -207,7 +207,7 @@ def url_path(url: str) -> str:
 
 def _parse_event(data: str, model: str | None) -> dict[str, Any] | None:
     try:
-        payload = json.loads(data)
+        payload = loads(data)
     except ValueError:
         logger.warning("Skipped a malformed stream chunk from B3n: %r", data[:120])
         return None

@@ -18,10 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from b3n._body import json_or_error
 from b3n._catalog import MODELS, ModelInfo
 from b3n._errors import B3nResponseError
+from b3n._json import count
 from b3n._plans import Plan, Service, arun, run
 from b3n._transport import AsyncTransport, SyncTransport
 
 MODELS_PATH = "/models"
+#: names of ModelEntry properties: an item key with one of these names is not kept as an extra field.
+_COMPUTED = frozenset({"kind", "known"})
 
 
 class ModelEntry(BaseModel):
@@ -60,12 +63,12 @@ def parse_models(body: Any) -> list[ModelEntry]:
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
             continue
-        created = item.get("created")
-        entries.append(ModelEntry.model_validate({
-            **item,
-            "created": created if isinstance(created, int) else None,
-            "info": MODELS.get(item["id"]),
-        }))
+        fields = {k: v for k, v in item.items() if k not in _COMPUTED}
+        fields["object"] = item["object"] if isinstance(item.get("object"), str) else "model"
+        fields["owned_by"] = item["owned_by"] if isinstance(item.get("owned_by"), str) else None
+        fields["created"] = count(item.get("created"))
+        fields["info"] = MODELS.get(item["id"])
+        entries.append(ModelEntry.model_validate(fields))
     return entries
 
 

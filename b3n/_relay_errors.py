@@ -26,6 +26,7 @@ from b3n._errors import (
     B3nResponseError,
     B3nServerError,
 )
+from b3n._json import loads
 
 _REQUEST_ID_RE = re.compile(r"\(request id:\s*([^)\s]+)\s*\)", re.IGNORECASE)
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -52,7 +53,7 @@ def _parse_body(body: bytes | str) -> tuple[str | None, str | None, str | None, 
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
-            data = json.loads(stripped)
+            data = loads(stripped)
         except ValueError:
             data = None
         if isinstance(data, dict):

@@ -17,10 +17,10 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 
 from b3n._errors import B3nResponseError
+from b3n._json import loads
 from b3n._relay_errors import error_from_stream_payload
 
 #: the longest SSE line and event accepted (a chat chunk is a few KB; a whole reply rarely 1 MB).
@@ -106,7 +106,7 @@ class SSEDecoder:
 
     def _bare_json(self, line: str) -> None:
         try:
-            payload = json.loads(line)
+            payload = loads(line)
         except ValueError:
             return
         if isinstance(payload, dict) and "error" in payload and not payload.get("choices"):

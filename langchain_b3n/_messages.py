@@ -26,7 +26,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -48,6 +47,7 @@ from langchain_core.outputs import ChatGenerationChunk
 
 from b3n._chat import ChatChunk, ChatCompletion, Usage, image_data_part, image_url_part, text_part, tool_call_to_wire
 from b3n._errors import B3nInvalidRequestError
+from b3n._json import loads
 
 if TYPE_CHECKING:
     from b3n._pricing import CallCost
@@ -319,7 +319,7 @@ def completion_to_message(completion: ChatCompletion) -> AIMessage:
     extras: dict[str, Any] = {}
     for call in completion.tool_calls:
         try:
-            args = json.loads(call.arguments) if call.arguments else {}
+            args = loads(call.arguments) if call.arguments else {}
         except ValueError as exc:
             invalid.append(invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=str(exc)))
             continue

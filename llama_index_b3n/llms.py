@@ -51,6 +51,7 @@ from b3n._chat.request import ChatRequest, build_chat_request, tool_spec
 from b3n._chat.structured import extract_json, json_schema_format, strict_json_schema
 from b3n._chat.types import ChatCompletion
 from b3n._errors import B3nConfigurationError, B3nStructuredOutputError
+from b3n._json import MAX_DEPTH, depth
 from b3n._lazy import httpx
 from b3n._settings import chat_request_options
 from llama_index_b3n._base import B3nChatOptions
@@ -366,6 +367,8 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
             args = block.tool_kwargs
             if isinstance(args, str):
                 try:
+                    if depth(args) > MAX_DEPTH:  # LlamaIndex's parser recurses: too deep is "not parseable"
+                        raise ValueError(f"tool arguments nested deeper than {MAX_DEPTH} levels")
                     args = parse_partial_json(args) if args.strip() else {}
                 except (ValueError, TypeError):
                     args = {}

@@ -26,7 +26,8 @@ from typing import Any
 
 from b3n._chat.relay import normalize_finish_reason, normalize_model, strips_trailing_whitespace
 from b3n._chat.types import ChatCompletion, ToolCall, Usage
-from b3n._json import count
+from b3n._errors import B3nResponseError
+from b3n._json import count, finite
 from b3n._relay_errors import listed_items
 
 THINK_OPEN = "<thinking>"
@@ -69,7 +70,10 @@ def text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, Mapping) and p.get("type") == "text")
+        return "".join(
+            p["text"] for p in content if isinstance(p, Mapping) and p.get("type") == "text" and isinstance(
+                p.get("text"), str)
+        )
     return str(content)
 
 
@@ -94,11 +98,45 @@ def parse_tool_call(raw: Mapping[str, Any]) -> ToolCall:
     )
 
 
+def _token_logprob(item: Any) -> dict[str, Any] | None:
+    """One token's entry, kept only when well formed: a text ``token`` and a finite ``logprob``; ``bytes`` kept
+    when it is a list of byte values. The relay's other keys pass through."""
+    if not isinstance(item, Mapping) or not isinstance(item.get("token"), str):
+        return None
+    logprob = finite(item.get("logprob"))
+    if logprob is None:
+        return None
+    entry = {**item, "logprob": logprob}
+    raw_bytes = item.get("bytes")
+    if not (isinstance(raw_bytes, list) and all(isinstance(b, int) and 0 <= b < 256 for b in raw_bytes)):
+        entry["bytes"] = None
+    return entry
+
+
 def logprob_content(raw: Any) -> list[dict[str, Any]] | None:
-    """``logprobs.content`` of a choice (a list of per-token dicts), or None when absent."""
-    if isinstance(raw, Mapping) and isinstance(raw.get("content"), list):
-        return [dict(item) for item in raw["content"] if isinstance(item, Mapping)]
-    return None
+    """``logprobs.content`` of a choice (a list of per-token dicts), or None when absent.
+
+    Malformed entries (no text token, a logprob that is not a finite number) are left out; so are malformed
+    ``top_logprobs`` alternatives.
+
+    Example:
+        >>> logprob_content({"content": [{"token": "a", "logprob": -0.1, "top_logprobs": [{"token": "b"}]},
+        ...                              {"token": "c", "logprob": 1e400}]})
+        [{'token': 'a', 'logprob': -0.1, 'top_logprobs': [], 'bytes': None}]
+    """
+    if not (isinstance(raw, Mapping) and isinstance(raw.get("content"), list)):
+        return None
+    out = []
+    for item in raw["content"]:
+        entry = _token_logprob(item)
+        if entry is None:
+            continue
+        top = entry.get("top_logprobs")
+        if top is not None:
+            entry["top_logprobs"] = [alt for alt in map(_token_logprob, top if isinstance(top, list) else [])
+                                     if alt is not None]
+        out.append(entry)
+    return out
 
 
 def split_thinking(text: str) -> tuple[str | None, str]:
@@ -127,6 +165,11 @@ def parse_chat_completion(body: Any, requested_model: str) -> ChatCompletion:
     for choice in choices:
         if isinstance(choice, Mapping):
             groups.setdefault(count(choice.get("index")) or 0, []).append(choice)
+    if not groups:
+        raise B3nResponseError(
+            f"B3n returned choices that are not objects for model {requested_model!r}: {str(choices)[:200]}. "
+            "Not retried (the call may have been billed); try again."
+        )
     completions = [_parse_choice(groups[index], body, requested_model) for index in sorted(groups)]
     first = completions[0]
     first.usage = parse_usage(body.get("usage"))
@@ -159,7 +202,8 @@ def _parse_choice(group: list[Mapping[str, Any]], body: Mapping[str, Any], reque
             if isinstance(value, str) and value:
                 reasoning_parts.append(value)
                 break
-        for raw_call in message.get("tool_calls") or []:
+        raw_calls = message.get("tool_calls")
+        for raw_call in raw_calls if isinstance(raw_calls, list) else []:
             if isinstance(raw_call, Mapping):
                 tool_calls.append(parse_tool_call(raw_call))
         if isinstance(message.get("refusal"), str) and message["refusal"]:

@@ -33,6 +33,7 @@ from typing import Any
 from b3n._chat.relay import normalize_finish_reason, normalize_model, strips_trailing_whitespace
 from b3n._chat.response import THINK_CLOSE, THINK_OPEN, logprob_content, new_call_id, parse_usage
 from b3n._chat.types import ChatChunk, ChatCompletion, ToolCall, ToolCallDelta, Usage
+from b3n._json import count
 
 _WS = " \t\r\n"
 
@@ -108,13 +109,13 @@ class StreamAssembler:
             self.model = str(model)
         if raw.get("system_fingerprint") and self.fingerprint is None:
             self.fingerprint = str(raw["system_fingerprint"])
-        if raw.get("created") and self.created is None and isinstance(raw["created"], int):
-            self.created = raw["created"]
+        if self.created is None:
+            self.created = count(raw.get("created")) or None
         usage = raw.get("usage")
         if usage:
             self.usage = parse_usage(usage) or self.usage
         choices = raw.get("choices")
-        if not choices:
+        if not (choices and isinstance(choices, list)):
             return None
         content = reasoning = refusal = ""
         deltas: list[ToolCallDelta] = []
@@ -142,7 +143,7 @@ class StreamAssembler:
                 if isinstance(said_no, str) and said_no:
                     refusal += said_no
                 raw_calls = delta.get("tool_calls")
-                if raw_calls:
+                if raw_calls and isinstance(raw_calls, list):
                     for raw_call in raw_calls:
                         if isinstance(raw_call, Mapping):
                             deltas.append(self._tool_delta(raw_call))

@@ -15,12 +15,12 @@ Example:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from b3n._errors import B3nStructuredOutputError
+from b3n._json import loads
 
 _NAME_BAD = re.compile(r"[^a-zA-Z0-9_-]")
 _FENCE = re.compile(r"^```[a-zA-Z0-9_-]*\s*\n?(.*?)\n?```\s*$", re.DOTALL)
@@ -86,14 +86,14 @@ def extract_json(text: str | None, *, model: str | None = None) -> Any:
     if fenced:
         body = fenced.group(1).strip()
     try:
-        return json.loads(body)
+        return loads(body)
     except ValueError:
         pass
     # a JSON object embedded in prose ("Here it is: {...}")
     start, end = body.find("{"), body.rfind("}")
     if 0 <= start < end:
         try:
-            return json.loads(body[start : end + 1])
+            return loads(body[start : end + 1])
         except ValueError:
             pass
     who = f"Model {model!r}" if model else "The model"

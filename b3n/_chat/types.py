@@ -6,9 +6,10 @@ chunk and they are built from already-checked values.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from b3n._json import loads
 
 if TYPE_CHECKING:
     from b3n._pricing import CallCost
@@ -55,7 +56,7 @@ class ToolCall:
 
     def parsed_arguments(self) -> dict[str, Any]:
         """The arguments as a dict; raises ValueError when they are not a JSON object."""
-        value = json.loads(self.arguments or "{}")
+        value = loads(self.arguments or "{}")
         if not isinstance(value, dict):
             raise ValueError(f"tool call arguments are not a JSON object: {self.arguments!r}")
         return value

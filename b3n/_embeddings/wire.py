@@ -16,6 +16,7 @@ from typing import Any, Literal
 from b3n._catalog import ModelInfo, get_model_info
 from b3n._embeddings.batching import MAX_BATCH_SIZE
 from b3n._errors import B3nInvalidRequestError, B3nResponseError
+from b3n._json import count
 from b3n._relay_errors import listed_items
 
 logger = logging.getLogger("b3n")
@@ -170,7 +171,7 @@ def _float32_vector(raw: Any, position: int, np: Any) -> Any:
         return np.frombuffer(_base64_bytes(raw), dtype="<f4")
     try:
         return np.asarray(raw, dtype=np.float32).reshape(-1)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise B3nResponseError(f"B3n returned a non-numeric value in embedding #{position}.") from None
 
 
@@ -204,8 +205,17 @@ def decode_base64_embedding(data: str) -> list[float]:
 def _float_list(values: list[Any], position: int) -> list[float]:
     try:
         return [float(v) for v in values]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise B3nResponseError(f"B3n returned a non-numeric value in embedding #{position}.") from None
+
+
+def _finite(vector: Any, index: int, model: str) -> None:
+    """Refuse a vector holding NaN or infinity (it would poison a vector store's distances)."""
+    total = sum(vector) if isinstance(vector, list) else float(vector.sum(dtype="float64"))
+    if not math.isfinite(total):
+        raise B3nResponseError(
+            f"B3n returned embedding #{index} for {model!r} with NaN or infinite values. Not retried; try again."
+        )
 
 
 def _fit_dimensions(vector: Any, dimensions: int | None, model: str) -> Any:
@@ -276,15 +286,14 @@ def parse_embedding_response(
             vector = decode_base64_embedding(raw) if isinstance(raw, str) else _float_list(raw, index)
         if not len(vector):
             raise B3nResponseError(f"B3n returned an empty embedding #{index} for {model!r}.")
+        _finite(vector, index, model)
         ordered[index] = _fit_dimensions(vector, request.dimensions, model)
     usage = None
     raw_usage = body.get("usage")
     if isinstance(raw_usage, dict):
-        prompt = raw_usage.get("prompt_tokens")
-        total = raw_usage.get("total_tokens", prompt)
-        usage = EmbeddingUsage(
-            prompt_tokens=prompt if isinstance(prompt, int) else 0, total_tokens=total if isinstance(total, int) else 0
-        )
+        prompt = count(raw_usage.get("prompt_tokens")) or 0
+        total = count(raw_usage.get("total_tokens")) or prompt
+        usage = EmbeddingUsage(prompt_tokens=prompt, total_tokens=total)
     vectors = [v for v in ordered if v is not None]
     matrix = None
     if numpy is not None:
