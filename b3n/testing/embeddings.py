@@ -1,9 +1,19 @@
 """Deterministic embeddings by feature hashing, served fast.
 
-Every lower-cased word token is hashed (BLAKE2b) to a dimension and a sign; a small constant is added
-to every dimension so no vector is zero; the vector is L2-normalised. Identical texts get identical
-vectors and texts that share words are similar. The JSON of each vector is built as a string (most
-components are the same constant), so large batches are cheap.
+Every lower-cased word is reduced to a crude stem ("cats" and "cat", "sleeps" and "sleep" meet) and hashed
+(BLAKE2b) to a dimension and a sign; common English function words ("the", "is", "of", ...) weigh a tenth of
+other words, so a document shares *content* words with a query to rank above an unrelated one, as with a real
+embedding model. A few dimensions picked by a hash of the whole text get a small deterministic noise (texts with the
+same words in another order are near, not identical), a small constant is added to every dimension so no vector is
+zero, and the vector is L2-normalised. The JSON of each vector is built as a string (most components are the same
+constant), so large batches are cheap.
+
+>>> engine = EmbeddingEngine()
+>>> def cos(a, b):
+...     return sum(x * y for x, y in zip(engine.vector(a, 256), engine.vector(b, 256)))
+>>> query = "How many hours do cats sleep?"
+>>> cos(query, "A cat sleeps sixteen hours a day.") > 0.5 > cos(query, "How do you do? What is it?")
+True
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ import re
 import sys
 import threading
 import time
+import zlib
 from array import array
 from collections import OrderedDict
 from typing import Any
@@ -27,6 +38,35 @@ from .textutil import count_tokens
 MAX_INPUTS = 2048
 _CONSTANT = 0.01
 _TOKEN_RE = re.compile(r"\w+")
+#: weight of a function word (other words weigh 1), and of each of the text's noise dimensions.
+_STOP_WEIGHT = 0.1
+_NOISE = 0.12
+_NOISE_MULTIPLIERS = (2654435761, 2246822519, 3266489917, 668265263)  # odd 32-bit constants: 4 noise dimensions
+_FUNCTION_WORDS = (
+    "a an the and or but if then so of to in on at by for with from as into about over under after before "
+    "is are was were be been being am do does did done have has had having i me my we our you your he him his "
+    "she her it its they them their this that these those what which who whom how when where why there here "
+    "not no yes can could will would shall should may might must very just also than too all any some"
+)
+_STOPWORDS = frozenset(_FUNCTION_WORDS.split())
+
+
+def _stem(word: str) -> str:
+    """A crude English stem: plural and verb endings off (cats/cat, sleeps/sleep, boxes/box, used/use)."""
+    n = len(word)
+    if n <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and n > 4:
+        return word[:-3] + "y"
+    if word.endswith("es") and word[:-2].endswith(("sh", "ch", "x", "ss", "z")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    if word.endswith("ing") and n > 5:
+        return word[:-3]
+    if word.endswith("ed") and n > 4:
+        return word[:-2]
+    return word
 _INVALID_INPUT = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
 
 
@@ -50,11 +90,14 @@ class EmbeddingEngine:
         self._lock = threading.Lock()
 
     def _slot(self, token: str, dims: int) -> tuple[int, float]:
+        """The token's dimension and signed weight (cached per dimension count)."""
         slots = self._token_cache.setdefault(dims, {})
         slot = slots.get(token)
         if slot is None:
-            h = int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
-            slot = (h % dims, 1.0 if (h >> 63) & 1 else -1.0)
+            stem = _stem(token)
+            h = int.from_bytes(hashlib.blake2b(stem.encode("utf-8"), digest_size=8).digest(), "little")
+            weight = _STOP_WEIGHT if token in _STOPWORDS else 1.0
+            slot = (h % dims, weight if (h >> 63) & 1 else -weight)
             if len(slots) < 500_000:
                 slots[token] = slot
         return slot
@@ -66,6 +109,11 @@ class EmbeddingEngine:
         for token in _TOKEN_RE.findall(text.lower()):
             idx, sign = known(token) or self._slot(token, dims)
             weights[idx] = weights.get(idx, 0.0) + sign
+        seed = zlib.crc32(text.encode("utf-8", "surrogatepass"))
+        for k in _NOISE_MULTIPLIERS:  # a few dimensions picked by the whole text: order and punctuation count a little
+            h = (seed * k) & 0xFFFFFFFF
+            idx = h % dims
+            weights[idx] = weights.get(idx, 0.0) + (_NOISE if h >> 31 else -_NOISE)
         norm_sq = dims * _CONSTANT * _CONSTANT
         for w in weights.values():
             norm_sq += 2 * _CONSTANT * w + w * w
