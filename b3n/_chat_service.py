@@ -25,7 +25,7 @@ from b3n._chat import relay
 from b3n._chat.request import ChatRequest, build_chat_request
 from b3n._chat.response import parse_chat_completion
 from b3n._chat.stream import StreamAssembler, completion_to_chunks
-from b3n._chat.types import ChatChunk, ChatCompletion, Usage
+from b3n._chat.types import ChatChunk, ChatCompletion, ToolCallDelta, Usage
 from b3n._errors import B3nAdaptationWarning, B3nBadRequestError, B3nStreamInterruptedError, StreamEndedEarly
 from b3n._plans import Emit, Plan, arun, arun_stream, next_item, run, run_stream
 from b3n._pricing import PRICE_BOOK
@@ -115,8 +115,15 @@ class _Adapt:
     def serve_stream_from_call(self, request: ChatRequest, payload: dict[str, Any]) -> bool:
         if not self.streams_tool_calls(request, payload):
             return True
-        # a forced tool call on Claude / Gemini may need the structured fallback: one whole reply
-        return relay.forced_tool(payload) is not None and relay.family(request.model) != "openai"
+        # a relay known to ignore a forced tool on Claude / Gemini: the JSON is asked for directly, in one call
+        return self.upfront_structured(request, payload) is not None
+
+    def forced_fallback_tool(self, request: ChatRequest, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """The tool a stream forces on Claude / Gemini, whose call the structured fallback supplies if the model
+        answers in prose (the relays may drop ``tool_choice``); None for OpenAI models and unforced streams."""
+        if relay.family(request.model) == "openai":
+            return None
+        return relay.forced_tool(payload)
 
     def dropped_stream_calls(self, request: ChatRequest, payload: dict[str, Any], assembler: StreamAssembler) -> bool:
         """A Gemini stream with tools bound that delivered nothing at all: the relay dropped the calls."""
@@ -203,9 +210,16 @@ class _ChatPlans:
         tool = adapt.needs_structured_fallback(payload, completion)
         if tool is None:
             return completion
+        return (yield from self._structured_fallback(request, payload, tool, completion))
+
+    def _structured_fallback(self, request: ChatRequest, payload: dict[str, Any], tool: dict[str, Any],
+                             completion: ChatCompletion) -> Plan[ChatCompletion]:
+        """``completion`` (prose where ``tool`` was forced) as a call of ``tool``: the JSON in its text, else one
+        corrective request for it; unchanged when neither holds JSON (the caller's parser then says so)."""
         arguments = relay.json_arguments(completion.content)
         if arguments is None:
-            fix = relay.corrective_payload(payload, tool, completion.content, adapt.json_mode(request))
+            fix = relay.corrective_payload(_non_stream(payload), tool, completion.content,
+                                           self.adapt.json_mode(request))
             second = yield from self._post(request, fix)
             arguments = relay.json_arguments(second.content)
             completion.usage = _add_usage(completion.usage, second.usage)
@@ -227,14 +241,25 @@ class _ChatPlans:
             yield from self._from_call(request)
             return
         assembler = StreamAssembler(request.model)
+        forced = adapt.forced_fallback_tool(request, payload)
+        held: list[ChatChunk] = []  # a forced tool's stream: text before the first call, held back
+        called = False
         retried = False
         while True:
             try:
                 events = self.transport.iter_sse(PATH, payload, model=request.model, on_open=assembler.see_headers)
                 while (raw := (yield next_item(events))) is not None:
                     chunk = assembler.feed(raw)
-                    if chunk is not None:
-                        yield Emit(chunk)
+                    if chunk is None:
+                        continue
+                    called = called or bool(chunk.tool_calls)
+                    if forced is not None and not called:
+                        held.append(chunk)
+                        continue
+                    for early in held:
+                        yield Emit(early)
+                    held = []
+                    yield Emit(chunk)
             except B3nBadRequestError as exc:
                 retry = None if retried else adapt.tool_history_retry(request, payload, exc)
                 if retry is None:
@@ -250,10 +275,23 @@ class _ChatPlans:
         if adapt.dropped_stream_calls(request, payload, assembler):
             yield from self._from_call(request)
             return
+        fallback: ChatCompletion | None = None
+        if forced is not None and not called:
+            # the model answered in prose: the same structured fallback as a whole reply gets (no text shown)
+            fallback = yield from self._structured_fallback(request, payload, forced, assembler.result())
+        if fallback is None or not fallback.tool_calls:
+            for early in held:
+                yield Emit(early)
         usage = adapt.usage(request, payload, assembler)
         final = assembler.finish()
         if request.payload.get("logprobs") and not assembler.saw_logprobs:
             _warn_no_logprobs(request.model)
+        if fallback is not None and fallback.tool_calls:
+            call = fallback.tool_calls[0]
+            yield Emit(ChatChunk(tool_calls=[ToolCallDelta(index=0, id=call.id, name=call.name,
+                                                           arguments=call.arguments)]))
+            final.finish_reason = "tool_calls"
+            usage = _add_usage(usage, fallback.usage)
         final.usage = usage
         if final.usage is not None:
             final.cost = (yield self._prices()).cost(request.model, final.usage)

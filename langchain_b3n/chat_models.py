@@ -42,7 +42,7 @@ from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, field_validat
 from b3n._catalog import ModelInfo, get_model_info
 from b3n._chat import ChatCompletion, ChatRequest, build_chat_request, normalize_tool_choice
 from b3n._chat.structured import json_schema_format
-from b3n._errors import B3nConfigurationError, B3nError
+from b3n._errors import B3nConfigurationError, B3nError, B3nStructuredOutputError
 from b3n._settings import CHAT_REQUEST_OPTIONS, chat_request_options
 from b3n._suggest import warn_unknown_model
 from b3n._version import __version__
@@ -679,6 +679,7 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
         ls_format: dict[str, Any] = {"kwargs": {"method": chosen, "strict": strict}, "schema": schema}
         llm: Runnable[LanguageModelInput, AIMessage]
         parser: OutputParserLike[Any]
+        name: str | None = None
         if tools:
             return self._structured_with_tools(schema, chosen, include_raw, strict, tools, ls_format)
         if chosen == "function_calling":
@@ -704,7 +705,7 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
             else:
                 llm = self.bind(response_format=response_format, ls_structured_output_format=ls_format)
             parser = PydanticOutputParser(pydantic_object=cast(Any, schema)) if is_pydantic else JsonOutputParser()
-        guarded: Runnable[Any, Any] = _refusal_guard() | parser
+        guarded: Runnable[Any, Any] = _refusal_guard(name) | parser
         if not include_raw:
             return llm | guarded
         parse = RunnablePassthrough.assign(parsed=itemgetter("raw") | guarded, parsing_error=lambda _: None)
@@ -757,12 +758,16 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
 class _RefusalWatch:
     """Collects the refusal text and finish reason of a message or a stream of chunks."""
 
-    def __init__(self) -> None:
+    def __init__(self, tool: str | None = None) -> None:
+        self.tool = tool
+        self.called = False
         self.refusal = ""
         self.finish_reason: str | None = None
         self.last: BaseMessage | None = None
 
     def see(self, message: BaseMessage) -> BaseMessage:
+        self.called = self.called or bool(getattr(message, "tool_calls", None)
+                                          or getattr(message, "tool_call_chunks", None))
         self.refusal += str(message.additional_kwargs.get("refusal") or "")
         self.finish_reason = message.response_metadata.get("finish_reason") or self.finish_reason
         self.last = message
@@ -772,22 +777,29 @@ class _RefusalWatch:
         if self.refusal or self.finish_reason == "content_filter":
             detail = f": {self.refusal}" if self.refusal else " (finish_reason=content_filter)"
             raise B3nLCRefusalError(f"The model refused to produce the requested output{detail}", raw_message=self.last)
+        if self.tool is not None and not self.called:
+            raise to_langchain_error(B3nStructuredOutputError(
+                f"The model answered without calling the {self.tool!r} tool that with_structured_output asked for "
+                "(and no JSON could be read from its reply), so there is no structured answer. Retry, or give the "
+                "prompt more detail; with include_raw=True the reply is on 'raw'."
+            ))
 
 
-def _refusal_guard() -> Runnable[BaseMessage, BaseMessage]:
-    """Pass messages through, raising ``ModelRefusalError`` (as ``B3nLCRefusalError``) on a refusal.
+def _refusal_guard(tool: str | None = None) -> Runnable[BaseMessage, BaseMessage]:
+    """Pass messages through, raising ``ModelRefusalError`` (as ``B3nLCRefusalError``) on a refusal, and a
+    ``B3nStructuredOutputError`` when ``tool`` was forced but not called (never an empty answer without an error).
 
     Streams are passed through chunk by chunk; the check runs when the stream ends.
     """
 
     def transform(chunks: Iterator[BaseMessage]) -> Iterator[BaseMessage]:
-        watch = _RefusalWatch()
+        watch = _RefusalWatch(tool)
         for chunk in chunks:
             yield watch.see(chunk)
         watch.check()
 
     async def atransform(chunks: AsyncIterator[BaseMessage]) -> AsyncIterator[BaseMessage]:
-        watch = _RefusalWatch()
+        watch = _RefusalWatch(tool)
         async for chunk in chunks:
             yield watch.see(chunk)
         watch.check()
