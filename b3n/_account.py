@@ -208,7 +208,19 @@ class AccountService(Service[SyncTransport]):
     """
 
     def whoami(self) -> AccountInfo:
-        """``GET /api/user/self`` (at the origin, with the system access token and ``New-Api-User``)."""
+        """The account behind the system access token: name, group, balance and usage.
+
+        Calls ``GET /api/user/self`` at the relay's origin (``base_url`` without its ``/v1``) with the system
+        access token and ``New-Api-User``, never the ``sk-`` key.
+
+        Returns:
+            The account, with the quota converted to US dollars (``balance_usd``, ``used_usd``).
+
+        Raises:
+            B3nConfigurationError: no access token or user id (``access_token`` / ``B3N_ACCESS_TOKEN``,
+                ``user_id`` / ``B3N_USER_ID``).
+            B3nAuthenticationError: the relay rejected the token (the message says which credential).
+        """
         return run(_whoami(self._transport))
 
 

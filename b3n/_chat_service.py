@@ -318,11 +318,49 @@ class ChatService:
         self._plans = _ChatPlans(transport)
 
     def create(self, model: str, messages: list[dict[str, Any]], **params: Any) -> ChatCompletion:
-        """One chat completion. ``params`` are those of :func:`build_chat_request`."""
+        """One chat completion, adapted to what ``model`` accepts and normalised from what the relay answers.
+
+        Args:
+            model: the model id, e.g. ``"gpt-4o-mini"``, ``"claude-3-5-sonnet-latest"``; unknown ids get their
+                family's defaults.
+            messages: OpenAI-style messages (``{"role": "user", "content": "..."}``, content parts, tool calls
+                and tool results).
+            **params: request options: ``temperature``, ``max_tokens``, ``stop``, ``tools``, ``tool_choice``,
+                ``parallel_tool_calls``, ``response_format``, ``reasoning_effort``, ``thinking_budget``,
+                ``logprobs``, ``top_logprobs``, ``n``, ``extra`` (fields merged into the body).
+
+        Returns:
+            The reply: ``content``, ``tool_calls``, ``usage``, ``finish_reason``, ``cost``, and the other choices
+            in ``more_choices`` when ``n > 1``.
+
+        Raises:
+            B3nInvalidRequestError: the request cannot be sent as given (checked before any I/O).
+            B3nConfigurationError: no API key.
+            B3nAPIStatusError: the relay refused it (its subclasses say why: rate limit, quota, model, ...).
+            B3nTimeoutError: no answer within ``timeout`` (after the retries).
+            B3nConnectionError: the relay could not be reached (after the retries).
+        """
         return self.send(build_chat_request(model, messages, **params))
 
     def stream(self, model: str, messages: list[dict[str, Any]], **params: Any) -> Iterator[ChatChunk]:
-        """Stream a chat completion as normalised chunks (the last one has ``final=True``)."""
+        """Stream a chat completion as normalised chunks (the last one has ``final=True``).
+
+        Args:
+            model: the model id, as for :meth:`create`.
+            messages: OpenAI-style messages, as for :meth:`create`.
+            **params: the request options of :meth:`create` (``n`` must be 1).
+
+        Returns:
+            An iterator of chunks: text and tool-call fragments, then a final chunk with ``usage`` and
+            ``finish_reason``. A model that cannot stream is served from one call, as chunks.
+
+        Raises:
+            B3nInvalidRequestError: the request cannot be sent as given (before any I/O).
+            B3nStreamInterruptedError: the stream broke after content arrived (``.partial`` holds it; never
+                retried).
+            B3nStreamTimeoutError: the stream went silent longer than ``stream_idle_timeout``.
+            B3nAPIStatusError: the relay refused the request.
+        """
         return self.send_stream(build_chat_request(model, messages, stream=True, **params))
 
     def send(self, request: ChatRequest) -> ChatCompletion:

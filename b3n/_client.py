@@ -150,7 +150,29 @@ class B3nClient(
 
     Construction does no I/O and needs no key; a missing key fails at the first call.
     Connection pools are shared by every client with the same ``verify``/``proxy``.
-    ``http_client`` (an ``httpx.Client``) replaces the shared pool.
+    Every argument left out is read from the environment, else defaults.
+
+    Args:
+        api_key: the ``sk-`` key for ``/v1`` calls (default: ``B3N_API_KEY``).
+        base_url: the relay URL ending in ``/v1`` (default: ``B3N_BASE_URL``, else ``https://api.b3n.fun/v1``).
+        access_token: the system access token, only for ``account`` (default: ``B3N_ACCESS_TOKEN``).
+        user_id: your numeric user id, sent with the access token (default: ``B3N_USER_ID``).
+        timeout: seconds allowed for connecting, for the response and for each read.
+        stream_idle_timeout: longest silence between two stream chunks (default: ``timeout``).
+        max_retries: retries of transient failures (429, 5xx, timeouts, dropped connections); 0 turns them off.
+        default_headers: extra headers on every request.
+        verify: TLS verification: ``False`` or a CA bundle path.
+        proxy: an explicit proxy URL (``HTTPS_PROXY`` and friends are honoured by default).
+        quota_per_usd: the relay's quota units per US dollar (500,000 on one-api and new-api).
+        retry_billed: also retry billed calls (images, speech) after failures that may have been billed.
+        relay_probe_cache: adapt chat requests up front to what ``b3n probe`` found out about this relay.
+        total_timeout: cap on a whole call, retries and their waits included.
+        http_client: your own ``httpx.Client`` instead of the shared pool.
+        config: an already resolved configuration (the other arguments are then ignored).
+
+    Raises:
+        B3nConfigurationError: a setting is malformed (a ``base_url`` that is not http(s), a negative timeout, a
+            key that cannot go into a header, ``http_client`` of the wrong class).
 
     Example:
         >>> from b3n.testing import Emulator
@@ -169,6 +191,9 @@ class AsyncB3nClient(
                 "AsyncModelsService", "AsyncAccountService"]
 ):
     """asyncio twin of :class:`B3nClient` (real async I/O); ``http_client`` is an ``httpx.AsyncClient``.
+
+    Takes the arguments of :class:`B3nClient`; its services' methods are coroutines (``await client.chat.create``)
+    and its streams asynchronous iterators (``async for chunk in client.chat.stream(...)``).
 
     Example:
         >>> import asyncio

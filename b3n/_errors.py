@@ -54,7 +54,27 @@ class _RetryableFlag:
 
 
 class B3nError(Exception):
-    """Base class of every error raised by b3n-integrations."""
+    """Base class of every error raised by b3n-integrations.
+
+    Catch it to handle every failure of the package in one place; its subclasses say what happened and its
+    message says what to do. Raised errors never carry a key, token or header value.
+
+    Args:
+        message: what went wrong and what to do about it.
+        status_code: the HTTP status the relay answered, when it answered.
+        error_type: the relay's error ``type`` (e.g. ``one_api_error``, ``new_api_error``).
+        code: the relay's error ``code`` (e.g. ``model_not_found``, ``insufficient_user_quota``).
+        request_id: the relay's request id (its ``X-Oneapi-Request-Id`` header): quote it to B3n support.
+        body: the start of the response body.
+
+    Attributes:
+        message: what went wrong and what to do about it.
+        status_code: the HTTP status, or None when there was no answer.
+        error_type: the relay's error ``type``, when it sent one.
+        code: the relay's error ``code``, when it sent one.
+        request_id: the relay's request id, when it sent one.
+        body: the start of the response body (never request headers or credentials).
+    """
 
     #: whether retrying the same request may succeed (decided by ``b3n._retry``).
     retryable: bool = _RetryableFlag()  # type: ignore[assignment]

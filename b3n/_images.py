@@ -279,8 +279,24 @@ class ImagesService(Service[SyncTransport]):
     def generate(self, payload: dict[str, Any]) -> ImageResult:
         """Generate an image (not retried after it may have been processed: see ``retry_billed``).
 
-        ``size`` is one of :data:`ImageSize` for DALL-E 3 (any ``WIDTHxHEIGHT`` for unknown models);
-        ``extra`` adds fields the relay passes through. Checked as :func:`build_image_request` does.
+        Args:
+            prompt: what to draw (at most 4,000 characters for DALL-E 3).
+            model: ``"dall-e-3"`` or another image model the relay serves.
+            size: one of :data:`ImageSize` for DALL-E 3 (any ``WIDTHxHEIGHT`` for unknown models).
+            quality: ``"standard"`` or ``"hd"``.
+            style: ``"vivid"`` or ``"natural"``.
+            response_format: ``"url"`` (valid about 2 hours) or ``"b64_json"`` (the bytes in the answer).
+            n: images per call (1 for DALL-E 3).
+            user: an end-user id passed to the provider.
+            extra: fields the relay passes through.
+
+        Returns:
+            The images: ``result.images[0].save(path)``, ``.url``, ``.data()``.
+
+        Raises:
+            B3nInvalidRequestError: an argument the model does not take (checked before sending).
+            B3nPossiblyBilledError: the call failed after the relay may have run it (not retried; check usage).
+            B3nAPIStatusError: the relay refused it.
 
         Example:
             >>> from b3n import B3nClient

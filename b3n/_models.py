@@ -89,7 +89,15 @@ class ModelsService(Service[SyncTransport]):
     """
 
     def list(self) -> list[ModelEntry]:
-        """``GET /v1/models`` as typed entries (catalog info attached to known models)."""
+        """The models the relay serves to this key (``GET /v1/models``).
+
+        Returns:
+            One entry per model, with the catalog's capabilities attached (``entry.info``) for models it knows.
+
+        Raises:
+            B3nConfigurationError: no API key.
+            B3nAPIStatusError: the relay refused the call.
+        """
         return run(_list(self._transport))
 
 

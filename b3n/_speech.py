@@ -166,7 +166,24 @@ class SpeechMethods:
 
     @arguments_of(build_speech_request)
     def speech(self, payload: dict[str, Any]) -> bytes:
-        """Speak ``input``; return the audio bytes (checked as :func:`build_speech_request` does)."""
+        """Speak ``input``; return the audio bytes.
+
+        Args:
+            input: the text to speak (at most 4,096 characters).
+            model: ``"tts-1"``, ``"tts-1-hd"``, ``"gpt-4o-mini-tts"`` or another speech model.
+            voice: one of :data:`Voice`.
+            response_format: one of :data:`SpeechFormat` (the relay's default: mp3).
+            speed: 0.25 to 4.0.
+            extra: fields the relay passes through.
+
+        Returns:
+            The audio file's bytes.
+
+        Raises:
+            B3nInvalidRequestError: an argument is refused before sending (empty or too long text, unknown voice).
+            B3nPossiblyBilledError: the call failed after the relay may have run it (not retried; check usage).
+            B3nAPIStatusError: the relay refused it.
+        """
         return run(_speak(self._transport, payload))
 
     @arguments_of(_speech_file_request)

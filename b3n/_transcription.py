@@ -391,7 +391,25 @@ class TranscriptionMethods:
     def transcribe(self, request: TranscriptionRequest) -> Transcription:
         """Transcribe an audio file (path, bytes or binary file object; at most 25 MB).
 
-        The options are checked as :func:`build_transcription_form` does, the audio as :func:`read_audio`.
+        Args:
+            file: the audio: a path, bytes or a binary file object (flac, m4a, mp3, mp4, mpeg, mpga, oga, ogg,
+                wav or webm).
+            filename: the name sent with bytes or a file object (its extension tells the format).
+            model: ``"whisper-1"`` or another transcription model.
+            language: the spoken language as an ISO-639-1 code, e.g. ``"en"``.
+            prompt: text that guides the style or continues a previous segment.
+            temperature: sampling temperature, 0 to 1.
+            response_format: one of :data:`TranscriptionFormat`.
+            timestamp_granularities: ``"segment"`` and / or ``"word"`` (with ``verbose_json``).
+            extra: form fields the relay passes through.
+
+        Returns:
+            The text, and the language, duration, segments and words where the format carries them.
+
+        Raises:
+            B3nInvalidRequestError: the options or the audio are refused before sending (a missing file, over
+                25 MB, an unknown format).
+            B3nAPIStatusError: the relay refused it.
         """
         return run(_transcribe(self._transport, request))
 

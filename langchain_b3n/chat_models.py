@@ -117,19 +117,44 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
 
     Setup: ``pip install "b3n-integrations[langchain]"`` and ``export B3N_API_KEY=sk-...``.
 
-    Key arguments:
-        model: model id, e.g. ``"gpt-4o-mini"``, ``"claude-3-5-sonnet-latest"``,
-            ``"gemini-1.5-flash-latest"``, ``"o1-mini"`` (alias ``model_name``).
-        api_key: B3n key (env ``B3N_API_KEY``). base_url: env ``B3N_BASE_URL``, default
-            ``https://api.b3n.fun/v1``.
-        temperature, max_tokens, stop, top_p, seed: sampling; adapted per model.
-        streaming: ``invoke`` streams internally. stream_usage: request usage on streams.
-        reasoning_effort, thinking_budget, logprobs, top_logprobs, n, extra_body, include_request_id:
-            chat request options (see ``B3nChatOptions``), also accepted per call.
+    Args:
+        model: the model id, e.g. ``"gpt-4o-mini"``, ``"claude-3-5-sonnet-latest"``,
+            ``"gemini-1.5-flash-latest"``, ``"o1-mini"`` (also accepted as ``model_name``).
+        api_key: the ``sk-`` key (default: ``B3N_API_KEY``).
+        base_url: the relay URL ending in ``/v1`` (default: ``B3N_BASE_URL``, else ``https://api.b3n.fun/v1``).
+        temperature: sampling temperature; adapted per model (clamped to 1 for Claude, not sent to o1).
+        max_tokens: the most tokens to generate (sent as ``max_completion_tokens`` where the model needs it).
+        top_p: nucleus sampling.
+        seed: a seed for models that take one.
+        streaming: ``invoke`` streams internally.
+        stream_usage: ask for token usage on streams.
+        reasoning_effort: ``"minimal"`` to ``"high"`` for models that take it; dropped with a warning elsewhere.
+        thinking_budget: thinking tokens, where the relay maps a budget (Claude ``-thinking``, Gemini 2.5).
+        logprobs: return per-token log probabilities (GPT models).
+        top_logprobs: alternatives per token, 0 to 20 (needs ``logprobs``).
+        n: choices per call (OpenAI models; never streamed).
+        extra_body: fields merged into the request body at the top level.
+        include_request_id: put the relay's request id in ``response_metadata["request_id"]``.
         capabilities: catalog overrides for models the catalog gets wrong or does not know,
             e.g. ``{"tool_calling": True, "image_inputs": True}``.
-        timeout, stream_idle_timeout, max_retries, default_headers, verify, proxy,
-        http_client, http_async_client: transport settings.
+        model_kwargs: extra payload fields sent with every request.
+        timeout: seconds for connecting, for the response and for each read.
+        stream_idle_timeout: longest silence between two stream chunks (default: ``timeout``).
+        total_timeout: cap on a whole call, retries included.
+        max_retries: retries of transient failures; 0 turns them off.
+        default_headers: extra headers on every request.
+        verify: TLS verification: ``False`` or a CA bundle path.
+        proxy: an explicit proxy URL.
+        relay_probe_cache: adapt requests up front to what ``b3n probe`` found out about this relay.
+        http_client: your own ``httpx.Client``.
+        http_async_client: your own ``httpx.AsyncClient``.
+
+    Raises:
+        B3nConfigurationError: a setting is malformed (construction does no I/O; a missing key fails at the
+            first call).
+
+    ``stop`` (default stop sequences) is also accepted; the chat request options are per-call arguments too
+    (``llm.invoke(prompt, reasoning_effort="high")``).
 
     Example (offline, against the bundled emulator):
         >>> from b3n.testing import Emulator

@@ -55,6 +55,25 @@ class B3nEmbeddings(B3nSettings, Embeddings):
     The API key comes from ``api_key`` or ``B3N_API_KEY``; it never appears in ``repr``,
     serialised output or pickles (a pickle re-reads ``B3N_API_KEY`` when loaded).
 
+    Args:
+        model_name: the embedding model, e.g. ``"text-embedding-3-small"`` (also accepted as ``model``).
+        dimensions: shorter vectors for ``text-embedding-3-*`` models.
+        batch_size: at most this many texts per request (OpenAI's limit is 2048).
+        max_batch_tokens: at most about this many tokens per request.
+        max_concurrency: requests in flight at most (fewer while the relay answers 429).
+        show_progress_bar: show a tqdm progress bar for ``embed_documents``.
+        encoding_format: ``"auto"``, ``"base64"`` or ``"float"`` on the wire.
+        long_inputs: ``"split"`` a text over the model's context into pieces and average them, or ``"refuse"``.
+        model_kwargs: extra fields sent with every request.
+        api_key: the ``sk-`` key (default: ``B3N_API_KEY``).
+        base_url: the relay URL ending in ``/v1`` (default: ``B3N_BASE_URL``, else ``https://api.b3n.fun/v1``).
+        timeout: seconds for connecting, for the response and for each read.
+        max_retries: retries of transient failures; 0 turns them off.
+
+    Raises:
+        B3nConfigurationError: a setting is malformed.
+        B3nInvalidRequestError: ``dimensions`` for a model that has a fixed size, or batch options out of range.
+
     Example:
         >>> emb = B3nEmbeddings(model="text-embedding-3-large", dimensions=256, api_key="sk-test")
         >>> emb.model, emb.dimensions, "sk-test" in repr(emb)

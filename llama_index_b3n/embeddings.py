@@ -55,6 +55,26 @@ class B3nEmbedding(B3nSettings, BaseEmbedding):
     The API key (``api_key`` or ``B3N_API_KEY``) never appears in ``repr``, ``to_dict()``,
     ``to_json()``, ``to_payload()`` or pickles (a pickle re-reads ``B3N_API_KEY`` when loaded).
 
+    Args:
+        model_name: the embedding model, e.g. ``"text-embedding-3-small"``.
+        api_key: the ``sk-`` key (default: ``B3N_API_KEY``).
+        api_base: the relay URL ending in ``/v1`` (default: ``B3N_BASE_URL``, else ``https://api.b3n.fun/v1``).
+        dimensions: shorter vectors for ``text-embedding-3-*`` models.
+        embed_batch_size: at most this many texts per request (2048 at most).
+        max_concurrency: requests in flight at most (fewer while the relay answers 429).
+        timeout: seconds for connecting, for the response and for each read.
+        max_retries: retries of transient failures; 0 turns them off.
+        default_headers: extra headers on every request.
+        http_client: your own ``httpx.Client``.
+        async_http_client: your own ``httpx.AsyncClient``.
+        **kwargs: the other settings (``max_batch_tokens``, ``long_inputs``, ``encoding_format``,
+            ``show_progress``, ``stream_idle_timeout``, ``total_timeout``, ``verify``, ``proxy``) and LlamaIndex's
+            own (``callback_manager``, ``embeddings_cache``, ...).
+
+    Raises:
+        B3nConfigurationError: a setting is malformed.
+        B3nInvalidRequestError: ``dimensions`` for a model that has a fixed size.
+
     Example:
         >>> emb = B3nEmbedding(model_name="text-embedding-3-large", dimensions=256, api_key="sk-test")
         >>> emb.to_payload()["dimensions"], "sk-test" in emb.to_json() + repr(emb)

@@ -84,6 +84,32 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
     ``capabilities={...}`` overrides any of them. Requests are adapted per model (o1: no
     system role, no temperature, no streaming upstream; Claude: temperature <= 1; ...).
 
+    Args:
+        model: the model id, e.g. ``"gpt-4o-mini"``, ``"claude-3-5-sonnet-latest"``, ``"gemini-1.5-pro-latest"``.
+        api_key: the ``sk-`` key (default: ``B3N_API_KEY``).
+        api_base: the relay URL ending in ``/v1`` (default: ``B3N_BASE_URL``, else ``https://api.b3n.fun/v1``).
+        temperature: sampling temperature; adapted per model.
+        max_tokens: the most tokens to generate.
+        timeout: seconds for connecting, for the response and for each read.
+        max_retries: retries of transient failures; 0 turns them off.
+        additional_kwargs: extra request fields sent on every call (``{"extra_body": {...}}`` merges fields into
+            the body at the top level).
+        default_headers: extra headers on every request.
+        http_client: your own ``httpx.Client``.
+        async_http_client: your own ``httpx.AsyncClient``.
+        stream_usage: ask for token usage at the end of streams.
+        capabilities: catalog overrides, e.g. ``{"tool_calling": True}``.
+        strict: send tool and response schemas in OpenAI strict mode.
+        callback_manager: LlamaIndex callbacks (``B3nCostHandler`` adds up the cost).
+        system_prompt: a system prompt put before every chat.
+        pydantic_program_mode: how ``structured_predict`` gets structured output.
+        **kwargs: the other settings (``stream_idle_timeout``, ``total_timeout``, ``verify``, ``proxy``,
+            ``relay_probe_cache``) and chat request options (``reasoning_effort``, ``thinking_budget``,
+            ``logprobs``, ``top_logprobs``, ``include_request_id``).
+
+    Raises:
+        B3nConfigurationError: a setting is malformed (a missing key fails at the first call instead).
+
     Example:
         >>> from llama_index.core import Settings
         >>> Settings.llm = B3n(model="gemini-1.5-pro-latest", api_key="sk-...")

@@ -213,6 +213,28 @@ class EmbeddingsService(Service["SyncTransport"]):
         (``limiter``, default: the process's one for this relay, key and ``max_concurrency``) has a
         slot for it. The first failure (after the transport's retries) stops the job: batches not
         yet started are never sent.
+
+        Args:
+            texts: the texts to embed, any number (an empty text is sent as one space).
+            model: the embedding model, e.g. ``"text-embedding-3-small"``.
+            dimensions: shorter vectors, for models that take it (``text-embedding-3-*``).
+            batch_size: at most this many texts per request (2048 is OpenAI's limit).
+            max_batch_tokens: at most about this many tokens per request.
+            encoding_format: ``"auto"`` (base64 on the wire, decoded here), ``"base64"`` or ``"float"``.
+            max_concurrency: requests in flight at most; the adaptive limiter backs off below it on 429.
+            on_progress: ``on_progress(texts_done, texts_total)``, called after each finished batch.
+            extra: fields merged into every request body.
+            limiter: an adaptive limiter of your own (default: the process's one for this relay and key).
+            long_inputs: ``"split"`` embeds a text over the model's context in pieces and averages them;
+                ``"refuse"`` raises instead, before anything is sent.
+
+        Returns:
+            One vector (a list of floats) per text, in the order of ``texts``.
+
+        Raises:
+            B3nInvalidRequestError: a text, ``model`` or option is refused before anything is sent.
+            B3nAPIStatusError: the relay refused a batch after the retries (batches not started are not sent).
+            B3nTimeoutError: a batch got no answer within ``timeout`` after the retries.
         """
         vectors: list[list[float]] = self._run(call, None)
         return vectors
