@@ -230,7 +230,8 @@ def test_api_reference_lists_every_public_name() -> None:
         page = _doc(f"api/{package.__name__}.md")
         own = [n for n in package.__all__ if n != "__version__"
                and (package is b3n or not getattr(package, n).__module__.startswith("b3n"))]
-        missing = [n for n in own if f"::: {package.__name__}.{n}\n" not in page]
+        # a class made on first use (B3nToolInputError) has no source to render: a section of its own names it
+        missing = [n for n in own if f"::: {package.__name__}.{n}\n" not in page and f"### `{n}`\n" not in page]
         assert not missing, f"docs/api/{package.__name__}.md lacks {missing}"
 
 
