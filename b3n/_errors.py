@@ -3,8 +3,8 @@
 Every error carries what a person needs to act: the HTTP status, the one-api error
 ``type`` and ``code``, the relay's request id (quote it to B3n support), and a message
 that says what to do. Framework facades re-export these classes (LangChain adds its
-own standard exception types on top). Whether an error is retried is decided in
-``b3n._retry`` (``retryable`` below reads it); ``*`` marks the retried classes::
+own standard exception types on top). Whether an error may be retried is its class's
+``retryable`` (``*`` below); whether and when it is retried is decided in ``b3n._retry``::
 
     B3nError
     ├── B3nConfigurationError (ValueError)      not configured for this call (key, base_url, ...)
@@ -44,15 +44,6 @@ from __future__ import annotations
 from typing import Any
 
 
-class _RetryableFlag:
-    """``retryable`` on a class or an instance: read from the one retry policy in ``b3n._retry``."""
-
-    def __get__(self, instance: object, owner: type[B3nError]) -> bool:
-        from b3n._retry import is_retryable
-
-        return is_retryable(owner)
-
-
 class B3nError(Exception):
     """Base class of every error raised by b3n-integrations.
 
@@ -76,8 +67,9 @@ class B3nError(Exception):
         body: the start of the response body (never request headers or credentials).
     """
 
-    #: whether retrying the same request may succeed (decided by ``b3n._retry``).
-    retryable: bool = _RetryableFlag()  # type: ignore[assignment]
+    #: whether the same request sent again may succeed (the classes marked ``*`` above); ``b3n._retry``
+    #: retries only these, and decides whether and when.
+    retryable: bool = False
     #: False only when the request provably never reached the server (no connection was made).
     request_sent: bool = True
 
@@ -169,20 +161,28 @@ class B3nModelNotAvailableError(B3nAPIStatusError):
 class B3nRateLimitError(B3nAPIStatusError):
     """429: too many requests; retried automatically with backoff."""
 
+    retryable = True
+
 
 
 class B3nConflictError(B3nAPIStatusError):
     """408/409: retried automatically."""
+
+    retryable = True
 
 
 
 class B3nServerError(B3nAPIStatusError):
     """5xx (including HTML error pages from the CDN); retried automatically."""
 
+    retryable = True
+
 
 
 class B3nTimeoutError(B3nError, TimeoutError):
     """No response (or no stream chunk) within the configured timeout."""
+
+    retryable = True
 
 
 class B3nLimiterTimeoutError(B3nTimeoutError):
@@ -192,11 +192,14 @@ class B3nLimiterTimeoutError(B3nTimeoutError):
     """
 
     request_sent = False
+    retryable = False
 
 
 
 class B3nConnectionError(B3nError, ConnectionError):
     """The connection could not be made or broke before a response arrived."""
+
+    retryable = True
 
 
 

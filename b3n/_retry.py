@@ -2,7 +2,7 @@
 
 Every decision lives here:
 
-- **which errors** may succeed on a second try (:func:`is_retryable`): connection failures,
+- **which errors** may succeed on a second try (:func:`is_retryable`, each class's ``retryable``): connection failures,
   timeouts, 408/409, 429 and 5xx. Never auth, quota, "model not available", bad requests, an
   unparseable 200, an error the relay reported inside a 200 stream (it already tried its
   channels), or a stream that already delivered content;
@@ -44,29 +44,15 @@ from typing import TypeVar
 
 from b3n._errors import (
     B3nAPIStatusError,
-    B3nConflictError,
-    B3nConnectionError,
     B3nError,
-    B3nLimiterTimeoutError,
     B3nPossiblyBilledError,
     B3nRateLimitError,
-    B3nServerError,
     B3nTimeoutError,
 )
 from b3n._lazy import httpx
 
 T = TypeVar("T")
 
-#: errors a second identical request may cure (``B3nError.retryable`` reads this).
-RETRYABLE_ERRORS: tuple[type[B3nError], ...] = (
-    B3nRateLimitError,
-    B3nConflictError,
-    B3nServerError,
-    B3nTimeoutError,
-    B3nConnectionError,
-)
-#: subclasses of those that are never retried: waiting for a limiter slot already took the caller's time.
-NOT_RETRIED_ERRORS: tuple[type[B3nError], ...] = (B3nLimiterTimeoutError,)
 #: names of the httpx failures that happen before a single byte of the request reached the server
 #: (looked up when first needed: importing httpx is deferred, see b3n._lazy).
 NOT_SENT_EXCEPTION_NAMES = ("ConnectError", "ConnectTimeout", "PoolTimeout", "ProxyError")
@@ -88,7 +74,7 @@ def is_retryable(error_class: type[B3nError]) -> bool:
         >>> is_retryable(B3nServerError), is_retryable(B3nAuthenticationError)
         (True, False)
     """
-    return issubclass(error_class, RETRYABLE_ERRORS) and not issubclass(error_class, NOT_RETRIED_ERRORS)
+    return error_class.retryable
 
 
 def request_was_sent(exc: BaseException) -> bool:

@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from b3n._catalog import get_model_info
-from b3n._chat.types import ChatCompletion, ToolCall, Usage
+from b3n._chat.types import ChatCompletion, ToolCall, Usage, new_call_id
 
 _FINISH = {
     "tool_use": "tool_calls",
@@ -226,7 +226,6 @@ def json_arguments(text: str) -> str | None:
 
 def synthesize_call(completion: ChatCompletion, tool: Mapping[str, Any], arguments: str) -> ChatCompletion:
     """``completion`` carrying a call of ``tool`` with ``arguments`` (text kept aside as reasoning)."""
-    from b3n._chat.response import new_call_id
 
     name = str((tool.get("function") or {}).get("name"))
     completion.tool_calls = [ToolCall(id=new_call_id(), name=name, arguments=arguments)]

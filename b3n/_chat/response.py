@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from b3n._chat.relay import normalize_finish_reason, normalize_model, strips_trailing_whitespace
-from b3n._chat.types import ChatCompletion, ToolCall, Usage
+from b3n._chat.types import ChatCompletion, ToolCall, Usage, new_call_id
 from b3n._errors import B3nResponseError
 from b3n._json import count, finite
 from b3n._relay_errors import listed_items
@@ -34,8 +34,6 @@ THINK_OPEN = "<thinking>"
 THINK_CLOSE = "</thinking>"
 
 
-def new_call_id() -> str:
-    return "call_" + uuid.uuid4().hex[:24]
 
 
 def parse_usage(raw: Any) -> Usage | None:

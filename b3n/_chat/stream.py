@@ -31,8 +31,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from b3n._chat.relay import normalize_finish_reason, normalize_model, strips_trailing_whitespace
-from b3n._chat.response import THINK_CLOSE, THINK_OPEN, logprob_content, new_call_id, parse_usage
-from b3n._chat.types import ChatChunk, ChatCompletion, ToolCall, ToolCallDelta, Usage
+from b3n._chat.response import THINK_CLOSE, THINK_OPEN, logprob_content, parse_usage
+from b3n._chat.types import ChatChunk, ChatCompletion, ToolCall, ToolCallDelta, Usage, new_call_id
 from b3n._json import count
 
 _WS = " \t\r\n"

@@ -6,6 +6,7 @@ chunk and they are built from already-checked values.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,11 @@ from b3n._json import loads
 
 if TYPE_CHECKING:
     from b3n._pricing import CallCost
+
+
+def new_call_id() -> str:
+    """A tool call id in OpenAI's form, for a call the relay sent without one."""
+    return "call_" + uuid.uuid4().hex[:24]
 
 
 @dataclass(slots=True)
