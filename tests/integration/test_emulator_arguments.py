@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import importlib
 import io
+import os
+import signal
+import subprocess
+import sys
 import wave
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -184,3 +189,26 @@ def test_lenient_mode_accepts_and_ignores_stray_keys() -> None:
         emu.strict = True  # takes effect at once
         with pytest.raises(openai.BadRequestError):
             client.chat.completions.create(model="gpt-4o-mini", messages=SAY, extra_body={"request_timeout": 30})
+
+
+@pytest.mark.parametrize("command", [["-m", "b3n.testing"], ["-m", "b3n.cli", "emulator"]])
+def test_command_line_lenient_and_prose_unless_forced(command: list[str]) -> None:
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.Popen([sys.executable, *command, "--port", "0", "--lenient", "--prose-unless-forced"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=root)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "unknown request arguments accepted" in line and "tools only when forced" in line, line
+        base_url = next(word for word in line.split() if word.startswith("http://"))
+        client = OpenAI(base_url=base_url, api_key=KEY, max_retries=0)
+        tool: Any = {"type": "function", "function": {"name": "get_weather", "parameters": {
+            "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+        ask: Any = [{"role": "user", "content": "Use get_weather for Paris."}]
+        reply = client.chat.completions.create(model="gpt-4o-mini", messages=ask, tools=[tool],
+                                               extra_body={"request_timeout": 30})
+        assert reply.choices[0].message.content and not reply.choices[0].message.tool_calls
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
