@@ -30,8 +30,8 @@ own standard exception types on top). Whether an error may be retried is its cla
         ├── B3nStreamTimeoutError (TimeoutError)    ... went silent for longer than the idle timeout
         └── StreamEndedEarly                        ... closed without [DONE]
 
-Warnings live here too (``B3nAdaptationWarning``). Reading the relay's error bodies into these
-classes is :mod:`b3n._relay_errors`.
+Warnings live here too (``B3nAdaptationWarning``, ``B3nRelayDataWarning``, ``B3nSecurityWarning``).
+Reading the relay's error bodies into these classes is :mod:`b3n._relay_errors`.
 
 Example:
     >>> err = B3nRateLimitError("busy", status_code=429, request_id="2024")
@@ -267,3 +267,15 @@ class StreamEndedEarly(B3nStreamInterruptedError):
 
 class B3nAdaptationWarning(UserWarning):
     """A parameter was changed or dropped because the target model does not accept it."""
+
+
+class B3nRelayDataWarning(UserWarning):
+    """Something the relay serves on the side (its price list) or a local cache file holds is malformed and ignored.
+
+    The call itself goes on: a malformed price makes the call's cost ``"unpriced"``; a damaged probe cache
+    file means the relay's quirks are found out again instead of known up front.
+    """
+
+
+class B3nSecurityWarning(UserWarning):
+    """A setting weakens security (``verify=False``: the relay's TLS certificate is not checked)."""

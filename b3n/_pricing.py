@@ -24,18 +24,24 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import threading
 import time
+import warnings
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from b3n._chat.types import Usage
+from b3n._errors import B3nRelayDataWarning
 
 if TYPE_CHECKING:
     from b3n._transport import AsyncTransport, SyncTransport
+
+    TransportT = TypeVar("TransportT", SyncTransport, AsyncTransport)
 
 #: one-api / new-api quota units per US dollar.
 QUOTA_PER_USD = 500_000
@@ -46,6 +52,12 @@ PRICING_PATH = "/api/pricing"
 ENV_PRICING = "B3N_PRICING"
 #: how long a fetched (or missing) relay price list is used before it is asked for again.
 PRICING_TTL = 600.0
+#: the longest a call waits for its relay's price list (one attempt, no retry; within the call's own timeout).
+PRICING_TIMEOUT = 2.0
+#: the largest ratio (or dollars per call) taken as a price; anything larger is a malformed price.
+MAX_PRICE_VALUE = 1_000_000.0
+#: relays whose price list is kept (the least recently used is forgotten first).
+MAX_RELAYS = 64
 
 
 @dataclass(frozen=True)
@@ -181,6 +193,31 @@ def _default_price(model: str) -> ModelPrice | None:
 # ----------------------------------------------------------------------------- the table
 
 
+def _price_value(value: Any, default: float) -> float | None:
+    """A price field as a float (``default`` when absent or 0, as new-api means it); None when malformed."""
+    if value is None or value == 0:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    if not math.isfinite(number) or number < 0 or number > MAX_PRICE_VALUE:
+        return None
+    return number
+
+
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_once(key: str, message: str) -> None:
+    """Warn once per process and ``key`` (a relay's malformed prices, a model's cost)."""
+    with _warned_lock:
+        if key in _warned or len(_warned) > 1024:
+            return
+        _warned.add(key)
+    warnings.warn(message, B3nRelayDataWarning, stacklevel=3)
+
+
 def _quota_of(price: ModelPrice, usage: Usage | None, cache_creation: int) -> int:
     if price.model_price is not None:
         value = Decimal(str(price.model_price)) * QUOTA_PER_USD * Decimal(str(price.group_ratio))
@@ -208,6 +245,8 @@ class PriceTable:
     prices: dict[str, ModelPrice] = field(default_factory=dict)
     group_ratio: float = 1.0
     source: str = f"catalog {PRICES_AS_OF}"
+    #: models whose relay price was malformed (model -> the first bad field; ``"*"``: every model): unpriced.
+    malformed: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def defaults(cls) -> PriceTable:
@@ -216,34 +255,53 @@ class PriceTable:
 
     @classmethod
     def from_relay(cls, body: Any, *, group: str = "default") -> PriceTable | None:
-        """Parse a new-api ``/api/pricing`` body; None when it is not one."""
+        """Parse a new-api ``/api/pricing`` body; None when it is not one.
+
+        A malformed price (not a number, NaN, infinite, negative or absurdly large) makes that model
+        unpriced (``malformed`` names them); a malformed group ratio makes every model unpriced.
+        """
         if not isinstance(body, Mapping) or body.get("success") is False or not isinstance(body.get("data"), list):
             return None
         groups = body.get("group_ratio")
-        group_ratio = 1.0
-        if isinstance(groups, Mapping) and isinstance(groups.get(group), (int, float)):
-            group_ratio = float(groups[group])
+        raw_group = groups.get(group) if isinstance(groups, Mapping) else None
+        group_ratio = _price_value(raw_group, 1.0)
         prices: dict[str, ModelPrice] = {}
+        malformed: dict[str, str] = {}
         for row in body["data"]:
             if not isinstance(row, Mapping) or not isinstance(row.get("model_name"), str):
                 continue
             name = row["model_name"]
             cache, creation = _cache_ratios(name)
             per_call = row.get("quota_type") == 1
+            values = {
+                "model_ratio": _price_value(row.get("model_ratio"), 0.0),
+                "completion_ratio": _price_value(row.get("completion_ratio"), 1.0),
+                "cache_ratio": _price_value(row.get("cache_ratio"), cache),
+                "cache_creation_ratio": _price_value(row.get("cache_creation_ratio"), creation),
+                "model_price": _price_value(row.get("model_price"), 0.0) if per_call else 0.0,
+            }
+            bad = [key for key, value in values.items() if value is None]
+            if bad:
+                malformed[name] = bad[0]
+                continue
             prices[name] = ModelPrice(
                 model=name,
-                model_ratio=float(row.get("model_ratio") or 0.0),
-                completion_ratio=float(row.get("completion_ratio") or 1.0),
-                cache_ratio=float(row.get("cache_ratio") or cache),
-                cache_creation_ratio=float(row.get("cache_creation_ratio") or creation),
-                model_price=float(row.get("model_price") or 0.0) if per_call else None,
-                group_ratio=group_ratio,
+                model_ratio=values["model_ratio"] or 0.0,
+                completion_ratio=values["completion_ratio"] or 1.0,
+                cache_ratio=values["cache_ratio"] or cache,
+                cache_creation_ratio=values["cache_creation_ratio"] or creation,
+                model_price=values["model_price"] if per_call else None,
+                group_ratio=1.0 if group_ratio is None else group_ratio,
                 source="relay",
             )
-        return cls(prices=prices, group_ratio=group_ratio, source="relay")
+        if group_ratio is None:
+            return cls(group_ratio=1.0, source="relay", malformed={"*": "group_ratio"})
+        return cls(prices=prices, group_ratio=group_ratio, source="relay", malformed=malformed)
 
     def price(self, model: str) -> ModelPrice | None:
         """The price of ``model``: the relay's row, else the catalog default for its name, else None."""
+        if "*" in self.malformed or model in self.malformed:
+            return None
         found = self.prices.get(model)
         if found is not None:
             return found
@@ -265,7 +323,12 @@ class PriceTable:
         )
         if price is None:
             return base
-        quota = _quota_of(price, usage, cache_creation_tokens)
+        try:
+            quota = _quota_of(price, usage, cache_creation_tokens)
+        except (ArithmeticError, InvalidOperation, ValueError):  # the answer arrived: never lose it to a price
+            _warn_once(f"cost:{model}", f"The cost of a {model} call could not be computed from its price and "
+                       "token counts; it is reported as unpriced.")
+            return base
         return replace(base, quota=quota, usd=quota / QUOTA_PER_USD, price_source=price.source)
 
 
@@ -275,14 +338,18 @@ class PriceTable:
 class PriceBook:
     """The price table of each relay (by origin), fetched at most once per :data:`PRICING_TTL`.
 
-    A relay that serves no ``/api/pricing`` (404, an error, not JSON) gets the catalog defaults until the
-    TTL runs out; ``B3N_PRICING=catalog`` never asks. Fetches never raise.
+    A relay that serves no ``/api/pricing`` (404, an error, not JSON, no answer in time) gets the catalog
+    defaults until the TTL runs out; ``B3N_PRICING=catalog`` never asks. A fetch is one attempt, no retry,
+    of at most :data:`PRICING_TIMEOUT` seconds (less when the call's ``timeout`` / ``total_timeout`` are
+    shorter); relays never wait for each other. Fetches never raise; malformed prices warn once and make
+    their models unpriced.
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._tables: dict[str, tuple[float, PriceTable]] = {}
-        self._async_locks: dict[tuple[str, int], asyncio.Lock] = {}
+        self._lock = threading.Lock()  # guards the dicts only, never held during a fetch
+        self._tables: OrderedDict[str, tuple[float, PriceTable]] = OrderedDict()
+        self._fetching: dict[str, threading.Lock] = {}
+        self._async_fetching: dict[tuple[str, int], asyncio.Lock] = {}
 
     def _cached(self, origin: str) -> PriceTable | None:
         if os.environ.get(ENV_PRICING, "").strip().lower() == "catalog":
@@ -293,27 +360,50 @@ class PriceBook:
         return None
 
     def _store(self, origin: str, body: Any) -> PriceTable:
-        table = PriceTable.from_relay(body) or PriceTable.defaults()
-        self._tables[origin] = (time.monotonic(), table)
+        try:
+            table = PriceTable.from_relay(body) or PriceTable.defaults()
+        except Exception:  # whatever the body holds, the call that asked keeps its answer
+            table = PriceTable.defaults()
+        if table.malformed:
+            shown = ", ".join(f"{model} ({what})" for model, what in list(table.malformed.items())[:3])
+            _warn_once(f"relay:{origin}", f"The price list of {origin} has malformed prices ({shown}"
+                       f"{', ...' if len(table.malformed) > 3 else ''}): calls of those models are reported as "
+                       "unpriced. Ask the relay's operator to fix its /api/pricing.")
+        with self._lock:
+            self._tables[origin] = (time.monotonic(), table)
+            self._tables.move_to_end(origin)
+            while len(self._tables) > MAX_RELAYS:
+                dropped, _ = self._tables.popitem(last=False)
+                self._fetching.pop(dropped, None)
+            self._async_fetching = {k: v for k, v in self._async_fetching.items() if k[0] in self._tables}
         return table
 
     def table(self, transport: SyncTransport) -> PriceTable:
-        """The table for ``transport``'s relay (one ``GET /api/pricing`` when not cached)."""
+        """The table for ``transport``'s relay (one bounded ``GET /api/pricing`` when not cached)."""
         origin = transport.config.origin
         cached = self._cached(origin)
         if cached is not None:
             return cached
         with self._lock:
+            fetching = self._fetching.setdefault(origin, threading.Lock())
+        bound = _fetch_bound(transport)
+        if not fetching.acquire(timeout=bound):  # another thread is asking this relay: not longer than a fetch
+            return PriceTable.defaults()
+        try:
             cached = self._cached(origin)
             if cached is not None:
                 return cached
             body: Any = None
             try:
-                response = transport.request("GET", PRICING_PATH, credential="none", at_origin=True, timeout=10.0)
+                response = _fetcher(transport, bound).request(
+                    "GET", PRICING_PATH, credential="none", at_origin=True
+                )
                 body = response.json()
-            except Exception:  # a relay without a price list: catalog defaults
+            except Exception:  # a relay without a price list, or too slow: catalog defaults
                 body = None
             return self._store(origin, body)
+        finally:
+            fetching.release()
 
     async def atable(self, transport: AsyncTransport) -> PriceTable:
         """Async twin of :meth:`table` (one fetch per relay and event loop at a time)."""
@@ -323,27 +413,46 @@ class PriceBook:
             return cached
         key = (origin, id(asyncio.get_running_loop()))
         with self._lock:
-            lock = self._async_locks.setdefault(key, asyncio.Lock())
-        async with lock:
+            fetching = self._async_fetching.setdefault(key, asyncio.Lock())
+        bound = _fetch_bound(transport)
+        try:
+            await asyncio.wait_for(fetching.acquire(), bound)
+        except asyncio.TimeoutError:  # (not the builtin TimeoutError before Python 3.11)
+            return PriceTable.defaults()
+        try:
             cached = self._cached(origin)
             if cached is not None:
                 return cached
             body: Any = None
             try:
-                response = await transport.request(
-                    "GET", PRICING_PATH, credential="none", at_origin=True, timeout=10.0
+                response = await _fetcher(transport, bound).request(
+                    "GET", PRICING_PATH, credential="none", at_origin=True
                 )
                 body = response.json()
             except Exception:
                 body = None
-            with self._lock:
-                return self._store(origin, body)
+            return self._store(origin, body)
+        finally:
+            fetching.release()
 
     def clear(self) -> None:
         """Forget every fetched table (the next call asks the relay again)."""
         with self._lock:
             self._tables.clear()
-            self._async_locks.clear()
+            self._fetching.clear()
+            self._async_fetching.clear()
+
+
+def _fetch_bound(transport: SyncTransport | AsyncTransport) -> float:
+    """Seconds a price list fetch may take: :data:`PRICING_TIMEOUT`, or the call's shorter timeouts."""
+    config = transport.config
+    return min(PRICING_TIMEOUT, *(t for t in (config.timeout, config.total_timeout) if t is not None))
+
+
+def _fetcher(transport: TransportT, bound: float) -> TransportT:
+    """A transport like ``transport`` (same pool) for one attempt of at most ``bound`` seconds."""
+    config = replace(transport.config, max_retries=0, timeout=bound, total_timeout=bound, stream_idle_timeout=None)
+    return type(transport)(config, transport.client)
 
 
 #: the process-wide price book shared by every client.
