@@ -56,7 +56,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from b3n._errors import B3nLimiterTimeoutError
+from b3n._errors import B3nConfigurationError, B3nLimiterTimeoutError
 
 T = TypeVar("T")
 
@@ -151,7 +151,9 @@ class AdaptiveLimiter:
 
     def __init__(self, ceiling: int) -> None:
         if isinstance(ceiling, bool) or not isinstance(ceiling, int) or ceiling < 1:
-            raise ValueError(f"ceiling must be a positive integer, got {ceiling!r}")
+            raise B3nConfigurationError(
+                f"max_concurrency must be a positive integer (1 = one request at a time), got {ceiling!r}."
+            )
         self.ceiling = ceiling
         self._limit = ceiling
         self._in_flight = 0

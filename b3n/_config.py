@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
-from b3n._errors import B3nConfigurationError
+from b3n._errors import B3nConfigurationError, B3nSecurityWarning
 
 DEFAULT_BASE_URL = "https://api.b3n.fun/v1"
 ENV_API_KEY = "B3N_API_KEY"
@@ -168,6 +169,50 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
+def check_number(
+    name: str, value: Any, *, optional: bool = False, positive: bool = False, whole: bool = False,
+    unit: str = "",
+) -> None:
+    """Refuse a numeric setting that is not a finite number >= 0 (``positive``: > 0; ``whole``: an integer).
+
+    Example:
+        >>> try:
+        ...     check_number("total_timeout", float("nan"), optional=True, positive=True, unit="seconds")
+        ... except B3nConfigurationError as exc:
+        ...     print(exc)
+        total_timeout must be a finite number of seconds > 0 (or None for no limit), got nan.
+    """
+    if value is None and optional:
+        return
+    if whole:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        what = "a whole number >= 0"
+    else:
+        ok = (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+              and (value > 0 if positive else value >= 0))
+        what = f"a finite number{' of ' + unit if unit else ''} {'> 0' if positive else '>= 0'}"
+    if not ok:
+        hint = " (or None for no limit)" if optional else ""
+        raise B3nConfigurationError(f"{name} must be {what}{hint}, got {value!r}.")
+
+
+_unverified_warned = False
+
+
+def _warn_unverified() -> None:
+    """``verify=False`` warns once per process: the relay's certificate is not checked."""
+    global _unverified_warned
+    if _unverified_warned:
+        return
+    _unverified_warned = True
+    warnings.warn(
+        "verify=False: the relay's TLS certificate is not checked, so anyone on the network path can read and change "
+        "the traffic, your API key included. Pass a CA bundle path as verify=... instead.",
+        B3nSecurityWarning,
+        stacklevel=4,
+    )
+
+
 @dataclass(frozen=True)
 class B3nConfig:
     """Everything needed to talk to one B3n deployment. Immutable and hashable.
@@ -203,18 +248,13 @@ class B3nConfig:
         # Built directly or by resolve_config, a config is checked the same way (frozen: set via object).
         set_ = object.__setattr__
         set_(self, "base_url", normalize_base_url(self.base_url))
-        if self.max_retries < 0:
-            raise B3nConfigurationError(f"max_retries must be >= 0, got {self.max_retries}.")
-        if self.timeout is not None and self.timeout <= 0:
-            raise B3nConfigurationError(f"timeout must be a positive number of seconds, got {self.timeout}.")
-        if self.total_timeout is not None and self.total_timeout <= 0:
-            raise B3nConfigurationError(
-                f"total_timeout must be a positive number of seconds, got {self.total_timeout}."
-            )
-        if self.stream_idle_timeout is not None and self.stream_idle_timeout <= 0:
-            raise B3nConfigurationError(
-                f"stream_idle_timeout must be a positive number of seconds, got {self.stream_idle_timeout}."
-            )
+        for name in ("timeout", "stream_idle_timeout", "total_timeout"):
+            check_number(name, getattr(self, name), optional=True, positive=True, unit="seconds")
+        check_number("max_retries", self.max_retries, whole=True)
+        check_number("max_retry_after", self.max_retry_after, unit="seconds")
+        check_number("quota_per_usd", self.quota_per_usd, positive=True)
+        if self.verify is False:
+            _warn_unverified()
         set_(self, "api_key", _clean_secret(self.api_key, f"The API key (api_key / {ENV_API_KEY})"))
         set_(self, "access_token",
              _clean_secret(self.access_token, f"The system access token (access_token / {ENV_ACCESS_TOKEN})"))

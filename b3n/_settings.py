@@ -33,10 +33,10 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from pydantic import AliasChoices, BaseModel, PrivateAttr, SecretStr, field_serializer
+from pydantic import AliasChoices, BaseModel, PrivateAttr, SecretStr, ValidationError, field_serializer
 
 from b3n._config import ENV_API_KEY, B3nConfig, redact_headers, redact_url, resolve_config
-from b3n._errors import B3nError, B3nInvalidRequestError
+from b3n._errors import B3nConfigurationError, B3nError, B3nInvalidRequestError
 from b3n._lazy import httpx
 from b3n._suggest import TYPO_CUTOFF, closest, unknown_argument_error
 
@@ -53,6 +53,12 @@ _CONFIG_ARGS = (
     "api_key", "timeout", "stream_idle_timeout", "total_timeout", "max_retries", "default_headers", "verify", "proxy",
     "relay_probe_cache",
 )
+
+#: numeric settings (timeouts, retries, batch sizes, concurrency): a value pydantic refuses is a configuration error.
+NUMERIC_SETTINGS = frozenset({
+    "timeout", "stream_idle_timeout", "total_timeout", "max_retries", "batch_size", "embed_batch_size",
+    "max_batch_tokens", "max_concurrency",
+})
 
 #: constructor arguments no class takes that look like credentials: refused, never stored or sent.
 CREDENTIAL_LIKE = re.compile(r"(api_?key|_token|^token|secret|password|credentials?)$", re.IGNORECASE)
@@ -129,7 +135,17 @@ class ClientSettings(BaseModel):
                     "neither kept nor sent (it would reach request bodies, logs and callbacks). Pass the B3n key "
                     "as api_key= (openai_api_key= is the same), or set B3N_API_KEY."
                 ))
-        super().__init__(**data)
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            numeric = [e for e in exc.errors() if e["loc"] and e["loc"][0] in NUMERIC_SETTINGS]
+            if not numeric or len(numeric) != len(exc.errors()):
+                raise
+            shown = "; ".join(f"{e['loc'][0]}: {e['msg']}, got {e['input']!r}" for e in numeric)
+            raise self._b3n_error(B3nConfigurationError(
+                f"{shown}. Timeouts are finite numbers of seconds > 0 (or None), max_retries a whole number >= 0, "
+                "batch sizes and max_concurrency whole numbers >= 1."
+            )) from None
         try:
             self.b3n_config()  # bad settings fail now (typed, no I/O), not at the first call
         except B3nError as exc:

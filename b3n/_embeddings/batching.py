@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from b3n._errors import B3nInvalidRequestError
+from b3n._errors import B3nConfigurationError
 
 #: OpenAI's limit on inputs per request.
 MAX_BATCH_SIZE = 2048
@@ -78,16 +78,16 @@ def balanced_batch_size(total: int, batch_size: int, slots: int, min_split: int 
 def check_job_options(batch_size: int, max_batch_tokens: int, max_concurrency: int) -> None:
     """Refuse impossible batching/concurrency settings with a message that says what to use."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH_SIZE:
-        raise B3nInvalidRequestError(
+        raise B3nConfigurationError(
             f"batch_size must be an integer from 1 to {MAX_BATCH_SIZE} (OpenAI's per-request limit), "
             f"got {batch_size!r}."
         )
     if isinstance(max_batch_tokens, bool) or not isinstance(max_batch_tokens, int) or max_batch_tokens < 1:
-        raise B3nInvalidRequestError(
+        raise B3nConfigurationError(
             f"max_batch_tokens must be a positive integer (default {DEFAULT_MAX_BATCH_TOKENS}), "
             f"got {max_batch_tokens!r}."
         )
     if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
-        raise B3nInvalidRequestError(
+        raise B3nConfigurationError(
             f"max_concurrency must be a positive integer (1 = one request at a time), got {max_concurrency!r}."
         )

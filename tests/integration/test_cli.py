@@ -241,7 +241,7 @@ def test_errors_name_the_options_not_python_arguments(
     bad_url = run("models", "--base-url", "ftp://relay.invalid/v1", "--api-key", api_key)
     assert_clean_error(bad_url, "--base-url", "B3N_BASE_URL")
     bad_timeout = run("models", "--timeout", "-1", "--base-url", base_url, "--api-key", api_key)
-    assert_clean_error(bad_timeout, "--timeout must be a positive number")
+    assert_clean_error(bad_timeout, "--timeout must be a finite number of seconds > 0")
     assert emulator.total_requests == 0
 
 

@@ -119,9 +119,9 @@ def test_wrong_kind_of_http_client_is_refused() -> None:
     [
         ({"base_url": "ftp://relay.example/v1"}, "not an absolute http"),
         ({"base_url": "https://relay.example/v1?x=1"}, "query string"),
-        ({"max_retries": -1}, "max_retries must be >= 0"),
-        ({"timeout": 0}, "timeout must be a positive"),
-        ({"stream_idle_timeout": -1.0}, "stream_idle_timeout must be a positive"),
+        ({"max_retries": -1}, "max_retries must be a whole number >= 0"),
+        ({"timeout": 0}, "timeout must be a finite number of seconds > 0"),
+        ({"stream_idle_timeout": -1.0}, "stream_idle_timeout must be a finite number of seconds > 0"),
         ({"api_key": "sk-a b"}, "cannot be sent in an HTTP header"),
         ({"default_headers": (("X-Team", "a\nb"),)}, "cannot be sent in an HTTP header"),
     ],

@@ -52,7 +52,7 @@ def test_langchain_ada_with_dimensions_is_refused_at_construction() -> None:
 
 @pytest.mark.parametrize(("field", "value"), [("batch_size", 0), ("batch_size", 4096), ("max_concurrency", 0)])
 def test_langchain_bad_batching_is_a_typed_error(field: str, value: int) -> None:
-    with pytest.raises(B3nInvalidRequestError, match=field):
+    with pytest.raises(B3nConfigurationError, match=field):
         B3nEmbeddings(**{field: value})
 
 

@@ -16,7 +16,7 @@ from b3n._embeddings import (
     parse_embedding_response,
     plan_batches,
 )
-from b3n._errors import B3nInvalidRequestError, B3nRateLimitError, B3nResponseError
+from b3n._errors import B3nConfigurationError, B3nInvalidRequestError, B3nRateLimitError, B3nResponseError
 
 
 def _b64(values: list[float]) -> str:
@@ -62,7 +62,7 @@ def test_empty_job_plans_no_batch() -> None:
 )
 def test_impossible_job_options_are_refused(kwargs: dict[str, int], match: str) -> None:
     options = {"batch_size": 10, "max_batch_tokens": 10, "max_concurrency": 1, **kwargs}
-    with pytest.raises(B3nInvalidRequestError, match=match):
+    with pytest.raises(B3nConfigurationError, match=match):
         check_job_options(**options)
 
 
