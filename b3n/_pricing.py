@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from b3n._chat.types import Usage
 from b3n._errors import B3nRelayDataWarning
+from b3n._json import loads
 
 if TYPE_CHECKING:
     from b3n._transport import AsyncTransport, SyncTransport
@@ -398,7 +399,7 @@ class PriceBook:
                 response = _fetcher(transport, bound).request(
                     "GET", PRICING_PATH, credential="none", at_origin=True
                 )
-                body = response.json()
+                body = loads(response.content)
             except Exception:  # a relay without a price list, or too slow: catalog defaults
                 body = None
             return self._store(origin, body)
@@ -428,7 +429,7 @@ class PriceBook:
                 response = await _fetcher(transport, bound).request(
                     "GET", PRICING_PATH, credential="none", at_origin=True
                 )
-                body = response.json()
+                body = loads(response.content)
             except Exception:
                 body = None
             return self._store(origin, body)
