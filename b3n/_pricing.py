@@ -24,7 +24,6 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import threading
 import time
@@ -37,7 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from b3n._chat.types import Usage
 from b3n._errors import B3nRelayDataWarning
-from b3n._json import loads
+from b3n._json import finite, loads
 
 if TYPE_CHECKING:
     from b3n._transport import AsyncTransport, SyncTransport
@@ -198,10 +197,8 @@ def _price_value(value: Any, default: float) -> float | None:
     """A price field as a float (``default`` when absent or 0, as new-api means it); None when malformed."""
     if value is None or value == 0:
         return default
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    if not math.isfinite(number) or number < 0 or number > MAX_PRICE_VALUE:
+    number = None if isinstance(value, bool) else finite(value)  # never raises (10**400, "²", lists: None)
+    if number is None or number < 0 or number > MAX_PRICE_VALUE:
         return None
     return number
 

@@ -328,3 +328,32 @@ def test_structured_output_extraction_returns_json_or_b3n_error(value: Any, dept
 def test_deep_bodies_are_typed_errors_not_recursion_errors(depth: int) -> None:
     with pytest.raises(B3nError, match="deeper than"):
         _decoded("[" * depth + "]" * depth)
+
+
+PRICE_FIELDS = ["model_name", "model_ratio", "completion_ratio", "model_price", "quota_type", "cache_ratio",
+                "cache_creation_ratio"]
+
+
+@FUZZ
+@given(st.lists(st.dictionaries(st.sampled_from(PRICE_FIELDS), ODD_NUMBERS | VALUES, max_size=7)
+                .map(lambda row: {"model_name": "gpt-4o-mini", **row}), max_size=3),
+       VALUES | ODD_NUMBERS, DEPTHS)
+def test_price_lists_parse_or_are_refused_and_never_break_the_cost(rows: list[dict[str, Any]], group: Any,
+                                                                   depth: int) -> None:
+    import warnings
+
+    from b3n import Usage
+    from b3n._pricing import PriceTable
+
+    decoded = _only_b3n_errors(lambda: _decoded(_to_text(
+        {"success": True, "data": rows, "group_ratio": {"default": group}}, depth)))
+    if decoded is None:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = _only_b3n_errors(lambda: PriceTable.from_relay(decoded))
+        if table is None:
+            return
+        cost = _only_b3n_errors(lambda: table.cost("gpt-4o-mini", Usage(3, 2, 5)))
+    if cost is not None and cost.usd is not None:
+        assert math.isfinite(cost.usd) and cost.usd >= 0
