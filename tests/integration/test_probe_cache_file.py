@@ -84,7 +84,7 @@ def test_a_fifo_at_the_cache_path_never_blocks_a_call(
     assert len(seen) == 1 and "not a regular file" in str(seen[0].message)
 
 
-@pytest.mark.parametrize("poison", ["deep", "huge", "not_json", "array", "bad_entry"])
+@pytest.mark.parametrize("poison", ["deep", "huge", "not_json", "array", "bad_entry", "symlink"])
 def test_a_poisoned_cache_file_falls_back_to_probing_defaults(
     relay_servers: dict[str, Emulator], api_key: str, cache_dir: Path, poison: str
 ) -> None:
@@ -99,9 +99,14 @@ def test_a_poisoned_cache_file_falls_back_to_probing_defaults(
         text = json.dumps(good)[:-5] + "\x00\xff"
     elif poison == "array":
         text = json.dumps([good])
-    else:
+    elif poison == "bad_entry":
         text = json.dumps({url: {"families": "claude", "time": "yesterday"} for url in good})
-    path.write_text(text, encoding="utf-8", errors="surrogateescape")
+    else:  # a good file, but reached through a symlink someone planted at the cache path
+        target = path.with_name("elsewhere.json")
+        path.rename(target)
+        path.symlink_to(target)
+    if poison != "symlink":
+        path.write_text(text, encoding="utf-8", errors="surrogateescape")
     joke, seen, _ = _structured_call(emu, api_key)
     assert joke.punchline == "To keep an eye on the mouse."
     assert emu.count("chat") == 2  # the poisoned file is not used
