@@ -47,6 +47,80 @@ _ROLE_MAP = {
 }
 
 
+# ----------------------------------------------------------------------------- what callers pass
+
+#: LangChain message types whose text content converts to a LlamaIndex message of this role.
+_LANGCHAIN_ROLES = {"human": MessageRole.USER, "ai": MessageRole.ASSISTANT, "system": MessageRole.SYSTEM}
+
+
+def _foreign_text(obj: Any, where: str) -> tuple[MessageRole, str]:
+    """The role and text of another framework's message (a LangChain ``HumanMessage``, ...), or a typed refusal."""
+    name = f"{type(obj).__module__.split('.')[0]} {type(obj).__name__}"
+    kind = getattr(obj, "type", None)
+    content = getattr(obj, "content", None)
+    langchain = type(obj).__module__.startswith("langchain")
+    if langchain and kind in _LANGCHAIN_ROLES and not getattr(obj, "tool_calls", None):
+        if isinstance(content, list) and all(
+            isinstance(p, str) or (isinstance(p, dict) and p.get("type") == "text") for p in content
+        ):
+            content = "".join(p if isinstance(p, str) else str(p.get("text", "")) for p in content)
+        if isinstance(content, str):
+            return _LANGCHAIN_ROLES[kind], content
+        raise B3nInvalidRequestError(
+            f"{where} is a {name} with non-text content, which cannot be converted to LlamaIndex; build a "
+            "llama_index ChatMessage with blocks=[TextBlock(...), ImageBlock(...)] instead."
+        )
+    raise B3nInvalidRequestError(
+        f"{where} is a {name}, not a llama_index ChatMessage; build one with "
+        "ChatMessage(role='user', content='...') (LangChain human/ai/system messages with text are converted)."
+    )
+
+
+def as_chat_messages(messages: Any) -> list[ChatMessage]:
+    """``chat()``'s messages as LlamaIndex messages: LangChain text messages converted, anything else refused.
+
+    Example:
+        >>> from langchain_core.messages import HumanMessage
+        >>> as_chat_messages([HumanMessage("hi")])[0].role.value
+        'user'
+    """
+    if isinstance(messages, str | bytes | ChatMessage) or not isinstance(messages, Sequence | list | tuple):
+        raise B3nInvalidRequestError(
+            f"messages must be a list of llama_index ChatMessage, got {type(messages).__name__}; for one prompt "
+            "string use complete()."
+        )
+    out: list[ChatMessage] = []
+    for i, message in enumerate(messages):
+        if isinstance(message, ChatMessage):
+            out.append(message)
+        elif isinstance(message, dict):
+            try:
+                out.append(ChatMessage.model_validate(message))
+            except ValueError:
+                raise B3nInvalidRequestError(
+                    f"messages[{i}] is a dict that is not a chat message; give role= and content=."
+                ) from None
+        else:
+            role, text = _foreign_text(message, f"messages[{i}]")
+            out.append(ChatMessage(role=role, content=text))
+    return out
+
+
+def as_prompt(prompt: Any) -> str:
+    """``complete()``'s prompt as text: a LangChain human message gives its text; anything else but str is refused."""
+    if isinstance(prompt, str):
+        return prompt
+    if isinstance(prompt, ChatMessage):
+        role, text = prompt.role, prompt.content or ""
+    else:
+        role, text = _foreign_text(prompt, "the prompt")
+    if role != MessageRole.USER:
+        raise B3nInvalidRequestError(
+            f"the prompt is a {type(prompt).__name__}; complete() takes the prompt text (use chat() for a history)."
+        )
+    return text
+
+
 # ----------------------------------------------------------------------------- LlamaIndex -> wire
 
 

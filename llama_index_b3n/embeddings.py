@@ -35,9 +35,16 @@ from b3n._embeddings import (
     check_job_options,
 )
 from b3n._lazy import httpx
-from llama_index_b3n._base import B3nSettings
+from b3n._settings import known_argument_names
+from b3n._suggest import warn_unknown_model
+from llama_index_b3n._arguments import check_reuse_client, refuse_unknown, refuse_unsupported, take_alias
+from llama_index_b3n._base import HTTP_CLIENT_ARGS, B3nSettings
 
 dispatcher = get_dispatcher(__name__)
+
+
+def _known_arguments() -> frozenset[str]:
+    return known_argument_names(B3nEmbedding) | frozenset(HTTP_CLIENT_ARGS) | {"openai_api_key", "openai_api_base"}
 
 
 class B3nEmbedding(B3nSettings, BaseEmbedding):
@@ -104,13 +111,13 @@ class B3nEmbedding(B3nSettings, BaseEmbedding):
 
     def __init__(
         self,
-        model_name: str = DEFAULT_MODEL,
+        model_name: str | None = None,
         *,
         api_key: str | SecretStr | None = None,
         api_base: str | None = None,
         dimensions: int | None = None,
         embed_batch_size: int = DEFAULT_BATCH_SIZE,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_concurrency: int | None = None,
         timeout: float | None = 60.0,
         max_retries: int = 2,
         default_headers: dict[str, str] | None = None,
@@ -118,6 +125,16 @@ class B3nEmbedding(B3nSettings, BaseEmbedding):
         async_http_client: httpx.AsyncClient | None = None,
         **kwargs: Any,
     ) -> None:
+        named: dict[str, Any] = {"model_name": model_name, "api_base": api_base, **kwargs}
+        take_alias(named, "model", "model_name", "B3nEmbedding")
+        take_alias(named, "base_url", "api_base", "B3nEmbedding")
+        if max_concurrency is None:  # OpenAIEmbedding's num_workers: as many requests in flight
+            max_concurrency = named.get("num_workers") or DEFAULT_MAX_CONCURRENCY
+        refuse_unsupported(named, "B3nEmbedding")
+        check_reuse_client(named, "B3nEmbedding")
+        refuse_unknown(named, _known_arguments(), "B3nEmbedding")
+        model_name, api_base = named.pop("model_name") or DEFAULT_MODEL, named.pop("api_base")
+        kwargs = named
         fields: dict[str, Any] = {
             "model_name": model_name,
             "api_key": api_key,
@@ -134,6 +151,7 @@ class B3nEmbedding(B3nSettings, BaseEmbedding):
         super().__init__(**fields, **kwargs)
         check_job_options(self.embed_batch_size, self.max_batch_tokens, self.max_concurrency)
         check_dimensions(self.model_name, self.dimensions)
+        warn_unknown_model(self.model_name, "embedding")
 
     @classmethod
     def class_name(cls) -> str:

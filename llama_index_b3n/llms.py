@@ -16,8 +16,10 @@ Example (offline, against the bundled emulator):
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
-from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from llama_index.core.base.llms.generic_utils import (
@@ -53,9 +55,25 @@ from b3n._chat.types import ChatCompletion
 from b3n._errors import B3nConfigurationError, B3nStructuredOutputError
 from b3n._json import MAX_DEPTH, depth
 from b3n._lazy import httpx
-from b3n._settings import chat_request_options
-from llama_index_b3n._base import B3nChatOptions
-from llama_index_b3n._messages import StreamConverter, completion_to_response, messages_to_wire
+from b3n._settings import chat_request_options, known_argument_names
+from b3n._suggest import warn_unknown_model
+from llama_index_b3n._arguments import (
+    CALL_NAMED,
+    LLM_CAPABILITY_ARGS,
+    check_call_arguments,
+    check_reuse_client,
+    refuse_unknown,
+    refuse_unsupported,
+    take_alias,
+)
+from llama_index_b3n._base import HTTP_CLIENT_ARGS, B3nChatOptions
+from llama_index_b3n._messages import (
+    StreamConverter,
+    as_chat_messages,
+    as_prompt,
+    completion_to_response,
+    messages_to_wire,
+)
 
 if TYPE_CHECKING:
     from llama_index.core.program.utils import FlexibleModel
@@ -66,9 +84,91 @@ logger = logging.getLogger(__name__)
 
 Model = TypeVar("Model", bound=BaseModel)
 
-#: call parameters that become named arguments of the core's ``build_chat_request`` (the rest go in ``extra``).
-_REQUEST_ARGUMENTS = ("temperature", "max_tokens", "stop", "tools", "tool_choice", "parallel_tool_calls",
-                      "response_format")
+
+
+DEFAULT_MODEL = "gpt-4o-mini"
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def _takes_messages(method: Method) -> Method:
+    """Convert (or refuse, typed) another framework's messages before the call, its callbacks and any request."""
+    if inspect.iscoroutinefunction(method):
+        @functools.wraps(method)
+        async def acall(self: Any, messages: Any, **kwargs: Any) -> Any:
+            return await method(self, as_chat_messages(messages), **kwargs)
+
+        return cast(Method, acall)
+
+    @functools.wraps(method)
+    def call(self: Any, messages: Any, **kwargs: Any) -> Any:
+        return method(self, as_chat_messages(messages), **kwargs)
+
+    return cast(Method, call)
+
+
+def _takes_prompt(method: Method) -> Method:
+    """A prompt that is not text (a LangChain message, ...) is converted or refused before any request."""
+    if inspect.iscoroutinefunction(method):
+        @functools.wraps(method)
+        async def acall(self: Any, prompt: Any, formatted: bool = False, **kwargs: Any) -> Any:
+            return await method(self, as_prompt(prompt), formatted, **kwargs)
+
+        return cast(Method, acall)
+
+    @functools.wraps(method)
+    def call(self: Any, prompt: Any, formatted: bool = False, **kwargs: Any) -> Any:
+        return method(self, as_prompt(prompt), formatted, **kwargs)
+
+    return cast(Method, call)
+
+
+def _capability_overrides(named: dict[str, Any], capabilities: dict[str, Any] | None) -> dict[str, Any] | None:
+    """OpenAILike's ``context_window`` / ``is_function_calling_model`` / ... as catalog overrides."""
+    overrides = dict(capabilities or {})
+    for arg, capability in LLM_CAPABILITY_ARGS.items():
+        if arg not in named:
+            continue
+        value = named.pop(arg)
+        if value is None:
+            continue
+        if capability == "context_window" and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+            raise B3nConfigurationError(f"context_window must be a positive number of tokens, got {value!r}.")
+        if capability != "context_window" and not isinstance(value, bool):
+            raise B3nConfigurationError(f"{arg} must be True or False, got {value!r}.")
+        if capability in overrides and overrides[capability] != value:
+            raise B3nConfigurationError(
+                f"B3n: {arg}={value!r} disagrees with capabilities={{{capability!r}: {overrides[capability]!r}}}."
+            )
+        overrides[capability] = value
+    return overrides or capabilities
+
+
+def output_budget(info: ModelInfo) -> int:
+    """The tokens LlamaIndex keeps free for the answer when ``max_tokens`` is unset (``metadata.num_output``).
+
+    A quarter of the context window, at most the model's longest answer: a query engine on an 8k model
+    (gpt-4) then packs 6k tokens of context and leaves 2k for the answer, instead of reserving all 8k.
+
+    Example:
+        >>> from b3n._catalog import get_model_info
+        >>> output_budget(get_model_info("gpt-4")), output_budget(get_model_info("gpt-4o-mini"))
+        (2048, 16384)
+    """
+    return max(1, min(info.max_output_tokens, info.context_window // 4))
+
+
+def _is_output_tool(tools: Sequence[BaseTool]) -> bool:
+    """``tools`` is the one tool of a LlamaIndex structured-output program (its answer is the object itself)."""
+    if len(tools) != 1:
+        return False
+    fn = getattr(tools[0], "fn", None)
+    return bool(getattr(fn, "__qualname__", "").startswith("get_function_tool.")) and (
+        tools[0].metadata.fn_schema is not None
+    )
+
+
+def _known_arguments() -> frozenset[str]:
+    return known_argument_names(B3n) | frozenset(HTTP_CLIENT_ARGS) | {"openai_api_key", "openai_api_base"}
 
 
 class B3n(B3nChatOptions, FunctionCallingLLM):
@@ -117,7 +217,7 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
         2097152
     """
 
-    model: str = Field(default="gpt-4o-mini", description="The B3n model name, e.g. 'claude-3-5-sonnet-latest'.")
+    model: str = Field(default=DEFAULT_MODEL, description="The B3n model name, e.g. 'claude-3-5-sonnet-latest'.")
     temperature: float | None = Field(
         default=None, ge=0.0, le=2.0, description="Sampling temperature (unset: model default)."
     )
@@ -136,7 +236,7 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
 
     def __init__(
         self,
-        model: str = "gpt-4o-mini",
+        model: str | None = None,
         api_key: str | SecretStr | None = None,
         api_base: str | None = None,
         temperature: float | None = None,
@@ -155,6 +255,15 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
         pydantic_program_mode: PydanticProgramMode = PydanticProgramMode.DEFAULT,
         **kwargs: Any,
     ) -> None:
+        named: dict[str, Any] = {"model": model, "api_base": api_base, **kwargs}
+        take_alias(named, "model_name", "model", "B3n")
+        take_alias(named, "base_url", "api_base", "B3n")
+        model, api_base = named.pop("model") or DEFAULT_MODEL, named.pop("api_base")
+        capabilities = _capability_overrides(named, capabilities)
+        refuse_unsupported(named, "B3n")
+        check_reuse_client(named, "B3n")
+        refuse_unknown(named, _known_arguments(), "B3n")
+        kwargs = named
         super().__init__(
             model=model,
             api_key=api_key,
@@ -181,6 +290,7 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
                     f"additional_kwargs must not set {reserved!r}; use the {reserved!r} argument / method instead."
                 )
         self._model_info()  # validates `capabilities` now rather than at the first call
+        warn_unknown_model(self.model, "chat")
 
     @classmethod
     def class_name(cls) -> str:
@@ -213,7 +323,7 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
         info = self._model_info()
         return LLMMetadata(
             context_window=info.context_window,
-            num_output=self.max_tokens or info.max_output_tokens,
+            num_output=self.max_tokens or output_budget(info),
             is_chat_model=True,
             is_function_calling_model=info.tool_calling,
             model_name=self.model,
@@ -223,9 +333,10 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
     # ------------------------------------------------------------------ request building
 
     def _request(self, messages: Sequence[ChatMessage], stream: bool, kwargs: dict[str, Any]) -> ChatRequest:
+        check_call_arguments(kwargs)
         params = {**self.additional_kwargs, **kwargs} if self.additional_kwargs else dict(kwargs)
         model = params.pop("model", None) or self.model
-        named = {k: params.pop(k) for k in _REQUEST_ARGUMENTS if k in params}
+        named = {k: params.pop(k) for k in CALL_NAMED if k in params}
         named.setdefault("temperature", self.temperature)
         named.setdefault("max_tokens", self.max_tokens)
         named.update(chat_request_options(self, params))
@@ -255,6 +366,7 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
         return response
 
 
+    @_takes_messages
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """One reply. Usage, model and finish reason are in ``response.additional_kwargs``."""
@@ -264,6 +376,7 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
         request = self._request(messages, False, kwargs)
         return self._response(self.client.chat.send(request))
 
+    @_takes_messages
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         """Stream the reply: each response holds the whole message so far, ``delta`` the new text."""
@@ -280,6 +393,7 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
 
         return gen()
 
+    @_takes_messages
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         return await self._achat(messages, **kwargs)
@@ -288,6 +402,7 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
         request = self._request(messages, False, kwargs)
         return self._response(await self.async_client.chat.send(request))
 
+    @_takes_messages
     @llm_chat_callback()
     async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
         return await self._astream_chat(messages, **kwargs)
@@ -305,22 +420,32 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
 
     # ------------------------------------------------------------------ completion (served by chat)
 
+    def _completion_prompt(self, prompt: str, formatted: bool) -> str:
+        return prompt if formatted or self.completion_to_prompt is None else self.completion_to_prompt(prompt)
+
+    @_takes_prompt
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
+        """One reply to ``prompt`` (sent as a user message; ``completion_to_prompt`` applies unless ``formatted``)."""
+        return chat_to_completion_decorator(self._chat)(self._completion_prompt(prompt, formatted), **kwargs)
 
+    @_takes_prompt
     @llm_completion_callback()
     def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
+        prompt = self._completion_prompt(prompt, formatted)
         return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
 
+    @_takes_prompt
     @llm_completion_callback()
     async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
+        return await achat_to_completion_decorator(self._achat)(self._completion_prompt(prompt, formatted), **kwargs)
 
+    @_takes_prompt
     @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
+        prompt = self._completion_prompt(prompt, formatted)
         return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
 
     # ------------------------------------------------------------------ tools
@@ -352,6 +477,8 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
         if user_msg is not None:
             messages.append(user_msg)
         specs = self._tool_specs(tools, self.strict if strict is None else strict)
+        if tool_choice is None and _is_output_tool(tools):
+            tool_required = True  # a structured-output program: LlamaIndex's stream_call drops tool_required
         out: dict[str, Any] = {"messages": messages, **kwargs}
         if specs:
             out["tools"] = specs
@@ -362,6 +489,65 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
             # dropped by the core for models whose relay route rejects the field
             out["parallel_tool_calls"] = allow_parallel_tool_calls
         return out
+
+    def stream_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponseGen:
+        """Stream with ``tools`` bound; a structured-output program's stream that ends without its tool call raises."""
+        responses = super().stream_chat_with_tools(
+            tools, user_msg, chat_history, verbose, allow_parallel_tool_calls, tool_required, **kwargs
+        )
+        if not _is_output_tool(tools):
+            return responses
+
+        def checked() -> ChatResponseGen:
+            last = None
+            for last in responses:
+                yield last
+            self._require_tool_call(last, tools)
+
+        return checked()
+
+    async def astream_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponseAsyncGen:
+        """asyncio twin of :meth:`stream_chat_with_tools`."""
+        responses = await super().astream_chat_with_tools(
+            tools, user_msg, chat_history, verbose, allow_parallel_tool_calls, tool_required, **kwargs
+        )
+        if not _is_output_tool(tools):
+            return responses
+
+        async def checked() -> ChatResponseAsyncGen:
+            last = None
+            async for last in responses:
+                yield last
+            self._require_tool_call(last, tools)
+
+        return checked()
+
+    def _require_tool_call(self, response: ChatResponse | None, tools: Sequence[BaseTool]) -> None:
+        if response is None or not any(isinstance(b, ToolCallBlock) for b in response.message.blocks):
+            text = (response.message.content or "") if response is not None else ""
+            raise B3nStructuredOutputError(
+                f"Model {self.model!r} answered in text instead of filling {tools[0].metadata.name} "
+                f"(text: {text[:120]!r}), so there is no object to return. Retry, or use a model that follows "
+                "tool_choice (see B3n(...).model_info.tool_choice)."
+            )
 
     def _validate_chat_with_tools_response(
         self,
@@ -429,7 +615,8 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
 
     def _tool_kwargs(self, llm_kwargs: dict[str, Any] | None) -> dict[str, Any]:
         kwargs = dict(llm_kwargs or {})
-        if self._model_info().tool_calling:
+        function_program = self.pydantic_program_mode in (PydanticProgramMode.DEFAULT, PydanticProgramMode.FUNCTION)
+        if function_program and self._model_info().tool_calling:  # a text program binds no tool to force
             kwargs.setdefault("tool_choice", "required")
         return kwargs
 
@@ -489,9 +676,12 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
 
         messages = self._extend_messages(prompt.format_messages(**prompt_args))
         current: Any = None
-        for response in self.stream_chat(messages, **self._schema_kwargs(llm_kwargs, output_cls)):
-            current = process_streaming_content_incremental(response, output_cls, current)
+        last = None
+        for last in self.stream_chat(messages, **self._schema_kwargs(llm_kwargs, output_cls)):
+            current = process_streaming_content_incremental(last, output_cls, current)
             yield current
+        # the whole answer, checked: a prose answer raises rather than ending on an empty object
+        yield self._parse_structured(output_cls, last.message.content if last is not None else None)
 
     async def _structured_astream_call(
         self,
@@ -511,8 +701,10 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
 
         async def gen() -> AsyncGenerator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None]:
             current: Any = None
-            async for response in await self.astream_chat(messages, **kwargs):
-                current = process_streaming_content_incremental(response, output_cls, current)
+            last = None
+            async for last in await self.astream_chat(messages, **kwargs):
+                current = process_streaming_content_incremental(last, output_cls, current)
                 yield current
+            yield self._parse_structured(output_cls, last.message.content if last is not None else None)
 
         return gen()

@@ -67,8 +67,9 @@ def test_is_a_function_calling_llm_and_needs_no_key_or_io() -> None:
         ("gpt-4o-mini", 128_000, 16_384, True),
         ("claude-3-5-sonnet-latest", 200_000, 8_192, True),
         ("gemini-1.5-flash-latest", 1_048_576, 8_192, True),
-        ("o1-mini", 128_000, 65_536, False),
+        ("o1-mini", 128_000, 32_000, False),  # a quarter of the window is kept for the answer
         ("gpt-4-all", 128_000, 4_096, False),
+        ("gpt-4", 8_192, 2_048, True),
     ],
 )
 def test_metadata_comes_from_the_catalog(model: str, context_window: int, num_output: int, function_calling: bool) -> None:
