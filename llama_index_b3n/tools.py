@@ -14,6 +14,7 @@ Example (offline, against the bundled emulator):
 
 # No ``from __future__ import annotations``: LlamaIndex builds the tool schemas from the runtime
 # signatures (the Literal enums tell the model which sizes and voices exist).
+import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -43,6 +44,8 @@ class B3nToolSpec(SettingsClients[B3nSettings], BaseToolSpec):
         api_key: B3n key (default ``B3N_API_KEY``).
         api_base: relay URL (default ``B3N_BASE_URL``).
         output_dir: where images (when ``save_images``) and speech files go (default ``<tmp>/b3n``).
+            ``transcribe_audio`` may read the speech files this spec wrote there, so one agent can speak and
+            transcribe with both tools; other files there stay outside its reach unless under ``root_dir``.
         image_model: the image generation model.
         tts_model: the text-to-speech model.
         stt_model: the transcription model.
@@ -106,6 +109,8 @@ class B3nToolSpec(SettingsClients[B3nSettings], BaseToolSpec):
         self.voice = voice
         self.audio_format = audio_format
         self.audio_files = AllowedAudioFiles(root_dir, allowed_extensions)
+        #: the files text_to_speech wrote: transcribe_audio may read these too (and nothing else outside root_dir)
+        self._spoken: set[str] = set()
         build_speech_request("check", **self._speech_params(None))  # bad voice/format/model: fail now
 
     def __repr__(self) -> str:
@@ -161,7 +166,7 @@ class B3nToolSpec(SettingsClients[B3nSettings], BaseToolSpec):
         voice is one of alloy, echo, fable, onyx, nova, shimmer, ash, coral, sage.
         """
         path = self.client.audio.speech_to_file(_output_dir(self.output_dir), text, **self._speech_params(voice))
-        return str(path)
+        return self._remember(path)
 
     async def atext_to_speech(self, text: str, voice: Voice | None = None) -> str:
         """Convert text (at most 4096 characters) to spoken audio and return the path of the audio file.
@@ -171,7 +176,21 @@ class B3nToolSpec(SettingsClients[B3nSettings], BaseToolSpec):
         path = await self.async_client.audio.speech_to_file(
             _output_dir(self.output_dir), text, **self._speech_params(voice)
         )
+        return self._remember(path)
+
+    def _remember(self, path: str | Path) -> str:
+        self._spoken.add(os.path.realpath(path))
         return str(path)
+
+    def _read_audio(self, file_path: str) -> tuple[str, bytes]:
+        """The audio the tool may read: under ``root_dir``, or a file this spec's ``text_to_speech`` wrote."""
+        try:
+            real = os.path.realpath(os.path.expanduser(file_path))
+        except (TypeError, ValueError, OSError):
+            real = ""
+        if real in self._spoken:  # read with the same checks (regular file, no symlink), in its own folder
+            return AllowedAudioFiles(os.path.dirname(real), [os.path.splitext(real)[1]]).read(real)
+        return self.audio_files.read(file_path)
 
     def transcribe_audio(self, file_path: str, language: str | None = None) -> str:
         """Transcribe the speech in an audio file (mp3, wav, m4a, ogg, flac, webm; at most 25 MB) to text.
@@ -180,7 +199,7 @@ class B3nToolSpec(SettingsClients[B3nSettings], BaseToolSpec):
 
         language is an optional ISO-639-1 code such as en.
         """
-        name, data = self.audio_files.read(file_path)
+        name, data = self._read_audio(file_path)
         return self.client.audio.transcribe(data, filename=name, model=self.stt_model, language=language).text
 
     async def atranscribe_audio(self, file_path: str, language: str | None = None) -> str:
@@ -190,7 +209,7 @@ class B3nToolSpec(SettingsClients[B3nSettings], BaseToolSpec):
 
         language is an optional ISO-639-1 code such as en.
         """
-        name, data = self.audio_files.read(file_path)
+        name, data = self._read_audio(file_path)
         result = await self.async_client.audio.transcribe(data, filename=name, model=self.stt_model, language=language)
         return result.text
 

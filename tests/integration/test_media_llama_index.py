@@ -141,3 +141,56 @@ async def test_function_agent_calls_the_image_tool(spec: B3nToolSpec, base_url: 
     sent = emulator.last_request("images")
     assert sent is not None and "fox" in sent.json["prompt"]
     assert url in str(response)
+
+
+@pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20")
+@pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211")
+async def test_one_agent_speaks_then_transcribes_with_the_default_folders(
+    base_url: str, api_key: str, emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llama_index.core.agent.workflow import FunctionAgent, ToolCallResult
+    from llama_index.core.memory import ChatMemoryBuffer
+
+    from b3n.testing import ToolCall
+    from llama_index_b3n import B3n
+
+    monkeypatch.chdir(tmp_path)  # root_dir defaults to the working directory; speech goes to the default folder
+    spec = B3nToolSpec(api_key=api_key, api_base=base_url)
+    agent = FunctionAgent(tools=spec.to_tool_list(), llm=B3n(model="gpt-4o-mini", api_key=api_key, api_base=base_url))
+    memory = ChatMemoryBuffer.from_defaults()
+
+    async def turn(task: str) -> list[ToolCallResult]:
+        handler = agent.run(task, memory=memory)
+        results = [e async for e in handler.stream_events() if isinstance(e, ToolCallResult)]
+        await handler
+        return results
+
+    emulator.script(ToolCall("text_to_speech", {"text": "naïve café, ready."}), "Said it.")
+    spoke = await turn("Use the text_to_speech tool to say 'naïve café, ready.'")
+    assert [r.tool_name for r in spoke] == ["text_to_speech"] and not spoke[0].tool_output.is_error
+    spoken = str(spoke[0].tool_output.raw_output)
+    assert not Path(spoken).is_relative_to(tmp_path)  # outside root_dir: readable because the spec wrote it
+    emulator.script(ToolCall("transcribe_audio", {"file_path": spoken}), "It says: naïve café, ready.")
+    heard = await turn("Now transcribe that audio file with the transcribe_audio tool.")
+    assert [r.tool_name for r in heard] == ["transcribe_audio"]
+    assert not heard[0].tool_output.is_error, heard[0].tool_output.content
+    assert "naïve café, ready." in str(heard[0].tool_output.raw_output)
+    assert emulator.count("speech") == 1 and emulator.count("transcriptions") == 1
+
+
+def test_the_speech_folder_does_not_widen_what_transcription_reads(
+    base_url: str, api_key: str, emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path.parent / f"{tmp_path.name}-speech"
+    spec = B3nToolSpec(api_key=api_key, api_base=base_url, output_dir=out)
+    spoken = Path(spec.text_to_speech(TEXT))
+    planted = spoken.with_name("planted.mp3")  # another file in the same folder, not written by the tool
+    planted.write_bytes(spoken.read_bytes())
+    link = spoken.with_name("link.mp3")
+    link.symlink_to(planted)
+    assert spec.transcribe_audio(str(spoken)) == TEXT
+    for path in (planted, link, out / ".." / out.name / "planted.mp3"):
+        with pytest.raises(B3nInvalidRequestError, match="Refused"):
+            spec.transcribe_audio(str(path))
+    assert emulator.count("transcriptions") == 1
