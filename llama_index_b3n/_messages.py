@@ -202,8 +202,12 @@ def message_to_wire(message: ChatMessage, index: int = 0) -> dict[str, Any]:
             # models without prompt caching)
             if parts is None:
                 parts = [text_part(t) for t in texts]
-            if parts:
-                parts[-1]["cache_control"] = block.cache_control.model_dump(exclude_none=True)
+            if not parts:
+                raise B3nInvalidRequestError(
+                    f"messages[{index}] starts with a CachePoint, which marks the blocks before it in the same "
+                    "message; put it after the TextBlock / ImageBlock to cache."
+                )
+            parts[-1]["cache_control"] = block.cache_control.model_dump(exclude_none=True)
         elif isinstance(block, ThinkingBlock):
             continue  # model-side reasoning: nothing to send back over chat completions
         else:

@@ -401,3 +401,29 @@ def test_one_client_per_config_and_shared_pools(make_llm: Callable[..., B3n]) ->
     assert b.client.transport.client is client.transport.client  # one pool per process
     a.timeout = 5.0  # a config change builds a new client
     assert a.client is not client and a.client.config.timeout == 5.0
+
+
+def _cache_point() -> Any:
+    from llama_index.core.llms import CacheControl, CachePoint
+
+    return CachePoint(cache_control=CacheControl(type="ephemeral"))
+
+
+def test_cache_point_marks_the_block_right_before_it(make_llm: Callable[..., B3n], emulator: Emulator) -> None:
+    llm = make_llm(CLAUDE)
+    system = ChatMessage(role="system", blocks=[TextBlock(text="Rules: " + "be brief. " * 200), _cache_point(),
+                                                TextBlock(text="Today is Monday.")])
+    user = ChatMessage(role="user", blocks=[ImageBlock(image=PNG, image_mimetype="image/png"), _cache_point(),
+                                            TextBlock(text="say 1"), TextBlock(text="ünïcode tail"), _cache_point()])
+    llm.chat([system, user])
+    sent = emulator.last_request("chat").json["messages"]  # type: ignore[union-attr]
+    marks = [[("cache_control" in part) for part in message["content"]] for message in sent]
+    assert marks == [[True, False], [True, False, True]]
+    assert sent[1]["content"][2]["text"] == "ünïcode tail"
+
+
+def test_cache_point_with_nothing_before_it_is_refused(make_llm: Callable[..., B3n], emulator: Emulator) -> None:
+    llm = make_llm(CLAUDE)
+    with pytest.raises(B3nInvalidRequestError, match="starts with a CachePoint"):
+        llm.chat([ChatMessage(role="user", blocks=[_cache_point(), TextBlock(text="say 1")])])
+    assert emulator.count("chat") == 0
