@@ -37,6 +37,11 @@ class ModelInfo:
     max_output_tokens: int = 4_096
     text_inputs: bool = True
     image_inputs: bool = False
+    #: the relay forwards PDF ``file`` content parts to this model (OpenAI channels pass the body through;
+    #: the Claude and Gemini adaptors of one-api / new-api translate only text and image parts).
+    pdf_inputs: bool = False
+    #: the relay forwards ``input_audio`` content parts (OpenAI's audio-preview chat models only).
+    audio_inputs: bool = False
     tool_calling: bool = False
     #: the model may return several tool calls in one turn.
     parallel_tool_calls: bool = False
@@ -97,7 +102,7 @@ class ModelInfo:
 def _gpt(name: str, ctx: int, out: int, *, vision: bool, tools: bool = True, parallel: bool = True,
          json_mode: bool = True, json_schema: bool = False, notes: str = "") -> ModelInfo:
     return ModelInfo(
-        name=name, vendor="openai", context_window=ctx, max_output_tokens=out, image_inputs=vision,
+        name=name, vendor="openai", context_window=ctx, max_output_tokens=out, image_inputs=vision, pdf_inputs=vision,
         tool_calling=tools, parallel_tool_calls=tools and parallel, parallel_tool_calls_param=tools and parallel,
         tool_choice=tools, json_mode=json_mode, json_schema=json_schema, logprobs=True, multiple_choices=True,
         notes=notes,
@@ -108,7 +113,7 @@ def _reasoner(name: str, ctx: int, out: int, *, vision: bool, notes: str = "") -
     """Current OpenAI reasoning models (o1, o3, o4-mini, gpt-5): tools, streaming, structured outputs,
     ``reasoning_effort``, ``max_completion_tokens``; no temperature, no stop sequences, no logprobs."""
     return ModelInfo(
-        name=name, vendor="openai", context_window=ctx, max_output_tokens=out, image_inputs=vision,
+        name=name, vendor="openai", context_window=ctx, max_output_tokens=out, image_inputs=vision, pdf_inputs=vision,
         tool_calling=True, parallel_tool_calls=True, parallel_tool_calls_param=True, tool_choice=True,
         json_mode=True, json_schema=True, temperature=False, stop=False, reasoning=True, reasoning_effort=True,
         max_tokens_param="max_completion_tokens", multiple_choices=True,
@@ -246,6 +251,9 @@ def _family_default(name: str) -> ModelInfo:
     if low.endswith("-transcribe"):
         return dataclasses.replace(_media(name, "stt"), known=False, source="family rule: *-transcribe",
                                    notes="not in the catalog; family defaults")
+    if low.startswith(("gpt-4o-audio", "gpt-4o-mini-audio")):
+        return dataclasses.replace(_gpt(name, 128_000, 16_384, vision=False), audio_inputs=True, known=False,
+                                   source="family rule: gpt-4o*-audio*", notes="not in the catalog; family defaults")
     if low.endswith("-all") or "gpts" in low:
         return dataclasses.replace(_reverse(name, "reverse model (not in the catalog)"), known=False,
                                    source="family rule: reverse", notes="not in the catalog; family defaults")

@@ -14,13 +14,16 @@ Example:
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from typing import Any
 
 from llama_index.core.base.llms.types import (
+    AudioBlock,
     CachePoint,
     ChatMessage,
     ChatResponse,
+    DocumentBlock,
     ImageBlock,
     LogProb,
     MessageRole,
@@ -142,6 +145,42 @@ def _image_part(block: ImageBlock, index: int) -> dict[str, Any]:
     return image_data_part(data.decode("ascii"), mime, detail)
 
 
+def _document_part(block: DocumentBlock, index: int) -> dict[str, Any]:
+    """A PDF as an OpenAI ``file`` part (the core refuses it for models the relay does not give files to)."""
+    try:
+        data = block.resolve_document().read()
+    except (OSError, ValueError) as exc:
+        raise B3nInvalidRequestError(
+            f"messages[{index}] has a DocumentBlock that cannot be read ({exc}); pass data=, path= or url=."
+        ) from None
+    mime = block.document_mimetype or "application/pdf"
+    if mime != "application/pdf":
+        raise B3nInvalidRequestError(
+            f"messages[{index}] has a {mime} DocumentBlock; chat models take PDF files only. Send its text "
+            "as a TextBlock instead."
+        )
+    encoded = base64.b64encode(data).decode("ascii")
+    return {"type": "file", "file": {"filename": block.title or "document.pdf",
+                                     "file_data": f"data:application/pdf;base64,{encoded}"}}
+
+
+def _audio_part(block: AudioBlock, index: int) -> dict[str, Any]:
+    """Audio as an OpenAI ``input_audio`` part (wav or mp3; the core refuses it for models without audio input)."""
+    fmt = (block.format or "").lower().lstrip(".")
+    if fmt not in ("wav", "mp3"):
+        raise B3nInvalidRequestError(
+            f"messages[{index}] has an AudioBlock of format {block.format!r}; chat audio input takes wav or mp3 "
+            "(set AudioBlock(format='wav'))."
+        )
+    try:
+        data = block.resolve_audio(as_base64=True).read()
+    except (OSError, ValueError) as exc:
+        raise B3nInvalidRequestError(
+            f"messages[{index}] has an AudioBlock that cannot be read ({exc}); pass audio=, path= or url=."
+        ) from None
+    return {"type": "input_audio", "input_audio": {"data": data.decode("ascii"), "format": fmt}}
+
+
 def _wire_dicts(raw: Any) -> list[dict[str, Any]]:
     """``additional_kwargs["tool_calls"]``: OpenAI-format dicts (ours) or SDK objects (other integrations)."""
     out = []
@@ -197,6 +236,15 @@ def message_to_wire(message: ChatMessage, index: int = 0) -> dict[str, Any]:
             if parts is None:
                 parts = [text_part(t) for t in texts]
             parts.append(_image_part(block, index))
+        elif isinstance(block, DocumentBlock | AudioBlock):
+            if role != "user":
+                raise B3nInvalidRequestError(
+                    f"messages[{index}] ({role}) holds a {type(block).__name__}; only user messages can carry files."
+                )
+            if parts is None:
+                parts = [text_part(t) for t in texts]
+            is_document = isinstance(block, DocumentBlock)
+            parts.append(_document_part(block, index) if is_document else _audio_part(block, index))
         elif isinstance(block, CachePoint):
             # Claude prompt caching: the marker applies to everything before it (the core drops it for
             # models without prompt caching)
@@ -213,7 +261,8 @@ def message_to_wire(message: ChatMessage, index: int = 0) -> dict[str, Any]:
         else:
             raise B3nInvalidRequestError(
                 f"messages[{index}] holds a {type(block).__name__}, which B3n chat does not accept; "
-                "use TextBlock, ImageBlock (user messages) or ToolCallBlock (assistant messages)."
+                "use TextBlock, ImageBlock / DocumentBlock / AudioBlock (user messages) or ToolCallBlock (assistant "
+                "messages)."
             )
     out: dict[str, Any] = {"role": role, "content": parts if parts is not None else "\n".join(texts)}
     kwargs = message.additional_kwargs

@@ -210,6 +210,16 @@ def _clean_content(content: Any, index: int, info: ModelInfo) -> Any:
                 f"Model {info.name!r} does not take image inputs. Use a vision model such as gpt-4o-mini, "
                 "claude-3-5-sonnet-latest or gemini-1.5-flash-latest."
             )
+        elif kind == "file" and not info.pdf_inputs:
+            raise B3nInvalidRequestError(
+                f"Model {info.name!r} does not take PDF (file) inputs through the relay. Use an OpenAI vision model "
+                "such as gpt-4o-mini, or send the document's text instead."
+            )
+        elif kind == "input_audio" and not info.audio_inputs:
+            raise B3nInvalidRequestError(
+                f"Model {info.name!r} does not take audio inputs through the relay. Use gpt-4o-audio-preview, or "
+                "transcribe the audio first (client.audio.transcribe)."
+            )
         parts.append(dict(part))
     return parts
 

@@ -427,3 +427,61 @@ def test_cache_point_with_nothing_before_it_is_refused(make_llm: Callable[..., B
     with pytest.raises(B3nInvalidRequestError, match="starts with a CachePoint"):
         llm.chat([ChatMessage(role="user", blocks=[_cache_point(), TextBlock(text="say 1")])])
     assert emulator.count("chat") == 0
+
+
+def _wav() -> bytes:
+    import io
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\0\0" * 800)
+    return buffer.getvalue()
+
+
+PDF = b"%PDF-1.4\n% naive cafe\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+@pytest.mark.parametrize(
+    ("model", "pdf", "audio"),
+    [(GPT, True, False), ("gpt-4o-audio-preview", False, True), ("gpt-4", False, False), (CLAUDE, False, False),
+     (GEMINI, False, False)],
+)
+def test_documents_and_audio_are_sent_where_the_relay_forwards_them(
+    make_llm: Callable[..., B3n], emulator: Emulator, model: str, pdf: bool, audio: bool
+) -> None:
+    from llama_index.core.base.llms.types import AudioBlock, DocumentBlock
+
+    llm = make_llm(model)
+    assert (llm.model_info.pdf_inputs, llm.model_info.audio_inputs) == (pdf, audio)  # what metadata says
+    cases = [(DocumentBlock(data=PDF, title="café menu.pdf"), pdf, "file"),
+             (AudioBlock(audio=_wav(), format="wav"), audio, "input_audio")]
+    for block, sent, kind in cases:
+        emulator.reset()
+        message = ChatMessage(role="user", blocks=[TextBlock(text="What is in this file?"), block])
+        if not sent:
+            with pytest.raises(B3nInvalidRequestError, match="does not take"):
+                llm.chat([message])
+            assert emulator.count("chat") == 0
+            continue
+        assert llm.chat([message]).message.content
+        part = emulator.last_request("chat").json["messages"][0]["content"][1]  # type: ignore[index]
+        assert part["type"] == kind
+        if kind == "file":
+            assert part["file"]["filename"] == "café menu.pdf"
+            assert base64.b64decode(part["file"]["file_data"].split(",", 1)[1]) == PDF
+        else:
+            assert part["input_audio"]["format"] == "wav"
+            assert base64.b64decode(part["input_audio"]["data"]) == _wav()
+
+
+def test_a_document_that_is_not_a_pdf_is_refused(make_llm: Callable[..., B3n], emulator: Emulator) -> None:
+    from llama_index.core.base.llms.types import DocumentBlock
+
+    block = DocumentBlock(data=b"plain words", document_mimetype="text/plain")
+    with pytest.raises(B3nInvalidRequestError, match="PDF files only"):
+        make_llm(GPT).chat([ChatMessage(role="user", blocks=[block])])
+    assert emulator.count("chat") == 0

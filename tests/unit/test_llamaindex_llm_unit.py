@@ -221,7 +221,9 @@ def test_image_blocks_become_image_url_parts(tmp_path: Path) -> None:
 
 def test_unsupported_blocks_and_misplaced_images_are_refused() -> None:
     with pytest.raises(B3nInvalidRequestError, match="AudioBlock"):
-        message_to_wire(ChatMessage(role="user", blocks=[AudioBlock(audio=b"RIFF....", format="wav")]))
+        message_to_wire(ChatMessage(role="assistant", blocks=[AudioBlock(audio=b"RIFF....", format="wav")]))
+    with pytest.raises(B3nInvalidRequestError, match="wav or mp3"):
+        message_to_wire(ChatMessage(role="user", blocks=[AudioBlock(audio=b"OggS....", format="ogg")]))
     with pytest.raises(B3nInvalidRequestError, match="only user messages"):
         message_to_wire(ChatMessage(role="assistant", blocks=[ImageBlock(url="https://example.com/a.png")]))
 
