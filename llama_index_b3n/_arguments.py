@@ -45,6 +45,11 @@ _NO_EQUIVALENT: dict[str, tuple[Any, str]] = {
 }
 
 
+#: the other framework's names each class takes and maps (offered by "did you mean" when one is misspelt).
+LLM_MAPPED_NAMES = frozenset({"model_name", "base_url", "reuse_client", *LLM_CAPABILITY_ARGS})
+EMBEDDING_MAPPED_NAMES = frozenset({"model", "base_url", "reuse_client"})
+
+
 def _neutral(name: str, value: Any) -> bool:
     neutral = _NO_EQUIVALENT[name][0]
     if value is None or (isinstance(value, str) and not value):
@@ -81,12 +86,13 @@ def check_reuse_client(data: dict[str, Any], where: str) -> None:
         )
 
 
-def refuse_unknown(data: Mapping[str, Any], known: Iterable[str], where: str) -> None:
-    """Refuse the first argument that is not in ``known``, naming it and the closest valid name."""
+def refuse_unknown(data: Mapping[str, Any], known: Iterable[str], where: str, mapped: Iterable[str] = ()) -> None:
+    """Refuse the first argument that is not in ``known``, naming it and the closest valid (or mapped) name."""
     valid = set(known)
     for name in data:
         if name not in valid:
-            raise B3nConfigurationError(f"{where} got an unknown argument {name!r}.{did_you_mean(name, valid)}")
+            hint = did_you_mean(name, valid | set(mapped))
+            raise B3nConfigurationError(f"{where} got an unknown argument {name!r}.{hint}")
 
 
 # ----------------------------------------------------------------------------- per call
@@ -130,6 +136,14 @@ def check_call_arguments(kwargs: Mapping[str, Any], where: str = "B3n.chat()") -
 
 
 __all__ = [
-    "CALL_ARGUMENTS", "CALL_NAMED", "LLM_CAPABILITY_ARGS", "check_call_arguments", "check_reuse_client",
-    "refuse_unknown", "refuse_unsupported", "take_alias",
+    "CALL_ARGUMENTS",
+    "CALL_NAMED",
+    "EMBEDDING_MAPPED_NAMES",
+    "LLM_CAPABILITY_ARGS",
+    "LLM_MAPPED_NAMES",
+    "check_call_arguments",
+    "check_reuse_client",
+    "refuse_unknown",
+    "refuse_unsupported",
+    "take_alias",
 ]

@@ -243,8 +243,10 @@ def message_to_wire(message: ChatMessage, index: int = 0) -> dict[str, Any]:
                 )
             if parts is None:
                 parts = [text_part(t) for t in texts]
-            is_document = isinstance(block, DocumentBlock)
-            parts.append(_document_part(block, index) if is_document else _audio_part(block, index))
+            if isinstance(block, DocumentBlock):
+                parts.append(_document_part(block, index))
+            else:
+                parts.append(_audio_part(block, index))
         elif isinstance(block, CachePoint):
             # Claude prompt caching: the marker applies to everything before it (the core drops it for
             # models without prompt caching)

@@ -37,7 +37,13 @@ from b3n._embeddings import (
 from b3n._lazy import httpx
 from b3n._settings import known_argument_names
 from b3n._suggest import warn_unknown_model
-from llama_index_b3n._arguments import check_reuse_client, refuse_unknown, refuse_unsupported, take_alias
+from llama_index_b3n._arguments import (
+    EMBEDDING_MAPPED_NAMES,
+    check_reuse_client,
+    refuse_unknown,
+    refuse_unsupported,
+    take_alias,
+)
 from llama_index_b3n._base import HTTP_CLIENT_ARGS, B3nSettings
 
 dispatcher = get_dispatcher(__name__)
@@ -132,7 +138,7 @@ class B3nEmbedding(B3nSettings, BaseEmbedding):
             max_concurrency = named.get("num_workers") or DEFAULT_MAX_CONCURRENCY
         refuse_unsupported(named, "B3nEmbedding")
         check_reuse_client(named, "B3nEmbedding")
-        refuse_unknown(named, _known_arguments(), "B3nEmbedding")
+        refuse_unknown(named, _known_arguments(), "B3nEmbedding", EMBEDDING_MAPPED_NAMES)
         model_name, api_base = named.pop("model_name") or DEFAULT_MODEL, named.pop("api_base")
         kwargs = named
         fields: dict[str, Any] = {

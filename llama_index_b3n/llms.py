@@ -60,6 +60,7 @@ from b3n._suggest import warn_unknown_model
 from llama_index_b3n._arguments import (
     CALL_NAMED,
     LLM_CAPABILITY_ARGS,
+    LLM_MAPPED_NAMES,
     check_call_arguments,
     check_reuse_client,
     refuse_unknown,
@@ -262,7 +263,7 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
         capabilities = _capability_overrides(named, capabilities)
         refuse_unsupported(named, "B3n")
         check_reuse_client(named, "B3n")
-        refuse_unknown(named, _known_arguments(), "B3n")
+        refuse_unknown(named, _known_arguments(), "B3n", LLM_MAPPED_NAMES)
         kwargs = named
         super().__init__(
             model=model,
