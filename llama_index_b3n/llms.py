@@ -337,6 +337,8 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
         check_call_arguments(kwargs)
         params = {**self.additional_kwargs, **kwargs} if self.additional_kwargs else dict(kwargs)
         model = params.pop("model", None) or self.model
+        if model != self.model:
+            warn_unknown_model(model, "chat")
         named = {k: params.pop(k) for k in CALL_NAMED if k in params}
         named.setdefault("temperature", self.temperature)
         named.setdefault("max_tokens", self.max_tokens)

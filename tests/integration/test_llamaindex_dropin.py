@@ -116,8 +116,13 @@ class Upper:
 
 
 def _constructor_args(cls: type[Any]) -> set[str]:
-    params = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs", "args"}
-    return params | set(cls.model_fields)
+    """Constructor parameters, pydantic fields and every alias of them."""
+    names = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs", "args"}
+    for name, info in cls.model_fields.items():
+        names.add(name)
+        aliases = [info.alias, info.validation_alias, *getattr(info.validation_alias, "choices", [])]
+        names.update(a for a in aliases if isinstance(a, str))
+    return names
 
 
 #: what the anchors take, read from the installed packages.
