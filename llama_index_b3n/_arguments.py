@@ -95,6 +95,27 @@ def refuse_unknown(data: Mapping[str, Any], known: Iterable[str], where: str, ma
             raise B3nConfigurationError(f"{where} got an unknown argument {name!r}.{hint}")
 
 
+def capability_overrides(named: dict[str, Any], capabilities: dict[str, Any] | None) -> dict[str, Any] | None:
+    """OpenAILike's ``context_window`` / ``is_function_calling_model`` / ... as catalog overrides."""
+    overrides = dict(capabilities or {})
+    for arg, capability in LLM_CAPABILITY_ARGS.items():
+        if arg not in named:
+            continue
+        value = named.pop(arg)
+        if value is None:
+            continue
+        if capability == "context_window" and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+            raise B3nConfigurationError(f"context_window must be a positive number of tokens, got {value!r}.")
+        if capability != "context_window" and not isinstance(value, bool):
+            raise B3nConfigurationError(f"{arg} must be True or False, got {value!r}.")
+        if capability in overrides and overrides[capability] != value:
+            raise B3nConfigurationError(
+                f"B3n: {arg}={value!r} disagrees with capabilities={{{capability!r}: {overrides[capability]!r}}}."
+            )
+        overrides[capability] = value
+    return overrides or capabilities
+
+
 # ----------------------------------------------------------------------------- per call
 
 #: per-call arguments that become named arguments of the core's request builder.
@@ -141,6 +162,7 @@ __all__ = [
     "EMBEDDING_MAPPED_NAMES",
     "LLM_CAPABILITY_ARGS",
     "LLM_MAPPED_NAMES",
+    "capability_overrides",
     "check_call_arguments",
     "check_reuse_client",
     "refuse_unknown",

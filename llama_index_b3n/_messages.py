@@ -15,8 +15,10 @@ Example:
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
-from typing import Any
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
 
 from llama_index.core.base.llms.types import (
     AudioBlock,
@@ -122,6 +124,41 @@ def as_prompt(prompt: Any) -> str:
             f"the prompt is a {type(prompt).__name__}; complete() takes the prompt text (use chat() for a history)."
         )
     return text
+
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def takes_messages(method: Method) -> Method:
+    """Convert (or refuse, typed) another framework's messages before the call, its callbacks and any request."""
+    if inspect.iscoroutinefunction(method):
+        @functools.wraps(method)
+        async def acall(self: Any, messages: Any, **kwargs: Any) -> Any:
+            return await method(self, as_chat_messages(messages), **kwargs)
+
+        return cast(Method, acall)
+
+    @functools.wraps(method)
+    def call(self: Any, messages: Any, **kwargs: Any) -> Any:
+        return method(self, as_chat_messages(messages), **kwargs)
+
+    return cast(Method, call)
+
+
+def takes_prompt(method: Method) -> Method:
+    """A prompt that is not text (a LangChain message, ...) is converted or refused before any request."""
+    if inspect.iscoroutinefunction(method):
+        @functools.wraps(method)
+        async def acall(self: Any, prompt: Any, formatted: bool = False, **kwargs: Any) -> Any:
+            return await method(self, as_prompt(prompt), formatted, **kwargs)
+
+        return cast(Method, acall)
+
+    @functools.wraps(method)
+    def call(self: Any, prompt: Any, formatted: bool = False, **kwargs: Any) -> Any:
+        return method(self, as_prompt(prompt), formatted, **kwargs)
+
+    return cast(Method, call)
 
 
 # ----------------------------------------------------------------------------- LlamaIndex -> wire

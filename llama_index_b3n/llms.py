@@ -16,10 +16,8 @@ Example (offline, against the bundled emulator):
 
 from __future__ import annotations
 
-import functools
-import inspect
 import logging
-from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from llama_index.core.base.llms.generic_utils import (
@@ -59,8 +57,8 @@ from b3n._settings import chat_request_options, known_argument_names
 from b3n._suggest import warn_unknown_model
 from llama_index_b3n._arguments import (
     CALL_NAMED,
-    LLM_CAPABILITY_ARGS,
     LLM_MAPPED_NAMES,
+    capability_overrides,
     check_call_arguments,
     check_reuse_client,
     refuse_unknown,
@@ -70,10 +68,10 @@ from llama_index_b3n._arguments import (
 from llama_index_b3n._base import HTTP_CLIENT_ARGS, B3nChatOptions
 from llama_index_b3n._messages import (
     StreamConverter,
-    as_chat_messages,
-    as_prompt,
     completion_to_response,
     messages_to_wire,
+    takes_messages,
+    takes_prompt,
 )
 
 if TYPE_CHECKING:
@@ -85,63 +83,7 @@ logger = logging.getLogger(__name__)
 
 Model = TypeVar("Model", bound=BaseModel)
 
-
-
 DEFAULT_MODEL = "gpt-4o-mini"
-Method = TypeVar("Method", bound=Callable[..., Any])
-
-
-def _takes_messages(method: Method) -> Method:
-    """Convert (or refuse, typed) another framework's messages before the call, its callbacks and any request."""
-    if inspect.iscoroutinefunction(method):
-        @functools.wraps(method)
-        async def acall(self: Any, messages: Any, **kwargs: Any) -> Any:
-            return await method(self, as_chat_messages(messages), **kwargs)
-
-        return cast(Method, acall)
-
-    @functools.wraps(method)
-    def call(self: Any, messages: Any, **kwargs: Any) -> Any:
-        return method(self, as_chat_messages(messages), **kwargs)
-
-    return cast(Method, call)
-
-
-def _takes_prompt(method: Method) -> Method:
-    """A prompt that is not text (a LangChain message, ...) is converted or refused before any request."""
-    if inspect.iscoroutinefunction(method):
-        @functools.wraps(method)
-        async def acall(self: Any, prompt: Any, formatted: bool = False, **kwargs: Any) -> Any:
-            return await method(self, as_prompt(prompt), formatted, **kwargs)
-
-        return cast(Method, acall)
-
-    @functools.wraps(method)
-    def call(self: Any, prompt: Any, formatted: bool = False, **kwargs: Any) -> Any:
-        return method(self, as_prompt(prompt), formatted, **kwargs)
-
-    return cast(Method, call)
-
-
-def _capability_overrides(named: dict[str, Any], capabilities: dict[str, Any] | None) -> dict[str, Any] | None:
-    """OpenAILike's ``context_window`` / ``is_function_calling_model`` / ... as catalog overrides."""
-    overrides = dict(capabilities or {})
-    for arg, capability in LLM_CAPABILITY_ARGS.items():
-        if arg not in named:
-            continue
-        value = named.pop(arg)
-        if value is None:
-            continue
-        if capability == "context_window" and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
-            raise B3nConfigurationError(f"context_window must be a positive number of tokens, got {value!r}.")
-        if capability != "context_window" and not isinstance(value, bool):
-            raise B3nConfigurationError(f"{arg} must be True or False, got {value!r}.")
-        if capability in overrides and overrides[capability] != value:
-            raise B3nConfigurationError(
-                f"B3n: {arg}={value!r} disagrees with capabilities={{{capability!r}: {overrides[capability]!r}}}."
-            )
-        overrides[capability] = value
-    return overrides or capabilities
 
 
 def output_budget(info: ModelInfo) -> int:
@@ -260,7 +202,7 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
         take_alias(named, "model_name", "model", "B3n")
         take_alias(named, "base_url", "api_base", "B3n")
         model, api_base = named.pop("model") or DEFAULT_MODEL, named.pop("api_base")
-        capabilities = _capability_overrides(named, capabilities)
+        capabilities = capability_overrides(named, capabilities)
         refuse_unsupported(named, "B3n")
         check_reuse_client(named, "B3n")
         refuse_unknown(named, _known_arguments(), "B3n", LLM_MAPPED_NAMES)
@@ -369,7 +311,7 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
         return response
 
 
-    @_takes_messages
+    @takes_messages
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """One reply. Usage, model and finish reason are in ``response.additional_kwargs``."""
@@ -379,7 +321,7 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
         request = self._request(messages, False, kwargs)
         return self._response(self.client.chat.send(request))
 
-    @_takes_messages
+    @takes_messages
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         """Stream the reply: each response holds the whole message so far, ``delta`` the new text."""
@@ -396,7 +338,7 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
 
         return gen()
 
-    @_takes_messages
+    @takes_messages
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         return await self._achat(messages, **kwargs)
@@ -405,7 +347,7 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
         request = self._request(messages, False, kwargs)
         return self._response(await self.async_client.chat.send(request))
 
-    @_takes_messages
+    @takes_messages
     @llm_chat_callback()
     async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
         return await self._astream_chat(messages, **kwargs)
@@ -426,24 +368,24 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
     def _completion_prompt(self, prompt: str, formatted: bool) -> str:
         return prompt if formatted or self.completion_to_prompt is None else self.completion_to_prompt(prompt)
 
-    @_takes_prompt
+    @takes_prompt
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         """One reply to ``prompt`` (sent as a user message; ``completion_to_prompt`` applies unless ``formatted``)."""
         return chat_to_completion_decorator(self._chat)(self._completion_prompt(prompt, formatted), **kwargs)
 
-    @_takes_prompt
+    @takes_prompt
     @llm_completion_callback()
     def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
         prompt = self._completion_prompt(prompt, formatted)
         return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
 
-    @_takes_prompt
+    @takes_prompt
     @llm_completion_callback()
     async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         return await achat_to_completion_decorator(self._achat)(self._completion_prompt(prompt, formatted), **kwargs)
 
-    @_takes_prompt
+    @takes_prompt
     @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
