@@ -93,8 +93,8 @@ def output_budget(info: ModelInfo) -> int:
     (gpt-4) then packs 6k tokens of context and leaves 2k for the answer, instead of reserving all 8k.
 
     Example:
-        >>> from b3n._catalog import get_model_info
-        >>> output_budget(get_model_info("gpt-4")), output_budget(get_model_info("gpt-4o-mini"))
+        >>> from llama_index_b3n import B3n
+        >>> B3n(model="gpt-4").metadata.num_output, B3n(model="gpt-4o-mini").metadata.num_output
         (2048, 16384)
     """
     return max(1, min(info.max_output_tokens, info.context_window // 4))
