@@ -107,7 +107,7 @@ class GeneratedImage(BaseModel):
         """The image bytes: decoded from ``b64_json``, or downloaded from ``url`` (no credentials sent).
 
         The download is refused unless the URL is https on a public host or on the relay's own origin;
-        ``allow_private_hosts=True`` opts in to other local hosts (see the README's Security section).
+        ``allow_private_hosts=True`` opts in to other local hosts (see the security page of the docs).
         """
         return run(_image_bytes(self, _download.download_image, _options(self._images, allow_private_hosts)))
 

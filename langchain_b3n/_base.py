@@ -26,13 +26,13 @@ from b3n._settings import ClientSettings, known_argument_names
 from langchain_b3n._arguments import EXTRA_HINT, check_arguments
 from langchain_b3n.errors import to_langchain_error
 
-#: the settings every LangChain class takes (the README's configuration table is checked against it).
+#: the settings every LangChain class takes (docs/configuration.md's settings table is checked against it).
 SETTINGS_FIELDS = frozenset({
     "api_key", "base_url", "timeout", "stream_idle_timeout", "total_timeout", "max_retries", "default_headers",
     "verify", "proxy",
     "http_client", "http_async_client", "relay_probe_cache",
 })
-#: the request options of the chat model (the README's chat options table is checked against it).
+#: the request options of the chat model (docs/configuration.md's chat options table is checked against it).
 CHAT_OPTION_FIELDS = frozenset({
     "reasoning_effort", "thinking_budget", "logprobs", "top_logprobs", "n", "extra_body", "include_request_id",
 })

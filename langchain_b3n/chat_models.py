@@ -425,7 +425,8 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
 
     def get_num_tokens(self, text: str) -> int:
         """Tokens in ``text`` for this model: tiktoken's count for GPT models when its file is on this
-        machine, else a calibrated estimate (Claude and Gemini always; see the README). Never does I/O.
+        machine, else a calibrated estimate (Claude and Gemini always; see the docs' tokens and cost page).
+        Never does I/O.
 
         Example:
             >>> ChatB3n(model="claude-3-5-sonnet-latest").get_num_tokens("Hello, world!") > 0

@@ -23,13 +23,13 @@ from b3n._errors import B3nConfigurationError
 from b3n._lazy import httpx
 from b3n._settings import ClientSettings, api_key_from_env
 
-#: the settings every LlamaIndex class takes (the README's configuration table is checked against it).
+#: the settings every LlamaIndex class takes (docs/configuration.md's settings table is checked against it).
 SETTINGS_FIELDS = frozenset({
     "api_key", "api_base", "timeout", "stream_idle_timeout", "total_timeout", "max_retries", "default_headers",
     "verify", "proxy",
     "relay_probe_cache",
 })
-#: the request options of the LLM (the README's chat options table is checked against it).
+#: the request options of the LLM (docs/configuration.md's chat options table is checked against it).
 CHAT_OPTION_FIELDS = frozenset({
     "reasoning_effort", "thinking_budget", "logprobs", "top_logprobs", "include_request_id",
 })
