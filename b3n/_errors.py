@@ -126,7 +126,12 @@ class B3nInvalidRequestError(B3nError, ValueError):
 
 
 class B3nAPIStatusError(B3nError):
-    """The relay answered with an error status."""
+    """The relay answered with an error status (``status_code``); its subclasses say which kind.
+
+    Attributes:
+        retry_after: seconds the relay asked us to wait before retrying, when it said.
+        inside_stream: the relay reported the error inside a 200 stream (never retried).
+    """
 
     #: seconds the relay asked us to wait (``retry-after-ms`` / ``Retry-After``), when it said.
     retry_after: float | None = None
@@ -208,6 +213,14 @@ class B3nCrossOriginRedirectError(B3nError):
 
     Following it would hand ``New-Api-User``, every ``default_headers`` value and, for 307/308, the
     request body to a host you did not configure. Redirects within the relay's origin are followed.
+
+    Args:
+        message: what happened and what to do.
+        target_origin: the scheme, host and port the relay redirected to.
+        **kwargs: the fields of :class:`B3nError` (``status_code``, ``request_id``, ...).
+
+    Attributes:
+        target_origin: the scheme, host and port the relay redirected to.
     """
 
     def __init__(self, message: str, *, target_origin: str | None = None, **kwargs: Any) -> None:
@@ -222,6 +235,14 @@ class B3nPossiblyBilledError(B3nError):
     then call again, or pass ``retry_billed=True`` to retry these automatically. ``cause`` holds the
     underlying error (a timeout, a dropped connection, a 5xx, ...); status, code and request id are
     copied from it.
+
+    Args:
+        message: what happened and what to do.
+        cause: the failure after which the call may have been billed.
+        **kwargs: the fields of :class:`B3nError` (``status_code``, ``request_id``, ...).
+
+    Attributes:
+        cause: the failure after which the call may have been billed.
     """
 
     def __init__(self, message: str, *, cause: B3nError | None = None, **kwargs: Any) -> None:
@@ -250,6 +271,14 @@ class B3nStreamInterruptedError(B3nError):
     """A stream broke after delivering content. Never retried (that could duplicate output).
 
     ``partial`` holds what had arrived (a ``ChatCompletion`` for chat streams).
+
+    Args:
+        message: what happened.
+        partial: what had arrived before the stream broke.
+        **kwargs: the fields of :class:`B3nError` (``status_code``, ``request_id``, ...).
+
+    Attributes:
+        partial: what had arrived before the stream broke (a ``ChatCompletion`` for chat streams, else None).
     """
 
     def __init__(self, message: str, *, partial: Any = None, **kwargs: Any) -> None:
