@@ -203,7 +203,7 @@ def test_the_cli_refuses_an_unsendable_key_without_printing_it(strict: Emulator)
     for done in (from_env, from_arg):
         assert done.returncode != 0
         _assert_no_marker(done.stdout + done.stderr)
-        assert "The API key (api_key / B3N_API_KEY) contains" in done.stderr, done.stderr
+        assert "The API key (--api-key / B3N_API_KEY) contains" in done.stderr, done.stderr
     padded = _cli(["models", "--json"], {"B3N_API_KEY": f"{KEY}\n", "B3N_BASE_URL": strict.base_url})
     assert padded.returncode == 0, padded.stderr
     assert "gpt-4o-mini" in padded.stdout
