@@ -22,6 +22,7 @@ from typing import Any
 from b3n._adaptive import current_gate
 from b3n._body import json_or_error
 from b3n._chat import relay
+from b3n._chat.relay import Adaptation
 from b3n._chat.request import ChatRequest, build_chat_request
 from b3n._chat.response import parse_chat_completion
 from b3n._chat.stream import StreamAssembler, completion_to_chunks
@@ -72,12 +73,12 @@ class _Adapt:
         self.base_url = base_url
         self.probe_cache = probe_cache
 
-    def knows(self, model: str, what: str) -> bool:
+    def knows(self, model: str, what: Adaptation) -> bool:
         if relay.MEMORY.knows(self.base_url, model, what):
             return True
         return self.probe_cache and known_behaviour(self.base_url, model, what)
 
-    def learn(self, model: str, what: str, why: str) -> None:
+    def learn(self, model: str, what: Adaptation, why: str) -> None:
         if not relay.MEMORY.knows(self.base_url, model, what):
             logger.warning("B3n relay at %s: %s for %s; adapted for the rest of this process.", self.base_url,
                            why, model)
@@ -91,7 +92,7 @@ class _Adapt:
         if fam == "claude" and relay.has_tool_history(messages):
             payload = {**payload, "messages": relay.claude_tool_turn_content(messages)}
         elif fam == "gemini" and relay.has_tool_history(messages) and self.knows(request.model,
-                                                                                 relay.TEXT_TOOL_HISTORY):
+                                                                                 Adaptation.GEMINI_TEXT_TOOL_HISTORY):
             payload = {**payload, "messages": relay.text_tool_history(messages)}
         return payload
 
@@ -103,14 +104,14 @@ class _Adapt:
             return None
         if not relay.is_tool_role_rejection(exc.message):
             return None
-        self.learn(request.model, relay.TEXT_TOOL_HISTORY, "Gemini tool turns are not translated (400)")
+        self.learn(request.model, Adaptation.GEMINI_TEXT_TOOL_HISTORY, "Gemini tool turns are not translated (400)")
         return {**payload, "messages": relay.text_tool_history(messages)}
 
     def streams_tool_calls(self, request: ChatRequest, payload: dict[str, Any]) -> bool:
         """False when this relay is known to drop Gemini function calls from streams (and tools are bound)."""
         if not payload.get("tools") or relay.family(request.model) != "gemini":
             return True
-        return not self.knows(request.model, relay.STREAM_TOOL_CALLS_DROPPED)
+        return not self.knows(request.model, Adaptation.GEMINI_STREAM_TOOL_CALLS_DROPPED)
 
     def serve_stream_from_call(self, request: ChatRequest, payload: dict[str, Any]) -> bool:
         if not self.streams_tool_calls(request, payload):
@@ -129,7 +130,7 @@ class _Adapt:
         """A Gemini stream with tools bound that delivered nothing at all: the relay dropped the calls."""
         if not payload.get("tools") or relay.family(request.model) != "gemini" or assembler.has_output:
             return False
-        self.learn(request.model, relay.STREAM_TOOL_CALLS_DROPPED, "streams drop Gemini function calls")
+        self.learn(request.model, Adaptation.GEMINI_STREAM_TOOL_CALLS_DROPPED, "streams drop Gemini function calls")
         return True
 
     def usage(self, request: ChatRequest, payload: dict[str, Any], assembler: StreamAssembler) -> Usage | None:
@@ -147,13 +148,14 @@ class _Adapt:
         """The tool a named ``tool_choice`` forces when ``b3n probe`` found the relay ignores it (else None)."""
         if not isinstance(payload.get("tool_choice"), dict):
             return None
-        fam = relay.family(request.model)
-        if fam == "openai" or not self.knows(request.model, f"{fam}_tool_choice_ignored"):
+        ignored = Adaptation.tool_choice_ignored(relay.family(request.model))
+        if ignored is None or not self.knows(request.model, ignored):
             return None
         return relay.forced_tool(payload)
 
     def json_mode(self, request: ChatRequest) -> bool:
-        return relay.family(request.model) == "gemini" and not self.knows(request.model, "gemini_json_mode_ignored")
+        ignored = Adaptation.GEMINI_JSON_MODE_IGNORED
+        return relay.family(request.model) == "gemini" and not self.knows(request.model, ignored)
 
 
 def _add_usage(first: Usage | None, second: Usage | None) -> Usage | None:

@@ -21,7 +21,7 @@ Example:
     >>> saved = os.environ.get("B3N_CACHE_DIR")
     >>> os.environ["B3N_CACHE_DIR"] = tempfile.mkdtemp()  # a scratch cache, not yours
     >>> _ = save_probe("http://127.0.0.1:9/v1", {"gemini": {"tool_result_turns": False}})
-    >>> known_behaviour("http://127.0.0.1:9/v1", "gemini-1.5-flash-latest", "gemini_text_tool_history")
+    >>> known_behaviour("http://127.0.0.1:9/v1", "gemini-1.5-flash-latest", Adaptation.GEMINI_TEXT_TOOL_HISTORY)
     True
     >>> if saved is None: del os.environ["B3N_CACHE_DIR"]
     ... else: os.environ["B3N_CACHE_DIR"] = saved
@@ -41,6 +41,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from b3n._chat.relay import Adaptation
+from b3n._chat.relay import family as family_of
 from b3n._errors import B3nRelayDataWarning
 from b3n._json import loads
 
@@ -56,14 +58,6 @@ MAX_AGE_DAYS = 30
 #: the longest a writer waits for another writer's lock.
 LOCK_TIMEOUT = 10.0
 
-#: adaptation name → (family, probe behaviour whose False value calls for it)
-ADAPTATIONS: dict[str, tuple[str, str]] = {
-    "gemini_text_tool_history": ("gemini", "tool_result_turns"),
-    "gemini_stream_tool_calls_dropped": ("gemini", "stream_tool_calls"),
-    "gemini_json_mode_ignored": ("gemini", "response_format"),
-    "claude_tool_choice_ignored": ("claude", "tool_choice"),
-    "gemini_tool_choice_ignored": ("gemini", "tool_choice"),
-}
 
 _lock = threading.Lock()
 _loaded: dict[str, Any] | None = None
@@ -210,13 +204,11 @@ def save_probe(base_url: str, families: dict[str, dict[str, bool]]) -> Path:
     return path
 
 
-def known_behaviour(base_url: str, model: str, adaptation: str) -> bool:
+def known_behaviour(base_url: str, model: str, adaptation: Adaptation) -> bool:
     """Whether the probe cache says ``adaptation`` is needed for ``model`` at ``base_url``."""
-    if adaptation not in ADAPTATIONS or not enabled():
+    if not enabled():
         return False
-    family, behaviour = ADAPTATIONS[adaptation]
-    from b3n._chat.relay import family as family_of
-
+    family, behaviour = adaptation.family, adaptation.behaviour
     if family_of(model) != family:
         return False
     families = load_probe(base_url)

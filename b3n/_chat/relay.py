@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping, Sequence
+from enum import Enum
 from typing import Any
 
 from b3n._catalog import get_model_info
@@ -237,18 +238,51 @@ def synthesize_call(completion: ChatCompletion, tool: Mapping[str, Any], argumen
 # ----------------------------------------------------------------------------- what was learned per relay
 
 
+class Adaptation(Enum):
+    """Something a relay does differently for a model family, that the chat services adapt to.
+
+    Each is learned during the process (:data:`MEMORY`) or read from ``b3n probe``'s findings
+    (``b3n._probe_cache``): the value is the family and the probe behaviour whose ``False`` calls for it.
+
+    Example:
+        >>> Adaptation.tool_choice_ignored("claude").behaviour
+        'tool_choice'
+    """
+
+    GEMINI_TEXT_TOOL_HISTORY = ("gemini", "tool_result_turns")
+    GEMINI_STREAM_TOOL_CALLS_DROPPED = ("gemini", "stream_tool_calls")
+    GEMINI_JSON_MODE_IGNORED = ("gemini", "response_format")
+    CLAUDE_TOOL_CHOICE_IGNORED = ("claude", "tool_choice")
+    GEMINI_TOOL_CHOICE_IGNORED = ("gemini", "tool_choice")
+
+    @property
+    def family(self) -> str:
+        family: str = self.value[0]
+        return family
+
+    @property
+    def behaviour(self) -> str:
+        behaviour: str = self.value[1]
+        return behaviour
+
+    @classmethod
+    def tool_choice_ignored(cls, family: str) -> Adaptation | None:
+        """The adaptation for a relay that ignores a named ``tool_choice`` for ``family`` (None: not known)."""
+        return {"claude": cls.CLAUDE_TOOL_CHOICE_IGNORED, "gemini": cls.GEMINI_TOOL_CHOICE_IGNORED}.get(family)
+
+
 class RelayMemory:
     """Adaptations learned for (base URL, model) during this process (thread-safe)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._learned: dict[tuple[str, str], set[str]] = {}
+        self._learned: dict[tuple[str, str], set[Adaptation]] = {}
 
-    def knows(self, base_url: str, model: str, what: str) -> bool:
+    def knows(self, base_url: str, model: str, what: Adaptation) -> bool:
         with self._lock:
             return what in self._learned.get((base_url, model), ())
 
-    def learn(self, base_url: str, model: str, what: str) -> None:
+    def learn(self, base_url: str, model: str, what: Adaptation) -> None:
         with self._lock:
             self._learned.setdefault((base_url, model), set()).add(what)
 
@@ -257,7 +291,5 @@ class RelayMemory:
             self._learned.clear()
 
 
-#: learned this process: ``"gemini_text_tool_history"``, ``"gemini_stream_tool_calls_dropped"``.
+#: learned this process (a Gemini upstream refusing tool turns, a stream dropping Gemini function calls).
 MEMORY = RelayMemory()
-TEXT_TOOL_HISTORY = "gemini_text_tool_history"
-STREAM_TOOL_CALLS_DROPPED = "gemini_stream_tool_calls_dropped"
