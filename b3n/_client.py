@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 ServiceT = TypeVar("ServiceT")
 
 
-class _Service(Generic[ServiceT]):
+class _LazyService(Generic[ServiceT]):
     """A service made on first access, one per client; its module is imported then (import cost).
 
     Declared once for both clients: the asyncio client gets the ``Async`` twin of the named class.
@@ -50,7 +50,7 @@ class _Service(Generic[ServiceT]):
         self.attribute = attribute
 
     @overload
-    def __get__(self, client: None, owner: type) -> _Service[ServiceT]: ...
+    def __get__(self, client: None, owner: type) -> _LazyService[ServiceT]: ...
     @overload
     def __get__(self, client: Any, owner: type) -> ServiceT: ...
     def __get__(self, client: Any, owner: type) -> Any:
@@ -80,11 +80,11 @@ class _ClientBase(Generic[TransportT, ChatT, EmbeddingsT, ImagesT, AudioT, Model
     config: B3nConfig
     transport: TransportT
     chat: ChatT
-    embeddings: _Service[EmbeddingsT] = _Service("b3n._embeddings", "EmbeddingsService")
-    images: _Service[ImagesT] = _Service("b3n._images", "ImagesService")
-    audio: _Service[AudioT] = _Service("b3n._audio", "AudioService")
-    models: _Service[ModelsT] = _Service("b3n._models", "ModelsService")
-    account: _Service[AccountT] = _Service("b3n._account", "AccountService")
+    embeddings: _LazyService[EmbeddingsT] = _LazyService("b3n._embeddings", "EmbeddingsService")
+    images: _LazyService[ImagesT] = _LazyService("b3n._images", "ImagesService")
+    audio: _LazyService[AudioT] = _LazyService("b3n._audio", "AudioService")
+    models: _LazyService[ModelsT] = _LazyService("b3n._models", "ModelsService")
+    account: _LazyService[AccountT] = _LazyService("b3n._account", "AccountService")
 
     def __init__(
         self,

@@ -1,4 +1,4 @@
-"""Embedding inputs longer than the model's context, planned before anything is sent.
+"""Embedding inputs longer than the model's context, split (or refused) before anything is sent.
 
 ``long_inputs="split"`` (the default, as LangChain's ``OpenAIEmbeddings`` does): a text over the model's
 context (8,191 tokens for the OpenAI embedding models) is cut into pieces that fit, every piece is embedded,
@@ -10,10 +10,10 @@ Tokens are counted with :mod:`b3n._tokens` (tiktoken's ``cl100k_base`` when its 
 with the estimate, pieces are cut 10% short of the limit to stay on the safe side.
 
 Example:
-    >>> plan = plan_long_inputs(["short", "word " * 20_000], "text-embedding-3-small", "split")
-    >>> len(plan.texts) > 2, plan.owners[0], set(plan.owners[1:])
+    >>> split = split_long_inputs(["short", "word " * 20_000], "text-embedding-3-small", "split")
+    >>> len(split.texts) > 2, split.owners[0], set(split.owners[1:])
     (True, 0, {1})
-    >>> plan.combine([[1.0, 0.0]] + [[0.0, 1.0]] * (len(plan.texts) - 1))[1]
+    >>> split.combine([[1.0, 0.0]] + [[0.0, 1.0]] * (len(split.texts) - 1))[1]
     [0.0, 1.0]
 """
 
@@ -34,7 +34,7 @@ DEFAULT_EMBEDDING_CONTEXT = 8_191
 
 
 @dataclass
-class LongInputPlan:
+class LongInputSplit:
     """The texts to send (long ones cut into pieces) and how to put their vectors back together."""
 
     texts: list[str]
@@ -106,7 +106,7 @@ def _pieces(text: str, limit: int, counter: Any) -> list[tuple[str, int]]:
     return pieces
 
 
-def plan_long_inputs(texts: Sequence[str], model: str, policy: str = "split") -> LongInputPlan:
+def split_long_inputs(texts: Sequence[str], model: str, policy: str = "split") -> LongInputSplit:
     """Check every text against ``model``'s context; cut (``"split"``) or refuse (``"refuse"``) long ones."""
     if policy not in LONG_INPUT_POLICIES:
         raise B3nInvalidRequestError(
@@ -154,4 +154,4 @@ def plan_long_inputs(texts: Sequence[str], model: str, policy: str = "split") ->
             "sent. Shorten or chunk them, or pass long_inputs='split' to embed each as the weighted average of "
             "its pieces."
         )
-    return LongInputPlan(out_texts, owners, weights, len(texts))
+    return LongInputSplit(out_texts, owners, weights, len(texts))

@@ -51,7 +51,7 @@ from b3n._embeddings.batching import (
     balanced_batch_size,
     batch_tokens,
     check_job_options,
-    plan_batches,
+    slice_batches,
 )
 from b3n._embeddings.service import (
     AsyncEmbeddingsService,
@@ -97,6 +97,6 @@ __all__ = [
     "decode_base64_embedding",
     "numpy_for_float32",
     "parse_embedding_response",
-    "plan_batches",
+    "slice_batches",
 ]
 

@@ -8,7 +8,7 @@ from b3n._errors import B3nConfigurationError
 
 #: OpenAI's limit on inputs per request.
 MAX_BATCH_SIZE = 2048
-#: the most texts a request may carry; jobs are cut into balanced batches below it (see plan_job_batches).
+#: the most texts a request may carry; jobs are cut into balanced batches below it (see slice_batches).
 DEFAULT_BATCH_SIZE = MAX_BATCH_SIZE
 #: OpenAI allows ~300k tokens per request; the estimate is approximate, so keep headroom.
 DEFAULT_MAX_BATCH_TOKENS = 250_000
@@ -25,7 +25,7 @@ def batch_tokens(text: str) -> int:
     return size // 3 + 1
 
 
-def plan_batches(
+def slice_batches(
     texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE, max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
 ) -> list[tuple[int, int]]:
     """Split ``texts`` into contiguous ``(start, stop)`` slices within both limits.
@@ -33,9 +33,9 @@ def plan_batches(
     A single text larger than the token budget gets a batch of its own (the relay decides).
 
     Example:
-        >>> plan_batches(["a"] * 5, batch_size=2)
+        >>> slice_batches(["a"] * 5, batch_size=2)
         [(0, 2), (2, 4), (4, 5)]
-        >>> plan_batches(["x" * 30, "y" * 30, "z"], max_batch_tokens=15)
+        >>> slice_batches(["x" * 30, "y" * 30, "z"], max_batch_tokens=15)
         [(0, 1), (1, 3)]
     """
     batches: list[tuple[int, int]] = []

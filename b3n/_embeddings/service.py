@@ -14,7 +14,7 @@ from b3n._embeddings.batching import (
     DEFAULT_MAX_CONCURRENCY,
     balanced_batch_size,
     check_job_options,
-    plan_batches,
+    slice_batches,
 )
 from b3n._embeddings.wire import (
     DEFAULT_MODEL,
@@ -27,7 +27,7 @@ from b3n._embeddings.wire import (
     numpy_for_float32,
     parse_embedding_response,
 )
-from b3n._long_inputs import LongInputPlan, LongInputs, plan_long_inputs
+from b3n._long_inputs import LongInputs, LongInputSplit, split_long_inputs
 from b3n._plans import Plan, Service, arguments_of, arun, run
 
 if TYPE_CHECKING:  # the transport (retry, SSE, adaptive limiter) loads with the first client: off the import
@@ -48,7 +48,7 @@ class _Job:
     total: int
 
 
-def _plan_job(
+def _build_job(
     texts: Sequence[str],
     model: str,
     dimensions: int | None,
@@ -69,7 +69,7 @@ def _plan_job(
     requests: list[EmbeddingRequest] = []
     offsets: list[int] = []
     size = balanced_batch_size(len(items), batch_size, slots or max_concurrency)
-    for start, stop in plan_batches(items, size, max_batch_tokens):
+    for start, stop in slice_batches(items, size, max_batch_tokens):
         requests.append(
             build_embedding_request(
                 items[start:stop], model, dimensions=dimensions, encoding_format=encoding_format, extra=extra
@@ -116,7 +116,7 @@ def _send(
 class _EmbeddingCall:
     """One ``create`` / ``create_array`` call, checked (see :func:`_embedding_call`)."""
 
-    long_inputs: LongInputPlan
+    long_inputs: LongInputSplit
     model: str
     dimensions: int | None
     batch_size: int
@@ -131,7 +131,7 @@ class _EmbeddingCall:
         """Every request of the job (balanced for the limiter's slots now), and the limiter."""
         check_job_options(1, 1, self.max_concurrency)
         limiter = self.limiter or _limiter_for(transport, self.max_concurrency)
-        job = _plan_job(
+        job = _build_job(
             self.long_inputs.texts, self.model, self.dimensions, self.batch_size, self.max_batch_tokens,
             self.encoding_format, self.max_concurrency, self.extra, slots=limiter.limit,
         )
@@ -173,7 +173,7 @@ def _embedding_call(
 ) -> _EmbeddingCall:
     """The arguments of ``create`` and ``create_array``, on both clients (declared once, here)."""
     return _EmbeddingCall(
-        plan_long_inputs(check_texts(texts), model, long_inputs), model, dimensions, batch_size, max_batch_tokens,
+        split_long_inputs(check_texts(texts), model, long_inputs), model, dimensions, batch_size, max_batch_tokens,
         encoding_format, max_concurrency, on_progress, extra, limiter,
     )
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .chat_request import ChatRequest, Message, ToolCall, parse_chat_request
-from .planner import chain_reply, current_turn, instance_from_results, plan_calls
+from .planner import chain_reply, choose_tool_calls, current_turn, instance_from_results
 from .prompt_facts import PromptFacts
 from .react import react_reply
 from .reply import embedded_schema, plain_reply, tool_results_reply
@@ -140,7 +140,7 @@ def complete(req: ChatRequest, *, quirks: bool = True, reply_chunks: int | None 
     seed = request_seed(req)
     user_text = last_user_text(req.messages)
 
-    planned = plan_calls(req)
+    planned = choose_tool_calls(req)
     if planned:
         calls: list[ToolCall] = []
         for position, plan in enumerate(planned):

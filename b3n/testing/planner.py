@@ -1,6 +1,6 @@
 """Which tools the scripted model calls in a turn, and with which arguments.
 
-A *turn* is everything after the latest user message. :func:`plan_calls` decides the next tool
+A *turn* is everything after the latest user message. :func:`choose_tool_calls` decides the next tool
 calls from the user's prompt, the ``tool_choice`` and the calls already made in the turn:
 
 * named tools (or tools whose name / description matches the prompt) are called, in parallel unless
@@ -17,7 +17,7 @@ calls from the user's prompt, the ``tool_choice`` and the calls already made in 
 >>> tools = [{"type": "function", "function": {"name": n, "parameters": ints}} for n in ("multiply", "add")]
 >>> req = parse_chat_request({"model": "gpt-4o-mini", "tools": tools, "messages": [
 ...     {"role": "user", "content": "What is 3 * 4? Then add 5 to the result."}]})
->>> [(c.tool.name, c.arguments) for c in plan_calls(req)]
+>>> [(c.tool.name, c.arguments) for c in choose_tool_calls(req)]
 [('multiply', {'a': 3, 'b': 4})]
 """
 
@@ -97,7 +97,7 @@ def looks_like_schema(tool: Tool) -> bool:
     return tool.name[:1].isupper()
 
 
-def plan_calls(req: ChatRequest) -> list[PlannedCall]:
+def choose_tool_calls(req: ChatRequest) -> list[PlannedCall]:
     """The tool calls of this reply (empty: answer with text)."""
     if not req.tools or req.tool_choice == "none":
         return []
@@ -246,9 +246,9 @@ __all__ = [
     "ToolResult",
     "Turn",
     "chain_reply",
+    "choose_tool_calls",
     "current_turn",
     "instance_from_results",
     "looks_like_schema",
-    "plan_calls",
     "results_summary",
 ]

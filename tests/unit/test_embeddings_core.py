@@ -14,7 +14,7 @@ from b3n._embeddings import (
     check_job_options,
     decode_base64_embedding,
     parse_embedding_response,
-    plan_batches,
+    slice_batches,
 )
 from b3n._errors import B3nConfigurationError, B3nInvalidRequestError, B3nRateLimitError, B3nResponseError
 
@@ -27,19 +27,19 @@ def _b64(values: list[float]) -> str:
 
 
 def test_batches_respect_item_count_and_cover_everything_in_order() -> None:
-    batches = plan_batches(["t"] * 2500, batch_size=1000)
+    batches = slice_batches(["t"] * 2500, batch_size=1000)
     assert batches == [(0, 1000), (1000, 2000), (2000, 2500)]
 
 
 def test_batches_respect_token_budget() -> None:
     texts = ["x" * 3000] * 10  # ~1001 estimated tokens each
-    batches = plan_batches(texts, batch_size=2048, max_batch_tokens=2500)
+    batches = slice_batches(texts, batch_size=2048, max_batch_tokens=2500)
     assert all(stop - start == 2 for start, stop in batches)
     assert batches[0][0] == 0 and batches[-1][1] == 10
 
 
 def test_oversized_text_gets_its_own_batch() -> None:
-    assert plan_batches(["a", "b" * 10_000, "c"], max_batch_tokens=100) == [(0, 1), (1, 2), (2, 3)]
+    assert slice_batches(["a", "b" * 10_000, "c"], max_batch_tokens=100) == [(0, 1), (1, 2), (2, 3)]
 
 
 def test_token_estimate_counts_cjk_bytes() -> None:
@@ -48,7 +48,7 @@ def test_token_estimate_counts_cjk_bytes() -> None:
 
 
 def test_empty_job_plans_no_batch() -> None:
-    assert plan_batches([]) == []
+    assert slice_batches([]) == []
 
 
 @pytest.mark.parametrize(
