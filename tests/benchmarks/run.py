@@ -7,7 +7,8 @@ Usage (from the repository root)::
     python -m tests.benchmarks.run --quick    # smaller sizes, for a smoke test; does not overwrite results.md
     python -m tests.benchmarks.run --only overhead,streaming
 
-Sections: imports, overhead, streaming, concurrency, embeddings, memory.
+Sections: imports, overhead, streaming, concurrency, embeddings, memory, relay (our two framework classes on the
+realistic relay job of ``tests/benchmarks/relay.py``, as a ratio to its best schedule).
 """
 
 from __future__ import annotations
@@ -32,20 +33,24 @@ for _name in [k for k in os.environ if k.startswith(("B3N_", "OPENAI_"))]:
 from tests.benchmarks import _report as report  # noqa: E402
 from tests.benchmarks._emulator_proc import EmulatorProcess  # noqa: E402
 
-SECTIONS = ("imports", "overhead", "streaming", "concurrency", "embeddings", "memory")
+SECTIONS = ("imports", "overhead", "streaming", "concurrency", "embeddings", "memory", "relay")
+#: the relay-job contenders run with the other sections (all of them: python -m tests.benchmarks.relay).
+RELAY_CONTENDERS = ("ours_lc_sync", "ours_li_sync")
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.md"
 
 
 def _sizes(quick: bool) -> dict[str, Any]:
     if quick:
         return {"import_runs": 3, "calls": 60, "warmup": 10, "chunks": 2000, "stream_repeats": 1,
-                "concurrent": 200, "conc_repeats": 1, "texts": 2000, "embed_repeats": 1, "mem_texts": 2000}
+                "concurrent": 200, "conc_repeats": 1, "texts": 2000, "embed_repeats": 1, "mem_texts": 2000,
+                "relay_texts": 20_000}
     return {"import_runs": 7, "calls": 300, "warmup": 30, "chunks": 2000, "stream_repeats": 3,
-            "concurrent": 200, "conc_repeats": 7, "texts": 10_000, "embed_repeats": 2, "mem_texts": 10_000}
+            "concurrent": 200, "conc_repeats": 7, "texts": 10_000, "embed_repeats": 2, "mem_texts": 10_000,
+            "relay_texts": 20_000}
 
 
 def run(sections: list[str], quick: bool) -> dict[str, Any]:
-    from tests.benchmarks import _chat, _contenders, _embed, _imports, _memory
+    from tests.benchmarks import _chat, _contenders, _embed, _imports, _memory, relay
 
     size = _sizes(quick)
     results: dict[str, Any] = {"errors": {}, "timings": {}, "sizes": size, "load_before": report.loadavg()}
@@ -83,6 +88,7 @@ def run(sections: list[str], quick: bool) -> dict[str, Any]:
         server_errors = emu.server_errors()
         if server_errors:
             results["errors"]["emulator"] = server_errors[-1][-300:]
+    section("relay", lambda: relay.run(size["relay_texts"], list(RELAY_CONTENDERS)))  # its own shaped emulator
     results["total_s"] = time.perf_counter() - started
     results["load_after"] = report.loadavg()
     return results
@@ -107,7 +113,7 @@ def render(results: dict[str, Any], quick: bool) -> str:
         "talks to that same instance over loopback. Client CPU = `time.process_time()` of the benchmark process.",
         "",
     ]
-    if "imports" in results or any(k in results for k in ("overhead", "streaming")):
+    if "imports" in results or any(k in results for k in ("overhead", "streaming", "relay")):
         goals, passed, total = report.goals_table(results)
         out += ["## Goals", "", goals, "", f"{passed}/{total} goals met.", ""]
     if "imports" in results:
@@ -150,6 +156,14 @@ def render(results: dict[str, Any], quick: bool) -> str:
         out += [f"## 6. Peak memory (tracemalloc, fresh process per job: {size['chunks']:,}-chunk stream, "
                 f"{size['mem_texts']:,}-text embedding job)", "",
                 report.memory_md(results["memory"]), ""]
+    if "relay" in results:
+        rows = [[row.get("label", key), row.get("wall_s", row.get("error")), report.relay_ratio(results, key)]
+                for key, row in results["relay"]["rows"].items()]
+        out += [f"## Realistic relay job, ours at defaults ({results['relay']['n']:,} texts; the best schedule is "
+                f"{report.RELAY_BEST_SCHEDULE_S} s)", "",
+                "One run each, in a fresh process, against the shaped emulator of `python -m tests.benchmarks.relay` "
+                "(300 ms + 1 ms per input, 8 concurrent requests per key); that script runs every contender.", "",
+                report.table(["Client", "wall s", "x best schedule"], rows), ""]
     if results["errors"]:
         out += ["## Errors", ""] + [f"- {k}: {v}" for k, v in results["errors"].items()] + [""]
     timings = ", ".join(f"{k} {v:.0f} s" for k, v in results["timings"].items())
