@@ -104,10 +104,19 @@ def _limiter_for(transport: SyncTransport | AsyncTransport, max_concurrency: int
 def _send(
     transport: SyncTransport | AsyncTransport, request: EmbeddingRequest, limiter: AdaptiveLimiter | None, numpy: Any
 ) -> Plan[EmbeddingResponse]:
-    """One prepared request as a plan (see :mod:`b3n._plans`): retried by the transport, read here."""
+    """One prepared request as a plan (see :mod:`b3n._plans`): sent by :func:`_post`, read by :func:`_read`."""
+    return _read((yield _post(transport, request, limiter)), request, numpy)
+
+
+def _post(transport: SyncTransport | AsyncTransport, request: EmbeddingRequest, limiter: AdaptiveLimiter | None) -> Any:
+    """Send one request (retried by the transport; each attempt takes a slot of ``limiter``)."""
+    return transport.request("POST", PATH, json_body=request.payload, model=request.model, gate=limiter)
+
+
+def _read(response: httpx.Response, request: EmbeddingRequest, numpy: Any) -> EmbeddingResponse:
+    """One answer decoded: the one read path of every job (tasks, threads, one request at a time)."""
     from b3n._body import json_or_error
 
-    response = yield transport.request("POST", PATH, json_body=request.payload, model=request.model, gate=limiter)
     body = json_or_error(response, f"an embeddings request for {request.model!r}")
     return parse_embedding_response(body, request, len(response.content), numpy=numpy)
 
@@ -266,10 +275,9 @@ class EmbeddingsService(Service["SyncTransport"]):
                 results[i] = _vectors(self.send(request, limiter=limiter, numpy=numpy))
                 finished(request.size)
             return call.result(results, numpy)
-        from b3n._body import json_or_error
-
         def fetch(request: EmbeddingRequest) -> httpx.Response:
-            return self._transport.request("POST", PATH, json_body=request.payload, model=request.model, gate=limiter)
+            response: httpx.Response = _post(self._transport, request, limiter)
+            return response
 
         # The threads only send and read; this thread decodes each answer as it arrives. One decoder
         # instead of one per thread: decoding is pure CPU under the GIL, and a thread that holds it
@@ -282,9 +290,8 @@ class EmbeddingsService(Service["SyncTransport"]):
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     i = futures[future]
-                    request, response = job.requests[i], future.result()
-                    body = json_or_error(response, f"an embeddings request for {request.model!r}")
-                    results[i] = _vectors(parse_embedding_response(body, request, len(response.content), numpy=numpy))
+                    request = job.requests[i]
+                    results[i] = _vectors(_read(future.result(), request, numpy))
                     finished(request.size)
         finally:
             # On error or interrupt: batches not started are dropped; running ones finish.
