@@ -41,7 +41,7 @@ from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, field_validat
 
 from b3n._catalog import ModelInfo, get_model_info
 from b3n._chat import ChatCompletion, ChatRequest, build_chat_request, normalize_tool_choice
-from b3n._chat.structured import json_schema_format
+from b3n._chat.structured import json_schema_format, strict_json_schema
 from b3n._errors import B3nConfigurationError, B3nError, B3nStructuredOutputError
 from b3n._settings import CHAT_REQUEST_OPTIONS, chat_request_options
 from b3n._suggest import warn_unknown_model
@@ -98,6 +98,15 @@ def _map_reasoning(data: dict[str, Any]) -> None:
         if data.get("reasoning_effort") not in (None, reasoning["effort"]):
             raise B3nLCInvalidRequestError("ChatB3n: reasoning['effort'] and reasoning_effort disagree; give one.")
         data["reasoning_effort"] = reasoning["effort"]
+
+
+def _tool_spec(tool: Any, strict: bool | None) -> dict[str, Any]:
+    """The OpenAI tool for ``tool``; with ``strict=True`` its parameters obey OpenAI strict mode (no ``default``,
+    ``additionalProperties: false``, every property required)."""
+    spec = convert_to_openai_tool(tool, strict=strict)
+    if strict and isinstance(spec.get("function"), dict) and isinstance(spec["function"].get("parameters"), dict):
+        spec["function"]["parameters"] = strict_json_schema(spec["function"]["parameters"])
+    return spec
 
 
 def _drop_disabled(payload: dict[str, Any], disabled: Mapping[str, Any]) -> None:
@@ -610,7 +619,7 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
             >>> bound.kwargs["tool_choice"], "parallel_tool_calls" in bound.kwargs
             ('required', False)
         """
-        formatted = [convert_to_openai_tool(t, strict=strict) for t in tools]
+        formatted = [_tool_spec(t, strict) for t in tools]
         for original, spec in zip(tools, formatted, strict=True):
             if isinstance(original, dict) and isinstance(original.get("cache_control"), dict):
                 spec["cache_control"] = dict(original["cache_control"])  # Claude prompt caching
@@ -710,7 +719,7 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
             return self._structured_with_tools(schema, chosen, include_raw, strict, tools, ls_format)
         if chosen == "function_calling":
             assert schema is not None
-            tool = convert_to_openai_tool(schema, strict=strict)
+            tool = _tool_spec(schema, strict)
             name = tool["function"]["name"]
             llm = self.bind_tools([tool], tool_choice=name, ls_structured_output_format=ls_format)
             if is_pydantic:
@@ -759,7 +768,7 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
         pydantic_schema = schema if isinstance(schema, type) and is_basemodel_subclass(schema) else None
         llm: Runnable[LanguageModelInput, AIMessage]
         if method == "function_calling":
-            answer_tool = convert_to_openai_tool(schema, strict=strict)
+            answer_tool = _tool_spec(schema, strict)
             name = answer_tool["function"]["name"]
             llm = self.bind_tools([*tools, answer_tool], tool_choice="any", strict=strict,
                                   ls_structured_output_format=ls_format)

@@ -37,6 +37,7 @@ from typing import Any
 
 from b3n._catalog import ModelInfo, get_model_info
 from b3n._errors import B3nAdaptationWarning, B3nInvalidRequestError
+from b3n._suggest import warn_at_caller
 
 VALID_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _TOOL_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -285,6 +286,10 @@ def _fold_system(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"role": "user", "content": prefix}, *rest]
 
 
+#: models warned about a dropped ``parallel_tool_calls`` in this process.
+_PARALLEL_WARNED: set[str] = set()
+
+
 def _warn(message: str) -> None:
     warnings.warn(message, B3nAdaptationWarning, stacklevel=4)
 
@@ -317,7 +322,15 @@ def adapt_payload(payload: dict[str, Any], info: ModelInfo) -> bool:
                 "or gemini-1.5-flash-latest for tools."
             )
         if "parallel_tool_calls" in payload and not info.parallel_tool_calls_param:
-            payload.pop("parallel_tool_calls")
+            value = payload.pop("parallel_tool_calls")
+            if name not in _PARALLEL_WARNED:  # once per model and process
+                _PARALLEL_WARNED.add(name)
+                warn_at_caller(
+                    f"{name} gets no parallel_tool_calls through B3n (the relay's adaptor does not forward it), so "
+                    f"parallel_tool_calls={value!r} was not sent"
+                    + ("; the model may still call several tools in one turn." if value is False else "."),
+                    B3nAdaptationWarning,
+                )
         if not info.prompt_caching:
             for tool in payload["tools"]:
                 tool.pop("cache_control", None)

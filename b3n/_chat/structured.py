@@ -36,12 +36,17 @@ def strict_json_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``schema`` obeying OpenAI strict mode.
 
     Every object gets ``additionalProperties: false`` and lists all its properties as
-    required (optional fields stay nullable through their own ``anyOf``/``null``).
+    required (optional fields stay nullable through their own ``anyOf``/``null``); ``default``
+    keywords, which strict mode rejects, are dropped (a property named ``default`` stays).
+
+    Example:
+        >>> strict_json_schema({"properties": {"n": {"type": "integer", "default": 3}}})
+        {'properties': {'n': {'type': 'integer'}}, 'additionalProperties': False, 'required': ['n']}
     """
 
     def walk(node: Any) -> Any:
         if isinstance(node, Mapping):
-            out = {k: walk(v) for k, v in node.items()}
+            out = {k: (names(v) if k in _NAMED_SCHEMAS else walk(v)) for k, v in node.items() if k != "default"}
             if out.get("type") == "object" or "properties" in out:
                 out["additionalProperties"] = False
                 props = out.get("properties")
@@ -52,9 +57,16 @@ def strict_json_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
             return [walk(v) for v in node]
         return node
 
+    def names(node: Any) -> Any:  # {name: schema}: the names are not keywords
+        return {k: walk(v) for k, v in node.items()} if isinstance(node, Mapping) else walk(node)
+
     result = walk(schema)
     assert isinstance(result, dict)
     return result
+
+
+#: keywords whose value maps names to schemas.
+_NAMED_SCHEMAS = frozenset({"properties", "$defs", "definitions", "patternProperties"})
 
 
 def json_schema_format(

@@ -1,0 +1,141 @@
+"""ChatB3n request details the drop-in rule needs: strict schemas, a dropped parallel_tool_calls, PDF and audio parts."""
+
+from __future__ import annotations
+
+import base64
+import warnings
+from typing import Any
+
+import pytest
+from langchain_core.messages import HumanMessage
+from pydantic import BaseModel, Field
+
+from b3n._chat import request as request_module
+from b3n._errors import B3nAdaptationWarning, B3nInvalidRequestError
+from b3n.testing import Emulator
+from langchain_b3n import ChatB3n
+from tests.langchain_tools import magic_function
+
+PDF = base64.b64encode(b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF").decode()
+WAV = base64.b64encode(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(28)).decode()
+
+
+class Search(BaseModel):
+    """Search the catalogue."""
+
+    query: str
+    limit: int = Field(default=5, description="How many results.")
+    default: str = Field(default="x", description="A property named 'default' is kept.")
+
+
+def _llm(emulator: Emulator, model: str) -> ChatB3n:
+    return ChatB3n(model=model, api_key="sk-test", base_url=emulator.base_url, max_retries=0)
+
+
+def _no_default_keyword(node: Any) -> bool:
+    if isinstance(node, dict):
+        return all(k != "default" or (isinstance(v, dict) and "type" in v) for k, v in node.items()) and all(
+            _no_default_keyword(v) for v in node.values())
+    if isinstance(node, list):
+        return all(_no_default_keyword(v) for v in node)
+    return True
+
+
+def test_strict_tools_obey_openai_strict_mode(emulator: Emulator) -> None:
+    _llm(emulator, "gpt-4o-mini").bind_tools([Search], strict=True).invoke("search the catalogue for 'tea'")
+    last = emulator.last_request("chat")
+    assert last is not None
+    params = last.json["tools"][0]["function"]["parameters"]
+    assert last.json["tools"][0]["function"]["strict"] is True
+    assert _no_default_keyword(params), params
+    assert params["additionalProperties"] is False
+    assert sorted(params["required"]) == ["default", "limit", "query"]
+    assert "default" in params["properties"]  # the property of that name stays
+
+
+def test_strict_json_schema_output_has_no_default_keys(emulator: Emulator) -> None:
+    runnable = _llm(emulator, "gpt-4o-mini").with_structured_output(Search, method="json_schema", strict=True)
+    assert isinstance(runnable.invoke("search the catalogue for 'tea'"), Search)
+    last = emulator.last_request("chat")
+    assert last is not None
+    schema = last.json["response_format"]["json_schema"]["schema"]
+    assert _no_default_keyword(schema) and schema["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("model", ["claude-3-5-sonnet-latest", "gemini-1.5-flash-latest"])
+def test_a_dropped_parallel_tool_calls_warns_once(emulator: Emulator, model: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(request_module, "_PARALLEL_WARNED", set())
+    bound = _llm(emulator, model).bind_tools([magic_function], parallel_tool_calls=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            assert bound.invoke("What is magic_function(3)?").tool_calls[0]["args"] == {"input": 3}
+    dropped = [w for w in caught if issubclass(w.category, B3nAdaptationWarning) and "parallel_tool_calls" in
+               str(w.message)]
+    assert len(dropped) == 1 and "parallel_tool_calls=False was not sent" in str(dropped[0].message)
+    assert dropped[0].filename == __file__
+    assert all("parallel_tool_calls" not in r.json for r in emulator.requests if "chat" in r.route)
+
+
+def _pdf_message() -> HumanMessage:
+    return HumanMessage(content=[
+        {"type": "text", "text": "say 1"},
+        {"type": "file", "base64": PDF, "mime_type": "application/pdf", "filename": "a.pdf"},
+    ])
+
+
+def _audio_message() -> HumanMessage:
+    return HumanMessage(content=[
+        {"type": "text", "text": "say 1"},
+        {"type": "audio", "base64": WAV, "mime_type": "audio/wav"},
+    ])
+
+
+@pytest.mark.parametrize(("model", "forwarded"), [
+    ("gpt-4o-mini", True), ("gpt-4o", True), ("claude-3-5-sonnet-latest", False), ("gemini-1.5-flash-latest", False),
+    ("gpt-3.5-turbo", False),
+])
+def test_pdf_parts_are_sent_only_where_the_relay_forwards_them(emulator: Emulator, model: str,
+                                                               forwarded: bool) -> None:
+    llm = _llm(emulator, model)
+    assert llm.profile is not None and llm.profile["pdf_inputs"] is forwarded
+    if forwarded:
+        llm.invoke([_pdf_message()])
+        last = emulator.last_request("chat")
+        assert last is not None
+        assert [p["type"] for p in last.json["messages"][0]["content"]] == ["text", "file"]
+    else:
+        with pytest.raises(B3nInvalidRequestError, match="PDF"):
+            llm.invoke([_pdf_message()])
+        assert emulator.count("chat") == 0
+
+
+@pytest.mark.parametrize(("model", "forwarded"), [
+    ("gpt-4o-audio-preview", True), ("gpt-4o-mini", False), ("claude-3-5-sonnet-latest", False),
+    ("gemini-1.5-flash-latest", False),
+])
+def test_audio_parts_are_sent_only_where_the_relay_forwards_them(emulator: Emulator, model: str,
+                                                                 forwarded: bool) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        llm = _llm(emulator, model)
+    assert llm.profile is not None and llm.profile["audio_inputs"] is forwarded
+    if forwarded:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            llm.invoke([_audio_message()])
+        last = emulator.last_request("chat")
+        assert last is not None
+        assert [p["type"] for p in last.json["messages"][0]["content"]] == ["text", "input_audio"]
+    else:
+        with pytest.raises(B3nInvalidRequestError, match="audio inputs"):
+            llm.invoke([_audio_message()])
+        assert emulator.count("chat") == 0
+
+
+def test_init_chat_model_refuses_a_b3n_string_as_the_docs_say() -> None:
+    from langchain.chat_models import init_chat_model
+
+    with pytest.raises(ValueError, match="model provider"):
+        init_chat_model("b3n:gpt-4o-mini")
