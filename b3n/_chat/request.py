@@ -39,9 +39,12 @@ from b3n._catalog import ModelInfo, get_model_info
 from b3n._errors import B3nAdaptationWarning, B3nInvalidRequestError
 from b3n._suggest import warn_at_caller
 
+#: the routes a request may ask for (see :mod:`b3n._chat.anthropic_request`).
+API_FORMATS = ("auto", "openai", "anthropic")
 VALID_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _TOOL_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-_PART_TYPES = frozenset({"text", "image_url", "input_audio", "file"})
+#: thinking parts (Claude's, with their signatures) are sent on the native route only
+_PART_TYPES = frozenset({"text", "image_url", "input_audio", "file", "thinking", "redacted_thinking"})
 
 
 @dataclass(slots=True)
@@ -53,6 +56,10 @@ class ChatRequest:
     #: the caller asked to stream but the model cannot: serve the stream from one call.
     emulate_stream: bool = False
     include_usage: bool = True
+    #: which route may answer: ``"openai"``, ``"anthropic"`` (Claude's native ``/messages``) or ``"auto"``.
+    api_format: str = "auto"
+    #: a Claude thinking budget not yet applied (the route decides how it is sent; see :func:`build_chat_request`).
+    thinking_budget: int | None = None
 
     @property
     def n(self) -> int:
@@ -454,6 +461,7 @@ def build_chat_request(
     top_logprobs: int | None = None,
     n: int | None = None,
     thinking_budget: int | None = None,
+    api_format: str = "auto",
     extra: Mapping[str, Any] | None = None,
 ) -> ChatRequest:
     """Validate and adapt one chat request. Raises :class:`B3nInvalidRequestError` before any I/O."""
@@ -507,11 +515,21 @@ def build_chat_request(
     if n is not None:
         payload["n"] = n
     _check_choices(payload, info, stream)
+    if api_format not in API_FORMATS:
+        raise B3nInvalidRequestError(f"api_format={api_format!r} is not understood; use one of {list(API_FORMATS)}.")
+    deferred = None
     if thinking_budget is not None:
-        apply_thinking_budget(payload, info, thinking_budget)
+        if info.vendor == "anthropic" and api_format != "openai":
+            # the route decides: native thinking on /messages, else what the relay's OpenAI route takes
+            if isinstance(thinking_budget, bool) or not isinstance(thinking_budget, int) or thinking_budget < 0:
+                raise B3nInvalidRequestError(f"thinking_budget must be tokens >= 0, got {thinking_budget!r}.")
+            deferred = thinking_budget
+        else:
+            apply_thinking_budget(payload, info, thinking_budget)
     if stream:
         payload["stream"] = True
         if include_usage:
             payload["stream_options"] = {**payload.get("stream_options", {}), "include_usage": True}
     emulate = adapt_payload(payload, info)
-    return ChatRequest(model=model, payload=payload, emulate_stream=emulate, include_usage=include_usage)
+    return ChatRequest(model=model, payload=payload, emulate_stream=emulate, include_usage=include_usage,
+                       api_format=api_format, thinking_budget=deferred)

@@ -334,6 +334,8 @@ def completion_to_chunks(completion: ChatCompletion) -> list[ChatChunk]:
             system_fingerprint=completion.system_fingerprint,
             cost=completion.cost,
             request_id=completion.request_id,
+            thinking_blocks=completion.thinking_blocks,
+            api_format=completion.api_format,
         )
     )
     return chunks

@@ -102,6 +102,11 @@ class ChatCompletion:
     #: choices 1 to n-1 when ``n`` > 1 was asked for, each with its own content, tool calls and finish reason
     #: (usage and cost, on this first choice, are the whole call's).
     more_choices: list[ChatCompletion] = field(default_factory=list)
+    #: Claude's ``thinking`` / ``redacted_thinking`` blocks, whole with their signatures, to send back unchanged
+    #: on the next turn (native route only).
+    thinking_blocks: list[dict[str, Any]] | None = None
+    #: the route that answered: ``"openai"`` (``/chat/completions``) or ``"anthropic"`` (``/messages``).
+    api_format: str = "openai"
 
 
 @dataclass(slots=True)
@@ -146,3 +151,7 @@ class ChatChunk:
     logprobs: list[dict[str, Any]] | None = None
     #: the relay's request id of the call (``X-Oneapi-Request-Id``): on the first and the terminal chunk.
     request_id: str | None = None
+    #: on the terminal chunk: Claude's whole thinking blocks with their signatures (native route only).
+    thinking_blocks: list[dict[str, Any]] | None = None
+    #: on the terminal chunk: the route that answered (``"openai"`` or ``"anthropic"``).
+    api_format: str = "openai"
