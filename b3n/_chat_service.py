@@ -28,6 +28,7 @@ from b3n._chat.response import parse_chat_completion
 from b3n._chat.stream import StreamAssembler, completion_to_chunks
 from b3n._chat.types import ChatChunk, ChatCompletion, ToolCallDelta, Usage
 from b3n._errors import B3nAdaptationWarning, B3nBadRequestError, B3nStreamInterruptedError, StreamEndedEarly
+from b3n._native_chat import ANTHROPIC, NativePlans, RouteBook
 from b3n._plans import Emit, Plan, arun, arun_stream, next_item, run, run_stream
 from b3n._pricing import PRICE_BOOK
 from b3n._probe_cache import known_behaviour
@@ -171,6 +172,9 @@ class _ChatPlans:
     def __init__(self, transport: SyncTransport | AsyncTransport) -> None:
         self.transport = transport
         self.adapt = _Adapt(transport.config.base_url, transport.config.relay_probe_cache)
+        # Claude's native route (api_format; see b3n._native_chat): decided once per model, then kept
+        self.routes = RouteBook(transport.config.base_url, transport.config.relay_probe_cache)
+        self.native = NativePlans(transport, self._prices)
 
     def _prices(self) -> Any:
         """For ``yield``: the relay's price table (an awaitable of it on an asyncio transport)."""
@@ -193,6 +197,9 @@ class _ChatPlans:
         return completion
 
     def send(self, request: ChatRequest) -> Plan[ChatCompletion]:
+        if self.routes.route(request) == ANTHROPIC:
+            return (yield from self.native.send(request))
+        request = RouteBook.for_openai(request)
         adapt = self.adapt
         payload = _non_stream(adapt.prepare(request))
         upfront = adapt.upfront_structured(request, payload)
@@ -237,6 +244,10 @@ class _ChatPlans:
             yield Emit(chunk)
 
     def send_stream(self, request: ChatRequest) -> Plan[None]:
+        if self.routes.route(request) == ANTHROPIC:
+            yield from self.native.send_stream(request)
+            return
+        request = RouteBook.for_openai(request)
         adapt = self.adapt
         payload = adapt.prepare(request)
         if request.emulate_stream or not payload.get("stream") or adapt.serve_stream_from_call(request, payload):

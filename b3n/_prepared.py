@@ -13,7 +13,10 @@ from b3n._errors import B3nInvalidRequestError
 from b3n._lazy import httpx
 from b3n._version import __version__
 
-Credential = Literal["api_key", "access_token", "none"]
+#: ``anthropic_key``: the API key as Claude's native route takes it (``x-api-key`` + ``anthropic-version``).
+#: the ``anthropic-version`` header sent with ``anthropic_key``.
+ANTHROPIC_VERSION = "2023-06-01"
+Credential = Literal["api_key", "anthropic_key", "access_token", "none"]
 USER_AGENT = f"b3n-integrations/{__version__}"
 
 

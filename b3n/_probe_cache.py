@@ -216,3 +216,18 @@ def known_behaviour(base_url: str, model: str, adaptation: Adaptation) -> bool:
         return False
     found = families.get(family, {})
     return isinstance(found, dict) and found.get(behaviour) is False
+
+
+#: the native routes ``b3n probe`` looks for: family → the behaviour it records (True: the relay serves it).
+NATIVE_ROUTES = {"claude": "native_messages", "gemini": "native_generate_content"}
+
+
+def native_route_confirmed(base_url: str, model: str) -> bool:
+    """Whether ``b3n probe`` found that the relay at ``base_url`` serves ``model``'s family natively."""
+    from b3n._chat.relay import family as family_of
+
+    behaviour = NATIVE_ROUTES.get(family_of(model))
+    if behaviour is None or not enabled():
+        return False
+    found = (load_probe(base_url) or {}).get(family_of(model), {})
+    return isinstance(found, dict) and found.get(behaviour) is True

@@ -50,7 +50,7 @@ from b3n._errors import (
 from b3n._lazy import httpx
 from b3n._plans import arguments_of
 from b3n._pools import shared_async_client, shared_sync_client
-from b3n._prepared import USER_AGENT, CallOptions, Credential, PreparedCall, encode_json
+from b3n._prepared import ANTHROPIC_VERSION, USER_AGENT, CallOptions, Credential, PreparedCall, encode_json
 from b3n._relay_errors import error_from_response
 from b3n._retry import (
     Attempts,
@@ -103,6 +103,9 @@ class TransportBase:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if credential == "api_key":
             headers["Authorization"] = "Bearer " + self.config.require_api_key().get_secret_value()
+        elif credential == "anthropic_key":
+            headers["x-api-key"] = self.config.require_api_key().get_secret_value()
+            headers["anthropic-version"] = ANTHROPIC_VERSION
         elif credential == "access_token":
             headers["Authorization"] = self.config.require_access_token().get_secret_value()
             if self.config.user_id:
@@ -244,14 +247,16 @@ class _Calls(TransportBase, Generic[ClientT, ResponseT, EventsT, ChunksT]):
         return self._first(self._retrying(call, attempt))
 
     def iter_sse(
-        self, path: str, payload: Mapping[str, Any], *, model: str | None = None, on_open: HeadersSeen | None = None
+        self, path: str, payload: Mapping[str, Any], *, model: str | None = None, on_open: HeadersSeen | None = None,
+        credential: Credential = "api_key",
     ) -> EventsT:
         """POST ``payload`` and yield each SSE ``data`` object until ``[DONE]``.
 
         Retries (per policy) only until the first event has been yielded. ``on_open`` is called with the
         headers of each attempt's event stream, before its first event (e.g. to read the request id).
         """
-        call = self.prepare(CallOptions("POST", path, json_body=payload, model=model), accept=SSE)
+        call = self.prepare(CallOptions("POST", path, json_body=payload, model=model, credential=credential),
+                            accept=SSE)
         events: EventsT = self._retrying(call, lambda c, attempt: self._sse_events(c, attempt, on_open))
         return events
 

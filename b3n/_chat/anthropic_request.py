@@ -40,8 +40,6 @@ from b3n._catalog import get_model_info
 from b3n._chat.request import ChatRequest
 from b3n._errors import B3nInvalidRequestError
 
-#: the ``anthropic-version`` header the native route sends.
-ANTHROPIC_VERSION = "2023-06-01"
 #: Anthropic's smallest thinking budget.
 MIN_THINKING_BUDGET = 1024
 #: part types that only the native route can carry (stripped from OpenAI-format requests).
@@ -142,7 +140,8 @@ def _assistant_blocks(message: Mapping[str, Any], where: str) -> list[dict[str, 
     content = message.get("content")
     thinking: list[dict[str, Any]] = []
     rest: list[dict[str, Any]] = []
-    parts = [{"type": "text", "text": content}] if isinstance(content, str) else list(content or [])
+    parts: list[Mapping[str, Any]] = [{"type": "text", "text": content}] if isinstance(content, str) else list(
+        content or [])
     for j, part in enumerate(parts):
         kind = part.get("type")
         if kind in NATIVE_ONLY_PARTS:
@@ -329,5 +328,5 @@ def tool_images(messages: list[Mapping[str, Any]]) -> bool:
                and any(p.get("type") != "text" for p in m["content"]) for m in messages)
 
 
-__all__ = ["ANTHROPIC_VERSION", "MIN_THINKING_BUDGET", "NATIVE_ONLY_PARTS", "has_native_parts",
+__all__ = ["MIN_THINKING_BUDGET", "NATIVE_ONLY_PARTS", "has_native_parts",
            "messages_payload", "strip_native_parts", "tool_images"]
