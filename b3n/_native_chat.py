@@ -29,15 +29,10 @@ from b3n._chat.anthropic_request import has_native_parts, messages_payload, stri
 from b3n._chat.anthropic_stream import NativeStreamAssembler, parse_message
 from b3n._chat.request import ChatRequest, apply_thinking_budget
 from b3n._chat.types import ChatCompletion
-from b3n._errors import (
-    B3nInvalidRequestError,
-    B3nNotFoundError,
-    B3nStreamInterruptedError,
-    StreamEndedEarly,
-    extract_request_id,
-)
+from b3n._errors import B3nInvalidRequestError, B3nNotFoundError, B3nStreamInterruptedError, StreamEndedEarly
 from b3n._plans import Emit, Plan, next_item
 from b3n._probe_cache import native_route_confirmed
+from b3n._relay_errors import extract_request_id
 
 if TYPE_CHECKING:
     from b3n._transport import AsyncTransport, SyncTransport

@@ -12,7 +12,12 @@ relay's own translation is what is measured:
 ``response_format``           ``{"type": "json_object"}`` makes the reply JSON
 ``model_name``                replies name a model (not ``""``, missing or a bare ``"gemini"``)
 ``bare_key``                  ``Authorization: <key>`` without ``Bearer`` is accepted (free ``GET /models``)
+``native_messages``           Claude: the relay serves Anthropic's own ``POST /messages`` (new-api does)
+``native_generate_content``   Gemini: the relay serves Google's ``POST /v1beta/models/{model}:generateContent``
 ============================  ===================================================================
+
+A native route that answers 404 is recorded as not served; ``api_format="auto"`` uses Claude's native route only
+where it was found (see :mod:`b3n._native_chat`).
 
 The findings are cached per base URL (:mod:`b3n._probe_cache`); ``ChatB3n`` and ``B3n`` read
 them and adapt up front (e.g. Gemini tool turns sent as text) instead of learning from a failed call.
@@ -34,12 +39,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from b3n._chat.anthropic_stream import parse_message
 from b3n._chat.relay import family as family_of
 from b3n._chat.relay import normalize_model
 from b3n._chat.response import parse_chat_completion
 from b3n._chat.stream import StreamAssembler
 from b3n._chat.types import Usage
-from b3n._errors import B3nAPIStatusError, B3nBadRequestError
+from b3n._errors import B3nAPIStatusError, B3nBadRequestError, B3nError, B3nNotFoundError
 from b3n._lazy import httpx
 
 DEFAULT_MODELS = ("gpt-4o-mini", "claude-3-5-sonnet-latest", "gemini-1.5-flash-latest")
@@ -52,8 +58,11 @@ BEHAVIOURS = (
     "response_format",
     "model_name",
     "bare_key",
+    "native_messages",
+    "native_generate_content",
 )
 MAX_TOKENS = 64
+NATIVE_PATH = "/messages"
 _NUMBER = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
 _TOOLS = [
     {"type": "function", "function": {"name": name, "description": f"{verb} a number.", "parameters": _NUMBER}}
@@ -139,6 +148,47 @@ class _Prober:
         return assembler, raw
 
 
+    def native_claude(self, model: str) -> bool:
+        """One bounded ``POST /messages`` in Claude's own format: True when the relay serves it."""
+        body = {"model": model, "max_tokens": MAX_TOKENS, "messages": [{"role": "user", "content": "say 1"}]}
+        try:
+            response = self.transport.request("POST", NATIVE_PATH, json_body=body, model=model,
+                                              credential="anthropic_key")
+        except B3nNotFoundError:
+            self.report.requests += 1
+            return False
+        try:
+            completion = parse_message(response.json(), model)
+        except (ValueError, B3nError):
+            self._account(model, None)
+            return False
+        self._account(model, completion.usage)
+        return True
+
+    def native_gemini(self, model: str) -> bool:
+        """One bounded ``generateContent`` in Gemini's own format (at the relay's origin): True when served."""
+        body = {"contents": [{"role": "user", "parts": [{"text": "say 1"}]}],
+                "generationConfig": {"maxOutputTokens": MAX_TOKENS}}
+        path = f"/v1beta/models/{model}:generateContent"
+        try:
+            response = self.transport.request("POST", path, json_body=body, model=model, at_origin=True)
+        except B3nNotFoundError:
+            self.report.requests += 1
+            return False
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        served = isinstance(data, dict) and isinstance(data.get("candidates"), list)
+        meta = data.get("usageMetadata") if isinstance(data, dict) else None
+        usage = None
+        if isinstance(meta, dict):
+            prompt, output = int(meta.get("promptTokenCount") or 0), int(meta.get("candidatesTokenCount") or 0)
+            usage = Usage(prompt, output, prompt + output)
+        self._account(model, usage)
+        return served
+
+
 def _calls(body: Any) -> list[Any]:
     choices = body.get("choices") if isinstance(body, dict) else None
     return [c for ch in choices or [] for c in (ch.get("message") or {}).get("tool_calls") or []]
@@ -174,6 +224,10 @@ def _probe_family(prober: _Prober, model: str) -> dict[str, bool]:
     except ValueError:
         found["response_format"] = False
     found["model_name"] = all(normalize_model(value, "") != "" for value in reported)
+    if family_of(model) == "claude":
+        found["native_messages"] = prober.native_claude(model)
+    elif family_of(model) == "gemini":
+        found["native_generate_content"] = prober.native_gemini(model)
     return found
 
 

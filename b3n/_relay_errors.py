@@ -172,6 +172,12 @@ def error_from_response(
     return cls(f"B3n error {status}: {relay}. {hint}", **kwargs)
 
 
+#: the HTTP status of each Anthropic error type (Claude's native route names the type, in streams too).
+ANTHROPIC_ERROR_STATUS = {"invalid_request_error": 400, "authentication_error": 401, "permission_error": 403,
+                          "not_found_error": 404, "request_too_large": 413, "rate_limit_error": 429,
+                          "api_error": 500, "overloaded_error": 529}
+
+
 def error_from_stream_payload(data: Mapping[str, Any], *, model: str | None = None) -> B3nAPIStatusError:
     """An ``{"error": ...}`` object received inside an SSE stream."""
     err = data.get("error")
@@ -182,6 +188,8 @@ def error_from_stream_payload(data: Mapping[str, Any], *, model: str | None = No
             status = raw_status
         elif err.get("code") == "insufficient_user_quota":
             status = 403
+        elif err.get("type") in ANTHROPIC_ERROR_STATUS:  # Claude's native route: an ``error`` event
+            status = ANTHROPIC_ERROR_STATUS[err["type"]]
     error = error_from_response(status, json.dumps(dict(data), ensure_ascii=False), {}, model=model)
     error.inside_stream = True
     return error

@@ -142,6 +142,15 @@ def _probe_findings(base_url: str, model: str) -> dict[str, bool]:
     return {k: v for k, v in found.items() if isinstance(v, bool)} if isinstance(found, dict) else {}
 
 
+#: the probe behaviour that confirms each native route (see b3n._native_chat), and the route's name.
+_NATIVE_ROUTES = {"native_messages": "anthropic", "native_generate_content": "gemini"}
+
+
+def _routes(findings: dict[str, bool] | None) -> list[str]:
+    """The routes the relay serves a chat model on: ``openai``, plus the native ones ``b3n probe`` found."""
+    return ["openai"] + [route for key, route in _NATIVE_ROUTES.items() if (findings or {}).get(key)]
+
+
 def _capabilities(model: str, probe: dict[str, bool] | None = None) -> tuple[list[str], str]:
     """The capability flags the package assumes for ``model`` and where they come from.
 
@@ -162,7 +171,7 @@ def _capabilities(model: str, probe: dict[str, bool] | None = None) -> tuple[lis
                                    ("stream", info.streaming), ("reasoning", info.reasoning)) if on]
     if not probe:
         return flags, info.source
-    lacking = sorted(k for k, v in probe.items() if not v)
+    lacking = sorted(k for k, v in probe.items() if not v and k not in _NATIVE_ROUTES)
     return flags, f"{info.source} + probe" + (f": no {', no '.join(lacking)}" if lacking else "")
 
 
@@ -178,17 +187,22 @@ def _cmd_models(args: argparse.Namespace, out: TextIO) -> int:
             flags, source = _capabilities(m.id, findings)
             row: dict[str, Any] = {"id": m.id, "owned_by": m.owned_by, "kind": m.kind, "capabilities": flags,
                                    "capabilities_from": source}
+            if m.kind in (None, "chat"):
+                row["routes"] = _routes(findings)
             if findings:
                 row["probe"] = findings
             rows.append(row)
         out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return 0
     width = max((len(m.id) for m in entries), default=5)
-    out.write(f"{'MODEL':<{width}}  {'KIND':<9}  {'OWNED BY':<10}  {'CAPABILITIES':<44}  FROM\n")
+    out.write(f"{'MODEL':<{width}}  {'KIND':<9}  {'OWNED BY':<10}  {'CAPABILITIES':<44}  {'ROUTES':<16}  FROM\n")
     for m in sorted(entries, key=lambda e: e.id):
-        findings = _probe_findings(base_url, m.id) if m.kind in (None, "chat") else {}
+        chat = m.kind in (None, "chat")
+        findings = _probe_findings(base_url, m.id) if chat else {}
         flags, source = _capabilities(m.id, findings)
-        out.write(f"{m.id:<{width}}  {m.kind or '-':<9}  {m.owned_by or '-':<10}  {','.join(flags):<44}  {source}\n")
+        routes = "+".join(_routes(findings)) if chat else "-"
+        out.write(f"{m.id:<{width}}  {m.kind or '-':<9}  {m.owned_by or '-':<10}  {','.join(flags):<44}  "
+                  f"{routes:<16}  {source}\n")
     return 0
 
 

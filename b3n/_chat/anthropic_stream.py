@@ -35,15 +35,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from b3n._chat.types import ChatChunk, ChatCompletion, ToolCall, ToolCallDelta, Usage
-from b3n._errors import B3nAPIStatusError, B3nResponseError, error_from_response, extract_request_id
+from b3n._errors import B3nAPIStatusError, B3nResponseError
+from b3n._relay_errors import ANTHROPIC_ERROR_STATUS, error_from_response, extract_request_id
 
 #: the ``api_format`` of answers from this route.
 ROUTE = "anthropic"
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls",
            "refusal": "content_filter", "pause_turn": "stop", "model_context_window_exceeded": "length"}
-_STATUS_OF = {"invalid_request_error": 400, "authentication_error": 401, "permission_error": 403,
-              "not_found_error": 404, "request_too_large": 413, "rate_limit_error": 429, "api_error": 500,
-              "overloaded_error": 529}
 
 
 def _int(value: Any) -> int:
@@ -71,7 +69,7 @@ def error_from_event(data: Mapping[str, Any], *, model: str | None = None) -> B3
     """An ``error`` event (``{"type": "error", "error": {"type": ..., "message": ...}}``) as a typed error."""
     err = data.get("error")
     kind = err.get("type") if isinstance(err, Mapping) else None
-    status = _STATUS_OF.get(str(kind), 500)
+    status = ANTHROPIC_ERROR_STATUS.get(str(kind), 500)
     error = error_from_response(status, json.dumps(dict(data), ensure_ascii=False), {}, model=model)
     error.inside_stream = True
     return error

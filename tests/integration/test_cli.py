@@ -77,11 +77,11 @@ def test_models(base_url: str, api_key: str) -> None:
     proc = b3n("models", B3N_BASE_URL=base_url, B3N_API_KEY=api_key)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].split() == ["MODEL", "KIND", "OWNED", "BY", "CAPABILITIES", "FROM"]
+    assert lines[0].split() == ["MODEL", "KIND", "OWNED", "BY", "CAPABILITIES", "ROUTES", "FROM"]
     rows = {line.split()[0]: line.split()[1] for line in lines[1:]}
     assert rows["gpt-4o-mini"] == "chat" and rows["whisper-1"] == "stt" and rows["dall-e-3"] == "image"
     o3 = next(line.split() for line in lines if line.startswith("o3 "))
-    assert o3[3] == "tools,vision,json_schema,json_mode,stream,reasoning" and o3[4] == "catalog"
+    assert o3[3] == "tools,vision,json_schema,json_mode,stream,reasoning" and o3[4:6] == ["openai", "catalog"]
 
 
 def test_whoami(base_url: str, emulator: Emulator) -> None:

@@ -23,7 +23,7 @@ def _chat(emu: Emulator) -> list[Any]:
     """The chat requests the emulator received (other routes, e.g. the price list, left out)."""
     return [r for r in emu.requests if r.route.endswith("/chat/completions")]
 
-ALL = dict.fromkeys(BEHAVIOURS, True)
+ALL = dict.fromkeys((b for b in BEHAVIOURS if not b.startswith("native_")), True)
 EXPECTED: dict[str, dict[str, dict[str, bool]]] = {
     "docs": {
         "openai": ALL,
@@ -61,9 +61,10 @@ def test_probe_reports_exactly_the_profile(relay_servers: dict[str, Emulator], a
     emu = relay_servers[profile]
     emu.reset()
     report = probe(B3nClient(api_key=api_key, base_url=emu.base_url))
-    assert report.families == EXPECTED[profile]
-    chat_calls = emu.count("chat")
-    assert chat_calls == report.requests == 18  # 6 bounded calls per family
+    native = {"claude": {"native_messages": profile == "new-api"}, "gemini": {"native_generate_content": False}}
+    assert report.families == {fam: {**found, **native.get(fam, {})} for fam, found in EXPECTED[profile].items()}
+    assert emu.count("chat") == 18  # 6 bounded calls per family
+    assert emu.count("messages") == 1 and report.requests == 20  # + one native call each for Claude and Gemini
     assert all(r.json.get("max_tokens") == 64 for r in _chat(emu))
     assert report.prompt_tokens > 0 and report.usd > 0
 
@@ -75,8 +76,8 @@ def test_cli_probe_json_and_cache(relay_servers: dict[str, Emulator], api_key: s
                  "--json"])
     assert code == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["families"] == {"gemini": EXPECTED["new-api-2412"]["gemini"]}
-    assert out["cost"]["requests"] == 6
+    assert out["families"] == {"gemini": {**EXPECTED["new-api-2412"]["gemini"], "native_generate_content": False}}
+    assert out["cost"]["requests"] == 7
     cached = json.loads((tmp_path / "relay-probe.json").read_text())
     assert cached[emu.base_url]["families"]["gemini"]["tool_result_turns"] is False
     assert main(["probe", "--base-url", emu.base_url, "--api-key", api_key, "--model", "claude-3-5-sonnet-latest"]) == 0
@@ -110,7 +111,8 @@ def test_structured_output_goes_straight_to_json_when_probe_found_tool_choice_ig
     emu = relay_servers["new-api"]
     probe(B3nClient(api_key=api_key, base_url=emu.base_url), ["claude-3-5-sonnet-latest"])
     emu.reset()
-    joke = ChatB3n(model="claude-3-5-sonnet-latest", api_key=api_key, base_url=emu.base_url).with_structured_output(
+    joke = ChatB3n(model="claude-3-5-sonnet-latest", api_key=api_key, base_url=emu.base_url,
+                   api_format="openai").with_structured_output(
         Joke
     ).invoke("Tell me a joke about cats")
     assert joke.punchline == "To keep an eye on the mouse."
