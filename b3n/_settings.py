@@ -81,7 +81,7 @@ def known_argument_names(cls: type[BaseModel]) -> frozenset[str]:
 
 #: chat request options both frameworks' chat classes take as fields and as per-call arguments; each is a
 #: keyword argument of :func:`b3n._chat.request.build_chat_request`, validated and adapted per model there.
-CHAT_REQUEST_OPTIONS = ("reasoning_effort", "thinking_budget", "logprobs", "top_logprobs", "n")
+CHAT_REQUEST_OPTIONS = ("reasoning_effort", "thinking_budget", "logprobs", "top_logprobs", "n", "api_format")
 
 
 def chat_request_options(settings: BaseModel, call: dict[str, Any]) -> dict[str, Any]:
@@ -94,7 +94,9 @@ def chat_request_options(settings: BaseModel, call: dict[str, Any]) -> dict[str,
         >>> options["reasoning_effort"], options["logprobs"], call
         ('low', True, {'seed': 1})
     """
-    return {name: call.pop(name, getattr(settings, name, None)) for name in CHAT_REQUEST_OPTIONS}
+    options = {name: call.pop(name, getattr(settings, name, None)) for name in CHAT_REQUEST_OPTIONS}
+    options["api_format"] = options["api_format"] or "auto"
+    return options
 
 
 def _is_live(value: Any) -> bool:

@@ -35,6 +35,7 @@ SETTINGS_FIELDS = frozenset({
 #: the request options of the chat model (docs/configuration.md's chat options table is checked against it).
 CHAT_OPTION_FIELDS = frozenset({
     "reasoning_effort", "thinking_budget", "logprobs", "top_logprobs", "n", "extra_body", "include_request_id",
+    "api_format",
 })
 
 
@@ -160,6 +161,10 @@ class B3nChatOptions(B3nSettings):
     include_request_id: bool = False
     """Put the relay's request id of each successful call in ``response_metadata["request_id"]`` (on the last
     chunk of a stream); quote it to B3n support."""
+    api_format: Literal["auto", "openai", "anthropic"] = "auto"
+    """The route: ``"openai"`` (``/chat/completions``), ``"anthropic"`` (Claude's native ``/messages``: thinking
+    with signatures, PDFs, images in tool results) or ``"auto"`` (native for Claude where ``b3n probe`` found it).
+    ``response_metadata["api_format"]`` says which route answered."""
 
 
 __all__ = ["CHAT_OPTION_FIELDS", "SETTINGS_FIELDS", "B3nChatOptions", "B3nSettings"]

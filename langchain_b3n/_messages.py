@@ -178,26 +178,29 @@ def _assistant_text(content: str | list[Any]) -> str:
     return "".join(texts)
 
 
-def _tool_text(content: str | list[Any]) -> str:
+def _tool_content(content: str | list[Any]) -> str | list[dict[str, Any]]:
+    """A tool result: its text, or text and image / PDF parts (sent on Claude's native route only)."""
     if isinstance(content, str):
         return content
-    texts: list[str] = []
-    for block in content:
-        if isinstance(block, str):
-            texts.append(block)
-        elif isinstance(block, dict) and block.get("type") == "text":
-            texts.append(str(block.get("text") or ""))
-        else:
-            kind = block.get("type") if isinstance(block, dict) else type(block).__name__
-            raise B3nInvalidRequestError(
-                f"A ToolMessage has a content block of type {kind!r}; B3n tool results carry text only. "
-                "Return text (e.g. a JSON string) from the tool, or put images in a HumanMessage."
-            )
-    return "\n".join(texts)
+    if all(isinstance(b, str) or (isinstance(b, dict) and b.get("type") == "text") for b in content):
+        return "\n".join(b if isinstance(b, str) else str(b.get("text") or "") for b in content)
+    return [p for p in (_content_part(b) for b in content) if p is not None]
+
+
+def _thinking_parts(content: str | list[Any]) -> list[dict[str, Any]]:
+    """Claude's thinking blocks of an AIMessage (kept whole with their signatures for the next turn)."""
+    if isinstance(content, str):
+        return []
+    keep = {"thinking": ("type", "thinking", "signature"), "redacted_thinking": ("type", "data")}
+    return [{k: b[k] for k in keep[b["type"]] if k in b} for b in content
+            if isinstance(b, dict) and b.get("type") in keep and (b.get("signature") or b.get("data"))]
 
 
 def _assistant(message: AIMessage) -> dict[str, Any]:
-    out: dict[str, Any] = {"role": "assistant", "content": _assistant_text(message.content)}
+    text = _assistant_text(message.content)
+    thinking = _thinking_parts(message.content)
+    out: dict[str, Any] = {"role": "assistant", "content": [*thinking, *([text_part(text)] if text else [])]
+                           if thinking else text}
     extras = message.additional_kwargs.get(TOOL_CALL_EXTRAS)
     extras = extras if isinstance(extras, Mapping) else {}
     calls: list[dict[str, Any]] = []
@@ -231,7 +234,7 @@ def message_to_wire(message: BaseMessage) -> dict[str, Any]:
     if isinstance(message, AIMessage):
         out = _assistant(message)
     elif isinstance(message, ToolMessage):
-        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": _tool_text(message.content)}
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": _tool_content(message.content)}
     elif isinstance(message, HumanMessage | SystemMessage):
         out = {"role": _ROLE_OF[message.type], "content": _user_content(message.content)}
     elif isinstance(message, ChatMessage):
@@ -297,8 +300,11 @@ def _metadata(
     cost: CallCost | None = None,
     usage: Usage | None = None,
     logprobs: list[dict[str, Any]] | None = None,
+    api_format: str | None = None,
 ) -> dict[str, Any]:
     meta: dict[str, Any] = {"model_provider": PROVIDER, "model_name": model, "finish_reason": finish_reason}
+    if api_format:
+        meta["api_format"] = api_format
     if usage is not None and usage.estimated:  # the relay sent no usage: counted locally
         meta["usage_estimated"] = True
     if rid:
@@ -340,15 +346,19 @@ def completion_to_message(completion: ChatCompletion) -> AIMessage:
         kwargs["refusal"] = completion.refusal
     if extras:
         kwargs[TOOL_CALL_EXTRAS] = extras
+    content: str | list[str | dict[str, Any]] = completion.content
+    if completion.thinking_blocks:  # Claude's thinking, signatures included, first (as langchain-anthropic has it)
+        content = [*completion.thinking_blocks, *([{"type": "text", "text": completion.content}]
+                                                  if completion.content else [])]
     return AIMessage(
-        content=completion.content,
+        content=content,
         tool_calls=calls,
         invalid_tool_calls=invalid,
         additional_kwargs=kwargs,
         usage_metadata=usage_metadata(completion.usage) if completion.usage else None,
         response_metadata=_metadata(
             completion.model, completion.finish_reason, completion.id, completion.system_fingerprint,
-            completion.cost, completion.usage, completion.logprobs,
+            completion.cost, completion.usage, completion.logprobs, completion.api_format,
         ),
         id=completion.id or None,
     )
@@ -356,10 +366,11 @@ def completion_to_message(completion: ChatCompletion) -> AIMessage:
 
 def _final_generation(chunk: ChatChunk) -> ChatGenerationChunk:
     message = AIMessageChunk(
-        content="",
+        content=list(chunk.thinking_blocks) if chunk.thinking_blocks else "",  # whole, with their signatures
         usage_metadata=usage_metadata(chunk.usage) if chunk.usage else None,
         response_metadata=_metadata(
-            chunk.model, chunk.finish_reason, chunk.id, chunk.system_fingerprint, chunk.cost, chunk.usage
+            chunk.model, chunk.finish_reason, chunk.id, chunk.system_fingerprint, chunk.cost, chunk.usage,
+            api_format=chunk.api_format,
         ),
         chunk_position="last",
     )

@@ -31,7 +31,7 @@ SETTINGS_FIELDS = frozenset({
 })
 #: the request options of the LLM (docs/configuration.md's chat options table is checked against it).
 CHAT_OPTION_FIELDS = frozenset({
-    "reasoning_effort", "thinking_budget", "logprobs", "top_logprobs", "include_request_id",
+    "reasoning_effort", "thinking_budget", "logprobs", "top_logprobs", "include_request_id", "api_format",
 })
 #: constructor arguments that are settings but not fields (live objects, never serialised).
 HTTP_CLIENT_ARGS = ("http_client", "async_http_client")
@@ -131,6 +131,11 @@ class B3nChatOptions(B3nSettings):
     top_logprobs: int | None = Field(default=None, ge=0, le=20, description="Alternatives per token (needs logprobs).")
     include_request_id: bool = Field(
         default=False, description="Put the relay's request id of each call in additional_kwargs (streams too)."
+    )
+    api_format: Literal["auto", "openai", "anthropic"] = Field(
+        default="auto", description="The route: 'openai' (/chat/completions), 'anthropic' (Claude's native "
+        "/messages) or 'auto' (native for Claude where `b3n probe` found it); additional_kwargs['api_format'] says "
+        "which answered.",
     )
 
     def __init__(self, /, **data: Any) -> None:  # the framework class passes its own arguments through
