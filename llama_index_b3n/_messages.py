@@ -218,6 +218,16 @@ def _audio_part(block: AudioBlock, index: int) -> dict[str, Any]:
     return {"type": "input_audio", "input_audio": {"data": data.decode("ascii"), "format": fmt}}
 
 
+def _thinking_part(block: ThinkingBlock) -> dict[str, Any] | None:
+    """Claude's thinking, kept with its signature (``additional_information``), to send back; else None."""
+    info = block.additional_information or {}
+    if info.get("redacted_data"):
+        return {"type": "redacted_thinking", "data": info["redacted_data"]}
+    if info.get("signature"):
+        return {"type": "thinking", "thinking": block.content or "", "signature": info["signature"]}
+    return None  # reasoning without a signature: nothing the relay can take back
+
+
 def _wire_dicts(raw: Any) -> list[dict[str, Any]]:
     """``additional_kwargs["tool_calls"]``: OpenAI-format dicts (ours) or SDK objects (other integrations)."""
     out = []
@@ -257,6 +267,7 @@ def message_to_wire(message: ChatMessage, index: int = 0) -> dict[str, Any]:
     texts: list[str] = []
     parts: list[dict[str, Any]] | None = None
     calls: list[dict[str, Any]] = []
+    thinking: list[dict[str, Any]] = []
     for block in message.blocks:
         if isinstance(block, TextBlock):
             if parts is None:
@@ -266,15 +277,16 @@ def message_to_wire(message: ChatMessage, index: int = 0) -> dict[str, Any]:
         elif isinstance(block, ToolCallBlock):
             calls.append(tool_call_to_wire(block.tool_call_id or "", block.tool_name, block.tool_kwargs))
         elif isinstance(block, ImageBlock):
-            if role != "user":
+            if role not in ("user", "tool"):
                 raise B3nInvalidRequestError(
-                    f"messages[{index}] ({role}) holds an image; only user messages can carry images."
+                    f"messages[{index}] ({role}) holds an image; only user messages (and tool results on Claude's "
+                    "native route) can carry images."
                 )
             if parts is None:
                 parts = [text_part(t) for t in texts]
             parts.append(_image_part(block, index))
         elif isinstance(block, DocumentBlock | AudioBlock):
-            if role != "user":
+            if role not in ("user", "tool"):  # tool results: Claude's native route only
                 raise B3nInvalidRequestError(
                     f"messages[{index}] ({role}) holds a {type(block).__name__}; only user messages can carry files."
                 )
@@ -296,7 +308,9 @@ def message_to_wire(message: ChatMessage, index: int = 0) -> dict[str, Any]:
                 )
             parts[-1]["cache_control"] = block.cache_control.model_dump(exclude_none=True)
         elif isinstance(block, ThinkingBlock):
-            continue  # model-side reasoning: nothing to send back over chat completions
+            part = _thinking_part(block) if role == "assistant" else None
+            if part is not None:
+                thinking.append(part)  # sent back on Claude's native route (dropped on the OpenAI format)
         else:
             raise B3nInvalidRequestError(
                 f"messages[{index}] holds a {type(block).__name__}, which B3n chat does not accept; "
@@ -304,6 +318,9 @@ def message_to_wire(message: ChatMessage, index: int = 0) -> dict[str, Any]:
                 "messages)."
             )
     out: dict[str, Any] = {"role": role, "content": parts if parts is not None else "\n".join(texts)}
+    if thinking:
+        text = out["content"]
+        out["content"] = thinking + (([text_part(text)] if text else []) if isinstance(text, str) else text)
     kwargs = message.additional_kwargs
     if kwargs:
         raw_calls = kwargs.get("tool_calls")
@@ -354,9 +371,15 @@ def _assistant(
     calls: Sequence[ToolCall],
     reasoning_tokens: int | None = None,
     refusal: str | None = None,
+    thinking_blocks: list[dict[str, Any]] | None = None,
 ) -> ChatMessage:
     blocks: list[Any] = []
-    if thinking:
+    if thinking_blocks:  # Claude's native route: one block each, signature kept for the next turn
+        for raw in thinking_blocks:
+            info = ({"redacted_data": raw.get("data")} if raw.get("type") == "redacted_thinking"
+                    else {"signature": raw.get("signature")})
+            blocks.append(ThinkingBlock(content=raw.get("thinking") or "", additional_information=info))
+    elif thinking:
         blocks.append(ThinkingBlock(content=thinking, num_tokens=reasoning_tokens))
     if text or not calls:
         blocks.append(TextBlock(text=text))
@@ -375,11 +398,12 @@ def completion_to_response(completion: ChatCompletion) -> ChatResponse:
     usage = completion.usage
     message = _assistant(
         completion.content, completion.reasoning, completion.tool_calls,
-        usage.reasoning_tokens if usage is not None else None, completion.refusal,
+        usage.reasoning_tokens if usage is not None else None, completion.refusal, completion.thinking_blocks,
     )
     extra = usage_kwargs(usage)
     extra["model"] = completion.model
     extra["finish_reason"] = completion.finish_reason
+    extra["api_format"] = completion.api_format
     if completion.cost is not None:
         extra["cost"] = completion.cost.as_dict()
     return ChatResponse(message=message, raw=completion.raw, additional_kwargs=extra,
@@ -468,11 +492,12 @@ class StreamConverter:
         usage = chunk.usage
         message = _assistant(
             self.text, self.thinking, self.calls, usage.reasoning_tokens if usage is not None else None,
-            self.refusal or None,
+            self.refusal or None, chunk.thinking_blocks,
         )
         extra = usage_kwargs(usage)
         extra["model"] = chunk.model
         extra["finish_reason"] = chunk.finish_reason
+        extra["api_format"] = chunk.api_format
         if chunk.cost is not None:
             extra["cost"] = chunk.cost.as_dict()
         raw = {
