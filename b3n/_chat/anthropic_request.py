@@ -22,9 +22,8 @@ uploaded ``file_id`` references, ``n`` > 1, log probabilities, JSON mode (``resp
 structured output), and a thinking budget below 1024 tokens.
 
 Example:
-    >>> from b3n._chat.request import build_chat_request
-    >>> req = build_chat_request("claude-3-5-sonnet-latest", [
-    ...     {"role": "system", "content": "Be terse."}, {"role": "user", "content": "hi"}], max_tokens=64)
+    >>> req = ChatRequest("claude-3-5-sonnet-latest", {"model": "claude-3-5-sonnet-latest", "max_tokens": 64,
+    ...     "messages": [{"role": "system", "content": "Be terse."}, {"role": "user", "content": "hi"}]})
     >>> body = messages_payload(req)
     >>> body["system"], body["messages"], body["max_tokens"]
     ([{'type': 'text', 'text': 'Be terse.'}], [{'role': 'user', 'content': [{'type': 'text', 'text': 'hi'}]}], 64)

@@ -139,7 +139,7 @@ def test_assistant_history_with_tool_calls_is_serialised_with_ensure_ascii_false
     assert wire["content"] == ""
 
 
-def test_assistant_list_content_drops_foreign_blocks() -> None:
+def test_assistant_list_content_keeps_signed_thinking_and_drops_foreign_blocks() -> None:
     ai = AIMessage(
         content=[
             {"type": "thinking", "thinking": "hmm", "signature": "sig"},
@@ -149,7 +149,9 @@ def test_assistant_list_content_drops_foreign_blocks() -> None:
         tool_calls=[{"name": "my_adder_tool", "args": {"a": 1, "b": 2}, "id": "abc123"}],
     )
     wire = message_to_wire(ai)
-    assert wire["content"] == "some text"
+    # the signed thinking block goes back (Claude's native route needs it; the OpenAI format strips it)
+    assert wire["content"] == [{"type": "thinking", "thinking": "hmm", "signature": "sig"},
+                               {"type": "text", "text": "some text"}]
     assert [c["id"] for c in wire["tool_calls"]] == ["abc123"]
 
 
@@ -187,7 +189,7 @@ def test_tool_call_without_id_is_refused() -> None:
         message_to_wire(ai)
 
 
-def test_tool_messages_send_text_only_and_never_status() -> None:
+def test_tool_messages_send_text_or_parts_and_never_status() -> None:
     assert message_to_wire(ToolMessage('{"result": 3}', tool_call_id="abc", name="adder", status="error")) == {
         "role": "tool",
         "tool_call_id": "abc",
@@ -195,8 +197,8 @@ def test_tool_messages_send_text_only_and_never_status() -> None:
     }
     listed = ToolMessage(content=[{"type": "text", "text": "a"}, "b"], tool_call_id="t")
     assert message_to_wire(listed)["content"] == "a\nb"
-    with pytest.raises(B3nInvalidRequestError, match="text only"):
-        message_to_wire(ToolMessage(content=[{"type": "image", "url": "https://x/y.png"}], tool_call_id="t"))
+    image = message_to_wire(ToolMessage(content=[{"type": "image", "url": "https://x/y.png"}], tool_call_id="t"))
+    assert image["content"] == [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]  # native route only
 
 
 def test_function_messages_are_refused() -> None:

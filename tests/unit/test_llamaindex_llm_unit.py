@@ -418,7 +418,7 @@ def test_stream_converter_builds_cumulative_messages() -> None:
     assert end.message.content == "Let me check."
     assert end.additional_kwargs == {
         "prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12, "reasoning_tokens": 3,
-        "model": "gpt-4o-mini", "finish_reason": "tool_calls",
+        "model": "gpt-4o-mini", "finish_reason": "tool_calls", "api_format": "openai",
     }
     assert end.raw["usage"]["total_tokens"] == 12 and end.raw["model"] == "gpt-4o-mini"
     assert len(B3n().get_tool_calls_from_response(end)) == 2
