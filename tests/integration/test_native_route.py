@@ -15,7 +15,6 @@ from b3n._errors import (
     B3nBadRequestError,
     B3nInvalidRequestError,
     B3nNotFoundError,
-    B3nServerError,
     B3nStreamInterruptedError,
 )
 from b3n._probe import probe
@@ -232,10 +231,11 @@ def test_error_event_midstream_is_typed_and_not_repeated() -> None:
     with HostileServer(script) as srv:
         client = B3nClient(api_key=KEY, base_url=srv.url + "/v1", max_retries=2)
         got: list[str] = []
-        with pytest.raises(B3nServerError, match="Overloaded") as caught:
+        with pytest.raises(B3nStreamInterruptedError, match="529: Overloaded") as caught:
             for chunk in client.chat.stream(CLAUDE, [{"role": "user", "content": "hi"}], api_format="anthropic"):
                 got.append(chunk.content)
-    assert caught.value.status_code == 529 and caught.value.inside_stream
+    assert caught.value.status_code == 529
+    assert caught.value.partial is not None and caught.value.partial.content == "partial "
     assert got == ["partial "] and srv.count("/v1/messages") == 1  # content had arrived: never repeated
 
 
