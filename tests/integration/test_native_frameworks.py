@@ -166,3 +166,19 @@ def test_llamaindex_thinking_blocks_documents_and_route(emu: Emulator) -> None:
     assert thinking and thinking[0].additional_information["signature"]
     assert _native_bodies(emu)[-1]["messages"][0]["content"][0]["type"] == "document"
     assert asyncio.run(llm.acomplete("say 1")).text == "1"
+
+
+def test_auto_takes_the_native_route_after_b3n_probe(emu: Emulator, tmp_path: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from b3n import B3nClient
+    from b3n._probe import probe
+
+    monkeypatch.setenv("B3N_CACHE_DIR", str(tmp_path))
+    lc = ChatB3n(model=CLAUDE, api_key=KEY, base_url=emu.base_url)  # api_format="auto"
+    li = B3n(model=CLAUDE, api_key=KEY, api_base=emu.base_url)
+    assert lc.invoke("say 1").response_metadata["api_format"] == "openai"
+    probe(B3nClient(api_key=KEY, base_url=emu.base_url), [CLAUDE])
+    fresh = ChatB3n(model=CLAUDE, api_key=KEY, base_url=emu.base_url)
+    assert fresh.invoke("say 1").response_metadata["api_format"] == "anthropic"
+    assert li.chat([ChatMessage(role="user", content="say 1")]).additional_kwargs["api_format"] == "anthropic"
+    assert lc.invoke("say 1").response_metadata["api_format"] == "openai"  # kept for its conversation
