@@ -84,6 +84,13 @@ class RouteBook:
     def for_openai(request: ChatRequest) -> ChatRequest:
         """The request as the OpenAI-format route sends it (thinking parts stripped, a deferred budget applied)."""
         messages = request.payload["messages"]
+        info = get_model_info(request.model)
+        if not info.pdf_inputs and any(isinstance(m.get("content"), list) and any(
+                p.get("type") == "file" for p in m["content"]) for m in messages):
+            raise B3nInvalidRequestError(
+                f"Model {request.model!r} does not take PDF (file) inputs through the relay's OpenAI-format route. "
+                "Use api_format='anthropic' on a relay that serves Claude's native route, or send the text."
+            )
         if tool_images(messages):
             raise B3nInvalidRequestError(
                 "A tool result carries an image or a document, which the OpenAI-format chat route cannot send. "
@@ -93,7 +100,7 @@ class RouteBook:
             return request
         payload = {**request.payload, "messages": strip_native_parts(messages)}
         if request.thinking_budget is not None:
-            apply_thinking_budget(payload, get_model_info(request.model), request.thinking_budget)
+            apply_thinking_budget(payload, info, request.thinking_budget)
         return dataclasses.replace(request, payload=payload, thinking_budget=None)
 
 

@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 import warnings
@@ -468,7 +469,10 @@ def build_chat_request(
     if not model or not isinstance(model, str):
         raise B3nInvalidRequestError("model must be a non-empty string such as 'gpt-4o-mini'.")
     info = info or get_model_info(model)
-    payload: dict[str, Any] = {"model": model, "messages": _validate_messages(messages, info)}
+    # Claude's native route takes PDFs: checked per route when it may answer (b3n._native_chat)
+    checked = dataclasses.replace(info, pdf_inputs=True) if info.vendor == "anthropic" and api_format != "openai" \
+        else info
+    payload: dict[str, Any] = {"model": model, "messages": _validate_messages(messages, checked)}
     if temperature is not None:
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature >= 0:
             raise B3nInvalidRequestError(f"temperature must be a number >= 0 (usually 0 to 2), got {temperature!r}.")
