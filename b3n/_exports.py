@@ -22,7 +22,7 @@ ERROR_NAMES: tuple[str, ...] = (
     "B3nConflictError", "B3nConnectionError", "B3nCrossOriginRedirectError", "B3nInsufficientQuotaError",
     "B3nInvalidRequestError", "B3nModelNotAvailableError", "B3nNotFoundError", "B3nPermissionDeniedError",
     "B3nPossiblyBilledError", "B3nRateLimitError", "B3nResponseError", "B3nServerError", "B3nStreamInterruptedError",
-    "B3nStreamTimeoutError", "B3nTimeoutError",
+    "B3nStreamTimeoutError", "B3nTimeoutError", "B3nLimiterTimeoutError",
 )
 
 #: the core types a facade user gets back from public calls (``llm.catalog_info()``, ``llm.client.images``,

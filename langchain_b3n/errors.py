@@ -88,6 +88,12 @@ class B3nLCTimeoutError(e.B3nTimeoutError, ModelTimeoutError):
     """Timeout after retries, as a LangChain ``ModelTimeoutError``."""
 
 
+class B3nLCLimiterTimeoutError(e.B3nLimiterTimeoutError, ModelTimeoutError):
+    """The wait for an adaptive-limiter slot outlasted the deadline; the request was never sent, not retried."""
+
+    is_retryable = False
+
+
 class B3nLCConnectionError(e.B3nConnectionError, ModelConnectionError):
     """Connection failure after retries, as a LangChain ``ModelConnectionError``."""
 
@@ -180,6 +186,7 @@ _MAP: tuple[tuple[type[e.B3nError], type[e.B3nError]], ...] = (
     (e.B3nRateLimitError, B3nLCRateLimitError),
     (e.B3nConflictError, B3nLCConflictError),
     (e.B3nServerError, B3nLCServerError),
+    (e.B3nLimiterTimeoutError, B3nLCLimiterTimeoutError),
     (e.B3nTimeoutError, B3nLCTimeoutError),
     (e.B3nConnectionError, B3nLCConnectionError),
     (e.B3nResponseError, B3nLCResponseError),

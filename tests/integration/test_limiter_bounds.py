@@ -288,3 +288,22 @@ def test_a_408_on_a_billed_call_is_retried_because_nothing_was_processed(
     result = generate()
     assert result.images and result.images[0].url
     assert [r.status for r in emulator.requests if r.route.endswith("generations")] == [408, 200]
+
+
+def test_langchain_sees_the_limiter_timeout_as_a_timeout_that_was_never_sent(
+    emulator: Emulator, base_url: str
+) -> None:
+    from langchain_core.exceptions import ModelTimeoutError
+
+    from langchain_b3n import B3nEmbeddings, B3nLimiterTimeoutError
+
+    emulator.inject("rate_limit", route="embeddings", times=1, retry_after=3600)
+    config = B3nConfig(api_key=SecretStr("sk-pause-lc"), base_url=base_url, max_retries=0, max_retry_after=7200)
+    with pytest.raises(B3nRateLimitError):
+        B3nClient(config=config).embeddings.create(["one"], dimensions=8, max_concurrency=1)
+    waiting = B3nEmbeddings(api_key="sk-pause-lc", base_url=base_url, total_timeout=59.0, dimensions=8, max_concurrency=1)
+    with pytest.raises(B3nLimiterTimeoutError) as caught:
+        _in_thread(lambda: waiting.embed_documents(["two"]), within=5)
+    assert isinstance(caught.value, ModelTimeoutError)
+    assert caught.value.request_sent is False and caught.value.is_retryable is False
+    assert _embeddings(emulator) == 1

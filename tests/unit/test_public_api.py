@@ -19,6 +19,7 @@ EXPECTED_B3N_ALL = {
     "B3nInsufficientQuotaError", "B3nInvalidRequestError", "B3nModelNotAvailableError", "B3nNotFoundError",
     "B3nPermissionDeniedError", "B3nPossiblyBilledError", "B3nRateLimitError", "B3nResponseError", "B3nServerError",
     "B3nStreamInterruptedError", "B3nStreamTimeoutError", "B3nStructuredOutputError", "B3nTimeoutError",
+    "B3nLimiterTimeoutError", "B3nRelayDataWarning", "B3nSecurityWarning", "B3nUnknownModelWarning",
     "ChatChunk", "ChatCompletion", "ChatService", "EmbeddingResponse", "EmbeddingUsage", "EmbeddingsService",
     "GeneratedImage", "ImageQuality", "ImageResponseFormat", "ImageResult", "ImageSize", "ImageStyle",
     "ImagesService", "ModelEntry", "ModelInfo", "ModelsService", "SpeechFormat", "TimestampGranularity", "ToolCall",
@@ -94,6 +95,7 @@ _ERRORS = {
     "B3nModelNotAvailableError", "B3nNotFoundError", "B3nPermissionDeniedError", "B3nPossiblyBilledError",
     "B3nRateLimitError",
     "B3nResponseError", "B3nServerError", "B3nStreamInterruptedError", "B3nStreamTimeoutError", "B3nTimeoutError",
+    "B3nLimiterTimeoutError",
 }
 #: what a facade user gets back from public calls (catalog entries, media results, account info, partials).
 _RETURNED = {
