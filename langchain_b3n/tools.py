@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,18 @@ class _B3nTool(B3nSettings, BaseTool):
 
     def _b3n_error(self, exc: B3nError) -> Exception:
         return _tool_error(exc)
+
+
+#: the speech files B3nTextToSpeech wrote in this process: B3nSpeechToText may read these too (one agent can speak
+#: and transcribe), and nothing else outside its root_dir.
+_SPOKEN: set[str] = set()
+_SPOKEN_LOCK = threading.Lock()
+
+
+def _remember_spoken(path: str | Path) -> str:
+    with _SPOKEN_LOCK:
+        _SPOKEN.add(os.path.realpath(path))
+    return str(path)
 
 
 def _output_dir(value: str | None) -> Path:
@@ -169,7 +182,9 @@ class B3nTextToSpeech(_B3nTool):
 
     def _run(self, text: str, voice: str = "alloy", run_manager: CallbackManagerForToolRun | None = None) -> str:
         try:
-            return str(self.client.audio.speech_to_file(_output_dir(self.output_dir), text, **self._params(voice)))
+            return _remember_spoken(
+                self.client.audio.speech_to_file(_output_dir(self.output_dir), text, **self._params(voice))
+            )
         except B3nError as exc:
             raise _tool_error(exc) from None
 
@@ -180,7 +195,7 @@ class B3nTextToSpeech(_B3nTool):
             path = await self.async_client.audio.speech_to_file(
                 _output_dir(self.output_dir), text, **self._params(voice)
             )
-            return str(path)
+            return _remember_spoken(path)
         except B3nError as exc:
             raise _tool_error(exc) from None
 
@@ -243,6 +258,15 @@ class B3nSpeechToText(_B3nTool):
         return {"model": self.model, "language": language, "prompt": self.prompt, "temperature": self.temperature}
 
     def _audio(self, file_path: str) -> tuple[str, bytes]:
+        """Audio under ``root_dir``, or a file a ``B3nTextToSpeech`` of this process wrote (same checks)."""
+        try:
+            real = os.path.realpath(os.path.expanduser(file_path))
+        except (TypeError, ValueError, OSError):
+            real = ""
+        with _SPOKEN_LOCK:
+            spoken = real in _SPOKEN
+        if spoken and os.path.splitext(real)[1].lstrip(".").lower() in self.allowed_extensions:
+            return AllowedAudioFiles(os.path.dirname(real), [os.path.splitext(real)[1]]).read(real)
         return AllowedAudioFiles(self.root_dir, self.allowed_extensions).read(file_path)
 
     def _run(

@@ -139,3 +139,23 @@ def test_init_chat_model_refuses_a_b3n_string_as_the_docs_say() -> None:
 
     with pytest.raises(ValueError, match="model provider"):
         init_chat_model("b3n:gpt-4o-mini")
+
+
+def test_speech_and_transcription_tools_work_together_by_default(emulator: Emulator, tmp_path: Any,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from langchain_b3n import B3nSpeechToText, B3nTextToSpeech
+    from langchain_b3n.errors import B3nToolInputError
+
+    workdir, speech_dir = tmp_path / "work", tmp_path / "speech"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)  # the transcription tool's default root_dir
+    tts = B3nTextToSpeech(api_key="sk-test", base_url=emulator.base_url, output_dir=str(speech_dir))
+    stt = B3nSpeechToText(api_key="sk-test", base_url=emulator.base_url)
+    spoken = tts.invoke({"text": "Good morning"})
+    assert not spoken.startswith(str(workdir))
+    assert "Good morning" in stt.invoke({"file_path": spoken})
+    other = speech_dir / "not-spoken.mp3"  # a file the speech tool did not write stays out of reach
+    other.write_bytes(b"ID3" + bytes(64))
+    with pytest.raises(B3nToolInputError, match="Refused"):
+        stt.invoke({"file_path": str(other)})
+    assert sum("transcriptions" in r.route for r in emulator.requests) == 1  # the refused file was not sent
