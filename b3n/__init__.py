@@ -78,6 +78,7 @@ if TYPE_CHECKING:
         ImagesService,
         ImageStyle,
     )
+    from b3n._media_common import default_output_dir
     from b3n._models import AsyncModelsService, ModelEntry, ModelsService
     from b3n._speech import SpeechFormat, Voice
     from b3n._tokens import B3nTokenizer, TokenCounter, token_counter
@@ -117,6 +118,7 @@ _LAZY: dict[str, str] = {
         "b3n._images",
     ),
     **dict.fromkeys(("SpeechFormat", "Voice"), "b3n._speech"),
+    "default_output_dir": "b3n._media_common",
     **dict.fromkeys(
         ("TimestampGranularity", "Transcription", "TranscriptionFormat", "TranscriptionSegment", "TranscriptionWord"),
         "b3n._transcription",
@@ -194,6 +196,7 @@ __all__ = [
     "Usage",
     "Voice",
     "__version__",
+    "default_output_dir",
     "get_model_info",
     "resolve_config",
     "token_counter",

@@ -30,6 +30,9 @@ SSE = "text/event-stream"
 MAX_ERROR_BODY_BYTES = 64 * 1024
 #: the largest whole body read into memory (embeddings of 2048 texts at 3072 floats fit; a flood does not).
 MAX_BODY_BYTES = 256 * 1024 * 1024
+#: the largest binary body streamed (speech audio), counted after decompression: 4,096 characters spoken as WAV
+#: at speed 0.25 are about 55 MB.
+MAX_BINARY_BYTES = 64 * 1024 * 1024
 #: same-origin redirects followed per attempt (httpx's own default is 20).
 
 
@@ -68,6 +71,39 @@ def _too_big(url: str, limit: int) -> B3nResponseError:
         f"B3n's answer to {url_path(url)} is larger than {limit // (1024 * 1024)} MB; stopped reading it (memory stays "
         "bounded). Ask for less (smaller batches), or check what is answering at base_url."
     )
+
+
+class ChunkBudget:
+    """The chunks of a streamed binary body, within ``limit`` bytes (decompressed) and the call's ``total_timeout``.
+
+    Example:
+        >>> budget = ChunkBudget(limit=4, deadline=None, url="https://relay/v1/audio/speech")
+        >>> budget.take(b"abc")
+        b'abc'
+        >>> budget.take(b"de")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        b3n._errors.B3nResponseError: B3n's answer to /v1/audio/speech is larger than 4 bytes ...
+    """
+
+    __slots__ = ("deadline", "limit", "size", "url")
+
+    def __init__(self, limit: int, deadline: float | None, url: str) -> None:
+        self.limit, self.deadline, self.url, self.size = limit, deadline, url, 0
+
+    def take(self, chunk: bytes) -> bytes:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise B3nResponseError(
+                f"B3n's answer to {url_path(self.url)} is larger than {self.limit} bytes (after decompression); "
+                "stopped reading it (disk and memory stay bounded). Check what is answering at base_url."
+            )
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise B3nTimeoutError(
+                f"B3n's answer to {url_path(self.url)} was still arriving when total_timeout ran out "
+                f"({self.size} bytes so far). Raise total_timeout=..., or try again."
+            )
+        return chunk
 
 
 class _CappedBody:

@@ -13,8 +13,10 @@ The URL comes from the relay's answer, so it is treated as untrusted input:
   with a PNG, JPEG, WebP or GIF signature; an HTML page is refused, whatever its URL ends with.
 - **How much**: at most ``max_bytes`` (default 32 MB), checked against ``Content-Length`` before
   reading and against the bytes actually received while streaming.
-- **Where to**: :func:`save_image` streams into a temporary file next to the target and renames it
-  only when the whole image arrived; on any failure nothing is left behind.
+- **How long**: each read waits at most ``timeout``, and the whole download (redirects included) at most
+  ``total_timeout`` (the client's setting), however slowly the bytes trickle in.
+- **Where to**: :func:`save_image` streams into a temporary ``0600`` file next to the target and renames
+  it only when the whole image arrived; on any failure (an interrupt included) nothing is left behind.
 
 No B3n credential is ever sent with the download.
 
@@ -34,14 +36,17 @@ import asyncio
 import ipaddress
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from b3n._errors import B3nAPIStatusError, B3nConnectionError, B3nResponseError
+from b3n._errors import B3nAPIStatusError, B3nConnectionError, B3nResponseError, B3nTimeoutError
 from b3n._lazy import httpx
+from b3n._media_common import make_private_dirs, open_private
 from b3n._prepared import USER_AGENT
 
 #: default cap on a downloaded image (DALL-E 3 HD PNGs are a few MB).
@@ -127,15 +132,34 @@ def _check_response(url: str, response: httpx.Response, max_bytes: int) -> None:
 class _Sink:
     """Collects a streamed body (in memory or in a temporary file), checking size and signature."""
 
-    def __init__(self, url: str, max_bytes: int, part: Path | None) -> None:
-        self.url, self.max_bytes, self.part = url, max_bytes, part
+    def __init__(self, url: str, max_bytes: int, part: Path | None, total_timeout: float | None = None) -> None:
+        self.url, self.max_bytes, self.part, self.total_timeout = url, max_bytes, part, total_timeout
+        self.deadline = None if total_timeout is None else time.monotonic() + total_timeout
         self.size = 0
         self.head = b""
         self.kind: str | None = None
         self.buffer = bytearray()
-        self.file = part.open("xb") if part is not None else None
+        self.file = open_private(part) if part is not None else None
+
+    def timeout(self, timeout: float | None) -> float | None:
+        """The read timeout of the next request: ``timeout``, shortened to what ``total_timeout`` leaves."""
+        if self.deadline is None:
+            return timeout
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise self.too_slow()
+        return left if timeout is None else min(timeout, left)
+
+    def too_slow(self) -> B3nTimeoutError:
+        return B3nTimeoutError(
+            f"Downloading the image from {urlsplit(self.url).hostname} took longer than total_timeout="
+            f"{self.total_timeout:g}s (after {self.size} bytes); nothing was saved. Try again, raise total_timeout, "
+            "or ask for response_format='b64_json'."
+        )
 
     def feed(self, chunk: bytes) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise self.too_slow()
         self.size += len(chunk)
         if self.size > self.max_bytes:
             raise _refused(self.url, f"the image is over the {self.max_bytes}-byte limit (max_bytes=).")
@@ -168,6 +192,9 @@ class _Sink:
         if self.part is not None:
             self.part.unlink(missing_ok=True)
 
+    def mapped(self, url: str) -> Any:
+        return _mapped(url, self)
+
 
 _HEADERS = {"Accept": "image/*", "User-Agent": USER_AGENT}
 
@@ -184,11 +211,15 @@ def _next_hop(url: str, response: httpx.Response, max_bytes: int) -> str | None:
 
 
 @contextmanager
-def _mapped(url: str) -> Iterator[None]:
-    """httpx's failures as ``B3nConnectionError`` naming the image host."""
+def _mapped(url: str, sink: _Sink) -> Iterator[None]:
+    """httpx's failures as ``B3nConnectionError`` naming the image host (a read cut short by
+    ``total_timeout`` as ``B3nTimeoutError``)."""
     try:
         yield
     except httpx.HTTPError as exc:
+        if isinstance(exc, httpx.TimeoutException) and sink.deadline is not None and (
+                time.monotonic() >= sink.deadline - 0.01):
+            raise sink.too_slow() from None
         raise B3nConnectionError(f"Downloading the image from {urlsplit(url).hostname} failed "
                                  f"({type(exc).__name__}); try again.") from None
 
@@ -198,8 +229,8 @@ def _fetch(client: httpx.Client, url: str, sink: _Sink, timeout: float | None, r
     for _ in range(MAX_REDIRECTS + 1):
         check_target(url, relay_base_url=relay_base_url, allow_private_hosts=allow_private_hosts)
         sink.url = url
-        with _mapped(url), client.stream("GET", url, headers=_HEADERS, timeout=timeout,
-                                         follow_redirects=False) as response:
+        with sink.mapped(url), client.stream("GET", url, headers=_HEADERS, timeout=sink.timeout(timeout),
+                                             follow_redirects=False) as response:
             hop = _next_hop(url, response, sink.max_bytes)
             if hop is None:
                 for chunk in response.iter_bytes():
@@ -215,8 +246,8 @@ async def _afetch(client: httpx.AsyncClient, url: str, sink: _Sink, timeout: flo
         await asyncio.to_thread(check_target, url, relay_base_url=relay_base_url,
                                 allow_private_hosts=allow_private_hosts)
         sink.url = url
-        with _mapped(url):
-            async with client.stream("GET", url, headers=_HEADERS, timeout=timeout,
+        with sink.mapped(url):
+            async with client.stream("GET", url, headers=_HEADERS, timeout=sink.timeout(timeout),
                                      follow_redirects=False) as response:
                 hop = _next_hop(url, response, sink.max_bytes)
                 if hop is not None:
@@ -233,7 +264,7 @@ def _part_for(path: str | os.PathLike[str]) -> tuple[Path, Path | None]:
     target = Path(path).expanduser()
     if target.is_dir():
         return target / f".b3n-image-{uuid.uuid4().hex[:12]}.part", None
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(target.parent)
     return target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part"), target
 
 
@@ -245,10 +276,10 @@ def _place(part: Path, target: Path | None, kind: str) -> Path:
 
 def download_image(
     url: str, *, client: httpx.Client | None = None, timeout: float | None = 60.0, relay_base_url: str | None = None,
-    allow_private_hosts: bool = False, max_bytes: int = IMAGE_MAX_BYTES,
+    allow_private_hosts: bool = False, max_bytes: int = IMAGE_MAX_BYTES, total_timeout: float | None = None,
 ) -> bytes:
     """The image at ``url`` as bytes (at most ``max_bytes`` held in memory), under the policy above."""
-    sink = _Sink(url, max_bytes, None)
+    sink = _Sink(url, max_bytes, None, total_timeout)
     if client is None:
         with httpx.Client(trust_env=True) as own:
             _fetch(own, url, sink, timeout, relay_base_url, allow_private_hosts)
@@ -260,9 +291,10 @@ def download_image(
 async def adownload_image(
     url: str, *, client: httpx.AsyncClient | None = None, timeout: float | None = 60.0,
     relay_base_url: str | None = None, allow_private_hosts: bool = False, max_bytes: int = IMAGE_MAX_BYTES,
+    total_timeout: float | None = None,
 ) -> bytes:
     """asyncio twin of :func:`download_image`."""
-    sink = _Sink(url, max_bytes, None)
+    sink = _Sink(url, max_bytes, None, total_timeout)
     if client is None:
         async with httpx.AsyncClient(trust_env=True) as own:
             await _afetch(own, url, sink, timeout, relay_base_url, allow_private_hosts)
@@ -274,6 +306,7 @@ async def adownload_image(
 def save_image(
     url: str, path: str | os.PathLike[str], *, client: httpx.Client | None = None, timeout: float | None = 60.0,
     relay_base_url: str | None = None, allow_private_hosts: bool = False, max_bytes: int = IMAGE_MAX_BYTES,
+    total_timeout: float | None = None,
 ) -> Path:
     """Stream the image at ``url`` into ``path`` (a file, or a directory to pick a name in); return the Path.
 
@@ -281,7 +314,7 @@ def save_image(
     arrived and passed every check; on any failure the temporary file is removed.
     """
     part, target = _part_for(path)
-    sink = _Sink(url, max_bytes, part)
+    sink = _Sink(url, max_bytes, part, total_timeout)
     try:
         if client is None:
             with httpx.Client(trust_env=True) as own:
@@ -296,11 +329,11 @@ def save_image(
 async def asave_image(
     url: str, path: str | os.PathLike[str], *, client: httpx.AsyncClient | None = None,
     timeout: float | None = 60.0, relay_base_url: str | None = None, allow_private_hosts: bool = False,
-    max_bytes: int = IMAGE_MAX_BYTES,
+    max_bytes: int = IMAGE_MAX_BYTES, total_timeout: float | None = None,
 ) -> Path:
     """asyncio twin of :func:`save_image`."""
     part, target = _part_for(path)
-    sink = _Sink(url, max_bytes, part)
+    sink = _Sink(url, max_bytes, part, total_timeout)
     try:
         if client is None:
             async with httpx.AsyncClient(trust_env=True) as own:

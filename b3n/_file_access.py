@@ -7,8 +7,11 @@ the path (relative paths are taken relative to the root; ``~`` is expanded) must
 symlinks and ``..``, lie inside ``root_dir``, carry an allowed audio extension, and be a regular
 file outside ``/proc``, ``/sys`` and ``/dev``. Every refusal has the same text whatever the reason,
 so the answer never tells the caller whether a path exists. The file is opened once, without
-following a final symlink and without blocking on a FIFO, and read from that descriptor, so it
-cannot be swapped between the check and the upload.
+blocking on a FIFO, and read from that descriptor, so it cannot be swapped between the check and
+the upload. Where the platform can (``os.open`` with ``dir_fd``: Linux, macOS, the BSDs) the path is
+opened one component at a time from the root's descriptor, each with ``O_NOFOLLOW``: no symlink is
+followed anywhere below the root, so swapping a folder for a symlink after the check cannot lead
+outside it. (Elsewhere symlinks are resolved first and the final component is opened ``O_NOFOLLOW``.)
 
 Loaders and readers (``B3nAudioLoader``, ``B3nAudioReader``, ``client.audio.transcribe``) are
 not agent-facing: they keep reading whatever path the developer passes.
@@ -40,6 +43,9 @@ from b3n._transcription import TRANSCRIPTION_EXTENSIONS, TRANSCRIPTION_MAX_BYTES
 #: pseudo file systems whose files look regular (``/proc/self/environ`` has st_size 0) but are not data.
 _SPECIAL_ROOTS: tuple[str, ...] = ("/proc", "/sys", "/dev")
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+#: whether folders can be walked one component at a time from a descriptor (``openat``).
+_WALKS = os.open in os.supports_dir_fd and hasattr(os, "O_DIRECTORY") and hasattr(os, "O_NOFOLLOW")
 
 
 def normalize_extensions(extensions: Iterable[str] | None) -> tuple[str, ...]:
@@ -119,6 +125,37 @@ class AllowedAudioFiles:
             raise self.refusal(path)
         return Path(real)
 
+    def _components(self, path: str | os.PathLike[str]) -> list[str]:
+        """The names from the root down to the file, read lexically (no file system access); else the refusal."""
+        try:
+            raw = os.path.expanduser(os.fspath(path))
+        except (TypeError, ValueError):
+            raise self.refusal(path) from None
+        if not isinstance(raw, str) or "\x00" in raw:
+            raise self.refusal(path)
+        for root in dict.fromkeys((self.root_dir, os.path.realpath(self.root_dir))):
+            full = os.path.normpath(os.path.join(root, raw))
+            if _inside(full, root) and full != root:
+                parts = os.path.relpath(full, root).split(os.sep)
+                if os.pardir not in parts:
+                    return parts
+        raise self.refusal(path)
+
+    def _open_beneath(self, path: str | os.PathLike[str]) -> int:
+        """The file's descriptor, opened from the root one component at a time, never following a symlink."""
+        parts = self._components(path)
+        if os.path.splitext(parts[-1])[1].lower().lstrip(".") not in self.allowed_extensions:
+            raise self.refusal(path)
+        fd = os.open(os.path.realpath(self.root_dir), _DIR_FLAGS)
+        try:
+            for name in parts[:-1]:
+                next_fd = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                os.close(fd)
+                fd = next_fd
+            return os.open(parts[-1], _OPEN_FLAGS, dir_fd=fd)
+        finally:
+            os.close(fd)
+
     def read(self, path: str | os.PathLike[str]) -> tuple[str, bytes]:
         """``(file name, bytes)`` of an allowed audio file, read from one descriptor; else the refusal.
 
@@ -127,7 +164,7 @@ class AllowedAudioFiles:
         """
         real = self.resolve(path)
         try:
-            fd = os.open(real, _OPEN_FLAGS)
+            fd = self._open_beneath(path) if _WALKS else os.open(real, _OPEN_FLAGS)
         except (OSError, ValueError):
             raise self.refusal(path) from None
         try:

@@ -135,7 +135,7 @@ def _options(service: ImagesService | AsyncImagesService | None, allow_private_h
         return {"allow_private_hosts": allow_private_hosts}
     config = service._transport.config
     return {"allow_private_hosts": allow_private_hosts, "client": service._transport.client,
-            "timeout": config.timeout, "relay_base_url": config.base_url}
+            "timeout": config.timeout, "total_timeout": config.total_timeout, "relay_base_url": config.base_url}
 
 
 def _url_bytes(url: str, fetch: Callable[..., Any], options: Mapping[str, Any]) -> Plan[bytes]:

@@ -30,9 +30,10 @@ from b3n._errors import (
     B3nResponseError,
     B3nStreamInterruptedError,
     B3nStreamTimeoutError,
+    B3nTimeoutError,
 )
 from b3n._lazy import httpx
-from b3n._media_common import merge_extra, require_model_kind, require_one_of, written_atomically
+from b3n._media_common import make_private_dirs, merge_extra, require_model_kind, require_one_of, written_atomically
 from b3n._plans import Plan, arguments_of, arun, next_item, path_first, run
 from b3n._transport import AsyncTransport, SyncTransport
 
@@ -102,7 +103,7 @@ def _speech_target(path: str | os.PathLike[str], fmt: str) -> Path:
     target = Path(path).expanduser()
     if target.is_dir():
         target = target / f"b3n-speech-{uuid.uuid4().hex[:12]}.{fmt}"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(target.parent)
     return target
 
 
@@ -111,6 +112,9 @@ def _interrupted_cls(exc: Exception) -> type[B3nStreamInterruptedError]:
 
 
 def _audio_cut(exc: Exception, error: B3nError, *, target: Path) -> B3nStreamInterruptedError:
+    if isinstance(exc, B3nError):  # our own limits: total_timeout, the size cap
+        cls = B3nStreamTimeoutError if isinstance(exc, B3nTimeoutError) else B3nStreamInterruptedError
+        return cls(f"The speech audio for {target.name} was stopped: {exc.message} The partial file was removed.")
     what = "went silent" if isinstance(exc, httpx.TimeoutException) else f"broke off ({type(exc).__name__})"
     return _interrupted_cls(exc)(
         f"The speech audio for {target.name} {what} before it was complete; the partial file was removed. "
@@ -119,6 +123,9 @@ def _audio_cut(exc: Exception, error: B3nError, *, target: Path) -> B3nStreamInt
 
 
 def _audio_stream_cut(exc: Exception, error: B3nError) -> B3nStreamInterruptedError:
+    if isinstance(exc, B3nError):  # our own limits: total_timeout, the size cap
+        cls = B3nStreamTimeoutError if isinstance(exc, B3nTimeoutError) else B3nStreamInterruptedError
+        return cls(f"The speech audio stream was stopped: {exc.message} The chunks already yielded are incomplete.")
     what = "went silent" if isinstance(exc, httpx.TimeoutException) else f"broke off ({type(exc).__name__})"
     return _interrupted_cls(exc)(
         f"The speech audio stream {what} after it started; the chunks already yielded are incomplete. "

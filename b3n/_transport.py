@@ -23,9 +23,11 @@ from typing import Any, Generic, TypeVar
 
 from b3n._adaptive import AdaptiveLimiter
 from b3n._body import (
+    MAX_BINARY_BYTES,
     MAX_BODY_BYTES,
     MAX_ERROR_BODY_BYTES,
     SSE,
+    ChunkBudget,
     CutHandler,
     EventReader,
     HeadersSeen,
@@ -394,7 +396,9 @@ class SyncTransport(_Calls["httpx.Client", "httpx.Response", Iterator[dict[str, 
         with self._open(call, attempt) as response:
             if is_document(response):
                 raise not_binary(what, response, read_capped(response, MAX_ERROR_BODY_BYTES))
-            yield from response.iter_bytes()
+            budget = ChunkBudget(MAX_BINARY_BYTES, call.deadline, call.url)
+            for chunk in response.iter_bytes():
+                yield budget.take(chunk)
 
 
 # ----------------------------------------------------------------------------- async
@@ -458,6 +462,7 @@ class AsyncTransport(
         async with self._open(call, attempt) as response:
             if is_document(response):
                 raise not_binary(what, response, await aread_capped(response, MAX_ERROR_BODY_BYTES))
+            budget = ChunkBudget(MAX_BINARY_BYTES, call.deadline, call.url)
             async for chunk in response.aiter_bytes():
-                yield chunk
+                yield budget.take(chunk)
 

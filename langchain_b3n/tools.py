@@ -17,7 +17,6 @@ Example (offline, against the bundled emulator):
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from b3n._errors import B3nError, B3nInvalidRequestError
 from b3n._file_access import AllowedAudioFiles, normalize_extensions
 from b3n._images import ImageQuality, ImageSize, ImageStyle
+from b3n._media_common import default_output_dir, make_private_dirs
 from b3n._speech import SPEECH_MAX_CHARS, SpeechFormat, Voice
 from langchain_b3n._base import B3nSettings
 from langchain_b3n.errors import B3nToolInputError, to_langchain_error
@@ -67,8 +67,10 @@ def _remember_spoken(path: str | Path) -> str:
 
 
 def _output_dir(value: str | None) -> Path:
-    path = Path(value).expanduser() if value else Path(tempfile.gettempdir()) / "b3n"
-    path.mkdir(parents=True, exist_ok=True)
+    if not value:
+        return default_output_dir()  # private to the user (0700), the same folder for the whole process
+    path = Path(value).expanduser()
+    make_private_dirs(path)
     return path
 
 
@@ -175,7 +177,7 @@ class B3nTextToSpeech(_B3nTool):
     audio_format: SpeechFormat = "mp3"
     speed: float = 1.0
     output_dir: str | None = None
-    """Directory for the audio files (None: ``<tmp>/b3n``)."""
+    """Directory for the audio files (None: a private folder of the user, ``b3n.default_output_dir()``)."""
 
     def _params(self, voice: str) -> dict[str, Any]:
         return {"model": self.model, "voice": voice, "response_format": self.audio_format, "speed": self.speed}

@@ -15,7 +15,6 @@ Example (offline, against the bundled emulator):
 # No ``from __future__ import annotations``: LlamaIndex builds the tool schemas from the runtime
 # signatures (the Literal enums tell the model which sizes and voices exist).
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,14 +25,17 @@ from pydantic import SecretStr
 from b3n._file_access import AllowedAudioFiles
 from b3n._images import ImageQuality, ImageSize, ImageStyle
 from b3n._lazy import httpx
+from b3n._media_common import default_output_dir, make_private_dirs
 from b3n._settings import SettingsClients
 from b3n._speech import Voice, build_speech_request
 from llama_index_b3n._base import B3nSettings
 
 
 def _output_dir(value: str | Path | None) -> Path:
-    path = Path(value).expanduser() if value else Path(tempfile.gettempdir()) / "b3n"
-    path.mkdir(parents=True, exist_ok=True)
+    if not value:
+        return default_output_dir()  # private to the user (0700), the same folder for the whole process
+    path = Path(value).expanduser()
+    make_private_dirs(path)
     return path
 
 
@@ -43,9 +45,10 @@ class B3nToolSpec(SettingsClients[B3nSettings], BaseToolSpec):
     Args:
         api_key: B3n key (default ``B3N_API_KEY``).
         api_base: relay URL (default ``B3N_BASE_URL``).
-        output_dir: where images (when ``save_images``) and speech files go (default ``<tmp>/b3n``).
-            ``transcribe_audio`` may read the speech files this spec wrote there, so one agent can speak and
-            transcribe with both tools; other files there stay outside its reach unless under ``root_dir``.
+        output_dir: where images (when ``save_images``) and speech files go (default: the user's private
+            ``b3n.default_output_dir()``). ``transcribe_audio`` may read the speech files this spec wrote there, so
+            one agent can speak and transcribe with both tools; other files there stay outside its reach unless under
+            ``root_dir``.
         image_model: the image generation model.
         tts_model: the text-to-speech model.
         stt_model: the transcription model.

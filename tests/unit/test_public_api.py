@@ -24,7 +24,7 @@ EXPECTED_B3N_ALL = {
     "GeneratedImage", "ImageQuality", "ImageResponseFormat", "ImageResult", "ImageSize", "ImageStyle",
     "ImagesService", "ModelEntry", "ModelInfo", "ModelsService", "SpeechFormat", "TimestampGranularity", "ToolCall",
     "ToolCallDelta", "Transcription", "TranscriptionFormat", "TranscriptionSegment", "TranscriptionWord", "Usage",
-    "Voice", "__version__", "get_model_info", "resolve_config", "B3nTokenizer", "TokenCounter", "token_counter",
+    "Voice", "__version__", "default_output_dir", "get_model_info", "resolve_config", "B3nTokenizer", "TokenCounter", "token_counter",
 }
 
 
