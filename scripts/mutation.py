@@ -68,7 +68,12 @@ SUBSETS: dict[str, list[str]] = {
 }
 
 #: (module, line, description) of mutants that cannot change what a user sees, with the reason.
-EQUIVALENT: dict[tuple[str, int, str], str] = {}
+EQUIVALENT: dict[tuple[str, int, str], str] = {
+    ("b3n/_sse.py", 98, "remove return"): "falls through to partition(':'), whose field is not 'data': None again",
+    ("b3n/_sse.py", 105, "remove return"): "the last statement of feed(): the implicit return is None too",
+    ("b3n/_chat/stream.py", 195, "remove return"): "with safe <= 0 the slices below give the same ('', '') and "
+                                                   "keep the whole buffer",
+}
 
 #: seconds a mutant's run may take beyond the unmutated run's time, times this factor.
 TIMEOUT_FACTOR = 3.0

@@ -136,3 +136,63 @@ def test_refusal_deltas_are_delivered_and_kept() -> None:
     chunks, asm = _run("gpt-4o", [_delta(refusal="I can't "), _delta(refusal="help with that."), _finish("stop")])
     assert "".join(c.refusal for c in chunks) == "I can't help with that."
     assert asm.result().refusal == "I can't help with that."
+
+
+def test_named_calls_without_id_or_index_are_separate_calls() -> None:
+    chunks, asm = _run("gemini-1.5-flash-latest", [
+        _delta(tool_calls=[{"function": {"name": "weather", "arguments": '{"city": "Zürich"}'}}]),
+        _delta(tool_calls=[{"function": {"name": "search", "arguments": '{"q": '}}]),
+        _delta(tool_calls=[{"function": {"arguments": '"Grüße"}'}}]),
+        _finish("stop"),
+    ])
+    calls = asm.result().tool_calls
+    assert [(c.name, c.parsed_arguments()) for c in calls] == [("weather", {"city": "Zürich"}),
+                                                               ("search", {"q": "Grüße"})]
+    assert chunks[-1].finish_reason == "tool_calls"
+
+
+def test_logprobs_in_chunks_are_noted_and_delivered() -> None:
+    entry = {"token": "Hi", "logprob": -0.25, "bytes": [72, 105], "top_logprobs": []}
+    chunks, asm = _run("gpt-4o-mini", [
+        {"choices": [{"index": 0, "delta": {"content": "Hi"}, "logprobs": {"content": [entry]}}]},
+        _finish("stop"),
+    ])
+    assert asm.saw_logprobs and chunks[0].logprobs == [entry]
+    _, plain = _run("gpt-4o-mini", [_delta(content="Hi"), _finish("stop")])
+    assert not plain.saw_logprobs
+
+
+def test_a_thinking_tag_after_text_is_content() -> None:
+    _, asm = _run("claude-3-opus-20240229", [_delta(content="Hi"), _delta(content=" <thinking>not a tag"),
+                                             _finish("stop")])
+    assert asm.result().content == "Hi <thinking>not a tag" and asm.result().reasoning is None
+
+
+def test_what_is_left_open_at_the_end_is_delivered() -> None:
+    _, open_thought = _run("claude-3-opus-20240229", [_delta(content="<thinking>half a thought"), _finish("stop")])
+    assert (open_thought.result().reasoning, open_thought.result().content) == ("half a thought", "")
+    _, undecided = _run("claude-3-opus-20240229", [_delta(content="  <thi"), _finish("stop")])
+    assert (undecided.result().content, undecided.result().reasoning) == ("  <thi", None)
+
+
+def test_an_anonymous_fragment_continues_the_last_of_several_calls() -> None:
+    _, asm = _run("gemini-1.5-flash-latest", [
+        _delta(tool_calls=[{"id": "a", "function": {"name": "f", "arguments": "{}"}},
+                           {"id": "b", "function": {"name": "g", "arguments": '{"x": '}}]),
+        _delta(tool_calls=[{"function": {"arguments": "1}"}}]),
+        _finish("tool_calls"),
+    ])
+    assert [(c.id, c.arguments) for c in asm.result().tool_calls] == [("a", "{}"), ("b", '{"x": 1}')]
+
+
+def test_a_stream_served_from_one_call_ends_with_one_terminal_chunk() -> None:
+    from b3n._chat import ChatCompletion, ToolCall
+    from b3n._chat.stream import completion_to_chunks
+
+    completion = ChatCompletion(id="c1", model="o1-mini", content="Grüße", finish_reason="tool_calls",
+                                tool_calls=[ToolCall("t1", "f", '{"a": 1}')])
+    content, final = completion_to_chunks(completion)
+    assert (content.final, content.content, [(d.index, d.id, d.arguments) for d in content.tool_calls]) == (
+        False, "Grüße", [(0, "t1", '{"a": 1}')])
+    assert (final.final, final.finish_reason, final.model, final.id) == (True, "tool_calls", "o1-mini", "c1")
+    assert [c.final for c in completion_to_chunks(ChatCompletion(id="c2", model="o1-mini"))] == [True]

@@ -15,6 +15,7 @@ def _events(lines: list[str]) -> list[str]:
 def test_data_with_and_without_a_space_and_multi_line_events() -> None:
     assert _events(["data: a", "", "data:b", "", "data:  c", "", "data: x", "data: y", ""]) == [
         "a", "b", " c", "x\ny"]
+    assert _events(["data: a\r\n", "\r\n", "data: b\n", "\n"]) == ["a", "b"]  # lines given with their endings
 
 
 def test_comments_other_fields_and_blank_lines_deliver_nothing() -> None:
@@ -33,6 +34,16 @@ def test_a_bare_json_error_line_raises_the_relay_error_and_other_bare_lines_are_
     assert caught.value.request_id == "r-9"
     assert _events(["{not json", "", '{"choices": [1], "error": null}', '["error"]', "data: ok", ""]) == ["ok"]
     assert _events(['{"error": "x", "choices": [{"index": 0}]}', "data: ok", ""]) == ["ok"]
+
+
+def test_an_event_exactly_at_the_size_limit_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import b3n._sse as sse
+
+    monkeypatch.setattr(sse, "MAX_EVENT_CHARS", 11)  # len(" 1234567890"): the space after "data:" counts
+    decoder = SSEDecoder()
+    for _ in range(2):
+        assert decoder.feed("data: 1234567890") is None
+        assert decoder.feed("") == "1234567890"
 
 
 def test_an_event_over_the_size_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
