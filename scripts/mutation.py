@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import os
 import random
 import shutil
@@ -231,10 +232,8 @@ def _preload() -> None:
 
     for name in ("langchain_core.messages", "langchain_core.language_models", "llama_index.core.llms",
                  "llama_index.core.base.llms.types", "langchain_tests.unit_tests", "numpy"):
-        try:
+        with contextlib.suppress(ImportError):
             __import__(name)
-        except ImportError:
-            pass
 
 
 _OURS = ("b3n", "langchain_b3n", "llama_index_b3n", "llama_index.llms.b3n", "llama_index.embeddings.b3n", "tests")
