@@ -136,3 +136,20 @@ def test_no_choices_is_a_response_error() -> None:
 def test_error_body_with_200_is_typed() -> None:
     with pytest.raises(B3nInsufficientQuotaError):
         parse_chat_completion({"error": {"message": "x", "code": "insufficient_user_quota"}}, "m")
+
+
+def test_usage_with_missing_counts_counts_them_as_zero() -> None:
+    from b3n._chat import parse_usage
+
+    usage = parse_usage({"completion_tokens": 3})
+    assert usage is not None and (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (0, 3, 3)
+    usage = parse_usage({"prompt_tokens": 4})
+    assert usage is not None and (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (4, 0, 4)
+    usage = parse_usage({"input_tokens": 5, "output_tokens": 6})  # Claude's names
+    assert usage is not None and (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (5, 6, 11)
+
+
+def test_reasoning_sent_under_both_names_is_kept_once() -> None:
+    c = parse_chat_completion(_body({"content": "42", "reasoning_content": "Denke nach.", "reasoning": "Denke nach."}),
+                              "deepseek-reasoner")
+    assert (c.content, c.reasoning) == ("42", "Denke nach.")
