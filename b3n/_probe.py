@@ -35,10 +35,10 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from b3n._body import json_or_error
 from b3n._chat.anthropic_stream import parse_message
 from b3n._chat.relay import family as family_of
 from b3n._chat.relay import normalize_model
@@ -46,6 +46,7 @@ from b3n._chat.response import parse_chat_completion
 from b3n._chat.stream import StreamAssembler
 from b3n._chat.types import Usage
 from b3n._errors import B3nAPIStatusError, B3nBadRequestError, B3nError, B3nNotFoundError
+from b3n._json import loads
 from b3n._lazy import httpx
 
 DEFAULT_MODELS = ("gpt-4o-mini", "claude-3-5-sonnet-latest", "gemini-1.5-flash-latest")
@@ -132,9 +133,10 @@ class _Prober:
         except B3nAPIStatusError:
             self.report.requests += 1
             raise
-        completion = parse_chat_completion(response.json(), model)
+        body = json_or_error(response, f"a probe call to {model!r}")
+        completion = parse_chat_completion(body, model)
         self._account(model, completion.usage)
-        return response.json()
+        return body
 
     def stream(self, model: str, body: dict[str, Any]) -> tuple[StreamAssembler, list[dict[str, Any]]]:
         payload = {"model": model, "max_tokens": MAX_TOKENS, "stream": True,
@@ -220,7 +222,7 @@ def _probe_family(prober: _Prober, model: str) -> dict[str, bool]:
         {"role": "user", "content": "Reply in JSON with keys 'city' and 'country' for Paris."}]})
     text = (reply.get("choices") or [{}])[0].get("message", {}).get("content") or ""
     try:
-        found["response_format"] = isinstance(json.loads(text), dict)
+        found["response_format"] = isinstance(loads(text), dict)
     except ValueError:
         found["response_format"] = False
     found["model_name"] = all(normalize_model(value, "") != "" for value in reported)
