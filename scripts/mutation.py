@@ -70,8 +70,9 @@ SUBSETS: dict[str, list[str]] = {
 EQUIVALENT: dict[tuple[str, int, str], str] = {
     ("b3n/_sse.py", 98, "remove return"): "falls through to partition(':'), whose field is not 'data': None again",
     ("b3n/_sse.py", 105, "remove return"): "the last statement of feed(): the implicit return is None too",
-    ("b3n/_chat/stream.py", 195, "remove return"): "with safe <= 0 the slices below give the same ('', '') and "
+    ("b3n/_chat/stream.py", 193, "remove return"): "with safe <= 0 the slices below give the same ('', '') and "
                                                    "keep the whole buffer",
+    ("b3n/_chat/stream.py", 192, "LtE -> Lt"): "at safe == 0 the slices below give ('', '') too",
 }
 
 #: seconds a mutant's run may take beyond the unmutated run's time, times this factor.

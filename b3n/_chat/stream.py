@@ -44,7 +44,6 @@ class StreamAssembler:
     __slots__ = (
         "_calls",
         "_content",
-        "_finished",
         "_held_ws",
         "_id",
         "_id_given",
@@ -89,7 +88,6 @@ class StreamAssembler:
         # thinking-tag state: "start" (undecided), "in" (inside <thinking>), "out" (normal text)
         self._think = "start"
         self._think_buf = ""
-        self._finished = False
         self._strip_ws = strips_trailing_whitespace(requested_model)
 
     # -------------------------------------------------------------- feeding
@@ -260,7 +258,6 @@ class StreamAssembler:
 
     def finish(self) -> ChatChunk:
         """The terminal chunk: finish reason, model, id and usage, delivered exactly once."""
-        self._finished = True
         if self._think_buf or self._lead_ws:
             # an unterminated <thinking> or an undecided prefix
             if self._think == "in":

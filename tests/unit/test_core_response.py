@@ -153,3 +153,9 @@ def test_reasoning_sent_under_both_names_is_kept_once() -> None:
     c = parse_chat_completion(_body({"content": "42", "reasoning_content": "Denke nach.", "reasoning": "Denke nach."}),
                               "deepseek-reasoner")
     assert (c.content, c.reasoning) == ("42", "Denke nach.")
+
+
+def test_content_of_an_odd_type_is_kept_as_text() -> None:
+    assert parse_chat_completion(_body({"content": 42}), "gpt-4o-mini").content == "42"
+    parts = [{"type": "text", "text": "Grüße"}, {"type": "text", "text": 5}, {"type": "image_url"}, "x"]
+    assert parse_chat_completion(_body({"content": parts}), "gpt-4o-mini").content == "Grüße"

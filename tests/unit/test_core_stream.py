@@ -196,3 +196,43 @@ def test_a_stream_served_from_one_call_ends_with_one_terminal_chunk() -> None:
         False, "Grüße", [(0, "t1", '{"a": 1}')])
     assert (final.final, final.finish_reason, final.model, final.id) == (True, "tool_calls", "o1-mini", "c1")
     assert [c.final for c in completion_to_chunks(ChatCompletion(id="c2", model="o1-mini"))] == [True]
+
+
+def test_refusals_and_odd_values_in_deltas() -> None:
+    chunks, asm = _run("gpt-4o", [_delta(refusal="Ich kann "), _delta(refusal=5), _delta(refusal="nicht."),
+                                  _delta(content=7), _finish("stop")])
+    assert asm.result().refusal == "Ich kann nicht." and asm.result().content == ""
+    assert [c.refusal for c in chunks[:-1]] == ["Ich kann ", "nicht."]
+
+
+def test_leading_whitespace_before_text_is_kept() -> None:
+    _, asm = _run("claude-3-opus-20240229", [_delta(content="\n"), _delta(content=" "), _delta(content=" Hi"),
+                                             _finish("stop")])
+    assert asm.result().content == "\n  Hi"
+    _, split_tag = _run("claude-3-opus-20240229", [_delta(content=" <thin"), _delta(content="king>Plan</thinking> Do"),
+                                                   _delta(content="ne"), _finish("stop")])
+    assert (split_tag.result().reasoning, split_tag.result().content) == ("Plan", "Done")
+
+
+def test_vendor_extras_of_a_streamed_call_are_kept() -> None:
+    signature = {"google": {"thought_signature": "c2ln"}}
+    chunks, asm = _run("gemini-2.5-flash", [
+        _delta(tool_calls=[{"id": "c1", "function": {"name": "f", "arguments": "{}"}, "extra_content": signature}]),
+        _finish("tool_calls"),
+    ])
+    assert chunks[0].tool_calls[0].extra == {"extra_content": signature}
+    assert asm.result().tool_calls[0].extra == {"extra_content": signature}
+    _, plain = _run("gpt-4o", [_delta(tool_calls=[{"index": 0, "id": "c1", "type": "function",
+                                                   "function": {"name": "f", "arguments": "{}"}}]),
+                               _finish("tool_calls")])
+    assert plain.result().tool_calls[0].extra is None
+
+
+def test_a_refusal_served_from_one_call_is_streamed() -> None:
+    from b3n._chat import ChatCompletion
+    from b3n._chat.stream import completion_to_chunks
+
+    first, _ = completion_to_chunks(ChatCompletion(id="c1", model="o1-mini", refusal="Nein."))
+    assert (first.refusal, first.content) == ("Nein.", "")
+    only, _ = completion_to_chunks(ChatCompletion(id="c2", model="o1-mini", content="ok"))
+    assert only.refusal == ""
