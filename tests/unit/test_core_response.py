@@ -159,3 +159,20 @@ def test_content_of_an_odd_type_is_kept_as_text() -> None:
     assert parse_chat_completion(_body({"content": 42}), "gpt-4o-mini").content == "42"
     parts = [{"type": "text", "text": "Grüße"}, {"type": "text", "text": 5}, {"type": "image_url"}, "x"]
     assert parse_chat_completion(_body({"content": parts}), "gpt-4o-mini").content == "Grüße"
+
+
+def test_malformed_logprob_entries_are_left_out() -> None:
+    from b3n._chat.response import logprob_content
+
+    good = {"token": "Hi", "logprob": -0.5, "bytes": [72, 105]}
+    raw = {"content": [good, "x", {"logprob": -1.0}, {"token": 5, "logprob": -1.0},
+                       {"token": "a", "logprob": "NaN"}, {"token": "b", "logprob": -2, "bytes": [300]}]}
+    assert logprob_content(raw) == [good, {"token": "b", "logprob": -2.0, "bytes": None}]
+    assert logprob_content({"content": "x"}) is None and logprob_content(None) is None
+
+
+def test_several_choices_share_one_id_even_when_the_relay_sent_none() -> None:
+    body = {"choices": [{"index": 0, "message": {"content": "a"}}, {"index": 1, "message": {"content": "b"}}]}
+    c = parse_chat_completion(body, "gpt-4o-mini")
+    assert [x.content for x in [c, *c.more_choices]] == ["a", "b"]
+    assert c.more_choices[0].id == c.id and c.id.startswith("chatcmpl-")
