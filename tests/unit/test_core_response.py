@@ -176,3 +176,20 @@ def test_several_choices_share_one_id_even_when_the_relay_sent_none() -> None:
     c = parse_chat_completion(body, "gpt-4o-mini")
     assert [x.content for x in [c, *c.more_choices]] == ["a", "b"]
     assert c.more_choices[0].id == c.id and c.id.startswith("chatcmpl-")
+
+
+def test_finish_reason_becomes_tool_calls_only_with_tool_calls() -> None:
+    call = {"id": "t1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    assert parse_chat_completion(_body({"content": "x"}), "gpt-4o-mini").finish_reason == "stop"
+    assert parse_chat_completion(_body({"content": None, "tool_calls": [call]}), "gpt-4o-mini").finish_reason == (
+        "tool_calls")
+    cut = {"choices": [{"index": 0, "message": {"tool_calls": [call]}, "finish_reason": "length"}]}
+    assert parse_chat_completion(cut, "gpt-4o-mini").finish_reason == "length"
+
+
+def test_logprobs_of_a_reply_are_kept_with_byte_values_checked() -> None:
+    entries = [{"token": "a", "logprob": -0.1, "bytes": [255]}, {"token": "b", "logprob": -0.2, "bytes": [256]}]
+    body = {"choices": [{"index": 0, "message": {"content": "ab"}, "logprobs": {"content": entries}}]}
+    c = parse_chat_completion(body, "gpt-4o-mini")
+    assert c.logprobs == [entries[0], {**entries[1], "bytes": None}]
+    assert parse_chat_completion(_body({"content": "ab"}), "gpt-4o-mini").logprobs is None
