@@ -35,9 +35,9 @@ from b3n._models import parse_models
 from b3n._relay_errors import error_from_response
 from b3n._sse import LineSplitter, SSEDecoder
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 #: for the end-to-end properties that also build framework messages (slower per example).
-HEAVY = settings(FUZZ, max_examples=60)
+HEAVY = settings(FUZZ, max_examples=40)
 
 #: the keys the parsers read, so generated bodies reach deep into them.
 KEYS = [
