@@ -95,3 +95,21 @@ def test_a_line_over_the_limit_is_refused_whole_or_in_pieces() -> None:
 
 def test_invalid_utf8_is_replaced_not_raised() -> None:
     assert LineSplitter().feed(b"data: \xff\xfe\n") == ["data: \ufffd\ufffd"]
+
+
+def test_feed_all_delivers_an_event_left_open_at_the_end() -> None:
+    assert _events(["data: a", "", "data: tail"]) == ["a", "tail"]
+
+
+def test_the_documented_limits_hold_exactly() -> None:
+    from b3n._sse import MAX_EVENT_CHARS, MAX_LINE_BYTES
+
+    assert (MAX_LINE_BYTES, MAX_EVENT_CHARS) == (8 * 1024 * 1024, 16 * 1024 * 1024)
+    assert len(LineSplitter().feed(b"x" * MAX_LINE_BYTES + b"\n")[0]) == MAX_LINE_BYTES
+    with pytest.raises(B3nResponseError, match="longer than 8 MB"):
+        LineSplitter().feed(b"x" * (MAX_LINE_BYTES + 1) + b"\n")
+    decoder = SSEDecoder()
+    decoder.feed("data:" + "y" * (MAX_EVENT_CHARS // 2))
+    decoder.feed("data:" + "y" * (MAX_EVENT_CHARS // 2))
+    with pytest.raises(B3nResponseError, match="longer than 16 MB"):
+        decoder.feed("data:y")
