@@ -73,6 +73,7 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     ("b3n/_chat/stream.py", 193, "remove return"): "with safe <= 0 the slices below give the same ('', '') and "
                                                    "keep the whole buffer",
     ("b3n/_chat/stream.py", 192, "LtE -> Lt"): "at safe == 0 the slices below give ('', '') too",
+    ("b3n/_retry.py", 164, "True -> False"): "RetryPolicy(frozen=False): nothing assigns to a policy's fields",
 }
 
 #: seconds a mutant's run may take beyond the unmutated run's time, times this factor.

@@ -113,3 +113,13 @@ def test_the_documented_limits_hold_exactly() -> None:
     decoder.feed("data:" + "y" * (MAX_EVENT_CHARS // 2))
     with pytest.raises(B3nResponseError, match="longer than 16 MB"):
         decoder.feed("data:y")
+
+
+def test_a_cr_lf_split_across_chunks_ends_one_line_only() -> None:
+    splitter = LineSplitter()
+    assert splitter.feed(b"a\r") == [] and splitter.feed(b"\n") == ["a"]
+    assert splitter.feed(b"b") == [] and splitter.close() == ["b"]
+    splitter = LineSplitter()
+    splitter.feed(b"a\r")
+    splitter.feed(b"\n")
+    assert splitter.close() == []
