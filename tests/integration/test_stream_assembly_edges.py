@@ -127,3 +127,31 @@ def test_two_same_index_choices_that_both_carry_text_keep_both() -> None:
     assert completion.content == "Erste Antwort.\n\nSecond part."
     assert [c.name for c in completion.tool_calls] == ["f"] and completion.finish_reason == "tool_calls"
     assert completion.more_choices == []
+
+
+@pytest.mark.parametrize("twin", ["sync", "async"])
+def test_a_stream_cut_after_content_is_never_retried(twin: str) -> None:
+    import asyncio
+
+    from b3n import AsyncB3nClient
+
+    def cut(h: Any, n: int) -> None:
+        h.start(200, "text/event-stream")
+        h.send(_chunk({"role": "assistant", "content": "Grüße"}))
+        h.hang_up()
+
+    with HostileServer(cut) as relay:
+        kwargs: dict[str, Any] = {"api_key": "sk-edges", "base_url": relay.url + "/v1", "max_retries": 3}
+        received: list[str] = []
+        with pytest.raises(B3nStreamInterruptedError) as caught:
+            if twin == "sync":
+                for chunk in B3nClient(**kwargs).chat.stream("gpt-4o-mini", HELLO):
+                    received.append(chunk.content)
+            else:
+                async def consume() -> None:
+                    async for chunk in AsyncB3nClient(**kwargs).chat.stream("gpt-4o-mini", HELLO):
+                        received.append(chunk.content)
+
+                asyncio.run(consume())
+        assert relay.count("/chat/completions") == 1  # content was delivered: a retry could duplicate it
+    assert received == ["Grüße"] and caught.value.partial.content == "Grüße"
