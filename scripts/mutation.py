@@ -52,12 +52,13 @@ SUBSETS: dict[str, list[str]] = {
     ],
     "b3n/_sse.py": ["tests/unit/test_sse.py", "tests/integration/test_stream_assembly_edges.py"],
     "b3n/_retry.py": [
-        "tests/unit/test_core_errors.py", "tests/integration/test_retry_loop.py",
+        "tests/unit/test_core_errors.py", "tests/unit/test_wire_details.py", "tests/integration/test_retry_loop.py",
         "tests/integration/test_retry_after_malformed.py", "tests/integration/test_stream_assembly_edges.py",
     ],
     "b3n/_adaptive.py": ["tests/integration/test_adaptive_concurrency.py", "tests/integration/test_limiter_bounds.py"],
     "langchain_b3n/_messages.py": [
         "tests/unit/test_langchain_chat_messages.py", "tests/unit/test_langchain_chat_model.py",
+        "tests/unit/test_wire_details.py",
         "tests/integration/test_stream_assembly_edges.py", "tests/integration/test_hostile_json.py",
     ],
     "llama_index_b3n/_messages.py": [
