@@ -55,7 +55,10 @@ SUBSETS: dict[str, list[str]] = {
         "tests/unit/test_core_errors.py", "tests/unit/test_wire_details.py", "tests/integration/test_retry_loop.py",
         "tests/integration/test_retry_after_malformed.py", "tests/integration/test_stream_assembly_edges.py",
     ],
-    "b3n/_adaptive.py": ["tests/integration/test_adaptive_concurrency.py", "tests/integration/test_limiter_bounds.py"],
+    "b3n/_adaptive.py": [
+        "tests/unit/test_wire_details.py", "tests/integration/test_adaptive_concurrency.py",
+        "tests/integration/test_limiter_bounds.py",
+    ],
     "langchain_b3n/_messages.py": [
         "tests/unit/test_langchain_chat_messages.py", "tests/unit/test_langchain_chat_model.py",
         "tests/unit/test_wire_details.py",
@@ -63,6 +66,7 @@ SUBSETS: dict[str, list[str]] = {
     ],
     "llama_index_b3n/_messages.py": [
         "tests/unit/test_llamaindex_llm_unit.py", "tests/unit/test_llamaindex_cache_point.py",
+        "tests/unit/test_wire_details.py",
         "tests/integration/test_llamaindex_llm.py",
     ],
 }
