@@ -79,6 +79,8 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
                                                    "keep the whole buffer",
     ("b3n/_chat/stream.py", 192, "LtE -> Lt"): "at safe == 0 the slices below give ('', '') too",
     ("b3n/_retry.py", 164, "True -> False"): "RetryPolicy(frozen=False): nothing assigns to a policy's fields",
+    ("langchain_b3n/_messages.py", 162, "remove return"): "iterating a str gives its characters, which the loop "
+                                                          "below joins back unchanged",
     ("b3n/_retry.py", 278, "IsNot -> Is"): "afirst() not closing: whole-body attempts close their response before "
                                            "they yield, and asyncio's async-generator finalizer closes the rest",
 }

@@ -135,8 +135,8 @@ def test_a_stream_cut_after_content_is_never_retried(twin: str) -> None:
 
     from b3n import AsyncB3nClient
 
-    def cut(h: Any, n: int) -> None:
-        h.start(200, "text/event-stream")
+    def cut(h: Any, n: int) -> None:  # announces more bytes than it sends: an incomplete body, not a clean end
+        h.start(200, "text/event-stream", length=100_000)
         h.send(_chunk({"role": "assistant", "content": "Grüße"}))
         h.hang_up()
 
