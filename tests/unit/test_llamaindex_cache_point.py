@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from llama_index.core.llms import CacheControl, CachePoint, ChatMessage, TextBlock
 
+from b3n import B3nInvalidRequestError
 from llama_index_b3n._messages import message_to_wire
 
 MARK = CachePoint(cache_control=CacheControl(type="ephemeral"))
@@ -20,9 +22,9 @@ def test_the_marker_lands_on_the_block_before_it() -> None:
     ]
 
 
-def test_a_marker_with_nothing_before_it_marks_nothing() -> None:
-    wire = message_to_wire(ChatMessage(role="user", blocks=[MARK, TextBlock(text="hi")]))
-    assert wire["content"] == [{"type": "text", "text": "hi"}]
+def test_a_marker_with_nothing_before_it_is_refused() -> None:
+    with pytest.raises(B3nInvalidRequestError, match="starts with a CachePoint"):
+        message_to_wire(ChatMessage(role="user", blocks=[MARK, TextBlock(text="hi")]))
 
 
 def test_without_a_marker_the_content_stays_plain_text() -> None:
