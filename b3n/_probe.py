@@ -46,7 +46,7 @@ from b3n._chat.response import parse_chat_completion
 from b3n._chat.stream import StreamAssembler
 from b3n._chat.types import Usage
 from b3n._errors import B3nAPIStatusError, B3nBadRequestError, B3nError, B3nNotFoundError
-from b3n._json import loads
+from b3n._json import count, loads
 from b3n._lazy import httpx
 
 DEFAULT_MODELS = ("gpt-4o-mini", "claude-3-5-sonnet-latest", "gemini-1.5-flash-latest")
@@ -160,7 +160,7 @@ class _Prober:
             self.report.requests += 1
             return False
         try:
-            completion = parse_message(response.json(), model)
+            completion = parse_message(loads(response.content), model)
         except (ValueError, B3nError):
             self._account(model, None)
             return False
@@ -178,14 +178,14 @@ class _Prober:
             self.report.requests += 1
             return False
         try:
-            data = response.json()
+            data = loads(response.content)
         except ValueError:
             data = None
         served = isinstance(data, dict) and isinstance(data.get("candidates"), list)
         meta = data.get("usageMetadata") if isinstance(data, dict) else None
         usage = None
         if isinstance(meta, dict):
-            prompt, output = int(meta.get("promptTokenCount") or 0), int(meta.get("candidatesTokenCount") or 0)
+            prompt, output = count(meta.get("promptTokenCount")) or 0, count(meta.get("candidatesTokenCount")) or 0
             usage = Usage(prompt, output, prompt + output)
         self._account(model, usage)
         return served

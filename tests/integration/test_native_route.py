@@ -108,6 +108,28 @@ def test_probe_finds_a_served_gemini_native_route(cache_dir: Path) -> None:
         assert report.prompt_tokens == 3 and srv.count(":generateContent") == 1
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"candidates": [], "usageMetadata": {"promptTokenCount": 1e400, "candidatesTokenCount": "\xc2\xb2"}}',
+        b"[" * 5000 + b"]" * 5000,
+    ],
+    ids=["absurd-counts", "deep-nesting"],
+)
+def test_probing_a_hostile_gemini_native_route_never_crashes(cache_dir: Path, body: bytes) -> None:
+    def script(h: Handler, n: int) -> None:
+        h.reply(200, body)
+
+    with HostileServer(script) as srv:
+        prober = B3nClient(api_key=KEY, base_url=srv.url + "/v1", max_retries=0)
+        from b3n._probe import ProbeReport, _Prober
+
+        report = ProbeReport(base_url=srv.url + "/v1")
+        served = _Prober(prober, report).native_gemini("gemini-1.5-flash-latest")
+        assert served is (body.startswith(b"{"))
+        assert report.prompt_tokens == 0 and srv.count(":generateContent") == 1
+
+
 def test_native_stream_delivers_text_usage_and_route(client: B3nClient, emu: Emulator) -> None:
     chunks = list(client.chat.stream(CLAUDE, [{"role": "user", "content": "say one two three"}],
                                      api_format="anthropic"))
