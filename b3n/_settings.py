@@ -64,6 +64,15 @@ NUMERIC_SETTINGS = frozenset({
 CREDENTIAL_LIKE = re.compile(r"(api_?key|_token|^token|secret|password|credentials?)$", re.IGNORECASE)
 
 
+def credential_like_error(name: str, where: str) -> B3nInvalidRequestError:
+    """The refusal of an argument ``where`` does not take whose name looks like a credential (its value unshown)."""
+    return B3nInvalidRequestError(
+        f"{name!r} is not an argument of {where} and looks like a credential, so it is neither kept nor sent "
+        "(it would reach request bodies, logs and callbacks). Pass the B3n key as api_key= (openai_api_key= is "
+        "the same), or set B3N_API_KEY."
+    )
+
+
 @functools.cache
 def known_argument_names(cls: type[BaseModel]) -> frozenset[str]:
     """Every name a pydantic class accepts for its fields: names, aliases and validation aliases."""
@@ -132,11 +141,7 @@ class ClientSettings(BaseModel):
                 # Refused here, before pydantic, whose errors repeat input values.
                 if closest(name, known, cutoff=TYPO_CUTOFF):  # a misspelt argument (max_token), not a credential
                     raise self._b3n_error(unknown_argument_error(name, known, where=type(self).__name__))
-                raise self._b3n_error(B3nInvalidRequestError(
-                    f"{name!r} is not an argument of {type(self).__name__} and looks like a credential, so it is "
-                    "neither kept nor sent (it would reach request bodies, logs and callbacks). Pass the B3n key "
-                    "as api_key= (openai_api_key= is the same), or set B3N_API_KEY."
-                ))
+                raise self._b3n_error(credential_like_error(name, type(self).__name__))
         try:
             super().__init__(**data)
         except ValidationError as exc:

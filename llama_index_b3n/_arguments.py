@@ -21,7 +21,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from b3n._errors import B3nConfigurationError, B3nInvalidRequestError
-from b3n._suggest import did_you_mean, warn_at_caller
+from b3n._settings import CREDENTIAL_LIKE, credential_like_error
+from b3n._suggest import TYPO_CUTOFF, closest, did_you_mean, warn_at_caller
 
 #: OpenAILike's capability arguments, honored as overrides of the catalog entry (``capabilities={...}``).
 LLM_CAPABILITY_ARGS = {
@@ -91,6 +92,8 @@ def refuse_unknown(data: Mapping[str, Any], known: Iterable[str], where: str, ma
     valid = set(known)
     for name in data:
         if name not in valid:
+            if CREDENTIAL_LIKE.search(name) and not closest(name, valid | set(mapped), cutoff=TYPO_CUTOFF):
+                raise credential_like_error(name, where)
             hint = did_you_mean(name, valid | set(mapped))
             raise B3nConfigurationError(f"{where} got an unknown argument {name!r}.{hint}")
 
