@@ -42,7 +42,9 @@ def _structured_call(emu: Emulator, api_key: str) -> tuple[Any, list[warnings.Wa
     """A structured-output call that reads the probe cache; its result, its warnings and its wall time."""
     emu.reset()
     relay.MEMORY.forget()
-    llm = ChatB3n(model=MODEL, api_key=api_key, base_url=emu.base_url, timeout=10)
+    # the OpenAI-format route, whose relay adaptations the cache records (a probe of new-api also finds its native
+    # /v1/messages route, which api_format="auto" would take instead)
+    llm = ChatB3n(model=MODEL, api_key=api_key, base_url=emu.base_url, timeout=10, api_format="openai")
     box: dict[str, Any] = {}
 
     def call() -> None:
