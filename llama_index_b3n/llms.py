@@ -431,8 +431,11 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
                 tool_choice = "required"
             if tool_choice is not None:
                 out["tool_choice"] = tool_choice
-            # dropped by the core for models whose relay route rejects the field
-            out["parallel_tool_calls"] = allow_parallel_tool_calls
+            # LlamaIndex passes allow_parallel_tool_calls on every call (False by default, True from its agents), so
+            # it is the framework's default rather than a choice: sent where the relay forwards it, and for other
+            # models (Claude, Gemini) left out without the core's warning about a dropped parallel_tool_calls.
+            if self._model_info(kwargs.get("model")).parallel_tool_calls_param:
+                out["parallel_tool_calls"] = allow_parallel_tool_calls
         return out
 
     def stream_chat_with_tools(
