@@ -26,7 +26,8 @@ from b3n import _download
 from b3n._body import json_or_error
 from b3n._errors import B3nInvalidRequestError, B3nResponseError
 from b3n._media_common import merge_extra, require_model_kind, require_one_of, write_atomically
-from b3n._plans import Plan, Service, arguments_of, arun, run
+from b3n._plans import Plan, Service, arun, run
+from b3n._signatures import arguments_of
 from b3n._transport import AsyncTransport, SyncTransport
 
 ImageSize = Literal["1024x1024", "1792x1024", "1024x1792"]

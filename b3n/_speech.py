@@ -34,7 +34,8 @@ from b3n._errors import (
 )
 from b3n._lazy import httpx
 from b3n._media_common import make_private_dirs, merge_extra, require_model_kind, require_one_of, written_atomically
-from b3n._plans import Plan, arguments_of, arun, next_item, path_first, run
+from b3n._plans import Plan, arun, next_item, run
+from b3n._signatures import arguments_of, path_first
 from b3n._transport import AsyncTransport, SyncTransport
 
 Voice = Literal["alloy", "echo", "fable", "onyx", "nova", "shimmer", "ash", "coral", "sage"]

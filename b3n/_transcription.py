@@ -28,7 +28,8 @@ from b3n._body import json_or_error
 from b3n._errors import B3nInvalidRequestError, B3nResponseError
 from b3n._lazy import httpx
 from b3n._media_common import require_model_kind, require_one_of
-from b3n._plans import Plan, arguments_of, arun, run
+from b3n._plans import Plan, arun, run
+from b3n._signatures import arguments_of
 from b3n._transport import AsyncTransport, SyncTransport
 
 TranscriptionFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]

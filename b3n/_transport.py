@@ -50,7 +50,6 @@ from b3n._errors import (
     B3nTimeoutError,
 )
 from b3n._lazy import httpx
-from b3n._plans import arguments_of
 from b3n._pools import shared_async_client, shared_sync_client
 from b3n._prepared import ANTHROPIC_VERSION, USER_AGENT, CallOptions, Credential, PreparedCall, encode_json
 from b3n._relay_errors import error_from_response
@@ -64,6 +63,7 @@ from b3n._retry import (
     retry_after_from_headers,
     retrying,
 )
+from b3n._signatures import arguments_of
 
 logger = logging.getLogger("b3n")
 

@@ -28,7 +28,8 @@ from b3n._embeddings.wire import (
     parse_embedding_response,
 )
 from b3n._long_inputs import LongInputs, LongInputSplit, split_long_inputs
-from b3n._plans import Plan, Service, arguments_of, arun, run
+from b3n._plans import Plan, Service, arun, run
+from b3n._signatures import arguments_of
 
 if TYPE_CHECKING:  # the transport (retry, SSE, adaptive limiter) loads with the first client: off the import
     import httpx
