@@ -219,7 +219,7 @@ class B3nEmbedding(B3nSettings, BaseEmbedding):
         ) as event:
             embeddings = self._get_text_embeddings(texts) if texts else []
             event.on_end(payload={EventPayload.CHUNKS: texts, EventPayload.EMBEDDINGS: embeddings})
-        dispatcher.event(EmbeddingEndEvent(chunks=texts, embeddings=embeddings))
+        dispatcher.event(_end_event(texts, embeddings))
         return embeddings
 
     @dispatcher.span
@@ -241,8 +241,17 @@ class B3nEmbedding(B3nSettings, BaseEmbedding):
         ) as event:
             embeddings = await self._aget_text_embeddings(texts) if texts else []
             event.on_end(payload={EventPayload.CHUNKS: texts, EventPayload.EMBEDDINGS: embeddings})
-        dispatcher.event(EmbeddingEndEvent(chunks=texts, embeddings=embeddings))
+        dispatcher.event(_end_event(texts, embeddings))
         return embeddings
+
+
+def _end_event(texts: list[str], embeddings: list[Embedding]) -> EmbeddingEndEvent:
+    """The job's end event, built without pydantic re-validating (and copying) every vector.
+
+    The vectors are lists of floats checked when decoded; validating 20,000 x 256 of them again took
+    ~0.5 s, longer than decoding them.
+    """
+    return EmbeddingEndEvent.model_construct(chunks=texts, embeddings=embeddings)
 
 
 __all__ = ["B3nEmbedding"]

@@ -167,12 +167,22 @@ def _base64_bytes(data: str) -> bytes:
 
 def _float32_vector(raw: Any, position: int, np: Any) -> Any:
     """One embedding as a numpy float32 vector, straight from base64 bytes or a JSON list (no Python floats)."""
-    if isinstance(raw, str):
-        return np.frombuffer(_base64_bytes(raw), dtype="<f4")
+    if isinstance(raw, (bytes, str)):
+        return np.frombuffer(raw if isinstance(raw, bytes) else _base64_bytes(raw), dtype="<f4")
     try:
         return np.asarray(raw, dtype=np.float32).reshape(-1)
     except (TypeError, ValueError, OverflowError):
         raise B3nResponseError(f"B3n returned a non-numeric value in embedding #{position}.") from None
+
+
+def _surely_finite(raw: bytes) -> bool:
+    """True when no little-endian float32 in ``raw`` can be NaN or infinite (a byte-level check at C speed).
+
+    A non-finite float32 has all exponent bits set, so its top byte is 0x7f or 0xff; a normalised embedding
+    never has one (only magnitudes from 2**127 up do), and the exact check runs only then.
+    """
+    top = raw[3::4]
+    return b"\x7f" not in top and b"\xff" not in top
 
 
 def numpy_for_float32() -> Any:
@@ -194,7 +204,10 @@ def decode_base64_embedding(data: str) -> list[float]:
         >>> decode_base64_embedding("AACAPwAAAMA=")
         [1.0, -2.0]
     """
-    raw = _base64_bytes(data)
+    return _floats(_base64_bytes(data))
+
+
+def _floats(raw: bytes) -> list[float]:
     values = array("f")
     values.frombytes(raw)
     if _BIG_ENDIAN:
@@ -280,13 +293,17 @@ def parse_embedding_response(
             raise B3nResponseError(f"B3n returned embedding #{index} as {type(raw).__name__}, not a list.")
         if isinstance(raw, str):
             encoding = "base64"
+        wire = _base64_bytes(raw) if isinstance(raw, str) else None
         if numpy is not None:
-            vector = _float32_vector(raw, index, numpy)
+            vector = _float32_vector(raw if wire is None else wire, index, numpy)
+        elif isinstance(raw, list):
+            vector = _float_list(raw, index)
         else:
-            vector = decode_base64_embedding(raw) if isinstance(raw, str) else _float_list(raw, index)
+            vector = _floats(wire or b"")
         if not len(vector):
             raise B3nResponseError(f"B3n returned an empty embedding #{index} for {model!r}.")
-        _finite(vector, index, model)
+        if wire is None or not _surely_finite(wire):
+            _finite(vector, index, model)
         ordered[index] = _fit_dimensions(vector, request.dimensions, model)
     usage = None
     raw_usage = body.get("usage")

@@ -123,6 +123,22 @@ def test_base64_decodes_little_endian_float32() -> None:
         decode_base64_embedding(base64.b64encode(b"abc").decode())
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("as_numpy", [False, True])
+def test_base64_nan_or_infinity_is_refused_but_huge_finite_values_pass(bad: float, as_numpy: bool) -> None:
+    import numpy
+
+    request = build_embedding_request(["a", "b"], "text-embedding-3-small")
+    huge = [3.0e38, -3.0e38, 0.5]  # finite, with the same top byte as NaN/inf (0x7f / 0xff)
+    ok = {"data": [{"index": 0, "embedding": _b64(huge)}, {"index": 1, "embedding": _b64([0.25, 0.5, 0.75])}]}
+    parsed = parse_embedding_response(ok, request, numpy=numpy if as_numpy else None)
+    first = parsed.array[0].tolist() if as_numpy else parsed.embeddings[0]
+    assert first == [struct.unpack("<f", struct.pack("<f", v))[0] for v in huge]
+    body = {"data": [{"index": 0, "embedding": _b64([0.5, 0.5])}, {"index": 1, "embedding": _b64([0.5, bad])}]}
+    with pytest.raises(B3nResponseError, match=r"embedding #1 .* NaN or infinite"):
+        parse_embedding_response(body, request, numpy=numpy if as_numpy else None)
+
+
 def test_response_is_ordered_by_index_not_position() -> None:
     req = build_embedding_request(["a", "b", "c"])
     body = {

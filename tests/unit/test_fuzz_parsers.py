@@ -30,7 +30,7 @@ from b3n._chat.stream import StreamAssembler
 from b3n._chat.structured import extract_json
 from b3n._embeddings import EmbeddingRequest, parse_embedding_response
 from b3n._errors import B3nError
-from b3n._json import MAX_DEPTH, count, finite, loads
+from b3n._json import MAX_DEPTH, count, depth, finite, loads
 from b3n._models import parse_models
 from b3n._relay_errors import error_from_response
 from b3n._sse import LineSplitter, SSEDecoder
@@ -140,6 +140,30 @@ def test_loads_bounds_depth_whatever_the_nesting(value: Any, depth: int) -> None
         loads(text)
     except ValueError as exc:
         assert json.dumps(DEEP) in json.dumps(value) and depth >= MAX_DEPTH // 2, exc
+
+
+def _nesting(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_nesting, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_nesting, value), default=0)
+    return 0
+
+
+#: strings that look like structure: brackets, escaped quotes and backslashes, non-ASCII around them.
+TRICKY = st.text(alphabet='[]{}"\\\\é\u2028\ud800 ab', max_size=8)
+TREES = st.recursive(TRICKY | st.integers(), lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(TRICKY, inner, max_size=3), max_leaves=20)
+
+
+@FUZZ
+@given(TREES, st.booleans(), st.booleans())
+def test_depth_counts_the_nesting_not_brackets_in_strings(value: Any, ascii_only: bool, as_bytes: bool) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    expected = _nesting(value)
+    if text.count("[") + text.count("{") <= 1:  # the short cut: one bracket is one level, whatever it is
+        expected = min(expected, 1) if ("[" in text or "{" in text) else 0
+    assert depth(text.encode("utf-8", "surrogatepass") if as_bytes else text) == expected
 
 
 @FUZZ
