@@ -438,20 +438,13 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
                 out["parallel_tool_calls"] = allow_parallel_tool_calls
         return out
 
-    def stream_chat_with_tools(
-        self,
-        tools: Sequence[BaseTool],
-        user_msg: str | ChatMessage | None = None,
-        chat_history: list[ChatMessage] | None = None,
-        verbose: bool = False,
-        allow_parallel_tool_calls: bool = False,
-        tool_required: bool = False,
-        **kwargs: Any,
-    ) -> ChatResponseGen:
-        """Stream with ``tools`` bound; a structured-output program's stream that ends without its tool call raises."""
-        responses = super().stream_chat_with_tools(
-            tools, user_msg, chat_history, verbose, allow_parallel_tool_calls, tool_required, **kwargs
-        )
+    def stream_chat_with_tools(self, tools: Sequence[BaseTool], *args: Any, **kwargs: Any) -> ChatResponseGen:
+        """Stream with ``tools`` bound; a structured-output program's stream that ends without its tool call raises.
+
+        The other arguments are LlamaIndex's (``user_msg``, ``chat_history``, ``verbose``,
+        ``allow_parallel_tool_calls``, ``tool_required``, request options).
+        """
+        responses = super().stream_chat_with_tools(tools, *args, **kwargs)
         if not _is_output_tool(tools):
             return responses
 
@@ -464,19 +457,10 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
         return checked()
 
     async def astream_chat_with_tools(
-        self,
-        tools: Sequence[BaseTool],
-        user_msg: str | ChatMessage | None = None,
-        chat_history: list[ChatMessage] | None = None,
-        verbose: bool = False,
-        allow_parallel_tool_calls: bool = False,
-        tool_required: bool = False,
-        **kwargs: Any,
+        self, tools: Sequence[BaseTool], *args: Any, **kwargs: Any
     ) -> ChatResponseAsyncGen:
         """asyncio twin of :meth:`stream_chat_with_tools`."""
-        responses = await super().astream_chat_with_tools(
-            tools, user_msg, chat_history, verbose, allow_parallel_tool_calls, tool_required, **kwargs
-        )
+        responses = await super().astream_chat_with_tools(tools, *args, **kwargs)
         if not _is_output_tool(tools):
             return responses
 
