@@ -7,15 +7,17 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
 if TYPE_CHECKING:
     from b3n import AsyncB3nClient, B3nClient
     from b3n.testing import Emulator
+
+T = TypeVar("T")
 
 #: a key in the one-api format; the emulator accepts any non-empty key.
 TEST_KEY = "sk-test0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL"
@@ -131,17 +133,70 @@ def sample_peak(emulator: Emulator) -> Iterator[Peak]:
         thread.join()
 
 
+def finish_within(seconds: float, call: Callable[[], T]) -> tuple[T, float]:
+    """``call()`` on a thread, and its wall time; fails (instead of hanging the suite) when it runs past ``seconds``.
+
+    An exception ``call`` raises is raised here, for ``pytest.raises`` around it.
+    """
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as exc:  # handed to the test
+            box["error"] = exc
+
+    started = time.monotonic()
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds} s"
+    if "error" in box:
+        raise box["error"]
+    return box["value"], time.monotonic() - started
+
+
 RELAY_PROFILES = ("docs", "one-api", "new-api-2412", "new-api")
 
 
-@pytest.fixture(scope="session")
-def relay_servers() -> Iterator[dict[str, Emulator]]:
-    """One emulator per relay profile (``docs``, ``one-api``, ``new-api-2412``, ``new-api``) for the session."""
+@contextlib.contextmanager
+def relay_fleet(**settings: Any) -> Iterator[dict[str, Emulator]]:
+    """One emulator per relay profile of :data:`RELAY_PROFILES`, each started with ``settings``, for the block."""
     from b3n.testing import Emulator
 
-    servers = {name: Emulator(relay=name).start() for name in RELAY_PROFILES}
+    servers = {name: Emulator(relay=name, **settings).start() for name in RELAY_PROFILES}
     try:
         yield servers
     finally:
         for emu in servers.values():
             emu.stop()
+
+
+@pytest.fixture(scope="session")
+def relay_servers() -> Iterator[dict[str, Emulator]]:
+    """One emulator per relay profile (``docs``, ``one-api``, ``new-api-2412``, ``new-api``) for the session."""
+    with relay_fleet() as servers:
+        yield servers
+
+
+#: the only key :func:`native_relay` accepts (a stray or missing key gets the relay's 401).
+NATIVE_KEY = "sk-native-0123456789"
+
+
+@pytest.fixture(scope="session")
+def native_relay() -> Iterator[Emulator]:
+    """A new-api emulator (it serves Claude's native ``/v1/messages``) that accepts only :data:`NATIVE_KEY`."""
+    from b3n.testing import Emulator
+
+    with Emulator(relay="new-api", api_key=NATIVE_KEY) as emu:
+        yield emu
+
+
+@pytest.fixture
+def native_emulator(native_relay: Emulator) -> Iterator[Emulator]:
+    """:func:`native_relay` reset before and after the test, serving again the native routes it started with."""
+    routes = set(native_relay.native_routes)
+    native_relay.reset()
+    yield native_relay
+    native_relay.reset()
+    native_relay.native_routes = set(routes)

@@ -1,9 +1,11 @@
-"""Small local inputs for the native-route tests: a PNG and a one-page PDF with a text canary."""
+"""Small local media inputs the tests share: a PNG, a one-page PDF with a text canary and a short WAV."""
 
 from __future__ import annotations
 
 import base64
+import io
 import struct
+import wave
 import zlib
 
 PDF_CANARY = "Quarterly canary: 42 läufer"
@@ -41,6 +43,17 @@ def pdf(text: str = PDF_CANARY) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def wav(frames: int = 800) -> bytes:
+    """A valid mono 16-bit 8 kHz WAV of ``frames`` silent frames (0.1 s by default)."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\0\0" * frames)
+    return buffer.getvalue()
 
 
 def b64(data: bytes) -> str:

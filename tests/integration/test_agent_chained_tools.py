@@ -16,19 +16,10 @@ from langchain_core.tools import tool
 
 from b3n.testing import Emulator
 from langchain_b3n import ChatB3n
+from tests.framework_inputs import add, multiply
 
 MODELS = ["gpt-4o-mini", "claude-3-5-sonnet-latest", "gemini-1.5-flash-latest"]
 PROMPTS = ["What is 3 * 4? Then add 5 to the result.", "multiply 3 and 4, then add 5 to that"]
-
-
-def multiply(a: int, b: int) -> int:
-    """Multiply two integers and return the product."""
-    return a * b
-
-
-def add(a: int, b: int) -> int:
-    """Add two integers and return the sum."""
-    return a + b
 
 
 def _check_calls(calls: list[tuple[str, dict[str, Any]]]) -> None:

@@ -7,7 +7,6 @@ typed errors would say so.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -15,9 +14,9 @@ import httpx
 import pytest
 
 from b3n.testing import Emulator
+from tests.conftest import NATIVE_KEY as KEY
 from tests.native_inputs import PDF_CANARY, b64, pdf, png
 
-KEY = "sk-native-emulator"
 MODEL = "claude-3-5-sonnet-latest"
 WEATHER: Any = {
     "name": "get_weather",
@@ -27,17 +26,9 @@ WEATHER: Any = {
 THINKING: Any = {"type": "enabled", "budget_tokens": 1024}
 
 
-@pytest.fixture(scope="module")
-def new_api() -> Iterator[Emulator]:
-    with Emulator(relay="new-api", api_key=KEY) as emu:
-        yield emu
-
-
 @pytest.fixture
-def emu(new_api: Emulator) -> Iterator[Emulator]:
-    new_api.reset()
-    yield new_api
-    new_api.native_routes = {"messages"}
+def emu(native_emulator: Emulator) -> Emulator:
+    return native_emulator
 
 
 @pytest.fixture

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import importlib
-import io
 import os
 import signal
 import subprocess
 import sys
-import wave
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +18,7 @@ from typing_extensions import is_typeddict
 
 from b3n.testing import Emulator
 from b3n.testing.arguments import KNOWN
+from tests.native_inputs import wav
 
 KEY = "sk-arguments-test"
 SAY: Any = [{"role": "user", "content": "say 1"}]
@@ -32,16 +30,6 @@ EXPECTED = {
     "new-api-2412": {"gpt": 200, "claude": 200, "gemini": 200},
     "new-api": {"gpt": 200, "claude": 200, "gemini": 200},
 }
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[dict[str, Emulator]]:
-    emus = {name: Emulator(relay=name).start() for name in EXPECTED}
-    try:
-        yield emus
-    finally:
-        for emu in emus.values():
-            emu.stop()
 
 
 def _client(emu: Emulator) -> OpenAI:
@@ -78,9 +66,9 @@ def test_known_arguments_are_the_openai_package_request_types(route: str) -> Non
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 @pytest.mark.parametrize("stream", [False, True])
 def test_stray_chat_key_per_profile_and_family(
-    servers: dict[str, Emulator], relay: str, family: str, stream: bool
+    relay_servers: dict[str, Emulator], relay: str, family: str, stream: bool
 ) -> None:
-    emu = servers[relay]
+    emu = relay_servers[relay]
     emu.reset()
     client = _client(emu)
     kwargs: dict[str, Any] = {"model": FAMILIES[family], "messages": SAY, "extra_body": {"request_timeout": 30}}
@@ -102,8 +90,8 @@ def test_stray_chat_key_per_profile_and_family(
     assert emu.last_request("chat").json["request_timeout"] == 30  # type: ignore[union-attr]  # what was sent
 
 
-def test_several_stray_keys_named_in_one_message(servers: dict[str, Emulator]) -> None:
-    client = _client(servers["docs"])
+def test_several_stray_keys_named_in_one_message(relay_servers: dict[str, Emulator]) -> None:
+    client = _client(relay_servers["docs"])
     with pytest.raises(openai.BadRequestError) as err:
         client.chat.completions.create(model="gpt-4o-mini", messages=SAY,
                                        extra_body={"temprature": 0, "request_timeout": 30, "ünïcode key": 1})
@@ -111,16 +99,16 @@ def test_several_stray_keys_named_in_one_message(servers: dict[str, Emulator]) -
         "Unrecognized request arguments supplied: request_timeout, temprature, ünïcode key")
 
 
-def test_every_known_chat_argument_is_accepted_as_null(servers: dict[str, Emulator]) -> None:
+def test_every_known_chat_argument_is_accepted_as_null(relay_servers: dict[str, Emulator]) -> None:
     """A known argument is never refused as unrecognized (null is every optional argument's 'not given')."""
     body = {name: None for name in KNOWN["chat"] - {"model", "messages"}}
-    response = httpx.post(servers["docs"].base_url + "/chat/completions", headers={"Authorization": KEY},
+    response = httpx.post(relay_servers["docs"].base_url + "/chat/completions", headers={"Authorization": KEY},
                           json={"model": "gpt-4o-mini", "messages": SAY, **body})
     assert response.status_code == 200, response.text
 
 
-def test_gemini_takes_extra_body_other_families_refuse_it(servers: dict[str, Emulator]) -> None:
-    client = _client(servers["docs"])
+def test_gemini_takes_extra_body_other_families_refuse_it(relay_servers: dict[str, Emulator]) -> None:
+    client = _client(relay_servers["docs"])
     thinking = {"extra_body": {"google": {"thinking_config": {"thinking_budget": 0}}}}
     reply = client.chat.completions.create(model="gemini-2.5-flash", messages=SAY, extra_body=thinking)
     assert reply.choices[0].message.content
@@ -144,19 +132,9 @@ def test_new_api_drops_arguments_its_struct_lacks() -> None:
 
 
 # ------------------------------------------------------------------------------ other routes
-def _wav() -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"\x00\x00" * 800)
-    return buf.getvalue()
-
-
 @pytest.mark.parametrize("relay", ["docs", "one-api", "new-api"])
-def test_stray_key_on_embeddings_images_speech_transcriptions(servers: dict[str, Emulator], relay: str) -> None:
-    client = _client(servers[relay])
+def test_stray_key_on_embeddings_images_speech_transcriptions(relay_servers: dict[str, Emulator], relay: str) -> None:
+    client = _client(relay_servers[relay])
     refused = relay != "new-api"  # one-api passes these bodies through; new-api rebuilds them
     calls = {
         "embeddings": lambda: client.embeddings.create(model="text-embedding-3-small", input="x",
@@ -166,17 +144,17 @@ def test_stray_key_on_embeddings_images_speech_transcriptions(servers: dict[str,
                                                      extra_body={"chunk_size": 1}).read(),
     }
     for route, call in calls.items():
-        before = servers[relay].count(route)
+        before = relay_servers[relay].count(route)
         if refused:
             with pytest.raises(openai.BadRequestError, match="Unrecognized request argument supplied: chunk_size"):
                 call()
         else:
             call()
-        assert servers[relay].count(route) == before + 1  # one request each, never retried
+        assert relay_servers[relay].count(route) == before + 1  # one request each, never retried
     # every relay forwards transcription form fields as they are: OpenAI refuses an unknown one
     with pytest.raises(openai.BadRequestError, match="Unrecognized request argument supplied: chunk_size"):
-        client.audio.transcriptions.create(model="whisper-1", file=("a.wav", _wav()), extra_body={"chunk_size": 1})
-    text = client.audio.transcriptions.create(model="whisper-1", file=("a.wav", _wav()), language="en",
+        client.audio.transcriptions.create(model="whisper-1", file=("a.wav", wav()), extra_body={"chunk_size": 1})
+    text = client.audio.transcriptions.create(model="whisper-1", file=("a.wav", wav()), language="en",
                                               timestamp_granularities=["word"], response_format="verbose_json")
     assert text is not None
 

@@ -8,8 +8,6 @@ and the typed error, before any request, for models that take no images.
 from __future__ import annotations
 
 import base64
-import struct
-import zlib
 from typing import Any
 
 import pytest
@@ -19,20 +17,9 @@ from langchain_core.messages import HumanMessage
 from b3n._errors import B3nBadRequestError, B3nInvalidRequestError
 from b3n.testing import Emulator
 from langchain_b3n import ChatB3n
+from tests.native_inputs import png
 
-
-def _png(width: int = 2, height: int = 2) -> bytes:
-    """A valid tiny RGB PNG, built locally."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
-
-
-PNG = _png()
+PNG = png()
 B64 = base64.b64encode(PNG).decode()
 DATA_URL = f"data:image/png;base64,{B64}"
 URL = "https://example.com/images/cat.png"

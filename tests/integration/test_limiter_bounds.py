@@ -17,7 +17,6 @@ import textwrap
 import threading
 import time
 import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,27 +27,9 @@ from b3n import AsyncB3nClient, B3nClient, B3nConfig, B3nRateLimitError, B3nTime
 from b3n._adaptive import HISTORY_SIZE, KEEP_IDLE, MAX_PAUSE, AdaptiveLimiter, shared_limiter
 from b3n._errors import B3nLimiterTimeoutError
 from b3n.testing import Emulator
+from tests.conftest import finish_within
 
 TEXTS = [f"text {i} about limits" for i in range(40)]
-
-
-def _in_thread(call: Callable[[], Any], within: float) -> Any:
-    """Run ``call`` in a thread; fail (instead of hanging the suite) when it takes longer than ``within``."""
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = call()
-        except BaseException as exc:  # handed to the test
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(within)
-    assert not thread.is_alive(), f"still waiting after {within} s"
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def _embeddings(emulator: Emulator) -> int:
@@ -61,8 +42,9 @@ def test_a_429_with_retry_after_3600_pauses_the_key_no_longer_than_max_retry_aft
     emulator.inject("rate_limit", route="embeddings", times=1, retry_after=3600)
     client = B3nClient(config=B3nConfig(api_key=SecretStr("sk-pause-3600"), base_url=base_url, max_retry_after=0.3))
     started = time.monotonic()
-    vectors = _in_thread(lambda: client.embeddings.create(TEXTS, dimensions=8, batch_size=10, max_concurrency=1),
-                         within=10)
+    vectors, _ = finish_within(
+        10, lambda: client.embeddings.create(TEXTS, dimensions=8, batch_size=10, max_concurrency=1)
+    )
     assert len(vectors) == len(TEXTS)
     assert time.monotonic() - started < 5  # not an hour: the pause is capped like the retry's sleep
     assert _embeddings(emulator) == 4 + 1  # four batches, the refused one once more
@@ -76,7 +58,7 @@ def test_the_pause_is_capped_at_60_seconds_whatever_the_settings(emulator: Emula
     # the next call of the key may wait 61 s, and is told at once that the pause (60 s at most) ends in time
     waiting = B3nClient(api_key="sk-pause-cap", base_url=base_url, total_timeout=59.0)
     with pytest.raises(B3nLimiterTimeoutError, match=r"pause .* for (59|60)\.\ds more"):
-        _in_thread(lambda: waiting.embeddings.create(["two"], dimensions=8, max_concurrency=1), within=5)
+        finish_within(5, lambda: waiting.embeddings.create(["two"], dimensions=8, max_concurrency=1))
     assert MAX_PAUSE == 60.0
     assert _embeddings(emulator) == 1
 
@@ -92,7 +74,7 @@ def test_the_wait_for_a_slot_ends_with_the_callers_deadline(emulator: Emulator, 
         time.sleep(0.01)
     started = time.monotonic()
     with pytest.raises(B3nTimeoutError) as caught:
-        _in_thread(lambda: waiter.embeddings.create(["quick"], dimensions=8, max_concurrency=1), within=10)
+        finish_within(10, lambda: waiter.embeddings.create(["quick"], dimensions=8, max_concurrency=1))
     waited = time.monotonic() - started
     busy.join()
     assert isinstance(caught.value, B3nLimiterTimeoutError)
@@ -203,8 +185,9 @@ def test_a_failing_progress_callback_loses_no_slot(emulator: Emulator, base_url:
     emulator.reset()
     emulator.traffic.set_latency("embeddings", 0.1)
     emulator.traffic.set_limit(concurrent=100)
-    vectors = _in_thread(lambda: client.embeddings.create(TEXTS, dimensions=8, batch_size=5, max_concurrency=4),
-                         within=10)
+    vectors, _ = finish_within(
+        10, lambda: client.embeddings.create(TEXTS, dimensions=8, batch_size=5, max_concurrency=4)
+    )
     assert len(vectors) == len(TEXTS)
     assert emulator.traffic.peak_concurrency == 4  # every slot is still there
 
@@ -303,7 +286,7 @@ def test_langchain_sees_the_limiter_timeout_as_a_timeout_that_was_never_sent(
         B3nClient(config=config).embeddings.create(["one"], dimensions=8, max_concurrency=1)
     waiting = B3nEmbeddings(api_key="sk-pause-lc", base_url=base_url, total_timeout=59.0, dimensions=8, max_concurrency=1)
     with pytest.raises(B3nLimiterTimeoutError) as caught:
-        _in_thread(lambda: waiting.embed_documents(["two"]), within=5)
+        finish_within(5, lambda: waiting.embed_documents(["two"]))
     assert isinstance(caught.value, ModelTimeoutError)
     assert caught.value.request_sent is False and caught.value.is_retryable is False
     assert _embeddings(emulator) == 1

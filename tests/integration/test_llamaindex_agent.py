@@ -22,22 +22,13 @@ from llama_index.core.memory import ChatMemoryBuffer
 
 from b3n.testing import Emulator
 from llama_index_b3n import B3n
+from tests.framework_inputs import add, multiply
 
 # LlamaIndex's workflow internals inspect pydantic objects and trigger pydantic deprecation warnings.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:inspect")
 
 TASK = "Use the multiply tool to multiply 3 and 4, and use the add tool to add 3 and 4."
 TOOL_MODELS = ["gpt-4o-mini", "claude-3-5-sonnet-latest", "gemini-1.5-flash-latest"]
-
-
-def multiply(a: int, b: int) -> int:
-    """Multiply two integers and return the product."""
-    return a * b
-
-
-def add(a: int, b: int) -> int:
-    """Add two integers and return the sum."""
-    return a + b
 
 
 async def _run(agent: Any, task: str, memory: Any = None) -> tuple[str, list[ToolCallResult], list[Any]]:

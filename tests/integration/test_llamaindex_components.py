@@ -26,11 +26,13 @@ from pydantic import BaseModel
 
 from b3n.testing import Emulator
 from llama_index_b3n import B3n, B3nEmbedding
+from tests.conftest import RELAY_PROFILES, relay_fleet
+from tests.framework_inputs import MOVIE_TEXT, Movie, multiply
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:inspect")
 
 MODELS = ["gpt-4o-mini", "gpt-4", "claude-3-5-sonnet-latest", "gemini-1.5-flash-latest"]
-RELAYS = ["docs", "one-api", "new-api-2412", "new-api"]
+RELAYS = RELAY_PROFILES
 FACTS = [
     "The Eiffel Tower is in Paris. It was completed in 1889.",
     "Mount Fuji is the highest mountain in Japan. It last erupted in 1707.",
@@ -42,27 +44,12 @@ FILLER = " ".join(f"Filler sentence number {i} says nothing about mountains." fo
 DOCS = [Document(text=t) for t in FACTS] + [Document(text=FILLER)]
 QUESTION = "When did Mount Fuji last erupt?"
 PROMPT = PromptTemplate("Name the movie in this text with its year: {text}")
-TEXT = "Alien was released in 1979."
-
-
-class Movie(BaseModel):
-    """A movie and the year it came out."""
-
-    title: str
-    year: int
-
-
-def multiply(a: int, b: int) -> int:
-    """Multiply two integers and return the product."""
-    return a * b
 
 
 @pytest.fixture(scope="module")
 def relays() -> Iterator[dict[str, Emulator]]:
-    emulators = {relay: Emulator(relay=relay).start() for relay in RELAYS}
-    yield emulators
-    for emu in emulators.values():
-        emu.stop()
+    with relay_fleet() as emulators:
+        yield emulators
 
 
 @pytest.fixture(scope="module")
@@ -121,16 +108,16 @@ async def _react_agent(llm: B3n, index: VectorStoreIndex) -> str:
 
 
 async def _structured_predict(llm: B3n, index: VectorStoreIndex) -> str:
-    return _movie(await llm.astructured_predict(Movie, PROMPT, text=TEXT)).model_dump_json()
+    return _movie(await llm.astructured_predict(Movie, PROMPT, text=MOVIE_TEXT)).model_dump_json()
 
 
 async def _stream_structured_predict(llm: B3n, index: VectorStoreIndex) -> str:
-    return _movie(list(llm.stream_structured_predict(Movie, PROMPT, text=TEXT))[-1]).model_dump_json()
+    return _movie(list(llm.stream_structured_predict(Movie, PROMPT, text=MOVIE_TEXT))[-1]).model_dump_json()
 
 
 async def _as_structured_llm(llm: B3n, index: VectorStoreIndex) -> str:
     structured = llm.as_structured_llm(Movie)
-    message = [ChatMessage(role="user", content=PROMPT.format(text=TEXT))]
+    message = [ChatMessage(role="user", content=PROMPT.format(text=MOVIE_TEXT))]
     chat = _movie(structured.chat(message).raw)
     streamed = _movie(list(structured.stream_chat(message))[-1].raw)
     assert chat == streamed
@@ -139,15 +126,15 @@ async def _as_structured_llm(llm: B3n, index: VectorStoreIndex) -> str:
 
 async def _function_calling_program(llm: B3n, index: VectorStoreIndex) -> str:
     program = FunctionCallingProgram.from_defaults(output_cls=Movie, prompt=PROMPT, llm=llm)
-    called = _movie(program(text=TEXT))
-    streamed = _movie(list(program.stream_call(text=TEXT))[-1])
+    called = _movie(program(text=MOVIE_TEXT))
+    streamed = _movie(list(program.stream_call(text=MOVIE_TEXT))[-1])
     assert called == streamed
     return called.model_dump_json()
 
 
 async def _text_completion_program(llm: B3n, index: VectorStoreIndex) -> str:
     program = LLMTextCompletionProgram.from_defaults(output_cls=Movie, prompt=PROMPT, llm=llm)
-    return _movie(program(text=TEXT)).model_dump_json()
+    return _movie(program(text=MOVIE_TEXT)).model_dump_json()
 
 
 async def _router(llm: B3n, index: VectorStoreIndex) -> str:

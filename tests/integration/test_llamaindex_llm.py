@@ -31,6 +31,8 @@ from b3n._errors import (
 )
 from b3n.testing import Emulator
 from llama_index_b3n import B3n
+from tests.framework_inputs import add, multiply
+from tests.native_inputs import wav
 
 GPT, CLAUDE, GEMINI, O1 = "gpt-4o-mini", "claude-3-5-sonnet-latest", "gemini-1.5-flash-latest", "o1-mini"
 MODELS = [GPT, CLAUDE, GEMINI, O1]
@@ -39,16 +41,6 @@ PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
 LONG_PROMPT = "Please repeat after me: the quick brown fox jumps over the lazy dog"
-
-
-def multiply(a: int, b: int) -> int:
-    """Multiply two integers and return the product."""
-    return a * b
-
-
-def add(a: int, b: int) -> int:
-    """Add two integers and return the sum."""
-    return a + b
 
 
 TOOLS = [FunctionTool.from_defaults(fn=multiply), FunctionTool.from_defaults(fn=add)]
@@ -429,19 +421,6 @@ def test_cache_point_with_nothing_before_it_is_refused(make_llm: Callable[..., B
     assert emulator.count("chat") == 0
 
 
-def _wav() -> bytes:
-    import io
-    import wave
-
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(8000)
-        out.writeframes(b"\0\0" * 800)
-    return buffer.getvalue()
-
-
 PDF = b"%PDF-1.4\n% naive cafe\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
@@ -458,7 +437,7 @@ def test_documents_and_audio_are_sent_where_the_relay_forwards_them(
     llm = make_llm(model)
     assert (llm.model_info.pdf_inputs, llm.model_info.audio_inputs) == (pdf, audio)  # what metadata says
     cases = [(DocumentBlock(data=PDF, title="café menu.pdf"), pdf, "file"),
-             (AudioBlock(audio=_wav(), format="wav"), audio, "input_audio")]
+             (AudioBlock(audio=wav(), format="wav"), audio, "input_audio")]
     for block, sent, kind in cases:
         emulator.reset()
         message = ChatMessage(role="user", blocks=[TextBlock(text="What is in this file?"), block])
@@ -475,7 +454,7 @@ def test_documents_and_audio_are_sent_where_the_relay_forwards_them(
             assert base64.b64decode(part["file"]["file_data"].split(",", 1)[1]) == PDF
         else:
             assert part["input_audio"]["format"] == "wav"
-            assert base64.b64decode(part["input_audio"]["data"]) == _wav()
+            assert base64.b64decode(part["input_audio"]["data"]) == wav()
 
 
 def test_a_document_that_is_not_a_pdf_is_refused(make_llm: Callable[..., B3n], emulator: Emulator) -> None:

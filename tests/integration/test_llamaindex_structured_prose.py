@@ -20,26 +20,18 @@ from pydantic import BaseModel
 from b3n._chat.structured import B3nStructuredOutputError
 from b3n.testing import Emulator
 from llama_index_b3n import B3n
+from tests.conftest import RELAY_PROFILES, relay_fleet
+from tests.framework_inputs import MOVIE_TEXT, Movie
 
 MODELS = ["gpt-4o-mini", "gpt-4", "claude-3-5-sonnet-latest", "gemini-1.5-flash-latest"]
-RELAYS = ["docs", "one-api", "new-api-2412", "new-api"]
+RELAYS = RELAY_PROFILES
 PROMPT = PromptTemplate("Name the movie in this text with its year: {text}")
-TEXT = "Alien was released in 1979."
-
-
-class Movie(BaseModel):
-    """A movie and the year it came out."""
-
-    title: str
-    year: int
 
 
 @pytest.fixture(scope="module")
 def prose_emulators() -> Iterator[dict[str, Emulator]]:
-    emulators = {relay: Emulator(relay=relay, prose_unless_forced=True).start() for relay in RELAYS}
-    yield emulators
-    for emu in emulators.values():
-        emu.stop()
+    with relay_fleet(prose_unless_forced=True) as emulators:
+        yield emulators
 
 
 def _last(items: Any) -> Any:
@@ -53,7 +45,7 @@ async def _alast(items: Any) -> Any:
 
 
 def _messages() -> list[ChatMessage]:
-    return [ChatMessage(role="user", content=PROMPT.format(text=TEXT))]
+    return [ChatMessage(role="user", content=PROMPT.format(text=MOVIE_TEXT))]
 
 
 def _program(llm: B3n) -> FunctionCallingProgram[Movie]:
@@ -61,17 +53,17 @@ def _program(llm: B3n) -> FunctionCallingProgram[Movie]:
 
 
 PATHS: dict[str, Callable[[B3n], Any]] = {
-    "structured_predict": lambda llm: llm.structured_predict(Movie, PROMPT, text=TEXT),
-    "stream_structured_predict": lambda llm: _last(llm.stream_structured_predict(Movie, PROMPT, text=TEXT)),
+    "structured_predict": lambda llm: llm.structured_predict(Movie, PROMPT, text=MOVIE_TEXT),
+    "stream_structured_predict": lambda llm: _last(llm.stream_structured_predict(Movie, PROMPT, text=MOVIE_TEXT)),
     "as_structured_llm.chat": lambda llm: llm.as_structured_llm(Movie).chat(_messages()).raw,
     "as_structured_llm.stream_chat": lambda llm: _last(llm.as_structured_llm(Movie).stream_chat(_messages())).raw,
-    "FunctionCallingProgram.stream_call": lambda llm: _last(_program(llm).stream_call(text=TEXT)),
-    "FunctionCallingProgram.call": lambda llm: _program(llm)(text=TEXT),
+    "FunctionCallingProgram.stream_call": lambda llm: _last(_program(llm).stream_call(text=MOVIE_TEXT)),
+    "FunctionCallingProgram.call": lambda llm: _program(llm)(text=MOVIE_TEXT),
 }
 ASYNC_PATHS: dict[str, Callable[[B3n], Any]] = {
-    "astream_structured_predict": lambda llm: llm.astream_structured_predict(Movie, PROMPT, text=TEXT),
+    "astream_structured_predict": lambda llm: llm.astream_structured_predict(Movie, PROMPT, text=MOVIE_TEXT),
     "as_structured_llm.astream_chat": lambda llm: llm.as_structured_llm(Movie).astream_chat(_messages()),
-    "FunctionCallingProgram.astream_call": lambda llm: _program(llm).astream_call(text=TEXT),
+    "FunctionCallingProgram.astream_call": lambda llm: _program(llm).astream_call(text=MOVIE_TEXT),
 }
 
 
@@ -83,17 +75,20 @@ def _check(result: Any) -> None:
     assert movie.title and movie.year, f"an empty object came back: {movie!r}"
 
 
+@pytest.fixture
+def prose_llm(prose_emulators: dict[str, Emulator], api_key: str, relay: str, model: str) -> B3n:
+    """The test's ``model`` on the reset prose emulator of its ``relay``, without retries."""
+    emu = prose_emulators[relay]
+    emu.reset()
+    return B3n(model=model, api_key=api_key, api_base=emu.base_url, max_retries=0)
+
+
 @pytest.mark.parametrize("relay", RELAYS)
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("path", sorted(PATHS))
-def test_structured_path_gives_the_object_or_raises(
-    prose_emulators: dict[str, Emulator], api_key: str, relay: str, model: str, path: str
-) -> None:
-    emu = prose_emulators[relay]
-    emu.reset()
-    llm = B3n(model=model, api_key=api_key, api_base=emu.base_url, max_retries=0)
+def test_structured_path_gives_the_object_or_raises(prose_llm: B3n, path: str) -> None:
     try:
-        result = PATHS[path](llm)
+        result = PATHS[path](prose_llm)
     except B3nStructuredOutputError as exc:  # the relay dropped the forcing: said, not an empty object
         assert "Movie" in str(exc) or "JSON" in str(exc) or "tool" in str(exc)
         return
@@ -103,14 +98,9 @@ def test_structured_path_gives_the_object_or_raises(
 @pytest.mark.parametrize("relay", RELAYS)
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("path", sorted(ASYNC_PATHS))
-async def test_async_structured_path_gives_the_object_or_raises(
-    prose_emulators: dict[str, Emulator], api_key: str, relay: str, model: str, path: str
-) -> None:
-    emu = prose_emulators[relay]
-    emu.reset()
-    llm = B3n(model=model, api_key=api_key, api_base=emu.base_url, max_retries=0)
+async def test_async_structured_path_gives_the_object_or_raises(prose_llm: B3n, path: str) -> None:
     try:
-        result = await _alast(await ASYNC_PATHS[path](llm))
+        result = await _alast(await ASYNC_PATHS[path](prose_llm))
     except B3nStructuredOutputError:
         return
     _check(result)
@@ -123,7 +113,7 @@ def test_streamed_program_forces_its_tool_on_the_docs_relay(
     emu = prose_emulators["docs"]
     emu.reset()
     llm = B3n(model=model, api_key=api_key, api_base=emu.base_url)
-    movie = _last(_program(llm).stream_call(text=TEXT))
+    movie = _last(_program(llm).stream_call(text=MOVIE_TEXT))
     assert movie == Movie(title="Alien", year=1979) or (movie.title and movie.year)
     assert emu.last_request("chat").json["tool_choice"] == "required"  # type: ignore[index]
 
@@ -155,7 +145,7 @@ def test_structured_streams_grow_where_the_relay_streams_the_call(
     emu = prose_emulators[relay]
     emu.reset()
     llm = B3n(model=model, api_key=api_key, api_base=emu.base_url)
-    for stream in (llm.stream_structured_predict(Movie, PROMPT, text=TEXT),
+    for stream in (llm.stream_structured_predict(Movie, PROMPT, text=MOVIE_TEXT),
                    (r.raw for r in llm.as_structured_llm(Movie).stream_chat(_messages()))):
         seen = [p.model_dump_json() for p in stream]
         _check(Movie.model_validate_json(seen[-1]))

@@ -7,7 +7,6 @@ The emulator refuses a thinking tool loop whose assistant turn lost its thinking
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,47 +16,23 @@ from langchain_core.tools import tool
 from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.base.llms.types import ChatMessage, DocumentBlock, TextBlock, ThinkingBlock
 from llama_index.core.tools import FunctionTool
-from pydantic import BaseModel
 
 from b3n.testing import Emulator
 from langchain_b3n import ChatB3n
 from langchain_b3n.errors import B3nLCBadRequestError
 from llama_index_b3n import B3n
+from tests.conftest import NATIVE_KEY as KEY
+from tests.framework_inputs import add, multiply
+from tests.langchain_tools import Joke
 from tests.native_inputs import PDF_CANARY, b64, pdf, png
 
-KEY = "sk-native-frameworks-0123"
 CLAUDE = "claude-3-5-sonnet-latest"
 PROMPT = "What is 3 * 4? Then add 5 to the result."
 
 
-def multiply(a: int, b: int) -> int:
-    """Multiply two integers and return the product."""
-    return a * b
-
-
-def add(a: int, b: int) -> int:
-    """Add two integers and return the sum."""
-    return a + b
-
-
-class Joke(BaseModel):
-    """Joke to tell user."""
-
-    setup: str
-    punchline: str
-
-
-@pytest.fixture(scope="module")
-def relay() -> Iterator[Emulator]:
-    with Emulator(relay="new-api", api_key=KEY) as emu:
-        yield emu
-
-
 @pytest.fixture
-def emu(relay: Emulator) -> Iterator[Emulator]:
-    relay.reset()
-    yield relay
-    relay.reset()
+def emu(native_emulator: Emulator) -> Emulator:
+    return native_emulator
 
 
 def _native_bodies(emu: Emulator) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,27 +18,19 @@ from b3n._errors import (
 )
 from b3n._probe import probe
 from b3n.testing import Emulator
+from tests.conftest import NATIVE_KEY as KEY
 from tests.hostile import Handler, HostileServer
 from tests.native_inputs import PDF_CANARY, b64, pdf, png
 
-KEY = "sk-native-core-0123456789"
 CLAUDE = "claude-3-5-sonnet-latest"
 WEATHER: Any = {"type": "function", "function": {
     "name": "get_weather", "description": "Get the current weather in a given city",
     "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
 
 
-@pytest.fixture(scope="module")
-def relay() -> Iterator[Emulator]:
-    with Emulator(relay="new-api", api_key=KEY) as emu:
-        yield emu
-
-
 @pytest.fixture
-def emu(relay: Emulator) -> Iterator[Emulator]:
-    relay.reset()
-    yield relay
-    relay.reset()
+def emu(native_emulator: Emulator) -> Emulator:
+    return native_emulator
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 
@@ -20,6 +19,7 @@ from b3n import AsyncB3nClient, B3nClient
 from b3n._errors import B3nRelayDataWarning
 from b3n._pricing import PRICE_BOOK
 from langchain_b3n import ChatB3n
+from tests.conftest import finish_within
 from tests.hostile import Handler, HostileServer
 
 COMPLETION = json.dumps({
@@ -57,36 +57,16 @@ def _fresh_price_book() -> Iterator[None]:
     PRICE_BOOK.clear()
 
 
-def _within(seconds: float, call: Callable[[], Any]) -> tuple[Any, float]:
-    """``call()`` and its wall time; fails instead of hanging the suite past ``seconds``."""
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = call()
-        except BaseException as exc:
-            box["error"] = exc
-
-    started = time.monotonic()
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), f"still running after {seconds} s"
-    if "error" in box:
-        raise box["error"]
-    return box["value"], time.monotonic() - started
-
-
 def test_a_price_list_that_never_answers_costs_a_call_at_most_its_timeout(
     never_answers: Callable[[Handler], None],
 ) -> None:
     with HostileServer(_relay(never_answers)) as relay:
         llm = ChatB3n(model="gpt-4o-mini", api_key="sk-pricing-hang", base_url=relay.url + "/v1", timeout=1)
-        reply, first = _within(10, lambda: llm.invoke("Salut"))
+        reply, first = finish_within(10, lambda: llm.invoke("Salut"))
         assert reply.content == "Bonjour, ça va ?"
         assert first < 1.8  # the answer, then at most one second for the price list: not 31 s
         assert reply.response_metadata["cost"]["price_source"].startswith("catalog")
-        again, second = _within(10, lambda: llm.invoke("Salut"))
+        again, second = finish_within(10, lambda: llm.invoke("Salut"))
         assert again.content == "Bonjour, ça va ?" and second < 0.5  # the failure is remembered
         assert relay.count("/api/pricing") == 1  # one attempt, never retried
 
@@ -94,7 +74,7 @@ def test_a_price_list_that_never_answers_costs_a_call_at_most_its_timeout(
 def test_a_slow_price_list_is_bounded_even_with_a_long_timeout(never_answers: Callable[[Handler], None]) -> None:
     with HostileServer(_relay(never_answers)) as relay:
         client = B3nClient(api_key="sk-pricing-hang", base_url=relay.url + "/v1", timeout=60)
-        completion, took = _within(10, lambda: client.chat.create("gpt-4o-mini", [{"role": "user", "content": "x"}]))
+        completion, took = finish_within(10, lambda: client.chat.create("gpt-4o-mini", [{"role": "user", "content": "x"}]))
         assert completion.content == "Bonjour, ça va ?"
         assert took < 3  # PRICING_TIMEOUT (2 s), not the call's 60 s
         assert relay.count("/api/pricing") == 1
@@ -115,7 +95,7 @@ def test_a_hanging_relay_does_not_hold_back_the_price_list_of_another(
         while slow.count("/api/pricing") == 0:
             time.sleep(0.01)
         client = B3nClient(api_key="sk-b", base_url=fast.url + "/v1")
-        completion, took = _within(10, lambda: client.chat.create("gpt-4o-mini", [{"role": "user", "content": "x"}]))
+        completion, took = finish_within(10, lambda: client.chat.create("gpt-4o-mini", [{"role": "user", "content": "x"}]))
         stuck.join()
     assert took < 0.5  # not behind the other relay's two seconds
     assert completion.cost is not None and completion.cost.price_source == "relay"
@@ -130,7 +110,7 @@ def test_the_asyncio_price_list_is_bounded_too(never_answers: Callable[[Handler]
             completion = await client.chat.create("gpt-4o-mini", [{"role": "user", "content": "x"}])
             return completion.content, time.monotonic() - started
 
-        (content, took), _ = _within(10, lambda: asyncio.run(main()))
+        (content, took), _ = finish_within(10, lambda: asyncio.run(main()))
         assert content == "Bonjour, ça va ?" and took < 1.8
         assert relay.count("/api/pricing") == 1
 

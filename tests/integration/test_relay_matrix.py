@@ -25,6 +25,7 @@ from b3n.testing import Emulator
 from langchain_b3n import ChatB3n
 from llama_index_b3n import B3n
 from tests.conftest import RELAY_PROFILES
+from tests.framework_inputs import add, multiply
 from tests.langchain_tools import TASK, Joke, get_weather, magic_function
 
 
@@ -115,16 +116,6 @@ async def test_langgraph_react_agent_astream(emu: Emulator, profile: str, family
 
 
 # ------------------------------------------------------------------------------------------ LlamaIndex agents
-
-
-def multiply(a: int, b: int) -> int:
-    """Multiply two integers and return the product."""
-    return a * b
-
-
-def add(a: int, b: int) -> int:
-    """Add two integers and return the sum."""
-    return a + b
 
 
 LI_TASK = "Use the multiply tool to multiply 3 and 4, and use the add tool to add 3 and 4."

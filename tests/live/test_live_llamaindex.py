@@ -17,6 +17,8 @@ from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
+from tests.framework_inputs import add, multiply
+
 API_KEY = os.environ.get("B3N_API_KEY")
 BASE_URL = os.environ.get("B3N_BASE_URL") or None
 
@@ -30,16 +32,6 @@ def _llm(model: str, **kwargs: Any) -> Any:
     from llama_index_b3n import B3n
 
     return B3n(model=model, api_key=API_KEY, api_base=BASE_URL, max_retries=3, **kwargs)
-
-
-def multiply(a: int, b: int) -> int:
-    """Multiply two integers and return the product."""
-    return a * b
-
-
-def add(a: int, b: int) -> int:
-    """Add two integers and return the sum."""
-    return a + b
 
 
 class City(BaseModel):
