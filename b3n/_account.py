@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_fie
 
 from b3n._body import json_or_error
 from b3n._config import ENV_ACCESS_TOKEN, ENV_USER_ID, B3nConfig
+from b3n._effects import http
 from b3n._errors import (
     B3nAuthenticationError,
     B3nInsufficientQuotaError,
@@ -182,16 +183,16 @@ def _require_token(config: B3nConfig) -> None:
 # ----------------------------------------------------------------------------- services
 
 
-def _whoami(transport: SyncTransport | AsyncTransport) -> Plan[AccountInfo]:
+def _whoami(config: B3nConfig) -> Plan[AccountInfo]:
     """``GET /api/user/self`` as a plan (see :mod:`b3n._plans`)."""
-    _require_token(transport.config)
+    _require_token(config)
     try:
-        response = yield transport.request("GET", ACCOUNT_PATH, credential="access_token", at_origin=True)
+        response = yield from http("GET", ACCOUNT_PATH, credential="access_token", at_origin=True)
     except B3nInsufficientQuotaError:
         raise
     except (B3nAuthenticationError, B3nPermissionDeniedError) as exc:
         raise _credential_error(exc) from None
-    return parse_account(_json(response), quota_per_usd=transport.config.quota_per_usd)
+    return parse_account(_json(response), quota_per_usd=config.quota_per_usd)
 
 
 class AccountService(Service[SyncTransport]):
@@ -221,7 +222,7 @@ class AccountService(Service[SyncTransport]):
                 ``user_id`` / ``B3N_USER_ID``).
             B3nAuthenticationError: the relay rejected the token (the message says which credential).
         """
-        return run(_whoami(self._transport))
+        return run(_whoami(self._transport.config), self._transport)
 
 
 class AsyncAccountService(Service[AsyncTransport]):
@@ -240,7 +241,7 @@ class AsyncAccountService(Service[AsyncTransport]):
 
     async def whoami(self) -> AccountInfo:
         """asyncio twin of :meth:`AccountService.whoami`."""
-        return await arun(_whoami(self._transport))
+        return await arun(_whoami(self._transport.config), self._transport)
 
 
 __all__ = [

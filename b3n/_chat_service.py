@@ -27,10 +27,12 @@ from b3n._chat.request import ChatRequest, build_chat_request
 from b3n._chat.response import parse_chat_completion
 from b3n._chat.stream import StreamAssembler, completion_to_chunks
 from b3n._chat.types import ChatChunk, ChatCompletion, ToolCallDelta, Usage
+from b3n._config import B3nConfig
+from b3n._effects import OpenEvents, http
 from b3n._errors import B3nAdaptationWarning, B3nBadRequestError, B3nStreamInterruptedError, StreamEndedEarly
 from b3n._native_chat import ANTHROPIC, NativePlans, RouteBook
-from b3n._plans import Emit, Plan, arun, arun_stream, next_item, run, run_stream
-from b3n._pricing import PRICE_BOOK
+from b3n._plans import Emit, Plan, StreamPlan, arun, arun_stream, run, run_stream
+from b3n._pricing import Cost
 from b3n._probe_cache import known_behaviour
 from b3n._relay_errors import extract_request_id
 from b3n._transport import AsyncTransport, SyncTransport
@@ -169,23 +171,15 @@ def _add_usage(first: Usage | None, second: Usage | None) -> Usage | None:
 class _ChatPlans:
     """The chat calls as plans (see :mod:`b3n._plans`): written once, run by both services."""
 
-    def __init__(self, transport: SyncTransport | AsyncTransport) -> None:
-        self.transport = transport
-        self.adapt = _Adapt(transport.config.base_url, transport.config.relay_probe_cache)
+    def __init__(self, config: B3nConfig) -> None:
+        self.adapt = _Adapt(config.base_url, config.relay_probe_cache)
         # Claude's native route (api_format; see b3n._native_chat): decided once per model, then kept
-        self.routes = RouteBook(transport.config.base_url, transport.config.relay_probe_cache)
-        self.native = NativePlans(transport, self._prices)
-
-    def _prices(self) -> Any:
-        """For ``yield``: the relay's price table (an awaitable of it on an asyncio transport)."""
-        if isinstance(self.transport, AsyncTransport):
-            return PRICE_BOOK.atable(self.transport)
-        return PRICE_BOOK.table(self.transport)
+        self.routes = RouteBook(config.base_url, config.relay_probe_cache)
+        self.native = NativePlans(config)
 
     def _post(self, request: ChatRequest, payload: dict[str, Any]) -> Plan[ChatCompletion]:
         # inside a batch (b3n._adaptive.gating) each attempt takes a slot of the batch's adaptive limiter
-        response = yield self.transport.request("POST", PATH, json_body=payload, model=request.model,
-                                                gate=current_gate())
+        response = yield from http("POST", PATH, json_body=payload, model=request.model, gate=current_gate())
         body = json_or_error(response, f"the chat request for model {request.model!r}")
         completion = parse_chat_completion(body, request.model)
         completion.request_id = extract_request_id(None, response.headers)
@@ -193,7 +187,7 @@ class _ChatPlans:
         if request.payload.get("logprobs") and completion.logprobs is None:
             _warn_no_logprobs(request.model)
         if completion.usage is not None:
-            completion.cost = (yield self._prices()).cost(request.model, completion.usage)
+            completion.cost = yield from Cost(request.model, completion.usage)
         return completion
 
     def send(self, request: ChatRequest) -> Plan[ChatCompletion]:
@@ -233,17 +227,17 @@ class _ChatPlans:
             arguments = relay.json_arguments(second.content)
             completion.usage = _add_usage(completion.usage, second.usage)
             if completion.usage is not None:
-                completion.cost = (yield self._prices()).cost(request.model, completion.usage)
+                completion.cost = yield from Cost(request.model, completion.usage)
             if arguments is None:
                 return completion
         return relay.synthesize_call(completion, tool, arguments)
 
-    def _from_call(self, request: ChatRequest) -> Plan[None]:
+    def _from_call(self, request: ChatRequest) -> StreamPlan[ChatChunk]:
         """Serve a stream from one whole reply, as chunks."""
         for chunk in completion_to_chunks((yield from self.send(request))):
             yield Emit(chunk)
 
-    def send_stream(self, request: ChatRequest) -> Plan[None]:
+    def send_stream(self, request: ChatRequest) -> StreamPlan[ChatChunk]:
         if self.routes.route(request) == ANTHROPIC:
             yield from self.native.send_stream(request)
             return
@@ -260,8 +254,8 @@ class _ChatPlans:
         retried = False
         while True:
             try:
-                events = self.transport.iter_sse(PATH, payload, model=request.model, on_open=assembler.see_headers)
-                while (raw := (yield next_item(events))) is not None:
+                events = yield from OpenEvents(PATH, payload, model=request.model, on_open=assembler.see_headers)
+                while (raw := (yield from events.next())) is not None:
                     chunk = assembler.feed(raw)
                     if chunk is None:
                         continue
@@ -307,7 +301,7 @@ class _ChatPlans:
             usage = _add_usage(usage, fallback.usage)
         final.usage = usage
         if final.usage is not None:
-            final.cost = (yield self._prices()).cost(request.model, final.usage)
+            final.cost = yield from Cost(request.model, final.usage)
         yield Emit(final)
 
 
@@ -328,7 +322,7 @@ class ChatService:
 
     def __init__(self, transport: SyncTransport) -> None:
         self._transport = transport
-        self._plans = _ChatPlans(transport)
+        self._plans = _ChatPlans(transport.config)
 
     def create(self, model: str, messages: list[dict[str, Any]], **params: Any) -> ChatCompletion:
         """One chat completion, adapted to what ``model`` accepts and normalised from what the relay answers.
@@ -378,11 +372,11 @@ class ChatService:
 
     def send(self, request: ChatRequest) -> ChatCompletion:
         """Send a prepared request, with every relay adaptation (see the module docstring)."""
-        return run(self._plans.send(request))
+        return run(self._plans.send(request), self._transport)
 
     def send_stream(self, request: ChatRequest) -> Iterator[ChatChunk]:
         """Stream a prepared request as normalised chunks."""
-        chunks: Iterator[ChatChunk] = run_stream(self._plans.send_stream(request))
+        chunks: Iterator[ChatChunk] = run_stream(self._plans.send_stream(request), self._transport)
         return chunks
 
 
@@ -404,7 +398,7 @@ class AsyncChatService:
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport
-        self._plans = _ChatPlans(transport)
+        self._plans = _ChatPlans(transport.config)
 
     async def create(self, model: str, messages: list[dict[str, Any]], **params: Any) -> ChatCompletion:
         """asyncio twin of :meth:`ChatService.create`."""
@@ -416,9 +410,9 @@ class AsyncChatService:
 
     async def send(self, request: ChatRequest) -> ChatCompletion:
         """asyncio twin of :meth:`ChatService.send`."""
-        return await arun(self._plans.send(request))
+        return await arun(self._plans.send(request), self._transport)
 
     def send_stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         """asyncio twin of :meth:`ChatService.send_stream`."""
-        chunks: AsyncIterator[ChatChunk] = arun_stream(self._plans.send_stream(request))
+        chunks: AsyncIterator[ChatChunk] = arun_stream(self._plans.send_stream(request), self._transport)
         return chunks

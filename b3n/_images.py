@@ -16,7 +16,7 @@ import binascii
 import os
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from b3n import _download
 from b3n._body import json_or_error
+from b3n._effects import http
 from b3n._errors import B3nInvalidRequestError, B3nResponseError
 from b3n._media_common import merge_extra, require_model_kind, require_one_of, write_atomically
 from b3n._plans import Plan, Service, arun, run
@@ -110,24 +111,22 @@ class GeneratedImage(BaseModel):
         The download is refused unless the URL is https on a public host or on the relay's own origin;
         ``allow_private_hosts=True`` opts in to other local hosts (see the security page of the docs).
         """
-        return run(_image_bytes(self, _download.download_image, _options(self._images, allow_private_hosts)))
+        return _data(_source(self), _options(self._images, allow_private_hosts))
 
     async def adata(self, *, allow_private_hosts: bool = False) -> bytes:
         """asyncio twin of :meth:`data`."""
-        return await arun(_image_bytes(self, _download.adownload_image, _options(self._aimages, allow_private_hosts)))
+        return await _adata(_source(self), _options(self._aimages, allow_private_hosts))
 
     def save(self, path: str | os.PathLike[str], *, allow_private_hosts: bool = False) -> Path:
         """Write the image to ``path`` (a file, or an existing directory to pick a name in); return the Path.
 
         A URL is streamed to a temporary file and renamed into place once complete (same policy as :meth:`data`).
         """
-        options = _options(self._images, allow_private_hosts)
-        return run(_save_image(self, path, _download.download_image, _download.save_image, options))
+        return _save(_source(self), path, _options(self._images, allow_private_hosts))
 
     async def asave(self, path: str | os.PathLike[str], *, allow_private_hosts: bool = False) -> Path:
         """asyncio twin of :meth:`save`."""
-        options = _options(self._aimages, allow_private_hosts)
-        return await arun(_save_image(self, path, _download.adownload_image, _download.asave_image, options))
+        return await _asave(_source(self), path, _options(self._aimages, allow_private_hosts))
 
 
 def _options(service: ImagesService | AsyncImagesService | None, allow_private_hosts: bool) -> dict[str, Any]:
@@ -139,35 +138,42 @@ def _options(service: ImagesService | AsyncImagesService | None, allow_private_h
             "timeout": config.timeout, "total_timeout": config.total_timeout, "relay_base_url": config.base_url}
 
 
-def _url_bytes(url: str, fetch: Callable[..., Any], options: Mapping[str, Any]) -> Plan[bytes]:
-    """The bytes behind an image URL: a ``data:`` URL decoded, else ``fetch(url, **options)`` (a plan)."""
+def _url_source(url: str) -> bytes | str:
+    """A ``data:`` URL's bytes, else ``url`` itself, to download (refused here if it may not be)."""
     if url.startswith("data:"):
         return _decode_data_url(url)
     _check_download_url(url)
-    data: bytes = yield fetch(url, **options)
-    return data
+    return url
 
 
-def _image_bytes(image: GeneratedImage, fetch: Callable[..., Any], options: Mapping[str, Any]) -> Plan[bytes]:
-    """The bytes of ``image``: its ``b64_json`` decoded, else its URL's."""
+def _source(image: GeneratedImage) -> bytes | str:
+    """The bytes ``image`` carries (base64 or a ``data:`` URL), else its URL, to download."""
     if image.b64_json:
         return _b64decode(image.b64_json, "b64_json")
     if not image.url:
         raise B3nResponseError("This image has neither a url nor b64_json; generate it again.")
-    return (yield from _url_bytes(image.url, fetch, options))
+    return _url_source(image.url)
 
 
-def _save_image(
-    image: GeneratedImage, path: str | os.PathLike[str], fetch: Callable[..., Any], save_url: Callable[..., Any],
-    options: Mapping[str, Any],
-) -> Plan[Path]:
-    """Write ``image`` to ``path``: a URL streamed by ``save_url``, else its bytes written atomically."""
-    if image.url and not image.b64_json and not image.url.startswith("data:"):
-        _check_download_url(image.url)
-        saved: Path = yield save_url(image.url, path, **options)
-        return saved
-    data = yield from _image_bytes(image, fetch, options)
-    return write_atomically(_image_target(path, data), data)
+# the twins: the bytes of a source, and a source written to a file (a URL streamed to a temporary file first)
+def _data(source: bytes | str, options: Mapping[str, Any]) -> bytes:
+    return source if isinstance(source, bytes) else _download.download_image(source, **options)
+
+
+async def _adata(source: bytes | str, options: Mapping[str, Any]) -> bytes:
+    return source if isinstance(source, bytes) else await _download.adownload_image(source, **options)
+
+
+def _save(source: bytes | str, path: str | os.PathLike[str], options: Mapping[str, Any]) -> Path:
+    if isinstance(source, str):
+        return _download.save_image(source, path, **options)
+    return write_atomically(_image_target(path, source), source)
+
+
+async def _asave(source: bytes | str, path: str | os.PathLike[str], options: Mapping[str, Any]) -> Path:
+    if isinstance(source, str):
+        return await _download.asave_image(source, path, **options)
+    return write_atomically(_image_target(path, source), source)
 
 
 class ImageResult(BaseModel):
@@ -258,8 +264,8 @@ def parse_image_result(body: Any, model: str | None = None) -> ImageResult:
 # ----------------------------------------------------------------------------- services
 
 
-def _generate(transport: SyncTransport | AsyncTransport, payload: dict[str, Any]) -> Plan[ImageResult]:
-    response = yield transport.request("POST", IMAGES_PATH, json_body=payload, model=payload["model"], billed=True)
+def _generate(payload: dict[str, Any]) -> Plan[ImageResult]:
+    response = yield from http("POST", IMAGES_PATH, json_body=payload, model=payload["model"], billed=True)
     return parse_image_result(json_or_error(response, "the image request"), payload["model"])
 
 
@@ -307,7 +313,7 @@ class ImagesService(Service[SyncTransport]):
             ...     len(result.images), result.images[0].url is not None
             (1, True)
         """
-        result = run(_generate(self._transport, payload))
+        result = run(_generate(payload), self._transport)
         for image in result.images:
             image._images = self
         return result
@@ -317,12 +323,11 @@ class ImagesService(Service[SyncTransport]):
 
         Only https URLs on public hosts, or URLs on the relay's own origin, unless ``allow_private_hosts=True``.
         """
-        return run(_url_bytes(url, _download.download_image, _options(self, allow_private_hosts)))
+        return _data(_url_source(url), _options(self, allow_private_hosts))
 
     def save(self, image: GeneratedImage, path: str | os.PathLike[str], *, allow_private_hosts: bool = False) -> Path:
         """Write ``image`` to ``path`` (streaming its URL to a temporary file, or decoding its base64); return it."""
-        options = _options(self, allow_private_hosts)
-        return run(_save_image(image, path, _download.download_image, _download.save_image, options))
+        return _save(_source(image), path, _options(self, allow_private_hosts))
 
 
 class AsyncImagesService(Service[AsyncTransport]):
@@ -342,21 +347,20 @@ class AsyncImagesService(Service[AsyncTransport]):
     @arguments_of(build_image_request)
     async def generate(self, payload: dict[str, Any]) -> ImageResult:
         """asyncio twin of :meth:`ImagesService.generate`."""
-        result = await arun(_generate(self._transport, payload))
+        result = await arun(_generate(payload), self._transport)
         for image in result.images:
             image._aimages = self
         return result
 
     async def download(self, url: str, *, allow_private_hosts: bool = False) -> bytes:
         """asyncio twin of :meth:`ImagesService.download`."""
-        return await arun(_url_bytes(url, _download.adownload_image, _options(self, allow_private_hosts)))
+        return await _adata(_url_source(url), _options(self, allow_private_hosts))
 
     async def save(
         self, image: GeneratedImage, path: str | os.PathLike[str], *, allow_private_hosts: bool = False
     ) -> Path:
         """asyncio twin of :meth:`ImagesService.save`."""
-        options = _options(self, allow_private_hosts)
-        return await arun(_save_image(image, path, _download.adownload_image, _download.asave_image, options))
+        return await _asave(_source(image), path, _options(self, allow_private_hosts))
 
 
 __all__ = [

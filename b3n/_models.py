@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from b3n._body import json_or_error
 from b3n._catalog import MODELS, ModelInfo
+from b3n._effects import http
 from b3n._errors import B3nResponseError
 from b3n._json import count
 from b3n._plans import Plan, Service, arun, run
@@ -98,7 +99,7 @@ class ModelsService(Service[SyncTransport]):
             B3nConfigurationError: no API key.
             B3nAPIStatusError: the relay refused the call.
         """
-        return run(_list(self._transport))
+        return run(_list(), self._transport)
 
 
 class AsyncModelsService(Service[AsyncTransport]):
@@ -116,11 +117,11 @@ class AsyncModelsService(Service[AsyncTransport]):
 
     async def list(self) -> list[ModelEntry]:
         """``GET /v1/models`` as typed entries."""
-        return await arun(_list(self._transport))
+        return await arun(_list(), self._transport)
 
 
-def _list(transport: SyncTransport | AsyncTransport) -> Plan[list[ModelEntry]]:
-    response = yield transport.request("GET", MODELS_PATH)
+def _list() -> Plan[list[ModelEntry]]:
+    response = yield from http("GET", MODELS_PATH)
     return parse_models(json_or_error(response, MODELS_PATH, hint="Check base_url (it should end in /v1)."))
 
 

@@ -28,14 +28,16 @@ from b3n._chat import relay
 from b3n._chat.anthropic_request import has_native_parts, messages_payload, strip_native_parts, tool_images
 from b3n._chat.anthropic_stream import NativeStreamAssembler, parse_message
 from b3n._chat.request import ChatRequest, apply_thinking_budget
-from b3n._chat.types import ChatCompletion
+from b3n._chat.types import ChatChunk, ChatCompletion
+from b3n._effects import OpenEvents, http
 from b3n._errors import B3nInvalidRequestError, B3nNotFoundError, B3nStreamInterruptedError, StreamEndedEarly
-from b3n._plans import Emit, Plan, next_item
+from b3n._plans import Emit, Plan, StreamPlan
+from b3n._pricing import Cost
 from b3n._probe_cache import native_route_confirmed
 from b3n._relay_errors import extract_request_id
 
 if TYPE_CHECKING:
-    from b3n._transport import AsyncTransport, SyncTransport
+    from b3n._config import B3nConfig
 
 PATH = "/messages"
 OPENAI = "openai"
@@ -107,10 +109,8 @@ class RouteBook:
 class NativePlans:
     """Claude's native route as plans (see :mod:`b3n._plans`), run by both chat services."""
 
-    def __init__(self, transport: SyncTransport | AsyncTransport, prices: Any) -> None:
-        self.transport = transport
-        #: for ``yield``: the price table (the chat plans' ``_prices``).
-        self._prices = prices
+    def __init__(self, config: B3nConfig) -> None:
+        self.base_url = config.base_url
 
     def _body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
         body = messages_payload(request, thinking_budget=request.thinking_budget)
@@ -123,29 +123,29 @@ class NativePlans:
     def send(self, request: ChatRequest) -> Plan[ChatCompletion]:
         body = self._body(request, stream=False)
         try:
-            response = yield self.transport.request("POST", PATH, json_body=body, model=request.model,
-                                                    credential="anthropic_key", gate=current_gate())
+            response = yield from http("POST", PATH, json_body=body, model=request.model, credential="anthropic_key",
+                                       gate=current_gate())
         except B3nNotFoundError as exc:
-            raise _not_served(exc, self.transport.config.base_url) from None
+            raise _not_served(exc, self.base_url) from None
         completion = parse_message(json_or_error(response, f"the Claude message for model {request.model!r}"),
                                    request.model)
         completion.request_id = extract_request_id(None, response.headers)
         if completion.usage is not None:
-            completion.cost = (yield self._prices()).cost(request.model, completion.usage)
+            completion.cost = yield from Cost(request.model, completion.usage)
         return completion
 
-    def send_stream(self, request: ChatRequest) -> Plan[None]:
+    def send_stream(self, request: ChatRequest) -> StreamPlan[ChatChunk]:
         body = self._body(request, stream=True)
         assembler = NativeStreamAssembler(request.model)
         try:
-            events = self.transport.iter_sse(PATH, body, model=request.model, on_open=assembler.see_headers,
-                                             credential="anthropic_key")
-            while (raw := (yield next_item(events))) is not None:
+            events = yield from OpenEvents(PATH, body, model=request.model, on_open=assembler.see_headers,
+                                           credential="anthropic_key")
+            while (raw := (yield from events.next())) is not None:
                 chunk = assembler.feed(raw)
                 if chunk is not None:
                     yield Emit(chunk)
         except B3nNotFoundError as exc:
-            raise _not_served(exc, self.transport.config.base_url) from None
+            raise _not_served(exc, self.base_url) from None
         except StreamEndedEarly as exc:  # Anthropic streams end without [DONE]: message_stop is the end
             if not assembler.stopped:
                 exc.partial = assembler.result()
@@ -155,7 +155,7 @@ class NativePlans:
             raise
         final = assembler.finish()
         if final.usage is not None:
-            final.cost = (yield self._prices()).cost(request.model, final.usage)
+            final.cost = yield from Cost(request.model, final.usage)
         yield Emit(final)
 
 

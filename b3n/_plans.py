@@ -1,106 +1,130 @@
-"""Plans: the logic of a call written once, run by the blocking client and the asyncio client alike (sans-IO).
+"""Plans: the logic of a call written once, carried out by a blocking or an asyncio driver (sans-IO).
 
-A *plan* is a generator that yields every I/O call it makes, in the form ``result = yield io_call(...)``,
-where ``io_call`` is a method of a transport (or of anything else with a blocking and an asyncio
-twin). With a blocking transport the call has already happened when the ``yield`` runs, so
-:func:`run` hands its result straight back; with an asyncio transport the call returned an
-awaitable, which :func:`arun` awaits and sends back (or throws its exception into the plan, at the
-``yield`` that made the call). Everything between the I/O calls (what to send, how to read the
-answer, which fallback to try, what it costs) therefore exists once, and the twins differ only in
-the transport they were built with and the driver they call.
+A *plan* is a generator that never does I/O itself. It asks for each I/O step as a typed *effect*
+(:class:`Effect`), written ``response = yield from Send(...)``: the ``yield`` hands the effect to the
+driver, which carries it out on its transport and sends the result back (or throws the error in, at
+that point of the plan). So what a plan reads is typed (``Send`` gives an ``httpx.Response``,
+``NextItem`` the next event or ``None``), the plan holds no transport, and everything between the
+I/O steps (what to send, how to read the answer, which fallback to try, what it cost) exists once
+for both twins. The drivers differ in one line: :func:`run` calls ``effect.blocking(io)`` where
+:func:`arun` awaits ``effect.asyncio(io)``.
 
 A streaming plan also yields :class:`Emit` items, which :func:`run_stream` and :func:`arun_stream`
-pass on to their caller.
+pass on to their caller. The transport's effects are in :mod:`b3n._effects`; the price table's is
+:class:`b3n._pricing.Cost`.
 
 Example:
     >>> import asyncio
-    >>> class Blocking:
-    ...     def double(self, x: int) -> int:
-    ...         return 2 * x
-    >>> class Asyncio:
-    ...     async def double(self, x: int) -> int:
-    ...         return 2 * x
-    >>> def plan(io):
-    ...     first = yield io.double(1)
-    ...     second = yield io.double(first)
+    >>> class Double(Effect[int]):
+    ...     def __init__(self, x: int) -> None:
+    ...         self.x = x
+    ...     def blocking(self, io):
+    ...         return 2 * self.x
+    ...     async def asyncio(self, io):
+    ...         return 2 * self.x
+    >>> def plan():
+    ...     first = yield from Double(1)
+    ...     second = yield from Double(first)
     ...     return first + second
-    >>> run(plan(Blocking())), asyncio.run(arun(plan(Asyncio())))
+    >>> run(plan(), io=None), asyncio.run(arun(plan(), io=None))
     (6, 6)
-    >>> def streaming_plan(io):
+    >>> def streaming_plan():
     ...     for x in (1, 2):
-    ...         yield Emit((yield io.double(x)))
-    >>> list(run_stream(streaming_plan(Blocking())))
+    ...         yield Emit((yield from Double(x)))
+    >>> list(run_stream(streaming_plan(), io=None))
     [2, 4]
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator, Generator, Iterator
-from contextlib import closing
 from dataclasses import dataclass
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-P = ParamSpec("P")
+if TYPE_CHECKING:
+    from b3n._transport import AsyncTransport, SyncTransport
+
 R = TypeVar("R")
-S = TypeVar("S")
 T = TypeVar("T")
 TransportT = TypeVar("TransportT")
 
-#: a plan returning ``R``: it yields I/O calls (and, when streaming, :class:`Emit` items).
-Plan = Generator[Any, Any, R]
+
+class Effect(Generic[R]):
+    """One I/O step a plan asks for; ``result = yield from effect`` hands it to the driver.
+
+    A subclass says how each driver carries it out: :meth:`blocking` on a ``SyncTransport``,
+    :meth:`asyncio` on an ``AsyncTransport``. Both give the same ``R``.
+    """
+
+    __slots__ = ()
+
+    def blocking(self, io: SyncTransport) -> R:
+        raise NotImplementedError
+
+    async def asyncio(self, io: AsyncTransport) -> R:
+        raise NotImplementedError
+
+    def __iter__(self) -> Generator[Effect[Any], Any, R]:
+        result: R = yield self
+        return result
 
 
 @dataclass(frozen=True, slots=True)
 class Emit(Generic[T]):
-    """An item a streaming plan hands to its caller (everything else it yields is an I/O call)."""
+    """An item a streaming plan hands to its caller (everything else it yields is an :class:`Effect`)."""
 
     item: T
 
 
-def run(plan: Plan[R]) -> R:
-    """The result of a plan built on a blocking transport (each yielded value is the call's result)."""
+#: a plan returning ``R``: it yields effects only.
+Plan = Generator[Effect[Any], Any, R]
+#: a streaming plan: it yields effects and :class:`Emit` items of ``T``.
+StreamPlan = Generator["Effect[Any] | Emit[T]", Any, None]
+
+
+def run(plan: Plan[R], io: SyncTransport) -> R:
+    """The result of ``plan``, its effects carried out on the blocking transport ``io``."""
+    result: list[R] = []
+    for item in run_stream(_keeping_result(plan, result), io):
+        raise TypeError(f"run() got a streaming plan (it emitted {item!r}); use run_stream().")
+    return result[0]
+
+
+def run_stream(plan: StreamPlan[T], io: SyncTransport) -> Iterator[T]:
+    """The items ``plan`` emits, its effects carried out on the blocking transport ``io``.
+
+    Closing the iterator closes the plan, so its ``finally`` blocks run.
+    """
     value: Any = None
-    while True:
-        try:
-            step = plan.send(value)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        if isinstance(step, Emit):
-            raise TypeError(f"run() got a streaming plan (it emitted {step.item!r}); use run_stream().")
-        value = step
-
-
-def run_stream(plan: Plan[Any]) -> Iterator[Any]:
-    """The items a streaming plan built on a blocking transport emits (closing the stream closes the plan)."""
-    with closing(plan):
-        value: Any = None
+    error: BaseException | None = None
+    try:
         while True:
             try:
-                step = plan.send(value)
+                step = plan.throw(error) if error is not None else plan.send(value)
             except StopIteration:
                 return
+            value, error = None, None
             if isinstance(step, Emit):
                 yield step.item
-                value = None
-            else:
-                value = step
+                continue
+            try:
+                value = step.blocking(io)
+            except BaseException as exc:  # thrown into the plan at the yield that asked for the effect
+                error = exc
+    finally:
+        plan.close()
 
 
-async def arun(plan: Plan[R]) -> R:
-    """The result of a plan built on an asyncio transport (each yielded awaitable is awaited)."""
+async def arun(plan: Plan[R], io: AsyncTransport) -> R:
+    """The result of ``plan``, its effects carried out (awaited) on the asyncio transport ``io``."""
     result: list[R] = []
-    async for item in arun_stream(_keeping_result(plan, result)):
+    async for item in arun_stream(_keeping_result(plan, result), io):
         raise TypeError(f"arun() got a streaming plan (it emitted {item!r}); use arun_stream().")
     return result[0]
 
 
-def _keeping_result(plan: Plan[R], into: list[R]) -> Plan[None]:
-    into.append((yield from plan))
-
-
-async def arun_stream(plan: Plan[Any]) -> AsyncIterator[Any]:
-    """The items a streaming plan built on an asyncio transport emits.
+async def arun_stream(plan: StreamPlan[T], io: AsyncTransport) -> AsyncIterator[T]:
+    """The items ``plan`` emits, its effects carried out (awaited) on the asyncio transport ``io``.
 
     Closing (or cancelling) the stream closes the plan, so its ``finally`` blocks run.
     """
@@ -117,18 +141,15 @@ async def arun_stream(plan: Plan[Any]) -> AsyncIterator[Any]:
                 yield step.item
                 continue
             try:
-                value = (await step) if inspect.isawaitable(step) else step
-            except BaseException as exc:  # thrown into the plan at the yield that made the call
+                value = await step.asyncio(io)
+            except BaseException as exc:  # thrown into the plan at the yield that asked for the effect
                 error = exc
     finally:
         plan.close()
 
 
-def next_item(items: Iterator[T] | AsyncIterator[T]) -> Any:
-    """For ``yield`` in a plan: the next item of a blocking or an asyncio iterator, None at its end."""
-    if isinstance(items, AsyncIterator):
-        return anext(items, None)
-    return next(items, None)
+def _keeping_result(plan: Plan[R], into: list[R]) -> StreamPlan[Any]:
+    into.append((yield from plan))
 
 
 class Service(Generic[TransportT]):

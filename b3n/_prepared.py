@@ -6,12 +6,14 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from b3n._adaptive import AdaptiveLimiter
 from b3n._errors import B3nInvalidRequestError
 from b3n._lazy import httpx
 from b3n._version import __version__
+
+if TYPE_CHECKING:  # the limiter loads with the transport
+    from b3n._adaptive import AdaptiveLimiter
 
 #: ``anthropic_key``: the API key as Claude's native route takes it (``x-api-key`` + ``anthropic-version``).
 #: the ``anthropic-version`` header sent with ``anthropic_key``.

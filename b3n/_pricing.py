@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from b3n._chat.types import Usage
 from b3n._errors import B3nRelayDataWarning
 from b3n._json import finite, loads
+from b3n._plans import Effect
 
 if TYPE_CHECKING:
     from b3n._transport import AsyncTransport, SyncTransport
@@ -455,3 +456,20 @@ def _fetcher(transport: TransportT, bound: float) -> TransportT:
 
 #: the process-wide price book shared by every client.
 PRICE_BOOK = PriceBook()
+
+
+@dataclass(frozen=True, slots=True)
+class Cost(Effect[CallCost]):
+    """A plan's effect (see :mod:`b3n._plans`): what one call of ``model`` that used ``usage`` cost.
+
+    The driver's transport names the relay whose price table (fetched once per :data:`PRICING_TTL`) prices it.
+    """
+
+    model: str
+    usage: Usage | None
+
+    def blocking(self, io: SyncTransport) -> CallCost:
+        return PRICE_BOOK.table(io).cost(self.model, self.usage)
+
+    async def asyncio(self, io: AsyncTransport) -> CallCost:
+        return (await PRICE_BOOK.atable(io)).cost(self.model, self.usage)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from b3n._body import CutHandler
+from b3n._effects import OpenBytes, http
 from b3n._errors import (
     B3nError,
     B3nInvalidRequestError,
@@ -34,7 +35,7 @@ from b3n._errors import (
 )
 from b3n._lazy import httpx
 from b3n._media_common import make_private_dirs, merge_extra, require_model_kind, require_one_of, written_atomically
-from b3n._plans import Plan, arun, next_item, run
+from b3n._plans import Plan, arun, run
 from b3n._signatures import arguments_of, path_first
 from b3n._transport import AsyncTransport, SyncTransport
 
@@ -141,25 +142,23 @@ def _speech_format(payload: Mapping[str, Any]) -> str:
 # ----------------------------------------------------------------------------- plans (see b3n._plans)
 
 
-def _speak(transport: SyncTransport | AsyncTransport, payload: dict[str, Any]) -> Plan[bytes]:
-    response = yield transport.request("POST", SPEECH_PATH, json_body=payload, model=payload["model"], billed=True)
+def _speak(payload: dict[str, Any]) -> Plan[bytes]:
+    response = yield from http("POST", SPEECH_PATH, json_body=payload, model=payload["model"], billed=True)
     _check_audio_response(response)
     return bytes(response.content)
 
 
-def _chunks(transport: Any, payload: dict[str, Any], interrupted: CutHandler) -> Any:
-    """The audio in chunks as it arrives (an iterator of the transport's kind)."""
-    return transport.iter_bytes(
-        "POST", SPEECH_PATH, json_body=payload, model=payload["model"], billed=True, what=_WHAT,
-        interrupted=interrupted,
-    )
+def _chunks(payload: dict[str, Any], interrupted: CutHandler) -> OpenBytes:
+    """The audio in chunks as it arrives."""
+    return OpenBytes("POST", SPEECH_PATH, json_body=payload, model=payload["model"], billed=True, what=_WHAT,
+                     interrupted=interrupted)
 
 
-def _speak_to_file(transport: SyncTransport | AsyncTransport, path: Path, payload: dict[str, Any]) -> Plan[Path]:
+def _speak_to_file(path: Path, payload: dict[str, Any]) -> Plan[Path]:
     target = _speech_target(path, _speech_format(payload))
     with written_atomically(target) as out:
-        chunks = _chunks(transport, payload, functools.partial(_audio_cut, target=target))
-        while (chunk := (yield next_item(chunks))) is not None:
+        chunks = yield from _chunks(payload, functools.partial(_audio_cut, target=target))
+        while (chunk := (yield from chunks.next())) is not None:
             out.write(chunk)
     return target
 
@@ -192,18 +191,17 @@ class SpeechMethods:
             B3nPossiblyBilledError: the call failed after the relay may have run it (not retried; check usage).
             B3nAPIStatusError: the relay refused it.
         """
-        return run(_speak(self._transport, payload))
+        return run(_speak(payload), self._transport)
 
     @arguments_of(_speech_file_request)
     def speech_to_file(self, request: tuple[Path, dict[str, Any]]) -> Path:
         """Stream the speech for ``input`` into ``path`` (a file, or a directory to pick a name in)."""
-        return run(_speak_to_file(self._transport, *request))
+        return run(_speak_to_file(*request), self._transport)
 
     @arguments_of(build_speech_request)
     def iter_speech(self, payload: dict[str, Any]) -> Iterator[bytes]:
         """Yield the speech audio in chunks as it arrives."""
-        chunks: Iterator[bytes] = _chunks(self._transport, payload, _audio_stream_cut)
-        return chunks
+        return _chunks(payload, _audio_stream_cut).open(self._transport)
 
 
 class AsyncSpeechMethods:
@@ -214,18 +212,17 @@ class AsyncSpeechMethods:
     @arguments_of(build_speech_request)
     async def speech(self, payload: dict[str, Any]) -> bytes:
         """asyncio twin of :meth:`SpeechMethods.speech`."""
-        return await arun(_speak(self._transport, payload))
+        return await arun(_speak(payload), self._transport)
 
     @arguments_of(_speech_file_request)
     async def speech_to_file(self, request: tuple[Path, dict[str, Any]]) -> Path:
         """asyncio twin of :meth:`SpeechMethods.speech_to_file`."""
-        return await arun(_speak_to_file(self._transport, *request))
+        return await arun(_speak_to_file(*request), self._transport)
 
     @arguments_of(build_speech_request)
     def iter_speech(self, payload: dict[str, Any]) -> AsyncIterator[bytes]:
         """asyncio twin of :meth:`SpeechMethods.iter_speech`: ``async for chunk in ...``."""
-        chunks: AsyncIterator[bytes] = _chunks(self._transport, payload, _audio_stream_cut)
-        return chunks
+        return _chunks(payload, _audio_stream_cut).open(self._transport)
 
 
 __all__ = [

@@ -25,6 +25,7 @@ from typing import IO, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 from b3n._body import json_or_error
+from b3n._effects import http
 from b3n._errors import B3nInvalidRequestError, B3nResponseError
 from b3n._lazy import httpx
 from b3n._media_common import require_model_kind, require_one_of
@@ -375,9 +376,9 @@ def parse_transcription(response: httpx.Response, response_format: str) -> Trans
 # ----------------------------------------------------------------------------- services
 
 
-def _transcribe(transport: SyncTransport | AsyncTransport, request: TranscriptionRequest) -> Plan[Transcription]:
+def _transcribe(request: TranscriptionRequest) -> Plan[Transcription]:
     """One transcription as a plan (see :mod:`b3n._plans`)."""
-    response = yield transport.request(
+    response = yield from http(
         "POST", TRANSCRIPTIONS_PATH, files={"file": request.file}, data=request.form, model=request.form["model"]
     )
     return parse_transcription(response, request.response_format)
@@ -412,7 +413,7 @@ class TranscriptionMethods:
                 25 MB, an unknown format).
             B3nAPIStatusError: the relay refused it.
         """
-        return run(_transcribe(self._transport, request))
+        return run(_transcribe(request), self._transport)
 
 
 class AsyncTranscriptionMethods:
@@ -423,7 +424,7 @@ class AsyncTranscriptionMethods:
     @arguments_of(build_transcription_request)
     async def transcribe(self, request: TranscriptionRequest) -> Transcription:
         """asyncio twin of :meth:`TranscriptionMethods.transcribe`."""
-        return await arun(_transcribe(self._transport, request))
+        return await arun(_transcribe(request), self._transport)
 
 
 __all__ = [

@@ -241,6 +241,10 @@ class _Calls(TransportBase, Generic[ClientT, ResponseT, EventsT, ChunksT]):
         response: nothing has reached the caller yet, so nothing can be duplicated. With ``gate``
         every attempt waits for a slot of that adaptive limiter and tells it about a 429.
         """
+        return self.send(options)
+
+    def send(self, options: CallOptions) -> ResponseT:
+        """:meth:`request` with its arguments already made into ``CallOptions`` (what a plan's ``http`` asks)."""
         call = self.prepare(options)
         gate = options.gate
         # the wait for a slot counts against the attempt's timeout and the call's total_timeout

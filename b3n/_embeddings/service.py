@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the transport (retry, SSE, adaptive limiter) loads with the
     import httpx
 
     from b3n._adaptive import AdaptiveLimiter
+    from b3n._prepared import CallOptions
     from b3n._transport import AsyncTransport, SyncTransport
 
 PATH = "/embeddings"
@@ -102,16 +103,18 @@ def _limiter_for(transport: SyncTransport | AsyncTransport, max_concurrency: int
     return shared_limiter(config.base_url, key, max_concurrency)
 
 
-def _send(
-    transport: SyncTransport | AsyncTransport, request: EmbeddingRequest, limiter: AdaptiveLimiter | None, numpy: Any
-) -> Plan[EmbeddingResponse]:
-    """One prepared request as a plan (see :mod:`b3n._plans`): sent by :func:`_post`, read by :func:`_read`."""
-    return _read((yield _post(transport, request, limiter)), request, numpy)
+def _send(request: EmbeddingRequest, limiter: AdaptiveLimiter | None, numpy: Any) -> Plan[EmbeddingResponse]:
+    """One prepared request as a plan (see :mod:`b3n._plans`): sent as :func:`_call` says, read by :func:`_read`."""
+    from b3n._effects import Send
+
+    return _read((yield from Send(_call(request, limiter))), request, numpy)
 
 
-def _post(transport: SyncTransport | AsyncTransport, request: EmbeddingRequest, limiter: AdaptiveLimiter | None) -> Any:
-    """Send one request (retried by the transport; each attempt takes a slot of ``limiter``)."""
-    return transport.request("POST", PATH, json_body=request.payload, model=request.model, gate=limiter)
+def _call(request: EmbeddingRequest, limiter: AdaptiveLimiter | None) -> CallOptions:
+    """How one request is sent (retried by the transport; each attempt takes a slot of ``limiter``)."""
+    from b3n._prepared import CallOptions
+
+    return CallOptions("POST", PATH, json_body=request.payload, model=request.model, gate=limiter)
 
 
 def _read(response: httpx.Response, request: EmbeddingRequest, numpy: Any) -> EmbeddingResponse:
@@ -208,7 +211,7 @@ class EmbeddingsService(Service["SyncTransport"]):
         self, request: EmbeddingRequest, *, limiter: AdaptiveLimiter | None = None, numpy: Any = None
     ) -> EmbeddingResponse:
         """Send one prepared request (retried by the transport; each attempt takes a slot of ``limiter``)."""
-        return run(_send(self._transport, request, limiter, numpy))
+        return run(_send(request, limiter, numpy), self._transport)
 
     @arguments_of(build_embedding_request)
     def create_batch(self, request: EmbeddingRequest) -> EmbeddingResponse:
@@ -277,8 +280,7 @@ class EmbeddingsService(Service["SyncTransport"]):
                 finished(request.size)
             return call.result(results, numpy)
         def fetch(request: EmbeddingRequest) -> httpx.Response:
-            response: httpx.Response = _post(self._transport, request, limiter)
-            return response
+            return self._transport.send(_call(request, limiter))
 
         # The threads only send and read; this thread decodes each answer as it arrives. One decoder
         # instead of one per thread: decoding is pure CPU under the GIL, and a thread that holds it
@@ -327,7 +329,7 @@ class AsyncEmbeddingsService(Service["AsyncTransport"]):
         self, request: EmbeddingRequest, *, limiter: AdaptiveLimiter | None = None, numpy: Any = None
     ) -> EmbeddingResponse:
         """asyncio twin of :meth:`EmbeddingsService.send`."""
-        return await arun(_send(self._transport, request, limiter, numpy))
+        return await arun(_send(request, limiter, numpy), self._transport)
 
     @arguments_of(build_embedding_request)
     async def create_batch(self, request: EmbeddingRequest) -> EmbeddingResponse:

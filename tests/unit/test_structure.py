@@ -189,3 +189,36 @@ def test_langchain_adapter_defines_exceptions_only_in_its_errors_module() -> Non
     assert not elsewhere and not written, (
         f"define the adapter's exception and warning classes in langchain_b3n/errors.py: {elsewhere or written}"
     )
+
+
+def _plan_functions() -> Iterator[tuple[Path, ast.FunctionDef]]:
+    """Every function of the core annotated to return a ``Plan[...]`` or a ``StreamPlan[...]``."""
+    for path in _core_files():
+        if path.name == "_plans.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and node.returns is not None:
+                returns = ast.unparse(node.returns)
+                if returns.startswith(("Plan[", "StreamPlan[")):
+                    yield path, node
+
+
+def test_plans_ask_for_io_only_through_typed_effects() -> None:
+    """A plan's I/O is ``yield from effect`` (typed); a bare ``yield`` is only an ``Emit``; no plan holds a transport."""
+    plans = list(_plan_functions())
+    assert len(plans) >= 12, [node.name for _, node in plans]  # chat, native, media, account, models, embeddings
+    bad = []
+    for path, plan in plans:
+        where = f"{path.relative_to(ROOT)}:{plan.lineno} {plan.name}"
+        for node in ast.walk(plan):
+            if isinstance(node, ast.Yield):
+                value = node.value
+                emitted = isinstance(value, ast.Call) and getattr(value.func, "id", "") == "Emit"
+                if not emitted:
+                    bad.append(f"{where}: bare `yield {ast.unparse(value) if value else ''}` (use `yield from effect`)")
+            elif isinstance(node, ast.Attribute) and node.attr in {"transport", "_transport"}:
+                bad.append(f"{where}: reaches the transport ({ast.unparse(node)}); ask the driver with an effect")
+        for argument in plan.args.args:
+            if argument.annotation is not None and "Transport" in ast.unparse(argument.annotation):
+                bad.append(f"{where}: takes a transport ({argument.arg}); a plan gets its I/O from the driver")
+    assert not bad, "plans yield typed effects (CONTRIBUTING, 'one plan, two drivers'):\n" + "\n".join(bad)
