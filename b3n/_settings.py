@@ -33,7 +33,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from pydantic import AliasChoices, BaseModel, PrivateAttr, SecretStr, ValidationError, field_serializer
+from pydantic import AliasChoices, BaseModel, ConfigDict, PrivateAttr, SecretStr, ValidationError, field_serializer
 
 from b3n._config import ENV_API_KEY, B3nConfig, redact_headers, redact_url, resolve_config
 from b3n._errors import B3nConfigurationError, B3nError, B3nInvalidRequestError
@@ -122,6 +122,10 @@ def api_key_from_env() -> SecretStr | None:
 
 class ClientSettings(BaseModel):
     """Config, lazily built clients, invalidation and pickle policy for a settings base (see the module)."""
+
+    # The bases are never validated themselves (only the framework classes are), so their validators are built
+    # on first use only (a few ms off each facade's import). Each public subclass sets defer_build=False again.
+    model_config = ConfigDict(defer_build=True)
 
     #: names of the fields the config and clients are built from (the framework base sets it).
     b3n_settings_fields: ClassVar[frozenset[str]] = frozenset()

@@ -40,17 +40,13 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from b3n._catalog import ModelInfo, get_model_info
-from b3n._chat import ChatCompletion, ChatRequest, build_chat_request, normalize_tool_choice
-from b3n._chat.structured import json_schema_format, strict_json_schema
 from b3n._errors import B3nConfigurationError, B3nError, B3nStructuredOutputError
 from b3n._settings import CHAT_REQUEST_OPTIONS, chat_request_options
 from b3n._suggest import warn_unknown_model
 from b3n._version import __version__
 from langchain_b3n._arguments import CHAT_REFUSED, OPENAI_BODY_FIELDS, OPENAI_CALL_FIELDS, check_arguments
 from langchain_b3n._base import B3nChatOptions
-from langchain_b3n._messages import StreamConverter, check_image_blocks, completion_to_message, messages_to_wire
 from langchain_b3n._profile import profile_from_info
-from langchain_b3n._structured import answer_or_none
 from langchain_b3n.errors import (
     B3nLCInvalidRequestError,
     B3nLCRefusalError,
@@ -67,6 +63,11 @@ if TYPE_CHECKING:  # langchain_core's tools and output parsers load on first use
     from langchain_core.tools import BaseTool
 
     from b3n._adaptive import AdaptiveLimiter
+    from b3n._chat import ChatCompletion, ChatRequest
+
+# What only a call needs (the core request builder and response types, message conversion, structured output:
+# b3n._chat, langchain_b3n._messages, langchain_b3n._structured) is imported where it is used, on the first call
+# (tests/unit/test_import_cost.py keeps them out of `from langchain_b3n import ChatB3n`).
 
 StructuredMethod = Literal["function_calling", "json_mode", "json_schema"]
 _METHODS: tuple[str, ...] = ("function_calling", "json_mode", "json_schema")
@@ -103,6 +104,8 @@ def _map_reasoning(data: dict[str, Any]) -> None:
 def _tool_spec(tool: Any, strict: bool | None) -> dict[str, Any]:
     """The OpenAI tool for ``tool``; with ``strict=True`` its parameters obey OpenAI strict mode (no ``default``,
     ``additionalProperties: false``, every property required)."""
+    from b3n._chat.structured import strict_json_schema
+
     spec = convert_to_openai_tool(tool, strict=strict)
     if strict and isinstance(spec.get("function"), dict) and isinstance(spec["function"].get("parameters"), dict):
         spec["function"]["parameters"] = strict_json_schema(spec["function"]["parameters"])
@@ -216,7 +219,9 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
     tiktoken_model_name: str | None = None
     """Count tokens (``get_num_tokens*``) as this model does, e.g. for a model the catalog does not know."""
 
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True, protected_namespaces=())
+    model_config = ConfigDict(
+        populate_by_name=True, arbitrary_types_allowed=True, protected_namespaces=(), defer_build=False
+    )
 
     b3n_cache_fields: ClassVar[frozenset[str]] = frozenset({"capabilities"})
     b3n_refused_arguments: ClassVar[Mapping[str, tuple[tuple[Any, ...], str]]] = CHAT_REFUSED
@@ -295,6 +300,8 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
         return params
 
     def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
+        from langchain_b3n._messages import check_image_blocks
+
         prompt = super()._convert_input(model_input)
         if isinstance(prompt, ChatPromptValue):
             try:
@@ -333,6 +340,9 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any], *, stream: bool
     ) -> ChatRequest:
         """One core request from LangChain messages and call kwargs (validated, model-adapted)."""
+        from b3n._chat import build_chat_request
+        from langchain_b3n._messages import messages_to_wire
+
         for key in _INTERNAL_KWARGS:
             kwargs.pop(key, None)
         model = kwargs.pop("model", None) or self.model_name
@@ -388,6 +398,8 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
 
     def _result(self, completion: ChatCompletion) -> ChatResult:
         """One generation per choice (``n`` > 1: all of them, usage on the first, as ChatOpenAI does)."""
+        from langchain_b3n._messages import completion_to_message
+
         generations = []
         for choice in (completion, *completion.more_choices):
             message = completion_to_message(choice)
@@ -459,6 +471,8 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
             True
         """
         from b3n._tokens import token_counter  # deferred: keeps `import langchain_b3n` cheap
+        from langchain_b3n._messages import messages_to_wire
+
         counter = token_counter(self.tiktoken_model_name or self.model_name)
         try:
             wire: list[dict[str, Any]] = messages_to_wire(messages)
@@ -549,6 +563,8 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        from langchain_b3n._messages import StreamConverter
+
         request = self._request(messages, stop, kwargs, stream=True)
         converter = StreamConverter(v1=self.output_version == "v1")
         for chunk in self.client.chat.send_stream(request):
@@ -580,6 +596,8 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
+        from langchain_b3n._messages import StreamConverter
+
         request = self._request(messages, stop, kwargs, stream=True)
         converter = StreamConverter(v1=self.output_version == "v1")
         async for chunk in self.async_client.chat.send_stream(request):
@@ -619,6 +637,8 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
             >>> bound.kwargs["tool_choice"], "parallel_tool_calls" in bound.kwargs
             ('required', False)
         """
+        from b3n._chat import normalize_tool_choice
+
         formatted = [_tool_spec(t, strict) for t in tools]
         for original, spec in zip(tools, formatted, strict=True):
             if isinstance(original, dict) and isinstance(original.get("cache_control"), dict):
@@ -703,6 +723,8 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
         from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
         from langchain_core.output_parsers.openai_tools import JsonOutputKeyToolsParser, PydanticToolsParser
 
+        from b3n._chat.structured import json_schema_format
+
         if kwargs:
             raise B3nLCInvalidRequestError(f"with_structured_output got unsupported arguments {sorted(kwargs)}.")
         chosen = self._structured_method(method)
@@ -758,6 +780,9 @@ class ChatB3n(B3nChatOptions, BaseChatModel):
         ls_format: dict[str, Any],
     ) -> Runnable[LanguageModelInput, dict[str, Any]]:
         """``with_structured_output(schema, tools=[...], include_raw=True)``: the answer or the model's tool calls."""
+        from b3n._chat.structured import json_schema_format
+        from langchain_b3n._structured import answer_or_none
+
         if not include_raw:
             raise B3nLCInvalidRequestError(
                 "with_structured_output(tools=[...]) needs include_raw=True: when the model calls one of the tools, "

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from langchain_core.embeddings import Embeddings
 from pydantic import AliasChoices, ConfigDict, Field
@@ -28,7 +28,6 @@ from b3n._embeddings import (
     DEFAULT_MAX_BATCH_TOKENS,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MODEL,
-    ProgressCallback,
     check_dimensions,
     check_job_options,
 )
@@ -37,6 +36,9 @@ from b3n._suggest import warn_unknown_model
 from langchain_b3n._arguments import EMBEDDINGS_ACCEPTED, EMBEDDINGS_REFUSED
 from langchain_b3n._base import B3nSettings
 from langchain_b3n.errors import alangchain_errors, langchain_errors, to_langchain_error
+
+if TYPE_CHECKING:
+    from b3n._embeddings import ProgressCallback
 
 
 class B3nEmbeddings(B3nSettings, Embeddings):
@@ -81,7 +83,7 @@ class B3nEmbeddings(B3nSettings, Embeddings):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True, arbitrary_types_allowed=True, extra="forbid", protected_namespaces=()
+        populate_by_name=True, arbitrary_types_allowed=True, extra="forbid", protected_namespaces=(), defer_build=False
     )
 
     model: str = Field(default=DEFAULT_MODEL, alias="model_name")

@@ -45,7 +45,7 @@ def _tool_error(exc: B3nError) -> B3nError:
 class _B3nTool(B3nSettings, BaseTool):
     """Client configuration shared by the B3n media tools (the key never shows in repr or dumps)."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
+    model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=(), defer_build=False)
 
     timeout: float | None = 120.0
     """Seconds for connecting, waiting for a response and each read (media calls are slow)."""

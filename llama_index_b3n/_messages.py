@@ -18,7 +18,7 @@ import base64
 import functools
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from llama_index.core.base.llms.types import (
     AudioBlock,
@@ -34,9 +34,13 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from b3n._chat.request import image_data_part, image_url_part, text_part, tool_call_to_wire
-from b3n._chat.types import ChatChunk, ChatCompletion, ToolCall, Usage
 from b3n._errors import B3nInvalidRequestError
+
+if TYPE_CHECKING:
+    from b3n._chat.types import ChatChunk, ChatCompletion, ToolCall, Usage
+
+# The core's chat modules (b3n._chat) are imported by the functions that use them, on the first call: the LLM
+# class needs only the call decorators below at import.
 
 _WIRE_CALL_KEYS = frozenset({"id", "type", "function", "index"})
 
@@ -165,6 +169,8 @@ def takes_prompt(method: Method) -> Method:
 
 
 def _image_part(block: ImageBlock, index: int) -> dict[str, Any]:
+    from b3n._chat.request import image_data_part, image_url_part
+
     detail = block.detail
     if block.url is not None and block.image is None:
         return image_url_part(str(block.url), detail)
@@ -240,6 +246,8 @@ def _wire_dicts(raw: Any) -> list[dict[str, Any]]:
 
 def _legacy_tool_calls(raw: Any) -> list[dict[str, Any]]:
     """Tool calls given only in ``additional_kwargs["tool_calls"]`` (no ToolCallBlocks)."""
+    from b3n._chat.request import tool_call_to_wire
+
     out = []
     for data in _wire_dicts(raw):
         fn = data.get("function") or {}
@@ -261,6 +269,8 @@ def _extras_by_id(raw: Any) -> dict[str, dict[str, Any]]:
 
 def message_to_wire(message: ChatMessage, index: int = 0) -> dict[str, Any]:
     """One ``ChatMessage`` as an OpenAI-format dict (the core validates and adapts it further)."""
+    from b3n._chat.request import text_part, tool_call_to_wire
+
     role = _ROLE_MAP.get(message.role) if isinstance(message.role, MessageRole) else None
     if role is None:
         role = str(getattr(message.role, "value", message.role))
@@ -464,6 +474,8 @@ class StreamConverter:
         return response
 
     def _delta(self, chunk: ChatChunk) -> ChatResponse:
+        from b3n._chat.types import ToolCall
+
         self.text += chunk.content
         if chunk.logprobs:
             self.logprobs = (self.logprobs or []) + chunk.logprobs

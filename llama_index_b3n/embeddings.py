@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
-from llama_index.core.bridge.pydantic import Field, SecretStr
+from llama_index.core.bridge.pydantic import ConfigDict, Field, SecretStr
 from llama_index.core.callbacks.schema import CBEventType, EventPayload
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.events.embedding import EmbeddingEndEvent, EmbeddingStartEvent
@@ -93,6 +93,8 @@ class B3nEmbedding(B3nSettings, BaseEmbedding):
         >>> emb.to_payload()["dimensions"], "sk-test" in emb.to_json() + repr(emb)
         (256, False)
     """
+
+    model_config = ConfigDict(defer_build=False)  # built at import, as the settings bases are not (b3n._settings)
 
     model_name: str = Field(default=DEFAULT_MODEL, description="B3n embedding model id.")
     embed_batch_size: int = Field(

@@ -38,7 +38,7 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import BaseModel, Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
@@ -47,9 +47,6 @@ from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.types import PydanticProgramMode
 
 from b3n._catalog import ModelInfo, get_model_info
-from b3n._chat.request import ChatRequest, build_chat_request, tool_spec
-from b3n._chat.structured import extract_json, json_schema_format, strict_json_schema
-from b3n._chat.types import ChatCompletion
 from b3n._errors import B3nConfigurationError, B3nStructuredOutputError
 from b3n._json import MAX_DEPTH, depth
 from b3n._lazy import httpx
@@ -78,6 +75,12 @@ if TYPE_CHECKING:
     from llama_index.core.program.utils import FlexibleModel
     from llama_index.core.prompts.base import PromptTemplate
     from llama_index.core.tools.types import BaseTool
+
+    from b3n._chat.request import ChatRequest
+    from b3n._chat.types import ChatCompletion
+
+# The core's chat modules (b3n._chat: the request builder, structured output) are imported where they are used,
+# on the first call (tests/unit/test_import_cost.py keeps them out of `from llama_index_b3n import B3n`).
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +162,8 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
         >>> Settings.llm.metadata.context_window
         2097152
     """
+
+    model_config = ConfigDict(defer_build=False)  # built at import, as the settings bases are not (b3n._settings)
 
     model: str = Field(default=DEFAULT_MODEL, description="The B3n model name, e.g. 'claude-3-5-sonnet-latest'.")
     temperature: float | None = Field(
@@ -276,6 +281,8 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
     # ------------------------------------------------------------------ request building
 
     def _request(self, messages: Sequence[ChatMessage], stream: bool, kwargs: dict[str, Any]) -> ChatRequest:
+        from b3n._chat.request import build_chat_request
+
         check_call_arguments(kwargs)
         params = {**self.additional_kwargs, **kwargs} if self.additional_kwargs else dict(kwargs)
         model = params.pop("model", None) or self.model
@@ -396,6 +403,9 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
     # ------------------------------------------------------------------ tools
 
     def _tool_specs(self, tools: Sequence[BaseTool], strict: bool) -> list[dict[str, Any]]:
+        from b3n._chat.request import tool_spec
+        from b3n._chat.structured import strict_json_schema
+
         specs = []
         for tool in tools:
             fn = tool.metadata.to_openai_tool(skip_length_check=True)["function"]
@@ -538,6 +548,8 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
         return self.pydantic_program_mode == PydanticProgramMode.DEFAULT and self._model_info().json_schema
 
     def _schema_kwargs(self, llm_kwargs: dict[str, Any] | None, output_cls: type[BaseModel]) -> dict[str, Any]:
+        from b3n._chat.structured import json_schema_format
+
         kwargs = dict(llm_kwargs or {})
         kwargs.pop("tool_choice", None)
         kwargs["response_format"] = json_schema_format(
@@ -553,6 +565,8 @@ class B3n(B3nChatOptions, FunctionCallingLLM):
         return kwargs
 
     def _parse_structured(self, output_cls: type[Model], text: str | None) -> Model:
+        from b3n._chat.structured import extract_json
+
         data = extract_json(text, model=self.model)
         try:
             return output_cls.model_validate(data)

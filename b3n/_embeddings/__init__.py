@@ -42,6 +42,8 @@ Example (offline, against the bundled emulator):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from b3n._embeddings.batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_TOKENS,
@@ -52,11 +54,6 @@ from b3n._embeddings.batching import (
     batch_tokens,
     check_job_options,
     slice_batches,
-)
-from b3n._embeddings.service import (
-    AsyncEmbeddingsService,
-    EmbeddingsService,
-    ProgressCallback,
 )
 from b3n._embeddings.wire import (
     DEFAULT_MODEL,
@@ -72,6 +69,14 @@ from b3n._embeddings.wire import (
     numpy_for_float32,
     parse_embedding_response,
 )
+from b3n._exports import resolve_lazy
+
+if TYPE_CHECKING:
+    from b3n._embeddings.service import AsyncEmbeddingsService, EmbeddingsService, ProgressCallback
+
+#: the services (and with them the plans and long-input splitting) load on first use: the framework classes only
+#: need the options and checks above until their first call.
+_LAZY = dict.fromkeys(("AsyncEmbeddingsService", "EmbeddingsService", "ProgressCallback"), "b3n._embeddings.service")
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -100,3 +105,6 @@ __all__ = [
     "slice_batches",
 ]
 
+
+def __getattr__(name: str) -> Any:
+    return resolve_lazy(globals(), _LAZY, name)

@@ -28,9 +28,13 @@ GOAL_S = 0.05  # issue 16's goal
 BUDGET_S = 0.075  # the goal plus a margin for CI load
 FLOOR_SHARE = 0.10
 DEFERRED = ("httpx", "rich", "click", "pygments", "numpy", "tiktoken", "ray")
-#: our modules that only a call needs (each was imported by the facades before issue 16's import work).
+#: our modules that only a call needs (each was imported by the facades before issue 16's or 23's import work).
 DEFERRED_OURS = ("b3n._transport", "b3n._pools", "b3n._body", "b3n._prepared", "b3n._client", "b3n._retry",
-                 "b3n._adaptive", "b3n._tokens", "b3n._pricing", "b3n._chat_service")
+                 "b3n._adaptive", "b3n._tokens", "b3n._pricing", "b3n._chat_service",
+                 # issue 23: the chat request/response core, the embedding service and the adapters' conversions
+                 "b3n._chat", "b3n._chat.request", "b3n._chat.types", "b3n._chat.structured",
+                 "b3n._embeddings.service", "b3n._plans", "b3n._long_inputs",
+                 "langchain_b3n._messages", "langchain_b3n._structured")
 
 CASES = {
     "langchain": (
