@@ -52,6 +52,10 @@ def depth(text: str | bytes) -> int:
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
     if data.count(b"[") + data.count(b"{") <= 1:
         return 1 if b"[" in data or b"{" in data else 0
+    return _depth(data)
+
+
+def _depth(data: bytes) -> int:
     if b"\\" in data:
         data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
     brackets = _QUOTED.sub(b"", data.translate(None, _NOT_STRUCTURE)).replace(b'"', b"")  # an unclosed string
@@ -64,20 +68,21 @@ def loads(data: str | bytes | bytearray, *, max_depth: int = MAX_DEPTH) -> Any:
     Raises only ``ValueError`` (``json.JSONDecodeError`` included) for anything that is not acceptable JSON,
     also for integers longer than Python's digit limit.
     """
-    scanned: str | bytes = data if isinstance(data, str) else bytes(data)
+    raw: bytes | None = None  # the UTF-8 bytes, when data came as such
     if isinstance(data, (bytes, bytearray)):
         encoding = json.detect_encoding(data)
         try:
             text = bytes(data).decode(encoding, "surrogatepass")
         except UnicodeDecodeError as exc:
             raise ValueError(f"not valid JSON text: {exc}") from None
-        if encoding != "utf-8":  # UTF-16/32 (or a BOM): count on the text, not its bytes
-            scanned = text
+        raw = bytes(data) if encoding == "utf-8" else None  # UTF-16/32 or a BOM: scan the text's UTF-8 instead
     else:
         text = data
     # fast path: fewer brackets than the limit cannot nest deeper than it (most bodies)
-    if text.count("[") + text.count("{") > max_depth and depth(scanned) > max_depth:
-        raise ValueError(f"JSON nested deeper than {max_depth} levels")
+    if text.count("[") + text.count("{") > max_depth:
+        scanned = raw if raw is not None else text.encode("utf-8", "surrogatepass")
+        if _depth(scanned) > max_depth:
+            raise ValueError(f"JSON nested deeper than {max_depth} levels")
     try:
         return json.loads(text)
     except RecursionError:  # unreachable after the depth check; kept so nothing but ValueError escapes

@@ -153,7 +153,7 @@ class EmbeddingResponse:
 
 def _base64_bytes(data: str) -> bytes:
     try:
-        raw = base64.b64decode(data, validate=True)
+        raw = _strict_b64decode(data)
     except (binascii.Error, ValueError):
         raise B3nResponseError(
             f"B3n returned an embedding that is neither a list nor valid base64: {data[:60]!r}."
@@ -163,6 +163,12 @@ def _base64_bytes(data: str) -> bytes:
             f"B3n returned a base64 embedding of {len(raw)} bytes, not a whole number of float32 values."
         )
     return raw
+
+
+def _strict_b64decode(data: str) -> bytes:
+    if sys.version_info >= (3, 11):  # the C decoder checks the alphabet and padding itself
+        return binascii.a2b_base64(data, strict_mode=True)
+    return base64.b64decode(data, validate=True)
 
 
 def _float32_vector(raw: Any, position: int, np: Any) -> Any:
@@ -208,11 +214,12 @@ def decode_base64_embedding(data: str) -> list[float]:
 
 
 def _floats(raw: bytes) -> list[float]:
-    values = array("f")
-    values.frombytes(raw)
     if _BIG_ENDIAN:
+        values = array("f")
+        values.frombytes(raw)
         values.byteswap()
-    return values.tolist()
+        return values.tolist()
+    return memoryview(raw).cast("f").tolist()  # type: ignore[return-value]
 
 
 def _float_list(values: list[Any], position: int) -> list[float]:
