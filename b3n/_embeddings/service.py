@@ -314,11 +314,14 @@ class AsyncEmbeddingsService(Service["AsyncTransport"]):
         >>> import asyncio
         >>> from b3n import AsyncB3nClient
         >>> from b3n.testing import Emulator
+        >>> async def embed(url: str) -> list[list[float]]:  # three one-text batches, all in flight at once
+        ...     client = AsyncB3nClient(api_key="sk-test", base_url=url)
+        ...     return await client.embeddings.create(["a", "b", "c"], dimensions=8, batch_size=1, max_concurrency=3)
         >>> with Emulator() as emu:
-        ...     client = AsyncB3nClient(api_key="sk-test", base_url=emu.base_url)
-        ...     vectors = asyncio.run(client.embeddings.create(["a"], dimensions=8))
-        >>> len(vectors[0])
-        8
+        ...     vectors = asyncio.run(embed(emu.base_url))
+        ...     requests = emu.count("embeddings")
+        >>> len(vectors), len(vectors[0]), requests
+        (3, 8, 3)
     """
 
     def limiter(self, max_concurrency: int = DEFAULT_MAX_CONCURRENCY) -> AdaptiveLimiter:
