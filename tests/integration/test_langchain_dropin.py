@@ -149,14 +149,18 @@ def _documented_names(section: str) -> set[str]:
     return {m for row in table.splitlines() if row.startswith("|") for m in re.findall(r"`([a-z_]+)`", row.split("|")[1])}
 
 
-def test_every_chat_field_is_classified_once() -> None:
-    fields = _field_names(ChatOpenAI)
-    classes = [set(CHAT_SAME), set(CHAT_DOCUMENTED), set(CHAT_REFUSED)]
+def _assert_classified_once(fields: set[str], classes: list[set[str]], anchor: str) -> None:
+    """Each of the anchor class's ``fields`` is in exactly one of ``classes`` (same, documented, refused)."""
     for i, a in enumerate(classes):
         for b in classes[i + 1:]:
             assert not a & b, f"classified twice: {sorted(a & b)}"
     unclassified = fields - set().union(*classes)
-    assert not unclassified, f"ChatOpenAI fields nobody classified (new langchain-openai release?): {unclassified}"
+    assert not unclassified, f"{anchor} fields nobody classified (new langchain-openai release?): {unclassified}"
+
+
+def test_every_chat_field_is_classified_once() -> None:
+    fields = _field_names(ChatOpenAI)
+    _assert_classified_once(fields, [set(CHAT_SAME), set(CHAT_DOCUMENTED), set(CHAT_REFUSED)], "ChatOpenAI")
     assert len(fields) >= 60
 
 
@@ -383,12 +387,7 @@ EMB_DOCUMENTED = frozenset({"openai_api_base", "base_url", "openai_proxy", *EMBE
 
 def test_every_embeddings_field_is_classified_once() -> None:
     fields = _field_names(OpenAIEmbeddings)
-    classes = [set(EMB_SAME), set(EMB_DOCUMENTED), set(EMBEDDINGS_REFUSED)]
-    for i, a in enumerate(classes):
-        for b in classes[i + 1:]:
-            assert not a & b, f"classified twice: {sorted(a & b)}"
-    unclassified = fields - set().union(*classes)
-    assert not unclassified, f"OpenAIEmbeddings fields nobody classified: {unclassified}"
+    _assert_classified_once(fields, [set(EMB_SAME), set(EMB_DOCUMENTED), set(EMBEDDINGS_REFUSED)], "OpenAIEmbeddings")
     rows = _documented_names("## LangChain: ChatOpenAI")
     assert not (EMB_DOCUMENTED | set(EMBEDDINGS_REFUSED)) - rows
 
