@@ -4,6 +4,7 @@ example (README, ``docs/*.md``, ``CONTRIBUTING.md``) runs against the emulator."
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -120,10 +121,12 @@ def test_two_setup_commands_stay(readme: str) -> None:
     blocks = re.findall(r"```bash\n(.*?)```", _section(readme, "Two commands"), flags=re.DOTALL)
     assert len(blocks) == 2
     assert 'pip install -e ".[cookbook]"' in blocks[0] and "python cookbook/quickstart.py" in blocks[0]
-    assert 'pip install -e ".[test]"' in blocks[1] and "python -m pytest -q" in blocks[1]
     assert "offline" in _section(readme, "Two commands") and "B3N_API_KEY" in _section(readme, "Two commands")
+    # CI runs exactly the README's test command
+    test_command = re.search(r"pip install -e \"\.\[test\]\" && (python -m pytest[^\n]*)\n", blocks[1])
+    assert test_command is not None, blocks[1]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert 'pip install --quiet -e ".[test]"' in ci and "\npython -m pytest -q\n" in ci
+    assert 'pip install --quiet -e ".[test]"' in ci and f"\n{test_command.group(1)}\n" in ci
 
 
 def test_readme_links_resolve(readme: str) -> None:
@@ -279,7 +282,7 @@ def test_documented_error_classes_exist() -> None:
 # ----------------------------------------------------------------------------- examples run offline
 #
 # Every ```python block of the README, CONTRIBUTING and the docs runs against a live emulator (B3N_* variables point at it), and
-# the "test your own code" block runs as a real pytest suite. All subprocesses run at once.
+# the "test your own code" block runs as a real pytest suite. Each block runs in a process of its own.
 
 def _snippets(text: str) -> list[str]:
     return [b for b in _python_blocks(text) if not b.startswith("# conftest.py")]
@@ -297,8 +300,15 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Complete
     return subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=90, check=False)
 
 
+#: the first test using ``example_runs`` pays for running every snippet (seconds each, two at a time); on a loaded
+#: 2-core machine that can exceed the suite's default 120 s per test.
+SNIPPET_RUN_TIMEOUT = 600
+
+
 @pytest.fixture(scope="module")
 def example_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
+    """Each snippet's run, in a process of its own (forked by tests/snippet_runner.py, which imports the frameworks
+    once instead of once per snippet), and the pytest run of the emulator page's fixture example."""
     from b3n.testing import Emulator
 
     with Emulator() as emu:
@@ -306,31 +316,37 @@ def example_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         clean["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
         env = {**clean, "B3N_API_KEY": "sk-readme-test", "B3N_BASE_URL": emu.base_url,
                "B3N_ACCESS_TOKEN": emu.access_token, "B3N_USER_ID": str(emu.user_id)}
-        jobs: dict[str, tuple[list[str], dict[str, str], Path]] = {}
+        scripts: dict[str, str] = {}
         for i, (_, snippet) in enumerate(SNIPPETS):
             cwd = tmp_path_factory.mktemp(f"snippet{i}")
             (cwd / "snippet.py").write_text(snippet, encoding="utf-8")
-            jobs[f"snippet{i}"] = ([sys.executable, "snippet.py"], env, cwd)
+            scripts[f"snippet{i}"] = str(cwd / "snippet.py")
+        spec = tmp_path_factory.mktemp("snippets") / "jobs.json"
+        workers = max(2, os.cpu_count() or 2)
+        spec.write_text(json.dumps({"workers": workers, "timeout": 90, "jobs": scripts}), encoding="utf-8")
         block = next(b for b in _python_blocks(EMULATOR_DOC.read_text(encoding="utf-8")) if b.startswith("# conftest.py"))
         conftest, _, tests = block.partition("# test_my_chain.py\n")
         cwd = tmp_path_factory.mktemp("fixture_example")
         (cwd / "conftest.py").write_text(conftest, encoding="utf-8")
         (cwd / "test_my_chain.py").write_text(tests, encoding="utf-8")
-        jobs["fixture_example"] = ([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                    "test_my_chain.py"], clean, cwd)
-        with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-            futures = {name: pool.submit(_run, *job) for name, job in jobs.items()}
-            yield {name: future.result() for name, future in futures.items()}
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            fixture_example = pool.submit(_run, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                                 "test_my_chain.py"], clean, cwd)
+            runner = subprocess.run([sys.executable, "-m", "tests.snippet_runner", str(spec)], env=env, cwd=ROOT,
+                                    capture_output=True, text=True, timeout=SNIPPET_RUN_TIMEOUT - 30, check=False)
+            assert runner.returncode == 0, runner.stdout + runner.stderr
+            codes = json.loads(runner.stdout.splitlines()[-1])
+            runs = {name: subprocess.CompletedProcess(
+                [sys.executable, "snippet.py"], codes[name],
+                (Path(script).parent / "stdout.txt").read_text(encoding="utf-8", errors="replace"),
+                (Path(script).parent / "stderr.txt").read_text(encoding="utf-8", errors="replace"),
+            ) for name, script in scripts.items()}
+            yield {**runs, "fixture_example": fixture_example.result()}
 
 
 def test_readme_and_docs_have_runnable_snippets() -> None:
     assert sum(name.startswith("README.md#") for name, _ in SNIPPETS) == 2   # LangChain and LlamaIndex
     assert sum(name.startswith("docs/") for name, _ in SNIPPETS) >= 20
-
-
-#: the first test using ``example_runs`` pays for running every snippet (seconds each, two at a time); on a loaded
-#: 2-core machine that can exceed the suite's default 120 s per test.
-SNIPPET_RUN_TIMEOUT = 600
 
 
 @pytest.mark.timeout(SNIPPET_RUN_TIMEOUT)
