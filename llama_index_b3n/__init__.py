@@ -13,44 +13,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from b3n import _exports
 from b3n._exports import facade_exports, resolve_lazy
 from b3n._version import __version__
 
 if TYPE_CHECKING:
-    from b3n._account import AccountInfo
-    from b3n._catalog import ModelInfo
-    from b3n._chat import ChatChunk, ChatCompletion, ToolCall, Usage
     from b3n._client import AsyncB3nClient, B3nClient
-    from b3n._config import B3nConfig
-    from b3n._embeddings import EmbeddingResponse
-    from b3n._errors import (
-        B3nAPIStatusError,
-        B3nAuthenticationError,
-        B3nBadRequestError,
-        B3nConfigurationError,
-        B3nConflictError,
-        B3nConnectionError,
-        B3nCrossOriginRedirectError,
-        B3nError,
-        B3nInsufficientQuotaError,
-        B3nInvalidRequestError,
-        B3nLimiterTimeoutError,
-        B3nModelNotAvailableError,
-        B3nNotFoundError,
-        B3nPermissionDeniedError,
-        B3nPossiblyBilledError,
-        B3nRateLimitError,
-        B3nResponseError,
-        B3nServerError,
-        B3nStreamInterruptedError,
-        B3nStreamTimeoutError,
-        B3nStructuredOutputError,
-        B3nTimeoutError,
-    )
-    from b3n._images import GeneratedImage, ImageResult
-    from b3n._models import ModelEntry
+    from b3n._errors import B3nStructuredOutputError
+    from b3n._exports import *  # noqa: F403  (the errors and returned types every facade re-exports)
     from b3n._tokens import B3nTokenizer
-    from b3n._transcription import Transcription, TranscriptionSegment, TranscriptionWord
     from b3n.testing import Emulator
     from llama_index_b3n.callbacks import B3nCostHandler
     from llama_index_b3n.embeddings import B3nEmbedding
@@ -72,53 +43,19 @@ _LAZY = facade_exports({
 })
 
 __all__ = [
-    "AccountInfo",
     "AsyncB3nClient",
     "B3n",
-    "B3nAPIStatusError",
     "B3nAudioReader",
-    "B3nAuthenticationError",
-    "B3nBadRequestError",
     "B3nClient",
-    "B3nConfig",
-    "B3nConfigurationError",
-    "B3nConflictError",
-    "B3nConnectionError",
     "B3nCostHandler",
-    "B3nCrossOriginRedirectError",
     "B3nEmbedding",
-    "B3nError",
-    "B3nInsufficientQuotaError",
-    "B3nInvalidRequestError",
-    "B3nLimiterTimeoutError",
-    "B3nModelNotAvailableError",
-    "B3nNotFoundError",
-    "B3nPermissionDeniedError",
-    "B3nPossiblyBilledError",
-    "B3nRateLimitError",
-    "B3nResponseError",
-    "B3nServerError",
-    "B3nStreamInterruptedError",
-    "B3nStreamTimeoutError",
     "B3nStructuredOutputError",
-    "B3nTimeoutError",
     "B3nTokenizer",
     "B3nToolSpec",
-    "ChatChunk",
-    "ChatCompletion",
-    "EmbeddingResponse",
     "Emulator",
-    "GeneratedImage",
-    "ImageResult",
-    "ModelEntry",
-    "ModelInfo",
-    "ToolCall",
-    "Transcription",
-    "TranscriptionSegment",
-    "TranscriptionWord",
-    "Usage",
     "__version__",
 ]
+__all__ += _exports.__all__
 
 
 def __getattr__(name: str) -> Any:

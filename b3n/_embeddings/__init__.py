@@ -78,6 +78,12 @@ if TYPE_CHECKING:
 #: need the options and checks above until their first call.
 _LAZY = dict.fromkeys(("AsyncEmbeddingsService", "EmbeddingsService", "ProgressCallback"), "b3n._embeddings.service")
 
+
+def __getattr__(name: str) -> Any:
+    """A service name, imported on its first use (see ``_LAZY``)."""
+    return resolve_lazy(globals(), _LAZY, name)
+
+
 __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_MAX_BATCH_TOKENS",
@@ -105,6 +111,3 @@ __all__ = [
     "slice_batches",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    return resolve_lazy(globals(), _LAZY, name)
