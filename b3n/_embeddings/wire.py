@@ -214,12 +214,10 @@ def decode_base64_embedding(data: str) -> list[float]:
 
 
 def _floats(raw: bytes) -> list[float]:
+    values = array("f", raw)
     if _BIG_ENDIAN:
-        values = array("f")
-        values.frombytes(raw)
         values.byteswap()
-        return values.tolist()
-    return memoryview(raw).cast("f").tolist()  # type: ignore[return-value]
+    return values.tolist()
 
 
 def _float_list(values: list[Any], position: int) -> list[float]:
