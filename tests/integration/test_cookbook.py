@@ -1,7 +1,7 @@
 """Every cookbook script runs offline (no B3N_* variables) against the bundled emulator and says sensible things.
 
-The scripts are run as subprocesses, the way a newcomer runs them (``python cookbook/x.py``), all at
-once in a thread pool so the whole module stays well under a minute.
+Each script runs in a process of its own from the repository root, as a newcomer runs it (``python cookbook/x.py``):
+forked by tests/snippet_runner.py after one import of the frameworks, two or more at a time.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.snippet_runner import fork_all
 
 ROOT = Path(__file__).resolve().parents[2]
 COOKBOOK = ROOT / "cookbook"
@@ -39,39 +39,28 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
-    seconds: float
 
 
 #: scripts with a branch for the real B3n, also run "live" against an emulator posing as the relay.
 LIVE_SIMULATED = ("account.py", "vision.py")
 
 
-def _run_script(name: str, extra_env: dict[str, str] | None = None) -> Run:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("B3N_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra_env or {})
-    started = time.perf_counter()
-    try:
-        done = subprocess.run(
-            [sys.executable, str(COOKBOOK / name)], cwd=ROOT, env=env, capture_output=True, text=True,
-            timeout=TIMEOUT, check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
-        return Run(-1, out, f"timed out after {TIMEOUT} s", time.perf_counter() - started)
-    return Run(done.returncode, done.stdout, done.stderr, time.perf_counter() - started)
-
-
 @pytest.fixture(scope="module")
-def runs() -> Iterator[dict[str, Run]]:
-    """Offline runs keyed by script name, and simulated live runs keyed ``live:<name>``."""
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
+    """Offline runs keyed by script name, and simulated live runs keyed ``live:<name>``: each script in a process of
+    its own, forked by tests/snippet_runner.py (which imports the frameworks once instead of once per script)."""
     from b3n.testing import Emulator
 
-    with Emulator() as relay, ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        live_env = {"B3N_API_KEY": "sk-live-simulation", "B3N_BASE_URL": relay.base_url}
-        futures = {name: pool.submit(_run_script, name) for name in POOLED}
-        futures.update({f"live:{name}": pool.submit(_run_script, name, live_env) for name in LIVE_SIMULATED})
-        yield {name: future.result() for name, future in futures.items()}
+    offline = {k: v for k, v in os.environ.items() if not k.startswith("B3N_")}
+    offline["PYTHONUNBUFFERED"] = "1"
+    with Emulator() as relay:
+        live_env = {**offline, "B3N_API_KEY": "sk-live-simulation", "B3N_BASE_URL": relay.base_url}
+        runs = [(name, name, offline) for name in POOLED] + [(f"live:{name}", name, live_env) for name in LIVE_SIMULATED]
+        jobs = {key: {"script": str(COOKBOOK / name), "cwd": str(ROOT), "env": env,
+                      "output": str(tmp_path_factory.mktemp(key.replace(":", "-").removesuffix(".py")))}
+                for key, name, env in runs}
+        ran = fork_all(jobs, max(2, os.cpu_count() or 2), TIMEOUT, tmp_path_factory.mktemp("cookbook"))
+        yield {key: Run(*done) for key, done in ran.items()}
 
 
 def _ok(runs: dict[str, Run], name: str) -> str:

@@ -4,7 +4,6 @@ example (README, ``docs/*.md``, ``CONTRIBUTING.md``) runs against the emulator."
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -27,6 +26,7 @@ from scripts.catalog_table import (
     render_catalog_table,
     replace_between_markers,
 )
+from tests.snippet_runner import fork_all
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -316,31 +316,21 @@ def example_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         clean["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
         env = {**clean, "B3N_API_KEY": "sk-readme-test", "B3N_BASE_URL": emu.base_url,
                "B3N_ACCESS_TOKEN": emu.access_token, "B3N_USER_ID": str(emu.user_id)}
-        scripts: dict[str, str] = {}
+        jobs: dict[str, dict[str, Any]] = {}
         for i, (_, snippet) in enumerate(SNIPPETS):
             cwd = tmp_path_factory.mktemp(f"snippet{i}")
             (cwd / "snippet.py").write_text(snippet, encoding="utf-8")
-            scripts[f"snippet{i}"] = str(cwd / "snippet.py")
-        spec = tmp_path_factory.mktemp("snippets") / "jobs.json"
-        workers = max(2, os.cpu_count() or 2)
-        spec.write_text(json.dumps({"workers": workers, "timeout": 90, "jobs": scripts}), encoding="utf-8")
+            jobs[f"snippet{i}"] = {"script": str(cwd / "snippet.py"), "cwd": str(cwd), "output": str(cwd), "env": env}
         block = next(b for b in _python_blocks(EMULATOR_DOC.read_text(encoding="utf-8")) if b.startswith("# conftest.py"))
         conftest, _, tests = block.partition("# test_my_chain.py\n")
         cwd = tmp_path_factory.mktemp("fixture_example")
         (cwd / "conftest.py").write_text(conftest, encoding="utf-8")
         (cwd / "test_my_chain.py").write_text(tests, encoding="utf-8")
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        with ThreadPoolExecutor(max_workers=1) as pool:
             fixture_example = pool.submit(_run, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                                                  "test_my_chain.py"], clean, cwd)
-            runner = subprocess.run([sys.executable, "-m", "tests.snippet_runner", str(spec)], env=env, cwd=ROOT,
-                                    capture_output=True, text=True, timeout=SNIPPET_RUN_TIMEOUT - 30, check=False)
-            assert runner.returncode == 0, runner.stdout + runner.stderr
-            codes = json.loads(runner.stdout.splitlines()[-1])
-            runs = {name: subprocess.CompletedProcess(
-                [sys.executable, "snippet.py"], codes[name],
-                (Path(script).parent / "stdout.txt").read_text(encoding="utf-8", errors="replace"),
-                (Path(script).parent / "stderr.txt").read_text(encoding="utf-8", errors="replace"),
-            ) for name, script in scripts.items()}
+            ran = fork_all(jobs, max(2, os.cpu_count() or 2), 90, tmp_path_factory.mktemp("snippets"))
+            runs = {name: subprocess.CompletedProcess([sys.executable, "snippet.py"], *done) for name, done in ran.items()}
             yield {**runs, "fixture_example": fixture_example.result()}
 
 
