@@ -6,6 +6,8 @@ The emulator's model calls the tools for prompts like "What is 3 * 4? Then add 5
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
 #: the text the structured-output tests ask the model to turn into a :class:`Movie`.
@@ -27,3 +29,11 @@ class Movie(BaseModel):
 
     title: str
     year: int
+
+
+def function_tool(name: str, description: str, properties: dict[str, Any], *required: str) -> dict[str, Any]:
+    """An OpenAI ``tools`` entry, as a client of the wire (the ``openai`` SDK, raw httpx) sends it."""
+    parameters: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        parameters["required"] = list(required)
+    return {"type": "function", "function": {"name": name, "description": description, "parameters": parameters}}

@@ -25,41 +25,18 @@ from openai import OpenAI
 from pydantic import BaseModel
 
 from b3n.testing import Emulator
+from tests.framework_inputs import function_tool
 
 KEY = "sk-emulator-test"
 ROOT = Path(__file__).resolve().parents[2]
 
-WEATHER: Any = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Get the current weather in a given location",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
-                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-            },
-            "required": ["location"],
-        },
-    },
-}
-MAGIC: Any = {
-    "type": "function",
-    "function": {
-        "name": "magic_function",
-        "description": "Apply a magic function to an input.",
-        "parameters": {"type": "object", "properties": {"input": {"type": "integer"}}, "required": ["input"]},
-    },
-}
-NO_ARGS: Any = {
-    "type": "function",
-    "function": {
-        "name": "magic_function_no_args",
-        "description": "Calculate a magic function.",
-        "parameters": {"type": "object", "properties": {}},
-    },
-}
+WEATHER: Any = function_tool("get_weather", "Get the current weather in a given location", {
+    "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
+    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+}, "location")
+MAGIC: Any = function_tool("magic_function", "Apply a magic function to an input.", {"input": {"type": "integer"}},
+                           "input")
+NO_ARGS: Any = function_tool("magic_function_no_args", "Calculate a magic function.", {})
 
 
 @pytest.fixture(scope="module")

@@ -12,16 +12,10 @@ import pytest
 from openai import OpenAI
 
 from b3n.testing import Emulator, ErrorReply, ToolCall
+from tests.framework_inputs import function_tool
 
 KEY = "sk-script-test"
-WEATHER: Any = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Get the current weather in a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
+WEATHER: Any = function_tool("get_weather", "Get the current weather in a city", {"city": {"type": "string"}}, "city")
 ASK: Any = [{"role": "user", "content": "What is the weather in Paris? Use get_weather."}]
 
 

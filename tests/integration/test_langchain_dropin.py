@@ -46,52 +46,64 @@ def _ids(text: str) -> list[int]:
     return [len(w) for w in text.split()]
 
 
+def _one_field_each(**samples: Any) -> dict[str, dict[str, Any]]:
+    """``{field: {field: sample}}``: each field compared alone, with its sample value."""
+    return {field: {field: sample} for field, sample in samples.items()}
+
+
 # --------------------------------------------------------------------------- ChatOpenAI constructor fields
+
+#: fields ChatOpenAI and OpenAIEmbeddings share (the client: credentials, timeouts, headers) -> their samples.
+CLIENT_SAMPLES: dict[str, Any] = {
+    "openai_api_key": "sk-other",
+    "api_key": "sk-other",
+    "openai_organization": "org-1",
+    "organization": "org-1",
+    "request_timeout": 30,
+    "timeout": 30,
+    "max_retries": 0,
+    "model_kwargs": {"user": "u-1"},
+    "default_headers": {"X-Team": "blue"},
+    "http_client": "sync",
+    "http_async_client": "async",
+}
 
 #: SAME fields -> the constructor arguments of one comparison (the field under test is left out for the base).
 CHAT_SAME: dict[str, dict[str, Any]] = {
-    "name": {"name": "my-model"},
-    "cache": {"cache": False},
-    "verbose": {"verbose": True},
-    "callbacks": {"callbacks": []},
-    "tags": {"tags": ["t1"]},
-    "metadata": {"metadata": {"k": "v"}},
-    "custom_get_token_ids": {"custom_get_token_ids": _ids},
-    "rate_limiter": {"rate_limiter": InMemoryRateLimiter(requests_per_second=1000)},
-    "disable_streaming": {"disable_streaming": True},
-    "output_version": {"output_version": "v1"},
-    "profile": {"profile": {"max_input_tokens": 1000}},
-    "model_name": {"model_name": "gpt-4o"},
-    "model": {"model": "gpt-4o"},
-    "temperature": {"temperature": 0.5},
-    "model_kwargs": {"model_kwargs": {"user": "u-1"}},
-    "openai_api_key": {"openai_api_key": "sk-other"},
-    "api_key": {"api_key": "sk-other"},
-    "openai_organization": {"openai_organization": "org-1"},
-    "organization": {"organization": "org-1"},
-    "request_timeout": {"request_timeout": 30},
-    "timeout": {"timeout": 30},
-    "max_retries": {"max_retries": 0},
-    "presence_penalty": {"presence_penalty": 0.5},
-    "frequency_penalty": {"frequency_penalty": 0.5},
-    "seed": {"seed": 7},
-    "logprobs": {"logprobs": True},
+    **_one_field_each(
+        **CLIENT_SAMPLES,
+        name="my-model",
+        cache=False,
+        verbose=True,
+        callbacks=[],
+        tags=["t1"],
+        metadata={"k": "v"},
+        custom_get_token_ids=_ids,
+        rate_limiter=InMemoryRateLimiter(requests_per_second=1000),
+        disable_streaming=True,
+        output_version="v1",
+        profile={"max_input_tokens": 1000},
+        model_name="gpt-4o",
+        model="gpt-4o",
+        temperature=0.5,
+        presence_penalty=0.5,
+        frequency_penalty=0.5,
+        seed=7,
+        logprobs=True,
+        logit_bias={50256: -100},
+        streaming=True,
+        top_p=0.9,
+        verbosity="low",
+        stream_chunk_timeout=12.0,
+        stop=["\n\n"],
+        stop_sequences=["\n\n"],
+        extra_body={"user": "u-2"},
+        prompt_cache_options={"mode": "implicit"},
+        service_tier="flex",
+        store=True,
+    ),
     "top_logprobs": {"top_logprobs": 2, "logprobs": True},
-    "logit_bias": {"logit_bias": {50256: -100}},
-    "streaming": {"streaming": True},
-    "top_p": {"top_p": 0.9},
     "reasoning_effort": {"reasoning_effort": "low", "model": "o4-mini"},
-    "verbosity": {"verbosity": "low"},
-    "default_headers": {"default_headers": {"X-Team": "blue"}},
-    "http_client": {"http_client": "sync"},
-    "http_async_client": {"http_async_client": "async"},
-    "stream_chunk_timeout": {"stream_chunk_timeout": 12.0},
-    "stop": {"stop": ["\n\n"]},
-    "stop_sequences": {"stop_sequences": ["\n\n"]},
-    "extra_body": {"extra_body": {"user": "u-2"}},
-    "prompt_cache_options": {"prompt_cache_options": {"mode": "implicit"}},
-    "service_tier": {"service_tier": "flex"},
-    "store": {"store": True},
 }
 
 #: DOCUMENTED fields (each has a row in the docs table).
@@ -259,35 +271,37 @@ def test_same_chat_field_has_the_same_effect_as_in_chatopenai(emulator: Emulator
 
 #: bind_tools arguments and OpenAI chat request fields a call may pass -> the sample of one comparison.
 CALL_SAME: dict[str, dict[str, Any]] = {
-    "stop": {"stop": ["\n\n"]},
-    "temperature": {"temperature": 0.2},
-    "top_p": {"top_p": 0.5},
-    "seed": {"seed": 3},
-    "n": {"n": 2},
-    "logprobs": {"logprobs": True},
+    **_one_field_each(
+        stop=["\n\n"],
+        temperature=0.2,
+        top_p=0.5,
+        seed=3,
+        n=2,
+        logprobs=True,
+        frequency_penalty=0.1,
+        presence_penalty=0.1,
+        logit_bias={"50256": -100},
+        user="u-9",
+        metadata={"k": "v"},
+        store=False,
+        service_tier="auto",
+        safety_identifier="s-1",
+        prompt_cache_key="p-1",
+        prompt_cache_retention="24h",
+        prompt_cache_options={"mode": "implicit"},
+        verbosity="low",
+        response_format={"type": "json_object"},
+        prediction={"type": "content", "content": "1"},
+        modalities=["text"],
+        web_search_options={},
+        moderation={"model": "omni-moderation-latest"},
+        functions=[{"name": "f", "parameters": {"type": "object", "properties": {}}}],
+        extra_body={"user": "u-3"},
+    ),
     "top_logprobs": {"logprobs": True, "top_logprobs": 1},
-    "frequency_penalty": {"frequency_penalty": 0.1},
-    "presence_penalty": {"presence_penalty": 0.1},
-    "logit_bias": {"logit_bias": {"50256": -100}},
-    "user": {"user": "u-9"},
-    "metadata": {"metadata": {"k": "v"}},
-    "store": {"store": False},
-    "service_tier": {"service_tier": "auto"},
-    "safety_identifier": {"safety_identifier": "s-1"},
-    "prompt_cache_key": {"prompt_cache_key": "p-1"},
-    "prompt_cache_retention": {"prompt_cache_retention": "24h"},
-    "prompt_cache_options": {"prompt_cache_options": {"mode": "implicit"}},
-    "verbosity": {"verbosity": "low"},
-    "response_format": {"response_format": {"type": "json_object"}},
-    "prediction": {"prediction": {"type": "content", "content": "1"}},
-    "modalities": {"modalities": ["text"]},
-    "web_search_options": {"web_search_options": {}},
-    "moderation": {"moderation": {"model": "omni-moderation-latest"}},
     "audio": {"audio": {"voice": "alloy", "format": "mp3"}, "modalities": ["text", "audio"]},
-    "functions": {"functions": [{"name": "f", "parameters": {"type": "object", "properties": {}}}]},
     "function_call": {"function_call": "auto",
                       "functions": [{"name": "f", "parameters": {"type": "object", "properties": {}}}]},
-    "extra_body": {"extra_body": {"user": "u-3"}},
 }
 #: bind_tools arguments -> (tools, kwargs).
 BIND_SAME: dict[str, dict[str, Any]] = {
@@ -314,30 +328,24 @@ def test_every_call_argument_is_classified_once() -> None:
     assert _documented_names("## LangChain: ChatOpenAI") >= CALL_DOCUMENTED
 
 
-@pytest.mark.parametrize("field", sorted(CALL_SAME))
-def test_same_call_argument_has_the_same_effect_as_in_chatopenai(emulator: Emulator, field: str) -> None:
-    kwargs = CALL_SAME[field]
+@pytest.mark.parametrize(("field", "bound"), [*((f, False) for f in sorted(CALL_SAME)),
+                                             *((f, True) for f in sorted(BIND_SAME))])
+def test_same_call_argument_has_the_same_effect_as_in_chatopenai(emulator: Emulator, field: str, bound: bool) -> None:
+    """A per-call argument (``bound``: a ``bind_tools`` one) changes the request as it does for ChatOpenAI."""
+    kwargs = (BIND_SAME if bound else CALL_SAME)[field]
     base = {k: v for k, v in kwargs.items() if k != field}
+
+    def calling(arguments: dict[str, Any], *, tools: bool = True) -> Callable[[Any], Any]:
+        if not bound:
+            return lambda m: m.invoke("say 1", **arguments)
+        return lambda m: (m.bind_tools([Weather], **arguments) if tools else m).invoke("weather in Paris?")
+
     results = []
     for cls in (ChatOpenAI, ChatB3n):
         llm = _build(cls, emulator, {})
-        before, _ = _run(llm, emulator, lambda m: m.invoke("say 1", **base))
-        after, outcome = _run(llm, emulator, lambda m: m.invoke("say 1", **kwargs))
-        results.append((len(after), [_delta(b[0], a[0]) for b, a in zip(before, after, strict=False)], outcome))
-    assert results[0] == results[1], f"{field}: ChatOpenAI {results[0]}, ChatB3n {results[1]}"
-
-
-@pytest.mark.parametrize("field", sorted(BIND_SAME))
-def test_same_bind_tools_argument_has_the_same_effect(emulator: Emulator, field: str) -> None:
-    kwargs = BIND_SAME[field]
-    base = {k: v for k, v in kwargs.items() if k != field}
-    results = []
-    for cls in (ChatOpenAI, ChatB3n):
-        llm = _build(cls, emulator, {})
-        before, _ = _run(llm, emulator, lambda m: (m.bind_tools([Weather], **base) if field != "tools" else m
-                                                    ).invoke("weather in Paris?"))
-        after, outcome = _run(llm, emulator, lambda m: m.bind_tools([Weather], **kwargs).invoke("weather in Paris?"))
-        results.append(([_delta(b[0], a[0]) for b, a in zip(before, after, strict=True)], outcome))
+        before, _ = _run(llm, emulator, calling(base, tools=field != "tools"))
+        after, outcome = _run(llm, emulator, calling(kwargs))
+        results.append((len(after), [_delta(b[0], a[0]) for b, a in zip(before, after, strict=bound)], outcome))
     assert results[0] == results[1], f"{field}: ChatOpenAI {results[0]}, ChatB3n {results[1]}"
 
 
@@ -366,21 +374,13 @@ def test_refused_field_names_itself_and_sends_nothing(emulator: Emulator, cls: t
 # --------------------------------------------------------------------------- OpenAIEmbeddings
 
 EMB_SAME: dict[str, dict[str, Any]] = {
-    "model": {"model": "text-embedding-3-large"},
-    "dimensions": {"dimensions": 256},
-    "openai_api_key": {"openai_api_key": "sk-other"},
-    "api_key": {"api_key": "sk-other"},
-    "openai_organization": {"openai_organization": "org-1"},
-    "organization": {"organization": "org-1"},
-    "max_retries": {"max_retries": 0},
-    "request_timeout": {"request_timeout": 30},
-    "timeout": {"timeout": 30},
-    "show_progress_bar": {"show_progress_bar": True},
-    "model_kwargs": {"model_kwargs": {"user": "u-1"}},
-    "default_headers": {"default_headers": {"X-Team": "blue"}},
-    "http_client": {"http_client": "sync"},
-    "http_async_client": {"http_async_client": "async"},
-    "chunk_size": {"chunk_size": 1},
+    **_one_field_each(
+        **CLIENT_SAMPLES,
+        model="text-embedding-3-large",
+        dimensions=256,
+        show_progress_bar=True,
+        chunk_size=1,
+    ),
 }
 EMB_DOCUMENTED = frozenset({"openai_api_base", "base_url", "openai_proxy", *EMBEDDINGS_ACCEPTED})
 

@@ -92,46 +92,36 @@ def _audio_message() -> HumanMessage:
     ])
 
 
-@pytest.mark.parametrize(("model", "forwarded"), [
-    ("gpt-4o-mini", True), ("gpt-4o", True), ("claude-3-5-sonnet-latest", False), ("gemini-1.5-flash-latest", False),
-    ("gpt-3.5-turbo", False),
-])
-def test_pdf_parts_are_sent_only_where_the_relay_forwards_them(emulator: Emulator, model: str,
-                                                               forwarded: bool) -> None:
-    llm = _llm(emulator, model)
-    assert llm.profile is not None and llm.profile["pdf_inputs"] is forwarded
-    if forwarded:
-        llm.invoke([_pdf_message()])
-        last = emulator.last_request("chat")
-        assert last is not None
-        assert [p["type"] for p in last.json["messages"][0]["content"]] == ["text", "file"]
-    else:
-        with pytest.raises(B3nInvalidRequestError, match="PDF"):
-            llm.invoke([_pdf_message()])
-        assert emulator.count("chat") == 0
+#: a kind of file part -> (the message carrying one, the profile key, the wire parts sent, the refusal's words).
+_FILE_PARTS: dict[str, tuple[Any, str, list[str], str]] = {
+    "pdf": (_pdf_message, "pdf_inputs", ["text", "file"], "PDF"),
+    "audio": (_audio_message, "audio_inputs", ["text", "input_audio"], "audio inputs"),
+}
 
 
-@pytest.mark.parametrize(("model", "forwarded"), [
-    ("gpt-4o-audio-preview", True), ("gpt-4o-mini", False), ("claude-3-5-sonnet-latest", False),
-    ("gemini-1.5-flash-latest", False),
+@pytest.mark.parametrize(("kind", "model", "forwarded"), [
+    ("pdf", "gpt-4o-mini", True), ("pdf", "gpt-4o", True), ("pdf", "claude-3-5-sonnet-latest", False),
+    ("pdf", "gemini-1.5-flash-latest", False), ("pdf", "gpt-3.5-turbo", False),
+    ("audio", "gpt-4o-audio-preview", True), ("audio", "gpt-4o-mini", False),
+    ("audio", "claude-3-5-sonnet-latest", False), ("audio", "gemini-1.5-flash-latest", False),
 ])
-def test_audio_parts_are_sent_only_where_the_relay_forwards_them(emulator: Emulator, model: str,
-                                                                 forwarded: bool) -> None:
+def test_file_parts_are_sent_only_where_the_relay_forwards_them(emulator: Emulator, kind: str, model: str,
+                                                                forwarded: bool) -> None:
+    message, profile_key, wire_parts, refusal = _FILE_PARTS[kind]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        llm = _llm(emulator, model)
-    assert llm.profile is not None and llm.profile["audio_inputs"] is forwarded
-    if forwarded:
-        with warnings.catch_warnings():
+        if kind == "audio":  # gpt-4o-audio-preview is outside the catalog: its family-default warning
             warnings.simplefilter("ignore")
-            llm.invoke([_audio_message()])
-        last = emulator.last_request("chat")
-        assert last is not None
-        assert [p["type"] for p in last.json["messages"][0]["content"]] == ["text", "input_audio"]
-    else:
-        with pytest.raises(B3nInvalidRequestError, match="audio inputs"):
-            llm.invoke([_audio_message()])
-        assert emulator.count("chat") == 0
+        llm = _llm(emulator, model)
+        assert llm.profile is not None and llm.profile[profile_key] is forwarded
+        if forwarded:
+            llm.invoke([message()])
+            last = emulator.last_request("chat")
+            assert last is not None
+            assert [p["type"] for p in last.json["messages"][0]["content"]] == wire_parts
+        else:
+            with pytest.raises(B3nInvalidRequestError, match=refusal):
+                llm.invoke([message()])
+            assert emulator.count("chat") == 0
 
 
 def test_init_chat_model_refuses_a_b3n_string_as_the_docs_say() -> None:

@@ -63,33 +63,13 @@ class TestChatB3nClaudeNative(CatalogFlags, ChatModelIntegrationTests):
     def model_override_value(self) -> str:
         return "claude-3-5-haiku-latest"
 
-    @property
-    def supports_json_mode(self) -> bool:
-        return False  # the Messages API has no JSON mode (refused before sending)
-
-    @property
-    def supports_pdf_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_pdf_tool_message(self) -> bool:
-        return True
-
-    @property
-    def supports_image_tool_message(self) -> bool:
-        return True
-
-    @property
-    def supports_anthropic_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_image_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_image_urls(self) -> bool:
-        return True
+    supports_json_mode = False  # the Messages API has no JSON mode (refused before sending)
+    supports_pdf_inputs = True
+    supports_pdf_tool_message = True
+    supports_image_tool_message = True
+    supports_anthropic_inputs = True
+    supports_image_inputs = True
+    supports_image_urls = True
 
     @property
     def supported_usage_metadata_details(self) -> dict[str, Any]:
