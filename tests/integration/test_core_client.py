@@ -399,6 +399,10 @@ async def test_cancelling_astream_closes_the_connection(emulator: Emulator) -> N
             pass
 
     task = asyncio.create_task(consume())
+    # cancel inside the stall: once the relay has the request (a loaded machine may still be connecting at 0.3 s)
+    arrived = time.monotonic() + 10
+    while emulator.count("chat") < 1 and time.monotonic() < arrived:
+        await asyncio.sleep(0.02)
     await asyncio.sleep(0.3)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
