@@ -22,7 +22,7 @@ from pydantic import AliasChoices, ConfigDict, Field, SecretStr
 from b3n._config import ENV_API_KEY, ENV_BASE_URL, redact_url
 from b3n._errors import B3nError
 from b3n._lazy import httpx
-from b3n._settings import ClientSettings, known_argument_names
+from b3n._settings import ClientSettings, RedactedHeaders, RedactedProxy, known_argument_names
 from langchain_b3n._arguments import EXTRA_HINT, check_arguments
 from langchain_b3n.errors import to_langchain_error
 
@@ -84,11 +84,11 @@ class B3nSettings(ClientSettings):
     """Cap in seconds on a whole call, retries and their waits included (default: no cap)."""
     max_retries: int = 2
     """Retries of safe failures (connection, timeout, 408/409/429/5xx) with backoff."""
-    default_headers: dict[str, str] | None = None
+    default_headers: RedactedHeaders = None
     """Extra HTTP headers on every request."""
     verify: bool | str = True
     """TLS verification: True, False or a CA bundle path."""
-    proxy: str | None = Field(default=None, validation_alias=AliasChoices("proxy", "openai_proxy"))
+    proxy: RedactedProxy = Field(default=None, validation_alias=AliasChoices("proxy", "openai_proxy"))
     """HTTP(S) proxy URL (environment proxies apply too); its ``user:password@`` never shows in a view."""
     organization: str | None = Field(
         default=None, validation_alias=AliasChoices("organization", "openai_organization"), repr=False

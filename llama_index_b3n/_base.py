@@ -21,7 +21,7 @@ from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, Sec
 from b3n._config import DEFAULT_BASE_URL, ENV_BASE_URL, normalize_base_url
 from b3n._errors import B3nConfigurationError
 from b3n._lazy import httpx
-from b3n._settings import ClientSettings, api_key_from_env
+from b3n._settings import ClientSettings, RedactedHeaders, RedactedProxy, api_key_from_env
 
 #: the settings every LlamaIndex class takes (docs/configuration.md's settings table is checked against it).
 SETTINGS_FIELDS = frozenset({
@@ -64,9 +64,9 @@ class B3nSettings(ClientSettings):
         default=None, description="Cap in seconds on a whole call, retries and their waits included (unset: none)."
     )
     max_retries: int = Field(default=2, description="Retries of transient failures (429, 5xx, network).")
-    default_headers: dict[str, str] | None = Field(default=None, description="Extra HTTP headers on every request.")
+    default_headers: RedactedHeaders = Field(default=None, description="Extra HTTP headers on every request.")
     verify: bool | str = Field(default=True, description="TLS verification: True, False or a CA bundle path.")
-    proxy: str | None = Field(default=None, description="HTTP(S) proxy URL (environment proxies apply too).")
+    proxy: RedactedProxy = Field(default=None, description="HTTP(S) proxy URL (environment proxies apply too).")
     relay_probe_cache: bool = Field(
         default=True, description="Adapt chat requests up front to what `b3n probe` found (False: learn per process)."
     )
