@@ -267,22 +267,35 @@ def _no_data(body: Mapping[str, Any], request: EmbeddingRequest) -> str:
             f"{json.dumps(body)[:200]}. Not retried; check the model name.")
 
 
-def parse_embedding_response(
-    body: Any, request: EmbeddingRequest, wire_bytes: int = 0, *, numpy: Any = None
-) -> EmbeddingResponse:
-    """Normalise an ``/embeddings`` body: order by ``index``, decode base64, coerce to float.
+def _uniform_base64(data: list[Any], dimensions: int | None) -> list[bytes] | None:
+    """The raw float32 bytes of the usual answer, checked as a whole; ``None`` for anything else.
 
-    With ``numpy`` (the module) the vectors are decoded straight into one float32 array
-    (``EmbeddingResponse.array``) without creating a Python float per component.
-    Raises :class:`~b3n._errors.B3nResponseError` when the body cannot be a reply to ``request``.
+    The usual answer: every item an object whose ``index`` is its position (or absent) and whose ``embedding`` is
+    valid base64 of the same non-zero whole number of float32 values, all finite, as many as ``dimensions`` asks.
+    Checking those with a few C-level passes instead of a dozen calls per item takes about a quarter off decoding
+    a large answer. Anything else goes through :func:`_each_item`, which reorders, shortens or names the fault.
     """
+    try:
+        strings = [item["embedding"] for item in data]
+        indexes = [item.get("index", position) for position, item in enumerate(data)]
+    except (TypeError, KeyError, AttributeError):  # an item that is not an object, or has no embedding
+        return None
+    if set(map(type, strings)) != {str} or set(map(type, indexes)) != {int} or indexes != list(range(len(data))):
+        return None
+    try:
+        raws = [_strict_b64decode(text) for text in strings]
+    except (binascii.Error, ValueError):
+        return None
+    widths = set(map(len, raws))
+    width = widths.pop() if len(widths) == 1 else 0
+    if not width or width % 4 or (dimensions is not None and width != 4 * dimensions):
+        return None
+    return raws if all(map(_surely_finite, raws)) else None
+
+
+def _each_item(data: list[Any], request: EmbeddingRequest, numpy: Any) -> tuple[list[Any], Literal["base64", "float"]]:
+    """The vectors in ``index`` order, item by item: lists or base64, checked, shortened to ``dimensions``."""
     model = request.model
-    data = listed_items(body, "data", model=model, not_an_object=lambda: _not_an_object(model),
-                        missing=lambda: _no_data(body, request))
-    if len(data) != request.size:
-        raise B3nResponseError(
-            f"B3n returned {len(data)} embeddings for {request.size} texts (model {model!r}). Not retried."
-        )
     ordered: list[Any] = [None] * request.size
     encoding: Literal["base64", "float"] = "float"
     for position, item in enumerate(data):
@@ -310,18 +323,50 @@ def parse_embedding_response(
         if wire is None or not _surely_finite(wire):
             _finite(vector, index, model)
         ordered[index] = _fit_dimensions(vector, request.dimensions, model)
+    return [v for v in ordered if v is not None], encoding
+
+
+def parse_embedding_response(
+    body: Any, request: EmbeddingRequest, wire_bytes: int = 0, *, numpy: Any = None
+) -> EmbeddingResponse:
+    """Normalise an ``/embeddings`` body: order by ``index``, decode base64, coerce to float.
+
+    With ``numpy`` (the module) the vectors are decoded straight into one float32 array
+    (``EmbeddingResponse.array``) without creating a Python float per component.
+    Raises :class:`~b3n._errors.B3nResponseError` when the body cannot be a reply to ``request``.
+
+    Example:
+        >>> request = build_embedding_request(["hi", "yo"])
+        >>> body = {"data": [{"index": 1, "embedding": [0.0, 1.0]}, {"index": 0, "embedding": "AACAPwAAAAA="}]}
+        >>> parse_embedding_response(body, request).embeddings
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
+    model = request.model
+    data = listed_items(body, "data", model=model, not_an_object=lambda: _not_an_object(model),
+                        missing=lambda: _no_data(body, request))
+    if len(data) != request.size:
+        raise B3nResponseError(
+            f"B3n returned {len(data)} embeddings for {request.size} texts (model {model!r}). Not retried."
+        )
+    encoding: Literal["base64", "float"] = "base64"
+    raws = _uniform_base64(data, request.dimensions)
+    matrix = None
+    if raws is None:
+        vectors, encoding = _each_item(data, request, numpy)
+        if numpy is not None:
+            if len({len(v) for v in vectors}) != 1:
+                raise B3nResponseError(f"B3n returned embeddings of different sizes in one batch for {model!r}.")
+            matrix, vectors = numpy.stack(vectors), []
+    elif numpy is not None:  # one copy, native float32 and writable
+        matrix, vectors = numpy.frombuffer(b"".join(raws), dtype="<f4").reshape(len(raws), -1).astype("float32"), []
+    else:
+        vectors = [_floats(raw) for raw in raws]
     usage = None
     raw_usage = body.get("usage")
     if isinstance(raw_usage, dict):
         prompt = count(raw_usage.get("prompt_tokens")) or 0
         total = count(raw_usage.get("total_tokens")) or prompt
         usage = EmbeddingUsage(prompt_tokens=prompt, total_tokens=total)
-    vectors = [v for v in ordered if v is not None]
-    matrix = None
-    if numpy is not None:
-        if len({len(v) for v in vectors}) != 1:
-            raise B3nResponseError(f"B3n returned embeddings of different sizes in one batch for {model!r}.")
-        matrix, vectors = numpy.stack(vectors), []
     return EmbeddingResponse(
         embeddings=vectors, model=body.get("model") or model, usage=usage, encoding=encoding, wire_bytes=wire_bytes,
         array=matrix,

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import struct
+from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from b3n._embeddings import (
     MAX_BATCH_SIZE,
@@ -195,3 +198,78 @@ def test_relay_ignoring_dimensions_is_shortened_and_renormalised(caplog: pytest.
     assert "ignored dimensions" in caplog.text
 
 
+
+
+# ------------------------------------------------------------------ the whole-answer check agrees
+
+
+_FLOAT32 = st.floats(width=32, allow_nan=True, allow_infinity=True)
+
+
+@st.composite
+def _answers(draw: st.DrawFn) -> tuple[dict[str, object], int | None]:
+    """An answer close to the usual one (base64, in order, one width), with a fault now and then."""
+    size = draw(st.integers(1, 4))
+    width = draw(st.integers(1, 4))
+    items: list[object] = []
+    for i in range(size):
+        values = draw(st.lists(_FLOAT32, min_size=width, max_size=width + draw(st.sampled_from([0, 0, 0, 1]))))
+        embedding: object = _b64(values) if draw(st.integers(0, 9)) else values
+        item: object = {"index": i, "embedding": embedding}
+        fault = draw(st.sampled_from(["none"] * 12 + ["bool", "float", "missing", "swap", "text", "pad", "list"]))
+        if fault == "bool":
+            item = {"index": bool(i), "embedding": embedding}
+        elif fault == "float":
+            item = {"index": float(i), "embedding": embedding}
+        elif fault == "missing":
+            item = {"embedding": embedding}
+        elif fault == "swap":
+            item = {"index": size - 1 - i, "embedding": embedding}
+        elif fault == "text" and isinstance(embedding, str):
+            item = {"index": i, "embedding": embedding[:-1] + "!"}
+        elif fault == "pad" and isinstance(embedding, str):
+            item = {"index": i, "embedding": embedding.rstrip("=")}
+        elif fault == "list":
+            item = [i, embedding]
+        items.append(item)
+    dimensions = draw(st.sampled_from([None, None, width, width + 1, 1]))
+    return {"data": items}, dimensions
+
+
+def _outcome(call: Callable[[], object]) -> object:
+    try:
+        return call()
+    except B3nResponseError as exc:
+        return ("error", str(exc))
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(_answers(), st.booleans())
+def test_usual_answers_decode_as_item_by_item_would(answer: tuple[dict[str, object], int | None],
+                                                    as_numpy: bool) -> None:
+    """Checking the usual answer as a whole gives what checking each item gives (vectors or the error)."""
+    import numpy
+
+    from b3n._embeddings import wire
+
+    body, dimensions = answer
+    items = body["data"]
+    assert isinstance(items, list)
+    request = wire.EmbeddingRequest(model="text-embedding-3-small", payload={}, size=len(items),
+                                    dimensions=dimensions)
+    np = numpy if as_numpy else None
+
+    def whole() -> object:
+        parsed = parse_embedding_response(body, request, numpy=np)
+        return parsed.array.tolist() if as_numpy else parsed.embeddings
+
+    def each() -> object:
+        vectors, _ = wire._each_item(items, request, np)
+        if as_numpy:
+            if len({len(v) for v in vectors}) != 1:
+                raise B3nResponseError("B3n returned embeddings of different sizes in one batch for "
+                                       "'text-embedding-3-small'.")
+            return numpy.stack(vectors).tolist()
+        return vectors
+
+    assert _outcome(whole) == _outcome(each)
