@@ -56,9 +56,18 @@ def depth(text: str | bytes) -> int:
 
 
 def _depth(data: bytes) -> int:
+    return _deepest(_structure(data))
+
+
+def _structure(data: bytes) -> bytes:
+    """Only the quotes and brackets of ``data``, escaped backslashes and quotes dropped first."""
     if b"\\" in data:
         data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
-    brackets = _QUOTED.sub(b"", data.translate(None, _NOT_STRUCTURE)).replace(b'"', b"")  # an unclosed string
+    return data.translate(None, _NOT_STRUCTURE)
+
+
+def _deepest(structure: bytes) -> int:
+    brackets = _QUOTED.sub(b"", structure).replace(b'"', b"")  # (the last replace: an unclosed string)
     return max(accumulate(_STEP[c] for c in brackets), default=0)
 
 
@@ -78,11 +87,16 @@ def loads(data: str | bytes | bytearray, *, max_depth: int = MAX_DEPTH) -> Any:
         raw = bytes(data) if encoding == "utf-8" else None  # UTF-16/32 or a BOM: scan the text's UTF-8 instead
     else:
         text = data
-    # fast path: fewer brackets than the limit cannot nest deeper than it (most bodies)
-    if text.count("[") + text.count("{") > max_depth:
-        scanned = raw if raw is not None else text.encode("utf-8", "surrogatepass")
-        if _depth(scanned) > max_depth:
-            raise ValueError(f"JSON nested deeper than {max_depth} levels")
+    # fewer brackets than the limit cannot nest deeper than it (most bodies). A large body is scanned once, as
+    # bytes: keeping only its quotes and brackets takes one C pass, and most answers stop at that count.
+    if raw is not None:
+        structure = _structure(raw)
+        deep = len(structure) - structure.count(b'"') > max_depth and _deepest(structure) > max_depth
+    else:
+        brackets = text.count("[") + text.count("{")
+        deep = brackets > max_depth and _depth(text.encode("utf-8", "surrogatepass")) > max_depth
+    if deep:
+        raise ValueError(f"JSON nested deeper than {max_depth} levels")
     try:
         return json.loads(text)
     except RecursionError:  # unreachable after the depth check; kept so nothing but ValueError escapes

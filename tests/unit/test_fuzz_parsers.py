@@ -167,6 +167,21 @@ def test_depth_counts_the_nesting_not_brackets_in_strings(value: Any, ascii_only
 
 
 @FUZZ
+@given(TREES, st.integers(MAX_DEPTH - 8, MAX_DEPTH + 2), st.booleans())
+def test_loads_refuses_the_same_depth_from_bytes_as_from_text(value: Any, wraps: int, ascii_only: bool) -> None:
+    """Bytes are scanned in one pass over their quotes and brackets; text by its bracket count first."""
+    text = "[" * wraps + json.dumps(value, ensure_ascii=ascii_only) + "]" * wraps
+    too_deep = wraps + _nesting(value) > MAX_DEPTH
+    for data in (text, text.encode("utf-8", "surrogatepass")):
+        try:
+            parsed = loads(data)
+        except ValueError as exc:
+            assert too_deep and "deeper than" in str(exc)
+        else:
+            assert not too_deep and parsed == json.loads(text)
+
+
+@FUZZ
 @given(VALUES)
 def test_numbers_read_from_the_wire_never_raise(value: Any) -> None:
     n = count(value)
