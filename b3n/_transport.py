@@ -322,11 +322,25 @@ class _Calls(TransportBase, Generic[ClientT, ResponseT, EventsT, ChunksT]):
         """The httpx client given at construction, else the process's shared pool for this configuration."""
         return self._client if self._client is not None else self._shared_client(self.config)
 
-    # what each twin provides (the I/O)
-    _retry_loop: Callable[..., Any]
-    _first: Callable[[Any], ResponseT]
-    _shared_client: Callable[[B3nConfig], ClientT]
-    _guarded: Callable[[AdaptiveLimiter, Callable[..., Any], Callable[..., float | None], float], Callable[..., Any]]
+    # what each twin provides: its I/O, blocking or asyncio
+    def _retry_loop(self, attempts: Attempts, attempt: Callable[[], Any]) -> Any:
+        """``b3n._retry.retrying`` / ``aretrying``: the attempts, retried per ``attempts``."""
+        raise NotImplementedError
+
+    def _first(self, items: Any) -> ResponseT:
+        """``b3n._retry.first`` / ``afirst``: the one item of a whole-body attempt."""
+        raise NotImplementedError
+
+    def _shared_client(self, config: B3nConfig) -> ClientT:
+        """The process's shared httpx client (pool) for ``config``."""
+        raise NotImplementedError
+
+    def _guarded(
+        self, gate: AdaptiveLimiter, attempt: Callable[..., Any], deadline: Callable[..., float | None],
+        max_pause: float,
+    ) -> Callable[..., Any]:
+        """``attempt``, each run holding a slot of ``gate`` (``guard`` / ``aguard``)."""
+        raise NotImplementedError
 
     def _whole_body(self, call: PreparedCall, attempt: int) -> Any:
         raise NotImplementedError
@@ -350,10 +364,21 @@ def _slot_deadline(call: PreparedCall, attempt: int) -> float | None:
 class SyncTransport(_Calls["httpx.Client", "httpx.Response", Iterator[dict[str, Any]], Iterator[bytes]]):
     """Blocking transport. Thread-safe (httpx.Client is). The calls are those of :class:`_Calls`."""
 
-    _retry_loop = staticmethod(retrying)
-    _first = staticmethod(first)
-    _shared_client = staticmethod(shared_sync_client)
-    _guarded = staticmethod(AdaptiveLimiter.guard)
+    def _retry_loop(self, attempts: Attempts, attempt: Callable[[], Any]) -> Any:
+        return retrying(attempts, attempt)
+
+    def _first(self, items: Any) -> httpx.Response:
+        response: httpx.Response = first(items)
+        return response
+
+    def _shared_client(self, config: B3nConfig) -> httpx.Client:
+        return shared_sync_client(config)
+
+    def _guarded(
+        self, gate: AdaptiveLimiter, attempt: Callable[..., Any], deadline: Callable[..., float | None],
+        max_pause: float,
+    ) -> Callable[..., Any]:
+        return gate.guard(attempt, deadline, max_pause)
 
     @contextmanager
     def _open(self, call: PreparedCall, attempt: int) -> Iterator[httpx.Response]:
@@ -413,10 +438,20 @@ class AsyncTransport(
 ):
     """asyncio transport; real async I/O (no thread offloading). The twin of :class:`SyncTransport`."""
 
-    _retry_loop = staticmethod(aretrying)
-    _first = staticmethod(afirst)
-    _shared_client = staticmethod(shared_async_client)
-    _guarded = staticmethod(AdaptiveLimiter.aguard)
+    def _retry_loop(self, attempts: Attempts, attempt: Callable[[], Any]) -> Any:
+        return aretrying(attempts, attempt)
+
+    def _first(self, items: Any) -> Awaitable[httpx.Response]:
+        return afirst(items)
+
+    def _shared_client(self, config: B3nConfig) -> httpx.AsyncClient:
+        return shared_async_client(config)
+
+    def _guarded(
+        self, gate: AdaptiveLimiter, attempt: Callable[..., Any], deadline: Callable[..., float | None],
+        max_pause: float,
+    ) -> Callable[..., Any]:
+        return gate.aguard(attempt, deadline, max_pause)
 
     @asynccontextmanager
     async def _open(self, call: PreparedCall, attempt: int) -> AsyncIterator[httpx.Response]:
