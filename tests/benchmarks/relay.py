@@ -15,12 +15,18 @@ Every contender runs at its default settings in a fresh process (a cold start: o
 the limit) and is measured by wall time, requests (429s included), 429s, the relay's peak concurrency,
 the vectors (count, size and a digest of every component in order: all contenders must agree), the
 emulator's count of texts it embedded (each exactly once) and the process's peak RSS.
+
+The floor rows are a client that knows the relay in advance (16 equal requests, 8 at a time, no 429) and
+checks nothing: httpx, ``json`` and ``base64`` into lists. They show how close a client returning lists of
+floats can get to the best schedule on this machine. ``--against-floor N`` runs ours and the floor in the same
+framework's process, interleaved N times, and prints the medians (about a minute per repeat).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -50,7 +56,12 @@ CONTENDERS: list[tuple[str, str]] = [
     ("lc_anchor", "OpenAIEmbeddings.embed_documents"),
     ("li_anchor", "OpenAIEmbedding.get_text_embedding_batch"),
     ("ray_2_workers", "ray.data map_batches, 2 workers sharing the key (ours)"),
+    ("floor", "floor: httpx + json + base64, the limit known, no checks"),
+    ("floor_lc", "floor, in LangChain's process (after building B3nEmbeddings)"),
+    ("floor_li", "floor, in LlamaIndex's process (after building B3nEmbedding)"),
 ]
+#: ours next to the floor in the same framework's process (``--against-floor N``).
+PAIRS = (("ours_lc_sync", "floor_lc"), ("ours_li_sync", "floor_li"))
 SETTLING = ("ours_lc_sync_small_batches", "B3nEmbeddings(batch_size=256): 80 requests, the limiter's steady state")
 
 
@@ -90,6 +101,33 @@ def run(n: int = N_TEXTS, only: list[str] | None = None) -> dict[str, Any]:
             rows[name] = row
             print(f"[relay] {label}: {row.get('wall_s', row.get('error'))}", file=sys.stderr, flush=True)
     return {"n": n, "rows": rows, "load": report.loadavg()}
+
+
+def against_floor(repeats: int, n: int = N_TEXTS) -> str:
+    """Ours and the floor in the same framework's process, interleaved ``repeats`` times: medians and ratios.
+
+    One run of the job moves by ~0.1 s from run to run on a shared machine (when the garbage collector runs
+    matters), which is as large as the differences measured; medians of interleaved runs are not.
+    """
+    walls: dict[str, list[float]] = {name: [] for pair in PAIRS for name in pair}
+    with EmulatorProcess() as emu:
+        for _ in range(repeats):
+            for name in walls:
+                emu.reset()
+                emu.traffic(latency=LATENCY, limit=LIMIT)
+                row = _run_job(name, emu.base_url, n)
+                if "error" in row:
+                    raise RuntimeError(f"{name}: {row['error']}")
+                walls[name].append(row["wall_s"])
+    rows = []
+    for ours, floor in PAIRS:
+        a, b = statistics.median(walls[ours]), statistics.median(walls[floor])
+        rows.append([dict(CONTENDERS)[ours], f"{a:.2f}", f"{a / BEST_SCHEDULE_S:.2f}x", f"{b:.2f}",
+                     f"{b / BEST_SCHEDULE_S:.2f}x", f"{a / b:.3f}x"])
+    return (f"Medians of {repeats} interleaved runs, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load "
+            f"average {report.loadavg()}:\n\n"
+            + report.table(["Client", "wall s", "x best", "floor s (same process)", "floor x best", "ours / floor"],
+                           rows))
 
 
 def _concurrency_table(timeline: list[list[float]], step: float = 0.5) -> str:
@@ -232,7 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--texts", type=int, default=N_TEXTS)
     parser.add_argument("--only", default="", help="comma-separated contender keys")
     parser.add_argument("--no-write", action="store_true", help="print only; do not update results.md")
+    parser.add_argument("--against-floor", type=int, default=0, metavar="N",
+                        help="only ours and the floor in the same process, interleaved N times (prints medians)")
     args = parser.parse_args(argv)
+    if args.against_floor:
+        print(against_floor(args.against_floor, args.texts))
+        return 0
     results = run(args.texts, [s for s in args.only.split(",") if s])
     section = render(results)
     print(section)
