@@ -19,7 +19,8 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
 
 from b3n._adaptive import AdaptiveLimiter
 from b3n._body import (
@@ -217,6 +218,28 @@ def _host(url: str) -> str:
     return httpx.URL(url).host
 
 
+@dataclass(frozen=True)
+class Runtime:
+    """What makes a twin blocking or asyncio: the four functions its calls run with.
+
+    Everything else the calls do (preparing, redirects, capped reads, the retry decision) is shared; each twin
+    also writes its own attempt iterators (``with`` vs ``async with``).
+    """
+
+    #: the retry loop around one attempt: ``b3n._retry.retrying`` / ``aretrying``
+    retry_loop: Callable[[Attempts, Callable[[], Any]], Any]
+    #: the one item of a whole-body attempt: ``b3n._retry.first`` / ``afirst``
+    first: Callable[[Any], Any]
+    #: the process's shared httpx client (pool) for a configuration
+    shared_client: Callable[[B3nConfig], Any]
+    #: an attempt that holds a limiter slot while it runs: ``AdaptiveLimiter.guard`` / ``aguard``
+    guard: Callable[[AdaptiveLimiter, Callable[..., Any], Callable[..., float | None], float], Any]
+
+
+BLOCKING = Runtime(retrying, first, shared_sync_client, AdaptiveLimiter.guard)
+ASYNCIO = Runtime(aretrying, afirst, shared_async_client, AdaptiveLimiter.aguard)
+
+
 # ----------------------------------------------------------------------------- the calls, once for both twins
 
 ClientT = TypeVar("ClientT", "httpx.Client", "httpx.AsyncClient")
@@ -248,9 +271,10 @@ class _Calls(TransportBase, Generic[ClientT, ResponseT, EventsT, ChunksT]):
         call = self.prepare(options)
         gate = options.gate
         # the wait for a slot counts against the attempt's timeout and the call's total_timeout
-        attempt = self._whole_body if gate is None else self._guarded(
+        attempt = self._whole_body if gate is None else self.runtime.guard(
             gate, self._whole_body, _slot_deadline, self.policy.max_retry_after)
-        return self._first(self._retrying(call, attempt))
+        response: ResponseT = self.runtime.first(self._retrying(call, attempt))
+        return response
 
     def iter_sse(
         self, path: str, payload: Mapping[str, Any], *, model: str | None = None, on_open: HeadersSeen | None = None,
@@ -296,7 +320,7 @@ class _Calls(TransportBase, Generic[ClientT, ResponseT, EventsT, ChunksT]):
             billed=call.billed,
             deadline=call.deadline,
         )
-        return self._retry_loop(attempts, lambda: attempt(call, next(numbers)))
+        return self.runtime.retry_loop(attempts, lambda: attempt(call, next(numbers)))
 
     def _build(self, client: httpx.Client | httpx.AsyncClient, call: PreparedCall) -> httpx.Request:
         return client.build_request(
@@ -320,27 +344,11 @@ class _Calls(TransportBase, Generic[ClientT, ResponseT, EventsT, ChunksT]):
     @property
     def client(self) -> ClientT:
         """The httpx client given at construction, else the process's shared pool for this configuration."""
-        return self._client if self._client is not None else self._shared_client(self.config)
+        client: ClientT = self._client if self._client is not None else self.runtime.shared_client(self.config)
+        return client
 
-    # what each twin provides: its I/O, blocking or asyncio
-    def _retry_loop(self, attempts: Attempts, attempt: Callable[[], Any]) -> Any:
-        """``b3n._retry.retrying`` / ``aretrying``: the attempts, retried per ``attempts``."""
-        raise NotImplementedError
-
-    def _first(self, items: Any) -> ResponseT:
-        """``b3n._retry.first`` / ``afirst``: the one item of a whole-body attempt."""
-        raise NotImplementedError
-
-    def _shared_client(self, config: B3nConfig) -> ClientT:
-        """The process's shared httpx client (pool) for ``config``."""
-        raise NotImplementedError
-
-    def _guarded(
-        self, gate: AdaptiveLimiter, attempt: Callable[..., Any], deadline: Callable[..., float | None],
-        max_pause: float,
-    ) -> Callable[..., Any]:
-        """``attempt``, each run holding a slot of ``gate`` (``guard`` / ``aguard``)."""
-        raise NotImplementedError
+    #: the blocking or asyncio functions this twin's calls run with (see :class:`Runtime`)
+    runtime: ClassVar[Runtime]
 
     def _whole_body(self, call: PreparedCall, attempt: int) -> Any:
         raise NotImplementedError
@@ -364,21 +372,7 @@ def _slot_deadline(call: PreparedCall, attempt: int) -> float | None:
 class SyncTransport(_Calls["httpx.Client", "httpx.Response", Iterator[dict[str, Any]], Iterator[bytes]]):
     """Blocking transport. Thread-safe (httpx.Client is). The calls are those of :class:`_Calls`."""
 
-    def _retry_loop(self, attempts: Attempts, attempt: Callable[[], Any]) -> Any:
-        return retrying(attempts, attempt)
-
-    def _first(self, items: Any) -> httpx.Response:
-        response: httpx.Response = first(items)
-        return response
-
-    def _shared_client(self, config: B3nConfig) -> httpx.Client:
-        return shared_sync_client(config)
-
-    def _guarded(
-        self, gate: AdaptiveLimiter, attempt: Callable[..., Any], deadline: Callable[..., float | None],
-        max_pause: float,
-    ) -> Callable[..., Any]:
-        return gate.guard(attempt, deadline, max_pause)
+    runtime = BLOCKING
 
     @contextmanager
     def _open(self, call: PreparedCall, attempt: int) -> Iterator[httpx.Response]:
@@ -438,20 +432,7 @@ class AsyncTransport(
 ):
     """asyncio transport; real async I/O (no thread offloading). The twin of :class:`SyncTransport`."""
 
-    def _retry_loop(self, attempts: Attempts, attempt: Callable[[], Any]) -> Any:
-        return aretrying(attempts, attempt)
-
-    def _first(self, items: Any) -> Awaitable[httpx.Response]:
-        return afirst(items)
-
-    def _shared_client(self, config: B3nConfig) -> httpx.AsyncClient:
-        return shared_async_client(config)
-
-    def _guarded(
-        self, gate: AdaptiveLimiter, attempt: Callable[..., Any], deadline: Callable[..., float | None],
-        max_pause: float,
-    ) -> Callable[..., Any]:
-        return gate.aguard(attempt, deadline, max_pause)
+    runtime = ASYNCIO
 
     @asynccontextmanager
     async def _open(self, call: PreparedCall, attempt: int) -> AsyncIterator[httpx.Response]:
