@@ -216,7 +216,8 @@ def _answers(draw: st.DrawFn) -> tuple[dict[str, object], int | None]:
         values = draw(st.lists(_FLOAT32, min_size=width, max_size=width + draw(st.sampled_from([0, 0, 0, 1]))))
         embedding: object = _b64(values) if draw(st.integers(0, 9)) else values
         item: object = {"index": i, "embedding": embedding}
-        fault = draw(st.sampled_from(["none"] * 12 + ["bool", "float", "missing", "swap", "text", "pad", "list"]))
+        fault = draw(st.sampled_from(["none"] * 12 + ["bool", "float", "missing", "swap", "text", "pad", "list",
+                                                       "accent", "space"]))
         if fault == "bool":
             item = {"index": bool(i), "embedding": embedding}
         elif fault == "float":
@@ -229,6 +230,9 @@ def _answers(draw: st.DrawFn) -> tuple[dict[str, object], int | None]:
             item = {"index": i, "embedding": embedding[:-1] + "!"}
         elif fault == "pad" and isinstance(embedding, str):
             item = {"index": i, "embedding": embedding.rstrip("=")}
+        elif fault in ("accent", "space") and isinstance(embedding, str):  # a relay's text where base64 belongs
+            cut = len(embedding) // 2
+            item = {"index": i, "embedding": embedding[:cut] + ("é" if fault == "accent" else " \t") + embedding[cut:]}
         elif fault == "list":
             item = [i, embedding]
         items.append(item)
